@@ -1,0 +1,22 @@
+import click
+
+from gt.cli.common import Out, command
+
+
+@command("close")
+@click.argument("ids", nargs=-1, required=True)
+@click.option("-r", "--reason", help="Why it is closed.")
+@click.option("--force", is_flag=True, help="Close even with open children or open blockers.")
+def command(out: Out, ids: tuple[str, ...], reason: str | None, force: bool) -> None:
+    """Close beads (one commit for all of them).
+
+    Example: bd close gt-a3f8k -r "fixed in 4c1e2"
+    """
+    from gt.work import beads
+    from gt.work.tracker import Tracker
+
+    tracker = Tracker.open()
+    edit = beads.close(tracker, out.signature(tracker.repo), list(ids), reason, force)
+    docs = edit.result
+    out.emit(docs[0] if len(docs) == 1 else docs,
+             f"Closed {', '.join(d['id'] for d in docs)}" if edit.commit else "Already closed")

@@ -1,0 +1,24 @@
+import click
+
+from gt.cli.common import Out, command, read_text
+
+
+@command("comment")
+@click.argument("bead")
+@click.argument("text", required=False)
+@click.option("-f", "--file", "path", metavar="FILE", help="Read the comment from FILE (- for stdin).")
+def command(out: Out, bead: str, text: str | None, path: str | None) -> None:
+    """Add a comment to BEAD.
+
+    Example: bd comment gt-a3f8k "Reproduced on staging"
+    """
+    from gt.errors import UsageError
+    from gt.work import beads
+    from gt.work.tracker import Tracker
+
+    body = read_text(text, path, "comment")
+    if body is None:
+        raise UsageError("give the comment text, or --file")
+    tracker = Tracker.open()
+    edit = beads.comment(tracker, out.signature(tracker.repo), bead, body)
+    out.emit(edit.result, f"Commented on {edit.subject.removeprefix('comment on ')}")

@@ -1,0 +1,18 @@
+import click
+
+from gt.cli.common import Out, command
+
+
+@command("comments")
+@click.argument("bead")
+def command(out: Out, bead: str) -> None:
+    """List BEAD's comments, oldest first.
+
+    Example: bd comments gt-a3f8k
+    """
+    from gt.cli import format
+    from gt.work.tracker import Tracker
+
+    view = Tracker.open().view()
+    comments = Tracker.get(view, Tracker.resolve(view, bead)).get("comments") or []
+    out.emit(comments, "\n".join(format.comment(c) for c in comments) if comments else "No comments")

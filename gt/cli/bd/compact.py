@@ -1,0 +1,19 @@
+import click
+
+from gt.cli.common import Out, command
+
+
+@command("compact")
+@click.option("--prune-tombstones-older-than", "days", type=click.FloatRange(min=0), default=30.0,
+              show_default=True, metavar="DAYS", help="Remove tombstones of beads deleted more than DAYS ago.")
+def command(out: Out, days: float) -> None:
+    """Repack the ledger's objects and prune old tombstones.
+
+    Example: bd compact --prune-tombstones-older-than 90
+    """
+    from gt.work.doctor import compact
+    from gt.work.tracker import Tracker
+
+    tracker = Tracker.open()
+    result = compact(tracker, out.signature(tracker.repo), days)
+    out.emit(result, ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in result.items()))

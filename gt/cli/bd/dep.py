@@ -1,0 +1,84 @@
+import click
+
+from gt.cli.common import Out, command as subcommand
+
+
+@click.group("dep")
+def command() -> None:
+    """Dependencies between beads.
+
+    Example: bd dep add gt-a3f8k gt-b2c4d   (gt-b2c4d blocks gt-a3f8k)
+    """
+
+
+@subcommand("add")
+@click.argument("bead")
+@click.argument("depends_on")
+@click.option("-t", "--type", "dep_type", default="blocks", show_default=True, help="Dependency type.")
+def add(out: Out, bead: str, depends_on: str, dep_type: str) -> None:
+    """BEAD depends on DEPENDS_ON (by default: DEPENDS_ON blocks BEAD)."""
+    from gt.work import beads
+    from gt.work.tracker import Tracker
+
+    tracker = Tracker.open()
+    edit = beads.dep_add(tracker, out.signature(tracker.repo), bead, depends_on, dep_type)
+    doc = edit.result
+    out.emit(doc, f"{doc['id']} now depends on {edit.subject.split('-> ')[-1]}" if edit.commit else "No change")
+
+
+@subcommand("remove")
+@click.argument("bead")
+@click.argument("depends_on")
+@click.option("-t", "--type", "dep_type", default=None, help="Only this dependency type.")
+def remove(out: Out, bead: str, depends_on: str, dep_type: str | None) -> None:
+    """Remove BEAD's dependency on DEPENDS_ON."""
+    from gt.work import beads
+    from gt.work.tracker import Tracker
+
+    tracker = Tracker.open()
+    edit = beads.dep_remove(tracker, out.signature(tracker.repo), bead, depends_on, dep_type)
+    out.emit(edit.result, f"Removed: {edit.subject.removeprefix('dep remove ')}")
+
+
+@subcommand("tree")
+@click.argument("bead")
+def tree(out: Out, bead: str) -> None:
+    """What BEAD depends on, recursively."""
+    from gt.model.graph import TreeNode, dep_tree
+    from gt.work.tracker import Tracker
+
+    view = Tracker.open().view()
+    beads = Tracker.summaries(view)
+    root = dep_tree(beads, Tracker.resolve(view, bead))
+
+    def as_dict(node: TreeNode) -> dict:
+        doc = beads.get(node.id) or {}
+        return {"id": node.id, "type": node.dep_type, "status": doc.get("status"), "title": doc.get("title"),
+                "repeated": node.repeated, "children": [as_dict(c) for c in node.children]}
+
+    def lines(node: TreeNode, depth: int) -> list[str]:
+        doc = beads.get(node.id)
+        label = f"{node.id} [{doc.get('status')}] {doc.get('title')}" if doc else f"{node.id} (missing)"
+        prefix = "  " * depth + (f"{node.dep_type}: " if node.dep_type else "")
+        out_lines = [prefix + label + (" (cycle)" if node.repeated and depth else "")]
+        for child in node.children:
+            out_lines += lines(child, depth + 1)
+        return out_lines
+
+    out.emit(as_dict(root), "\n".join(lines(root, 0)))
+
+
+@subcommand("cycles")
+def cycles_(out: Out) -> None:
+    """Dependency cycles (blocks and parent-child), e.g. after an import."""
+    from gt.model.graph import cycles
+    from gt.work.tracker import Tracker
+
+    found = cycles(Tracker.summaries(Tracker.open().view()))
+    out.emit(found, "\n".join(" -> ".join(c + c[:1]) for c in found) if found else "No cycles")
+
+
+command.add_command(add)
+command.add_command(remove)
+command.add_command(tree)
+command.add_command(cycles_)

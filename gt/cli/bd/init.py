@@ -1,0 +1,28 @@
+import click
+
+from gt.cli.common import Out, command
+
+
+@command("init")
+@click.option("--prefix", help="Id prefix for new beads (default: from the directory name).")
+@click.option("--branch", default=None, help="Ledger branch name (default: beads).")
+def command(out: Out, prefix: str | None, branch: str | None) -> None:
+    """Create the ledger branch here.
+
+    Example: bd init --prefix gt
+    """
+    from gt.ledger.gitdir import discover
+    from gt.town import local
+    from gt.work import beads
+    from gt.work.tracker import Tracker
+
+    repo = discover()
+    settings = local.load(repo)
+    if branch:
+        settings.branch = branch
+    tracker = Tracker(repo, settings)
+    edit = beads.init(tracker, out.signature(repo), prefix.lower() if prefix else None)
+    path = local.save(repo, settings) if repo.worktree else None
+    result = {**edit.result, "branch": settings.branch, "settings": path}
+    verb = "Initialised" if result["created"] else "Already initialised:"
+    out.emit(result, f"{verb} ledger '{settings.branch}' with prefix '{result['prefix']}'")

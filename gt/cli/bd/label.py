@@ -1,0 +1,42 @@
+import click
+
+from gt.cli.common import Out, command as subcommand
+
+
+@click.group("label")
+def command() -> None:
+    """Labels on beads.
+
+    Example: bd label add gt-a3f8k backend urgent
+    """
+
+
+def _run(out: Out, bead: str, labels: tuple[str, ...], adding: bool) -> None:
+    from gt.work import beads
+    from gt.work.tracker import Tracker
+
+    tracker = Tracker.open()
+    actor = out.signature(tracker.repo)
+    edit = beads.labels(tracker, actor, bead, add=labels if adding else (), remove=() if adding else labels)
+    doc = edit.result[0]
+    out.emit(doc, f"{doc['id']}: {', '.join(doc.get('labels') or []) or '(no labels)'}")
+
+
+@subcommand("add")
+@click.argument("bead")
+@click.argument("labels", nargs=-1, required=True)
+def add(out: Out, bead: str, labels: tuple[str, ...]) -> None:
+    """Add LABELS to BEAD."""
+    _run(out, bead, labels, True)
+
+
+@subcommand("remove")
+@click.argument("bead")
+@click.argument("labels", nargs=-1, required=True)
+def remove(out: Out, bead: str, labels: tuple[str, ...]) -> None:
+    """Remove LABELS from BEAD."""
+    _run(out, bead, labels, False)
+
+
+command.add_command(add)
+command.add_command(remove)

@@ -1,0 +1,20 @@
+import click
+
+from gt.cli.common import Out, command
+
+
+@command("reopen")
+@click.argument("ids", nargs=-1, required=True)
+@click.option("-r", "--reason", help="Why it is reopened.")
+def command(out: Out, ids: tuple[str, ...], reason: str | None) -> None:
+    """Reopen closed beads.
+
+    Example: bd reopen gt-a3f8k -r "still failing on CI"
+    """
+    from gt.work import beads
+    from gt.work.tracker import Tracker
+
+    tracker = Tracker.open()
+    edit = beads.reopen(tracker, out.signature(tracker.repo), list(ids), reason)
+    docs = edit.result
+    out.emit(docs[0] if len(docs) == 1 else docs, f"Reopened {', '.join(d['id'] for d in docs)}")

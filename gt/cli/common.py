@@ -1,0 +1,108 @@
+"""What every command shares: lazy subcommand loading, --json/--actor, errors, and reading long texts."""
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import click
+
+from gt.errors import GtError, UsageError
+
+MAX_ARGUMENT = 128 * 1024  # one command-line argument; longer texts come from a file or stdin
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported only when invoked (start-up time is what agents pay)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module_name, _, attr = self.lazy[name].partition(":")
+            return getattr(importlib.import_module(module_name), attr or "command")
+        return super().get_command(ctx, name)
+
+
+@dataclass
+class Out:
+    """How the command was asked to report: as JSON or as text, and who is acting."""
+
+    json: bool
+    actor: str | None
+
+    def emit(self, data: Any, text: Callable[[], str | None] | str | None = None) -> None:
+        if self.json:
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            line = text() if callable(text) else text
+            if line is not None:
+                click.echo(line)
+
+    def signature(self, repo: Any) -> Any:
+        from gt.town.identity import detect_actor
+
+        return detect_actor(self.actor, repo)
+
+
+def fail(out_json: bool, error: GtError) -> None:
+    exit_code = 2 if isinstance(error, UsageError) else 1
+    message = str(error)
+    if out_json:
+        click.echo(json.dumps({"error": message, "code": error.code}), err=True)
+    else:
+        click.echo(f"Error: {message}", err=True)
+    sys.exit(exit_code)
+
+
+def command(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
+    """A Click command with --json and --actor whose function receives `out` first; GtError becomes exit 1."""
+
+    def decorate(func: Callable[..., Any]) -> click.Command:
+        @functools.wraps(func)
+        def run(as_json: bool, actor: str | None, **params: Any) -> None:
+            out = Out(as_json, actor)
+            try:
+                func(out, **params)
+            except GtError as exc:
+                fail(as_json, exc)
+            except OSError as exc:
+                fail(as_json, GtError(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)))
+
+        run = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(run)
+        run = click.option("--actor", metavar="NAME", help="Act as NAME (default: $BD_ACTOR, git user.name, OS user).")(run)
+        return click.command(name, **kwargs)(run)
+
+    return decorate
+
+
+def read_text(value: str | None, path: str | None, what: str) -> str | None:
+    """A long text from an option, or from a file (`-` for stdin); an option is limited to 128 KiB."""
+    if value is not None and path is not None:
+        raise UsageError(f"give the {what} as text or as a file, not both")
+    if path is not None:
+        if path == "-":
+            return sys.stdin.read()
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.read()
+        except OSError as exc:
+            raise UsageError(f"cannot read {what} file {path}: {exc.strerror}") from None
+    if value is not None and len(value.encode("utf-8")) > MAX_ARGUMENT:
+        raise UsageError(f"{what} is longer than 128 KiB: pass it with a file or stdin (-)")
+    return value
+
+
+def main_entry(group: click.Group) -> Callable[[], None]:
+    def main() -> None:
+        group(prog_name=group.name)
+
+    return main

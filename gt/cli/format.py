@@ -1,0 +1,66 @@
+"""Text renderings of beads for terminals (JSON output prints the documents themselves)."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from gt.model.bead import parent_of
+
+
+def line(doc: Mapping[str, Any]) -> str:
+    """One bead on one line: `gt-a3f8k [P1] [bug] open - Fix login @alice`."""
+    text = f"{doc['id']} [P{doc.get('priority')}] [{doc.get('type')}] {doc.get('status')} - {doc.get('title')}"
+    if doc.get("assignee"):
+        text += f" @{doc['assignee']}"
+    if doc.get("labels"):
+        text += "  #" + " #".join(doc["labels"])
+    return text
+
+
+def detail(doc: Mapping[str, Any], beads: Mapping[str, Mapping[str, Any]] | None = None,
+           dependents: list[str] | None = None) -> str:
+    """The full bead as `bd show` prints it."""
+    beads = beads or {}
+    out = [f"{doc['id']}: {doc.get('title')}",
+           f"Status: {doc.get('status')}   Priority: P{doc.get('priority')}   Type: {doc.get('type')}"]
+    if doc.get("assignee"):
+        out.append(f"Assignee: {doc['assignee']}")
+    if doc.get("labels"):
+        out.append(f"Labels: {', '.join(doc['labels'])}")
+    out.append(f"Created: {doc.get('created_at')} by {doc.get('created_by', '?')}")
+    out.append(f"Updated: {doc.get('updated_at')}")
+    if doc.get("closed_at"):
+        out.append(f"Closed: {doc['closed_at']}" + (f" ({doc['close_reason']})" if doc.get("close_reason") else ""))
+    for key, label in (("external_ref", "External ref"), ("estimated_minutes", "Estimate (min)"),
+                       ("due_at", "Due"), ("defer_until", "Deferred until")):
+        if doc.get(key) not in (None, ""):
+            out.append(f"{label}: {doc[key]}")
+    parent = parent_of(doc)
+    if parent:
+        out.append(f"Parent: {_ref(parent, beads)}")
+    deps = [d for d in doc.get("dependencies") or () if d.get("type") != "parent-child"]
+    if deps:
+        out.append("Depends on:")
+        out += [f"  {d.get('type')} {_ref(d.get('target'), beads)}" for d in deps]
+    if dependents:
+        out.append("Needed by:")
+        out += [f"  {_ref(i, beads)}" for i in dependents]
+    for key, label in (("description", "Description"), ("design", "Design"),
+                       ("acceptance_criteria", "Acceptance criteria"), ("notes", "Notes")):
+        if doc.get(key):
+            out += ["", f"{label}:", str(doc[key]).rstrip("\n")]
+    comments = doc.get("comments") or []
+    if comments:
+        out += ["", f"Comments ({len(comments)}):"]
+        out += [comment(c) for c in comments]
+    return "\n".join(out)
+
+
+def comment(c: Mapping[str, Any]) -> str:
+    return f"  [{c.get('created_at')}] {c.get('author')}: {c.get('text')}"
+
+
+def _ref(bead_id: str | None, beads: Mapping[str, Mapping[str, Any]]) -> str:
+    other = beads.get(bead_id or "")
+    if other is None:
+        return f"{bead_id} (missing)"
+    return f"{bead_id} [{other.get('status')}] {other.get('title')}"

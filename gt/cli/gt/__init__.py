@@ -1,0 +1,17 @@
+"""`gt`: the town — agents and orchestration. Later issues add its commands."""
+from __future__ import annotations
+
+import click
+
+from gt.cli.common import LazyGroup, main_entry
+
+COMMANDS: dict[str, str] = {}
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gastown-git", prog_name="gt")
+def gt() -> None:
+    """Gas Town: orchestrate coding agents whose work is recorded in git."""
+
+
+main = main_entry(gt)

@@ -1,0 +1,115 @@
+"""Find a repository's git directories and read refs, without importing dulwich (the read fast path)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from gt.errors import GtError
+
+ZERO = "0" * 40
+
+
+@dataclass(frozen=True)
+class RepoPaths:
+    """Where a repository lives: its work tree (None when bare), its git dir and the common dir worktrees share."""
+
+    worktree: str | None
+    gitdir: str
+    commondir: str
+
+    @property
+    def objects(self) -> str:
+        return os.path.join(self.commondir, "objects")
+
+    @property
+    def private(self) -> str:
+        """Our own files inside the common git dir: locks and disposable caches."""
+        return os.path.join(self.commondir, "gt")
+
+    @property
+    def settings_dir(self) -> str | None:
+        """The work tree's `.beads/` folder of local settings (None for a bare repository)."""
+        return os.path.join(self.worktree, ".beads") if self.worktree else None
+
+
+def _looks_like_gitdir(path: str) -> bool:
+    return (
+        os.path.isfile(os.path.join(path, "HEAD"))
+        and os.path.isdir(os.path.join(path, "objects"))
+        and os.path.isdir(os.path.join(path, "refs"))
+    ) or os.path.isfile(os.path.join(path, "commondir"))
+
+
+def _read_gitfile(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        line = f.readline().strip()
+    if not line.startswith("gitdir:"):
+        raise GtError(f"{path}: not a git link file")
+    target = line[len("gitdir:"):].strip()
+    return os.path.normpath(os.path.join(os.path.dirname(path), target))
+
+
+def _commondir(gitdir: str) -> str:
+    try:
+        with open(os.path.join(gitdir, "commondir"), encoding="utf-8") as f:
+            rel = f.read().strip()
+    except FileNotFoundError:
+        return gitdir
+    return os.path.normpath(os.path.join(gitdir, rel))
+
+
+def paths_for_gitdir(gitdir: str, worktree: str | None) -> RepoPaths:
+    gitdir = os.path.abspath(gitdir)
+    return RepoPaths(worktree and os.path.abspath(worktree), gitdir, _commondir(gitdir))
+
+
+def discover(start: str | None = None) -> RepoPaths:
+    """Find the repository containing `start` (default: cwd, or $GIT_DIR when set)."""
+    env_gitdir = os.environ.get("GIT_DIR")
+    if env_gitdir and start is None:
+        return paths_for_gitdir(env_gitdir, os.environ.get("GIT_WORK_TREE"))
+    here = os.path.abspath(start or os.getcwd())
+    path = here
+    while True:
+        dotgit = os.path.join(path, ".git")
+        if os.path.isdir(dotgit):
+            return paths_for_gitdir(dotgit, path)
+        if os.path.isfile(dotgit):
+            return paths_for_gitdir(_read_gitfile(dotgit), path)
+        if _looks_like_gitdir(path):
+            return paths_for_gitdir(path, None)
+        parent = os.path.dirname(path)
+        if parent == path:
+            raise GtError(f"not in a git repository: {here} (run `git init` first, or pass -C PATH)")
+        path = parent
+
+
+def read_ref(commondir: str, name: str) -> str | None:
+    """The commit id a ref points at (following symbolic refs), or None if it does not exist."""
+    for _ in range(5):
+        try:
+            with open(os.path.join(commondir, name), "rb") as f:
+                value = f.read().strip().decode("ascii")
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return _packed_refs(commondir).get(name)
+        if value.startswith("ref: "):
+            name = value[5:]
+            continue
+        if len(value) != 40:
+            return None  # a ref being written right now reads empty: treat as absent
+        return value
+    return None
+
+
+def _packed_refs(commondir: str) -> dict[str, str]:
+    refs: dict[str, str] = {}
+    try:
+        with open(os.path.join(commondir, "packed-refs"), "rb") as f:
+            for raw in f:
+                if raw.startswith((b"#", b"^")):
+                    continue
+                sha, _, ref = raw.strip().partition(b" ")
+                refs[ref.decode("utf-8", "replace")] = sha.decode("ascii")
+    except FileNotFoundError:
+        pass
+    return refs

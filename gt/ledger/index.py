@@ -1,0 +1,130 @@
+"""The read index: a disposable cache of parsed ledger documents, keyed by git tree ids.
+
+Layout under `<common git dir>/gt/index/<version>/`:
+- `shards/<tree id>`: one per fan-out directory tree (`beads/3f`), content-addressed and immutable:
+  marshal of (entries, full) where entries maps key -> (blob id, summary | None, error | None)
+  and `full` is the marshalled mapping key -> full document, decoded only when asked for.
+- `heads/<ref>`: the manifest of the ref's last indexed commit: its tree, the ledger config and the
+  tree id of every fan-out directory.
+
+A shard is a pure function of its tree id, so it can never be stale; a manifest is used only when
+its commit is the ref's current commit. Deleting the whole folder costs nothing but speed.
+"""
+from __future__ import annotations
+
+import marshal
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+INDEX_VERSION = "v1"
+
+Entry = tuple[str, "dict[str, Any] | None", "str | None"]  # (blob id, summary, error)
+
+
+@dataclass
+class Shard:
+    entries: dict[str, Entry]
+    packed_full: bytes
+    _full: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
+
+    @property
+    def full(self) -> dict[str, dict[str, Any]]:
+        if self._full is None:
+            self._full = marshal.loads(self.packed_full)
+        return self._full
+
+
+@dataclass
+class Manifest:
+    commit: str
+    tree: str
+    config: dict[str, Any]
+    config_error: str | None
+    collections: dict[str, dict[str, str]]  # collection -> fan -> tree id
+
+    def to_bytes(self) -> bytes:
+        return marshal.dumps((self.commit, self.tree, self.config, self.config_error, self.collections))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Manifest":
+        return cls(*marshal.loads(data))
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write a file so that readers see the old content or the new, never a part."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+class IndexStore:
+    """Reads and writes shards and manifests for one repository."""
+
+    def __init__(self, private_dir: str, schema_tag: str) -> None:
+        self.root = os.path.join(private_dir, "index", f"{INDEX_VERSION}-{schema_tag}")
+        self._shards: dict[str, Shard] = {}
+
+    def _manifest_path(self, ref: str) -> str:
+        return os.path.join(self.root, "heads", ref.replace("/", "%"))
+
+    def _shard_path(self, tree_id: str) -> str:
+        return os.path.join(self.root, "shards", tree_id)
+
+    def load_manifest(self, ref: str) -> Manifest | None:
+        try:
+            with open(self._manifest_path(ref), "rb") as f:
+                return Manifest.from_bytes(f.read())
+        except (FileNotFoundError, ValueError, EOFError, TypeError):
+            return None
+
+    def save_manifest(self, ref: str, manifest: Manifest) -> None:
+        write_atomic(self._manifest_path(ref), manifest.to_bytes())
+
+    def has_shard(self, tree_id: str) -> bool:
+        return tree_id in self._shards or os.path.exists(self._shard_path(tree_id))
+
+    def load_shard(self, tree_id: str) -> Shard | None:
+        shard = self._shards.get(tree_id)
+        if shard is None:
+            try:
+                with open(self._shard_path(tree_id), "rb") as f:
+                    entries, packed = marshal.loads(f.read())
+            except (FileNotFoundError, ValueError, EOFError, TypeError):
+                return None
+            shard = self._shards[tree_id] = Shard(entries, packed)
+        return shard
+
+    def save_shard(self, tree_id: str, entries: dict[str, Entry], full: dict[str, dict[str, Any]]) -> Shard:
+        packed = marshal.dumps(full)
+        write_atomic(self._shard_path(tree_id), marshal.dumps((entries, packed)))
+        shard = self._shards[tree_id] = Shard(entries, packed, full)
+        return shard
+
+    def prune(self, keep_trees: set[str]) -> int:
+        """Delete shards not in `keep_trees`; returns how many were removed."""
+        removed = 0
+        shard_dir = os.path.join(self.root, "shards")
+        try:
+            names = os.listdir(shard_dir)
+        except FileNotFoundError:
+            return 0
+        for name in names:
+            if name not in keep_trees:
+                try:
+                    os.unlink(os.path.join(shard_dir, name))
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+        return removed

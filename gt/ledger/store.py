@@ -1,0 +1,391 @@
+"""A ledger: YAML documents on a git branch; every change is exactly one commit.
+
+Tree layout of the ledger branch:
+    ledger.yaml                        the ledger's own configuration (format, prefix, ...)
+    <collection>/<fan>/<key>.yaml      one document per key; fan = first two hex digits of sha1(key)
+
+Writers take a file lock in the common git dir for the milliseconds of one read-modify-write,
+write objects, then compare-and-swap the ref (a ref moved by plain git meanwhile is retried).
+Readers never lock: they read the ref and use the index (see index.py) or rebuild what changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator
+
+from gt.errors import GtError
+from gt.ledger.gitdir import RepoPaths, read_ref
+from gt.ledger.index import Entry, IndexStore, Manifest, Shard
+from gt.ledger.yamlio import YamlError, dump, load_mapping
+
+CONFIG_FILE = "ledger.yaml"
+KEY_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")
+MAX_KEY_LENGTH = 200
+MAX_CAS_RETRIES = 50
+FILE_MODE = 0o100644
+TREE_MODE = 0o040000
+
+
+def fan_of(key: str) -> str:
+    """The fan-out directory of a key: the first two hex digits of sha1(key)."""
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:2]
+
+
+def check_key(key: str) -> str:
+    """Refuse keys that are not plain names (so nothing can escape the ledger tree)."""
+    if not isinstance(key, str) or len(key) > MAX_KEY_LENGTH or not KEY_RE.fullmatch(key) or ".." in key:
+        raise GtError(f"invalid ledger key {key!r}: use lowercase letters, digits, '.', '_' and '-'")
+    return key
+
+
+def document_path(collection: str, key: str) -> str:
+    return f"{collection}/{fan_of(key)}/{key}.yaml"
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Who a commit is attributed to."""
+
+    name: str
+    email: str = ""
+
+    def git_identity(self) -> bytes:
+        return f"{self.name} <{self.email}>".encode("utf-8")
+
+
+@dataclass
+class Change:
+    """What one transaction writes: documents (None deletes), optionally a new config, and the message."""
+
+    subject: str
+    trailers: list[tuple[str, str]] = field(default_factory=list)
+    writes: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
+    config: dict[str, Any] | None = None
+
+    def put(self, collection: str, key: str, doc: dict[str, Any] | None) -> None:
+        self.writes[(collection, check_key(key))] = doc
+
+    def message(self) -> bytes:
+        subject = " ".join(self.subject.split())
+        if len(subject) > 200:
+            subject = subject[:199] + "…"
+        lines = [f"{k}: {' '.join(str(v).split())}" for k, v in self.trailers]
+        return (subject + "\n\n" + "\n".join(lines) + "\n").encode("utf-8")
+
+
+class View:
+    """The ledger at one commit, read through the index. Cheap to create; loads shards on demand."""
+
+    def __init__(self, ledger: "Ledger", manifest: Manifest | None) -> None:
+        self.ledger = ledger
+        self.manifest = manifest
+
+    @property
+    def commit(self) -> str | None:
+        return self.manifest.commit if self.manifest else None
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.manifest.config if self.manifest else {}
+
+    def _fans(self, collection: str) -> dict[str, str]:
+        return self.manifest.collections.get(collection, {}) if self.manifest else {}
+
+    def _shard(self, collection: str, fan: str) -> Shard | None:
+        tree_id = self._fans(collection).get(fan)
+        return self.ledger._shard(collection, fan, tree_id) if tree_id else None
+
+    def _shards(self, collection: str) -> Iterator[Shard]:
+        for fan in sorted(self._fans(collection)):
+            shard = self._shard(collection, fan)
+            if shard is not None:
+                yield shard
+
+    def entry(self, collection: str, key: str) -> Entry | None:
+        shard = self._shard(collection, fan_of(key))
+        return shard.entries.get(key) if shard else None
+
+    def summaries(self, collection: str) -> dict[str, dict[str, Any]]:
+        """Every readable document's summary (the document minus its heavy fields), by key."""
+        out: dict[str, dict[str, Any]] = {}
+        for shard in self._shards(collection):
+            for key, (_, summary, _) in shard.entries.items():
+                if summary is not None:
+                    out[key] = summary
+        return out
+
+    def errors(self, collection: str) -> dict[str, str]:
+        """Documents that cannot be read, by key: the error names the file."""
+        out: dict[str, str] = {}
+        for shard in self._shards(collection):
+            for key, (_, _, error) in shard.entries.items():
+                if error is not None:
+                    out[key] = error
+        return out
+
+    def doc(self, collection: str, key: str) -> dict[str, Any] | None:
+        """The full document, None when absent; raises YamlError when the file is unreadable."""
+        shard = self._shard(collection, fan_of(key))
+        if shard is None or key not in shard.entries:
+            return None
+        error = shard.entries[key][2]
+        if error is not None:
+            raise YamlError(error)
+        return shard.full[key]
+
+    def docs(self, collection: str, keys: Iterable[str] | None = None) -> Iterator[dict[str, Any]]:
+        """Full documents for `keys` (default: all readable ones), skipping absent and unreadable ones."""
+        if keys is None:
+            for shard in self._shards(collection):
+                yield from shard.full.values()
+            return
+        for key in keys:
+            shard = self._shard(collection, fan_of(key))
+            if shard is not None and key in shard.full:
+                yield shard.full[key]
+
+
+class Ledger:
+    """One ledger branch in one repository."""
+
+    def __init__(self, repo: RepoPaths, branch: str = "beads", heavy_keys: Iterable[str] = ()) -> None:
+        self.repo = repo
+        self.branch = branch
+        self.ref = f"refs/heads/{branch}"
+        self.heavy_keys = frozenset(heavy_keys)
+        tag = hashlib.sha1(",".join(sorted(self.heavy_keys)).encode()).hexdigest()[:8]
+        self.index = IndexStore(repo.private, tag)
+        self._store: Any = None
+
+    # -- reading -------------------------------------------------------------------------------
+
+    @property
+    def object_store(self) -> Any:
+        if self._store is None:
+            from gt.ledger.objects import open_object_store
+
+            self._store = open_object_store(self.repo)
+        return self._store
+
+    def head(self) -> str | None:
+        return read_ref(self.repo.commondir, self.ref)
+
+    def exists(self) -> bool:
+        return self.head() is not None
+
+    def view(self, commit: str | None = None) -> View:
+        """The ledger at `commit` (default: the branch head), indexed."""
+        commit = commit or self.head()
+        if commit is None:
+            return View(self, None)
+        manifest = self.index.load_manifest(self.ref)
+        if manifest is None or manifest.commit != commit:
+            manifest = self._index_commit(commit, manifest)
+            if commit == self.head():
+                self.index.save_manifest(self.ref, manifest)
+        return View(self, manifest)
+
+    def _read(self, sha: str) -> Any:
+        return self.object_store[sha.encode("ascii")]
+
+    def _index_commit(self, commit: str, previous: Manifest | None) -> Manifest:
+        """Build the manifest of a commit, indexing only the fan-out trees the index lacks."""
+        root = self._read(self._read(commit).tree.decode())
+        config: dict[str, Any] = {}
+        config_error = None
+        collections: dict[str, dict[str, str]] = {}
+        for entry in root.iteritems():
+            name = entry.path.decode("utf-8", "replace")
+            if name == CONFIG_FILE and entry.mode != TREE_MODE:
+                try:
+                    config = load_mapping(self._read(entry.sha.decode()).data, f"{self.branch}:{CONFIG_FILE}")
+                except YamlError as exc:
+                    config_error = str(exc)
+            elif entry.mode == TREE_MODE:
+                fans = {}
+                for fan_entry in self._read(entry.sha.decode()).iteritems():
+                    if fan_entry.mode == TREE_MODE:
+                        fans[fan_entry.path.decode("utf-8", "replace")] = fan_entry.sha.decode()
+                collections[name] = fans
+        for collection, fans in collections.items():
+            old_fans = previous.collections.get(collection, {}) if previous else {}
+            for fan, tree_id in fans.items():
+                if not self.index.has_shard(tree_id):
+                    old = self.index.load_shard(old_fans[fan]) if fan in old_fans else None
+                    self._build_shard(collection, fan, tree_id, old)
+        return Manifest(commit, root.id.decode(), config, config_error, collections)
+
+    def _shard(self, collection: str, fan: str, tree_id: str) -> Shard:
+        shard = self.index.load_shard(tree_id)
+        if shard is None:
+            shard = self._build_shard(collection, fan, tree_id, None)
+        return shard
+
+    def _build_shard(self, collection: str, fan: str, tree_id: str, old: Shard | None) -> Shard:
+        entries: dict[str, Entry] = {}
+        full: dict[str, dict[str, Any]] = {}
+        for item in self._read(tree_id).iteritems():
+            name = item.path.decode("utf-8", "replace")
+            if not name.endswith(".yaml") or item.mode == TREE_MODE:
+                continue
+            key = name[: -len(".yaml")]
+            blob_id = item.sha.decode()
+            if old is not None and key in old.entries and old.entries[key][0] == blob_id:
+                entries[key] = old.entries[key]
+                if key in old.full:
+                    full[key] = old.full[key]
+                continue
+            self._index_blob(entries, full, collection, fan, key, blob_id, self._read(blob_id).data)
+        return self.index.save_shard(tree_id, entries, full)
+
+    def _index_blob(
+        self, entries: dict[str, Entry], full: dict[str, dict[str, Any]],
+        collection: str, fan: str, key: str, blob_id: str, data: bytes,
+    ) -> None:
+        try:
+            doc = load_mapping(data, f"{self.branch}:{collection}/{fan}/{key}.yaml")
+        except YamlError as exc:
+            entries[key] = (blob_id, None, str(exc))
+            return
+        full[key] = doc
+        entries[key] = (blob_id, {k: v for k, v in doc.items() if k not in self.heavy_keys}, None)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def lock(self) -> Any:
+        from filelock import FileLock
+
+        os.makedirs(self.repo.private, exist_ok=True)
+        return FileLock(os.path.join(self.repo.private, "ledger.lock"))
+
+    def transact(self, build: Callable[[View], Change | None], author: Signature) -> str | None:
+        """Apply `build` to the current state and commit its Change atomically; returns the new commit.
+
+        `build` may raise GtError to refuse (nothing is written) or return None to write nothing.
+        It may run more than once if plain git moves the ref meanwhile, so it must not have side effects.
+        """
+        from gt.ledger.objects import set_ref_if_equals, open_refs
+
+        refs = open_refs(self.repo)
+        with self.lock():
+            for _ in range(MAX_CAS_RETRIES):
+                head = self.head()
+                view = self.view(head)
+                change = build(view)
+                if change is None:
+                    return None
+                commit, shards = self._commit_objects(view, change, author)
+                if set_ref_if_equals(refs, self.ref, head, commit):
+                    self._index_written(commit, view, change, shards)
+                    break
+            else:
+                raise GtError(f"could not update {self.ref}: it kept moving under us")
+        from gt.ledger.maintenance import maybe_pack
+
+        maybe_pack(self)
+        return commit
+
+    def _commit_objects(
+        self, view: View, change: Change, author: Signature
+    ) -> tuple[str, dict[tuple[str, str], tuple[str, dict[str, Entry], dict[str, dict[str, Any]]]]]:
+        """Write blobs, trees and the commit for `change` on top of `view`; nothing touches the ref."""
+        from dulwich.objects import Blob, Commit
+
+        from gt.ledger.objects import add_objects
+
+        new_objects: list[Any] = []
+        root_entries = self._tree_entries(view.manifest.tree.encode()) if view.manifest else {}
+        by_collection: dict[str, dict[str, dict[str, dict[str, Any] | None]]] = {}
+        for (collection, key), doc in change.writes.items():
+            by_collection.setdefault(collection, {}).setdefault(fan_of(key), {})[key] = doc
+        shards: dict[tuple[str, str], tuple[str, dict[str, Entry], dict[str, dict[str, Any]]]] = {}
+        for collection, fans in sorted(by_collection.items()):
+            ckey = collection.encode()
+            centries = self._tree_entries(root_entries[ckey][1]) if ckey in root_entries else {}
+            for fan, docs in sorted(fans.items()):
+                fkey = fan.encode()
+                fentries = self._tree_entries(centries[fkey][1]) if fkey in centries else {}
+                old_shard = view._shard(collection, fan)
+                entries = dict(old_shard.entries) if old_shard else {}
+                full = dict(old_shard.full) if old_shard else {}
+                for key, doc in docs.items():
+                    name = f"{key}.yaml".encode()
+                    if doc is None:
+                        fentries.pop(name, None)
+                        entries.pop(key, None)
+                        full.pop(key, None)
+                        continue
+                    data = dump(doc)
+                    blob = Blob.from_string(data)
+                    new_objects.append(blob)
+                    fentries[name] = (FILE_MODE, blob.id)
+                    self._index_blob(entries, full, collection, fan, key, blob.id.decode(), data)
+                if not fentries:
+                    centries.pop(fkey, None)
+                    continue
+                ftree = _make_tree(fentries)
+                new_objects.append(ftree)
+                centries[fkey] = (TREE_MODE, ftree.id)
+                shards[(collection, fan)] = (ftree.id.decode(), entries, full)
+            if not centries:
+                root_entries.pop(ckey, None)
+            else:
+                ctree = _make_tree(centries)
+                new_objects.append(ctree)
+                root_entries[ckey] = (TREE_MODE, ctree.id)
+        if change.config is not None:
+            blob = Blob.from_string(dump(change.config))
+            new_objects.append(blob)
+            root_entries[CONFIG_FILE.encode()] = (FILE_MODE, blob.id)
+        root = _make_tree(root_entries)
+        new_objects.append(root)
+
+        commit = Commit()
+        commit.tree = root.id
+        commit.parents = [view.commit.encode()] if view.commit else []
+        commit.author = commit.committer = author.git_identity()
+        commit.author_time = commit.commit_time = int(time.time())
+        offset = time.localtime().tm_gmtoff
+        commit.author_timezone = commit.commit_timezone = offset
+        commit.message = change.message()
+        new_objects.append(commit)
+        add_objects(self.object_store, new_objects)
+        return commit.id.decode(), shards
+
+    def _tree_entries(self, tree_id: bytes) -> dict[bytes, tuple[int, bytes]]:
+        return {e.path: (e.mode, e.sha) for e in self._read(tree_id.decode()).iteritems()}
+
+    def _index_written(self, commit: str, view: View, change: Change, shards: dict) -> None:
+        """Record what we just wrote in the index, so the next reader starts warm."""
+        try:
+            collections = {c: dict(f) for c, f in (view.manifest.collections.items() if view.manifest else ())}
+            for (collection, key) in change.writes:
+                fans = collections.setdefault(collection, {})
+                fan = fan_of(key)
+                if (collection, fan) in shards:
+                    tree_id, entries, full = shards[(collection, fan)]
+                    if not self.index.has_shard(tree_id):
+                        self.index.save_shard(tree_id, entries, full)
+                    fans[fan] = tree_id
+                else:
+                    fans.pop(fan, None)
+            collections = {c: f for c, f in collections.items() if f}
+            config = change.config if change.config is not None else view.config
+            config_error = None if change.config is not None else (view.manifest.config_error if view.manifest else None)
+            tree = self._read(commit).tree.decode()
+            self.index.save_manifest(self.ref, Manifest(commit, tree, config, config_error, collections))
+        except OSError:
+            pass  # the index is a cache: the next reader rebuilds what is missing
+
+
+def _make_tree(entries: dict[bytes, tuple[int, bytes]]) -> Any:
+    from dulwich.objects import Tree
+
+    tree = Tree()
+    for name, (mode, sha) in entries.items():
+        tree.add(name, mode, sha)
+    return tree

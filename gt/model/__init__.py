@@ -1,0 +1,1 @@
+"""The model: beads, dependencies, readiness and ids. Pure: no I/O."""

@@ -1,0 +1,170 @@
+"""The bead: fields, vocabularies, validation and the canonical YAML document shape."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from gt.errors import GtError, UsageError
+
+STATUSES = ("open", "in_progress", "blocked", "deferred", "hooked", "pinned", "closed")
+TOMBSTONE = "tombstone"  # a deleted bead: kept so that sync cannot resurrect it
+TYPES = (
+    "bug", "feature", "task", "epic", "chore", "message", "convoy",
+    "merge-request", "agent", "molecule", "gate",
+)
+BOOKKEEPING_TYPES = frozenset({"message", "convoy", "merge-request", "agent", "molecule", "gate"})
+DEP_TYPES = ("blocks", "parent-child", "related", "discovered-from", "tracks", "replies-to")
+BLOCKING = "blocks"
+PARENT = "parent-child"
+PRIORITIES = range(0, 5)
+DEFAULT_PRIORITY = 2
+MAX_TITLE = 500
+
+# The order keys are written in; unknown keys follow in the order they came.
+FIELD_ORDER = (
+    "id", "title", "type", "status", "priority", "assignee", "labels",
+    "description", "design", "acceptance_criteria", "notes",
+    "dependencies", "comments",
+    "created_at", "created_by", "updated_at", "closed_at", "close_reason",
+    "deleted_at", "deleted_by", "delete_reason",
+    "external_ref", "estimated_minutes", "due_at", "defer_until", "metadata",
+)
+TEXT_FIELDS = ("description", "design", "acceptance_criteria", "notes")
+# Fields left out of the read index's summaries: long texts, read only by `show`, `search`, `export`.
+HEAVY_FIELDS = ("description", "design", "acceptance_criteria", "notes", "comments", "metadata")
+
+
+def now_iso() -> str:
+    """The current time as an ISO 8601 UTC string with microseconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def parse_time(value: Any) -> float | None:
+    """Epoch seconds of an ISO 8601 date or timestamp (any zone); None when absent or unparseable."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        try:
+            moment = datetime.combine(date.fromisoformat(text[:10]), datetime.min.time())
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def normalize_time(value: str, what: str) -> str:
+    """Accept a date or timestamp from the user; refuse anything unparseable."""
+    if parse_time(value) is None:
+        raise UsageError(f"invalid {what} {value!r}: use YYYY-MM-DD or an ISO 8601 timestamp")
+    return value.strip()
+
+
+def parse_priority(value: Any) -> int:
+    """0-4, or P0-P4; anything else is a usage error."""
+    text = str(value).strip().upper()
+    if text.startswith("P"):
+        text = text[1:]
+    if text.isdigit() and int(text) in PRIORITIES:
+        return int(text)
+    raise UsageError(f"invalid priority {value!r}: use 0-4 (0 is the highest) or P0-P4")
+
+
+def check_status(value: str) -> str:
+    if value not in STATUSES:
+        raise UsageError(f"invalid status {value!r}: use one of {', '.join(STATUSES)}")
+    return value
+
+
+def check_type(value: str, extra_types: tuple[str, ...] = ()) -> str:
+    if value not in TYPES and value not in extra_types:
+        allowed = ", ".join(TYPES + tuple(extra_types))
+        raise UsageError(f"invalid type {value!r}: use one of {allowed} (or add it to the ledger's `types`)")
+    return value
+
+
+def check_dep_type(value: str) -> str:
+    if value not in DEP_TYPES:
+        raise UsageError(f"invalid dependency type {value!r}: use one of {', '.join(DEP_TYPES)}")
+    return value
+
+
+def check_title(value: str) -> str:
+    title = value.strip()
+    if not title:
+        raise UsageError("a bead needs a title")
+    if "\n" in title or "\r" in title:
+        raise UsageError("a title is one line: put longer text in the description")
+    if len(title) > MAX_TITLE:
+        raise UsageError(f"title too long ({len(title)} characters; at most {MAX_TITLE})")
+    return title
+
+
+def check_text(value: str, what: str) -> str:
+    if "\x00" in value:
+        raise UsageError(f"{what} contains a NUL character")
+    return value
+
+
+def canonical(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document as written: fields in FIELD_ORDER, empty optional fields left out (0 is kept)."""
+    out: dict[str, Any] = {}
+    for key in FIELD_ORDER:
+        if key in doc and not _is_empty(doc[key]):
+            out[key] = doc[key]
+    for key, value in doc.items():
+        if key not in out and key not in FIELD_ORDER and not _is_empty(value):
+            out[key] = value
+    return out
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def new_bead(
+    bead_id: str, title: str, *, actor: str, now: str, type: str = "task",
+    priority: int = DEFAULT_PRIORITY, **fields: Any,
+) -> dict[str, Any]:
+    return canonical({
+        "id": bead_id, "title": title, "type": type, "status": "open", "priority": priority,
+        "created_at": now, "created_by": actor, "updated_at": now, **fields,
+    })
+
+
+def is_closed(doc: dict[str, Any]) -> bool:
+    return doc.get("status") == "closed"
+
+
+def is_deleted(doc: dict[str, Any]) -> bool:
+    return doc.get("status") == TOMBSTONE
+
+
+def parent_of(doc: dict[str, Any]) -> str | None:
+    for dep in doc.get("dependencies") or ():
+        if dep.get("type") == PARENT:
+            return dep.get("target")
+    return None
+
+
+def set_status(doc: dict[str, Any], status: str, now: str, reason: str | None = None) -> None:
+    """Change status keeping `closed_at` set exactly when the bead is closed."""
+    doc["status"] = status
+    if status == "closed":
+        doc["closed_at"] = now
+        if reason:
+            doc["close_reason"] = reason
+    else:
+        doc.pop("closed_at", None)
+        doc.pop("close_reason", None)
+
+
+def require_live(doc: dict[str, Any] | None, bead_id: str) -> dict[str, Any]:
+    if doc is None:
+        raise GtError(f"no bead {bead_id}", code="not_found")
+    if is_deleted(doc):
+        raise GtError(f"{bead_id} was deleted", code="deleted")
+    return doc

@@ -1,0 +1,212 @@
+"""Dependencies: what blocks what, readiness, cycles and trees. Pure functions over id -> bead mappings.
+
+A bead is blocked when a `blocks` dependency targets a bead that exists and is not closed, when its
+status is `blocked`, or when its parent (through `parent-child`) is blocked, transitively. A target
+that does not exist (a partial import) or was deleted does not block.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from gt.model.bead import BLOCKING, BOOKKEEPING_TYPES, PARENT, is_closed, is_deleted, parent_of, parse_time
+
+Beads = Mapping[str, Mapping[str, Any]]
+
+
+def _live(beads: Beads, bead_id: str | None) -> Mapping[str, Any] | None:
+    doc = beads.get(bead_id) if bead_id else None
+    return None if doc is None or is_deleted(doc) else doc
+
+
+def open_blockers(beads: Beads, bead_id: str) -> list[str]:
+    """Ids of existing, unclosed beads that block `bead_id` directly."""
+    out = []
+    for dep in beads[bead_id].get("dependencies") or ():
+        if dep.get("type") == BLOCKING:
+            target = _live(beads, dep.get("target"))
+            if target is not None and not is_closed(target):
+                out.append(dep["target"])
+    return out
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """Why a bead is blocked: its open blockers, a blocked ancestor, or its own `blocked` status."""
+
+    blockers: tuple[str, ...] = ()
+    via_parent: str | None = None
+    by_status: bool = False
+
+
+def blocked_map(beads: Beads) -> dict[str, Blocked]:
+    """Every unclosed, undeleted bead that is blocked, with the reason."""
+    memo: dict[str, Blocked | None] = {}
+
+    def reason(bead_id: str, seen: frozenset[str]) -> Blocked | None:
+        if bead_id in memo:
+            return memo[bead_id]
+        doc = beads[bead_id]
+        blockers = tuple(open_blockers(beads, bead_id))
+        by_status = doc.get("status") == "blocked"
+        via = None
+        parent = parent_of(doc)
+        if _live(beads, parent) is not None and parent not in seen:
+            parent_doc = beads[parent]
+            if not is_closed(parent_doc) and reason(parent, seen | {bead_id}) is not None:
+                via = parent
+        result = Blocked(blockers, via, by_status) if (blockers or via or by_status) else None
+        memo[bead_id] = result
+        return result
+
+    out = {}
+    for bead_id, doc in beads.items():
+        if is_deleted(doc) or is_closed(doc):
+            continue
+        why = reason(bead_id, frozenset())
+        if why is not None:
+            out[bead_id] = why
+    return out
+
+
+def sort_key(doc: Mapping[str, Any]) -> tuple[int, float, str]:
+    """Priority first (0 is the highest), then oldest first."""
+    return (int(doc.get("priority", 2)), parse_time(doc.get("created_at")) or 0.0, doc.get("id", ""))
+
+
+def ready(beads: Beads, now: float) -> list[str]:
+    """Open, unblocked, not deferred into the future, not bookkeeping: sorted by priority then age."""
+    blocked = blocked_map(beads)
+    out = []
+    for bead_id, doc in beads.items():
+        if doc.get("status") != "open" or bead_id in blocked or doc.get("type") in BOOKKEEPING_TYPES:
+            continue
+        defer = parse_time(doc.get("defer_until"))
+        if defer is not None and defer > now:
+            continue
+        out.append(bead_id)
+    return sorted(out, key=lambda i: sort_key(beads[i]))
+
+
+def dependents(beads: Beads, bead_id: str, types: Iterable[str] | None = (BLOCKING,)) -> list[str]:
+    """Ids of live beads that depend on `bead_id` through one of `types` (None: any type)."""
+    wanted = None if types is None else set(types)
+    return sorted(
+        other for other, doc in beads.items()
+        if not is_deleted(doc)
+        and any(
+            d.get("target") == bead_id and (wanted is None or d.get("type") in wanted)
+            for d in doc.get("dependencies") or ()
+        )
+    )
+
+
+def children(beads: Beads, bead_id: str) -> list[str]:
+    return dependents(beads, bead_id, (PARENT,))
+
+
+def path_between(beads: Beads, start: str, goal: str, types: Iterable[str]) -> list[str] | None:
+    """A dependency path start -> ... -> goal following `types`, or None."""
+    wanted = set(types)
+    stack = [(start, [start])]
+    seen = {start}
+    while stack:
+        node, path = stack.pop()
+        if node == goal:
+            return path
+        doc = beads.get(node)
+        for dep in (doc.get("dependencies") or ()) if doc else ():
+            target = dep.get("target")
+            if dep.get("type") in wanted and target not in seen:
+                seen.add(target)
+                stack.append((target, path + [target]))
+    return None
+
+
+def cycle_if_added(beads: Beads, source: str, target: str, dep_type: str) -> list[str] | None:
+    """The cycle that `source depends on target` would close, as a list of ids, or None."""
+    if source == target:
+        return [source, source]
+    if dep_type not in (BLOCKING, PARENT):
+        return None
+    path = path_between(beads, target, source, (dep_type,))
+    return [source] + path if path else None
+
+
+def cycles(beads: Beads, types: Iterable[str] = (BLOCKING, PARENT)) -> list[list[str]]:
+    """Every dependency cycle (strongly connected component of more than one bead, or a self-loop)."""
+    wanted = set(types)
+    graph = {
+        i: [d.get("target") for d in doc.get("dependencies") or () if d.get("type") in wanted and d.get("target") in beads]
+        for i, doc in beads.items() if not is_deleted(doc)
+    }
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    found: list[list[str]] = []
+    counter = 0
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(graph[root]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, successors = work[-1]
+            advanced = False
+            for nxt in successors:
+                if nxt not in graph:
+                    continue
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(graph[nxt])))
+                    advanced = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in graph[node]:
+                    found.append(sorted(component))
+    return sorted(found)
+
+
+@dataclass
+class TreeNode:
+    id: str
+    dep_type: str | None
+    children: list["TreeNode"]
+    repeated: bool = False
+
+
+def dep_tree(beads: Beads, root: str, max_depth: int = 50) -> TreeNode:
+    """What `root` depends on, recursively; a bead met again on the same path is marked, not expanded."""
+
+    def build(bead_id: str, dep_type: str | None, path: frozenset[str], depth: int) -> TreeNode:
+        node = TreeNode(bead_id, dep_type, [])
+        if bead_id in path or depth >= max_depth:
+            node.repeated = True
+            return node
+        doc = beads.get(bead_id)
+        for dep in (doc.get("dependencies") or ()) if doc else ():
+            node.children.append(build(dep.get("target"), dep.get("type"), path | {bead_id}, depth + 1))
+        return node
+
+    return build(root, None, frozenset(), 0)

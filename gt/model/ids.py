@@ -1,0 +1,87 @@
+"""Bead ids: `<prefix>-<base36 hash>`, children `<parent>.<suffix>`, and resolving unique prefixes.
+
+Length is adaptive. A new id is a uniformly random base36 string, so the chance that any two of n
+beads ever share one is at most the birthday bound n^2 / (2 * 36^L). We pick the smallest L (at
+least MIN_LENGTH) that keeps this bound under COLLISION_BOUND for twice the current count, which
+covers clones that create as many beads offline as the ledger holds:
+    beads held:  < 329   < 1,979   < 11,876   < 71,260   < 427,560
+    length:        6         7          8          9          10  (characters after the prefix)
+Each replica also refuses an id it already has, so a collision needs two clones offline at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+from gt.errors import GtError, UsageError
+
+MIN_LENGTH = 6
+MIN_CHILD_LENGTH = 4
+COLLISION_BOUND = 1e-4
+ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+PREFIX_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*-[a-z0-9][a-z0-9.-]*")
+
+
+def check_prefix(prefix: str) -> str:
+    if not PREFIX_RE.fullmatch(prefix) or prefix.endswith("-"):
+        raise UsageError(f"invalid prefix {prefix!r}: use lowercase letters, digits, '_' or '-' (at most 32)")
+    return prefix
+
+
+def prefix_from_name(name: str) -> str:
+    """A prefix derived from a directory name: lowercase alphanumerics, at most 8 characters."""
+    cleaned = re.sub(r"[^a-z0-9]+", "", name.lower())[:8]
+    return cleaned or "bd"
+
+
+def check_id(bead_id: str) -> str:
+    if not isinstance(bead_id, str) or len(bead_id) > 200 or not ID_RE.fullmatch(bead_id) or ".." in bead_id:
+        raise UsageError(f"invalid bead id {bead_id!r}: ids look like <prefix>-<letters and digits>")
+    return bead_id
+
+
+def id_length(count: int, minimum: int = MIN_LENGTH) -> int:
+    """The shortest hash length whose birthday bound for 2*(count+1) ids is under COLLISION_BOUND."""
+    n = 2 * (count + 1)
+    length = minimum
+    while n * n / (2 * 36**length) > COLLISION_BOUND:
+        length += 1
+    return length
+
+
+def _base36(digest: bytes, length: int) -> str:
+    number = int.from_bytes(digest, "big")
+    out = []
+    for _ in range(length):
+        number, rest = divmod(number, 36)
+        out.append(ALPHABET[rest])
+    return "".join(out)
+
+
+def new_id(prefix: str, count: int, entropy: bytes) -> str:
+    """A fresh id for a ledger holding `count` beads; `entropy` must be random bytes."""
+    return f"{prefix}-{_base36(hashlib.sha256(entropy).digest(), id_length(count))}"
+
+
+def child_id(parent: str, siblings: int, entropy: bytes) -> str:
+    """A child id `<parent>.<suffix>`: a random suffix, never a counter (offline clones would collide)."""
+    return f"{parent}.{_base36(hashlib.sha256(entropy).digest(), id_length(siblings, MIN_CHILD_LENGTH))}"
+
+
+def resolve(query: str, ids: "set[str] | dict[str, object]") -> str:
+    """The one id `query` names: an exact id, or a unique prefix of an id or of its part after the prefix."""
+    query = query.strip().lower()
+    if query in ids:
+        return query
+    if not query:
+        raise UsageError("empty bead id")
+    matches = sorted(i for i in ids if i.startswith(query))
+    if not matches:
+        matches = sorted(i for i in ids if i.partition("-")[2].startswith(query))
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise GtError(f"no bead {query}", code="not_found")
+    shown = ", ".join(matches[:10]) + (f" and {len(matches) - 10} more" if len(matches) > 10 else "")
+    raise GtError(f"ambiguous id {query}: matches {shown}", code="ambiguous")

@@ -1,0 +1,1 @@
+"""The town: layout, rigs, identity, routing and settings."""

@@ -1,0 +1,65 @@
+"""Local settings in a work tree's `.beads/config.yaml`: which ledger branch and remote to use.
+
+These never go into the ledger or the code branch (`.beads/.gitignore` keeps them out). The file is
+a flat `key: value` mapping; plain lines are read without loading a YAML library (the read fast path).
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass
+
+from gt.ledger.gitdir import RepoPaths
+
+CONFIG_NAME = "config.yaml"
+_PLAIN_LINE = re.compile(r"([a-z_]+):\s*([A-Za-z0-9_./:@-]*)\s*")
+
+
+@dataclass
+class LocalSettings:
+    branch: str = "beads"
+    remote: str = "origin"
+
+
+def _parse(text: str, path: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _PLAIN_LINE.fullmatch(line)
+        if match is None:  # anything fancier than plain scalars: let the YAML library read it
+            from gt.ledger.yamlio import load_mapping
+
+            return {str(k): str(v) for k, v in load_mapping(text, path).items()}
+        values[match.group(1)] = match.group(2)
+    return values
+
+
+def load(repo: RepoPaths) -> LocalSettings:
+    if repo.settings_dir is None:
+        return LocalSettings()
+    path = os.path.join(repo.settings_dir, CONFIG_NAME)
+    try:
+        with open(path, encoding="utf-8") as f:
+            values = _parse(f.read(), path)
+    except FileNotFoundError:
+        return LocalSettings()
+    known = {k: v for k, v in values.items() if k in LocalSettings.__dataclass_fields__ and v}
+    return LocalSettings(**known)
+
+
+def save(repo: RepoPaths, settings: LocalSettings) -> str | None:
+    """Write `.beads/config.yaml` (and a .gitignore that keeps the folder out of commits)."""
+    if repo.settings_dir is None:
+        return None
+    os.makedirs(repo.settings_dir, exist_ok=True)
+    ignore = os.path.join(repo.settings_dir, ".gitignore")
+    if not os.path.exists(ignore):
+        with open(ignore, "w", encoding="utf-8") as f:
+            f.write("# local settings of bd: never committed\n*\n")
+    path = os.path.join(repo.settings_dir, CONFIG_NAME)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("# bd local settings (the ledger's own config lives on the ledger branch)\n")
+        for key, value in asdict(settings).items():
+            f.write(f"{key}: {value}\n")
+    return path

@@ -1,0 +1,1 @@
+"""Roles and workflows: operations that combine the ledger and the model."""

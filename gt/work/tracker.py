@@ -1,0 +1,104 @@
+"""The bead tracker of one repository: its ledger, id resolution and attributed writes."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from gt.errors import GtError
+from gt.ledger.gitdir import RepoPaths, discover
+from gt.ledger.store import Change, Ledger, Signature, View
+from gt.model.bead import HEAVY_FIELDS, is_deleted, require_live
+from gt.model.ids import resolve
+from gt.town import local
+
+LEDGER_FORMAT = 1
+BEADS = "beads"  # the ledger collection holding one document per bead
+
+
+@dataclass
+class Edit:
+    """What one bead command writes: bead documents by id, the commit subject and extra trailers."""
+
+    op: str
+    subject: str
+    beads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    trailers: list[tuple[str, str]] = field(default_factory=list)
+    config: dict[str, Any] | None = None
+    result: Any = None  # what the command reports back (not written)
+    commit: str | None = None  # the ledger commit, once written
+
+
+class Tracker:
+    def __init__(self, repo: RepoPaths, settings: local.LocalSettings | None = None) -> None:
+        self.repo = repo
+        self.settings = settings or local.load(repo)
+        self.ledger = Ledger(repo, self.settings.branch, heavy_keys=HEAVY_FIELDS)
+
+    @classmethod
+    def open(cls, start: str | None = None) -> "Tracker":
+        return cls(discover(start))
+
+    def require(self) -> None:
+        if not self.ledger.exists():
+            raise GtError(
+                f"no ledger here: branch '{self.ledger.branch}' does not exist (run `bd init`)",
+                code="no_ledger",
+            )
+
+    def view(self) -> View:
+        self.require()
+        view = self.ledger.view()
+        if view.manifest is not None and view.manifest.config_error:
+            raise GtError(view.manifest.config_error, code="bad_config")
+        return view
+
+    @property
+    def prefix(self) -> str:
+        return str(self.view().config.get("prefix", "bd"))
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def summaries(view: View, include_deleted: bool = False) -> dict[str, dict[str, Any]]:
+        beads = view.summaries(BEADS)
+        return beads if include_deleted else {k: v for k, v in beads.items() if not is_deleted(v)}
+
+    @staticmethod
+    def resolve(view: View, query: str) -> str:
+        """The id `query` names (an exact id, or a unique prefix); deleted beads only by exact id."""
+        query = query.strip().lower()
+        if view.entry(BEADS, query) is not None:
+            return query
+        return resolve(query, Tracker.summaries(view))
+
+    @staticmethod
+    def get(view: View, bead_id: str) -> dict[str, Any]:
+        """A copy of the full, live bead document (safe to modify)."""
+        return copy.deepcopy(require_live(view.doc(BEADS, bead_id), bead_id))
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def write(self, actor: Signature, build: Callable[[View], Edit | None]) -> Edit | None:
+        """Run `build` on the current ledger and commit what it returns as one attributed commit."""
+        self.require()
+        outcome: dict[str, Edit] = {}
+
+        def transaction(view: View) -> Change | None:
+            edit = build(view)
+            if edit is None or (not edit.beads and edit.config is None):
+                outcome.pop("edit", None)
+                return None
+            outcome["edit"] = edit
+            trailers = [("Bead-Id", bead_id) for bead_id in edit.beads]
+            trailers += [("Op", edit.op), ("Actor", actor.name)] + edit.trailers
+            change = Change(edit.subject, trailers, config=edit.config)
+            for bead_id, doc in edit.beads.items():
+                change.put(BEADS, bead_id, doc)
+            return change
+
+        commit = self.ledger.transact(transaction, actor)
+        edit = outcome.get("edit")
+        if edit is not None:
+            edit.commit = commit
+        return edit

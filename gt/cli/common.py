@@ -103,6 +103,9 @@ def read_text(value: str | None, path: str | None, what: str) -> str | None:
 
 def main_entry(group: click.Group) -> Callable[[], None]:
     def main() -> None:
+        import gc
+
+        gc.disable()  # a short-lived process: the cyclic collector only costs time (tens of ms at 10k beads)
         group(prog_name=group.name)
 
     return main

@@ -2,8 +2,8 @@
 
 Layout under `<common git dir>/gt/index/<version>/`:
 - `shards/<tree id>`: one per fan-out directory tree (`beads/3f`), content-addressed and immutable:
-  marshal of (entries, full) where entries maps key -> (blob id, summary | None, error | None)
-  and `full` is the marshalled mapping key -> full document, decoded only when asked for.
+  the summaries of its documents, then (packed, decoded only when asked for) their blob ids and
+  parse errors, and the full documents.
 - `heads/<ref>`: the manifest of the ref's last indexed commit: its tree, the ledger config and the
   tree id of every fan-out directory.
 
@@ -14,26 +14,67 @@ from __future__ import annotations
 
 import marshal
 import os
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
-INDEX_VERSION = "v1"
+INDEX_VERSION = "v2"
 
 Entry = tuple[str, "dict[str, Any] | None", "str | None"]  # (blob id, summary, error)
 
 
 @dataclass
 class Shard:
-    entries: dict[str, Entry]
-    packed_full: bytes
+    """One fan-out directory's documents. Only `summaries` is decoded on load: blob ids, errors and
+    full documents stay packed until asked for, since list-style reads of 10,000 beads need none of them."""
+
+    summaries: dict[str, dict[str, Any]]
+    packed_meta: bytes  # marshal of (blob ids by key, errors by key)
+    packed_full: bytes  # marshal of full documents by key
+    _meta: tuple[dict[str, str], dict[str, str]] | None = field(default=None, repr=False)
     _full: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
+
+    @property
+    def blobs(self) -> dict[str, str]:
+        return self._unpacked_meta()[0]
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return self._unpacked_meta()[1]
+
+    def _unpacked_meta(self) -> tuple[dict[str, str], dict[str, str]]:
+        if self._meta is None:
+            self._meta = marshal.loads(self.packed_meta)
+        return self._meta
 
     @property
     def full(self) -> dict[str, dict[str, Any]]:
         if self._full is None:
             self._full = marshal.loads(self.packed_full)
         return self._full
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.summaries or key in self.errors
+
+    def entry(self, key: str) -> Entry | None:
+        if key not in self:
+            return None
+        return (self.blobs[key], self.summaries.get(key), self.errors.get(key))
+
+    @classmethod
+    def build(cls, entries: dict[str, Entry], full: dict[str, dict[str, Any]]) -> "Shard":
+        summaries = {k: e[1] for k, e in entries.items() if e[1] is not None}
+        meta = ({k: e[0] for k, e in entries.items()}, {k: e[2] for k, e in entries.items() if e[2] is not None})
+        return cls(summaries, marshal.dumps(meta), marshal.dumps(full), meta, full)
+
+    def entries(self) -> dict[str, Entry]:
+        return {k: (blob, self.summaries.get(k), self.errors.get(k)) for k, blob in self.blobs.items()}
+
+    def to_bytes(self) -> bytes:
+        return marshal.dumps((self.summaries, self.packed_meta, self.packed_full))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Shard":
+        return cls(*marshal.loads(data))
 
 
 @dataclass
@@ -56,9 +97,9 @@ def write_atomic(path: str, data: bytes) -> None:
     """Write a file so that readers see the old content or the new, never a part."""
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    tmp = os.path.join(directory, f".tmp-{os.getpid()}-{os.urandom(4).hex()}")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:
             f.write(data)
         os.replace(tmp, path)
     except BaseException:
@@ -72,8 +113,8 @@ def write_atomic(path: str, data: bytes) -> None:
 class IndexStore:
     """Reads and writes shards and manifests for one repository."""
 
-    def __init__(self, private_dir: str, schema_tag: str) -> None:
-        self.root = os.path.join(private_dir, "index", f"{INDEX_VERSION}-{schema_tag}")
+    def __init__(self, private_dir: str, summary_version: str) -> None:
+        self.root = os.path.join(private_dir, "index", f"{INDEX_VERSION}-{summary_version}")
         self._shards: dict[str, Shard] = {}
 
     def _manifest_path(self, ref: str) -> str:
@@ -100,16 +141,16 @@ class IndexStore:
         if shard is None:
             try:
                 with open(self._shard_path(tree_id), "rb") as f:
-                    entries, packed = marshal.loads(f.read())
+                    shard = Shard.from_bytes(f.read())
             except (FileNotFoundError, ValueError, EOFError, TypeError):
                 return None
-            shard = self._shards[tree_id] = Shard(entries, packed)
+            self._shards[tree_id] = shard
         return shard
 
     def save_shard(self, tree_id: str, entries: dict[str, Entry], full: dict[str, dict[str, Any]]) -> Shard:
-        packed = marshal.dumps(full)
-        write_atomic(self._shard_path(tree_id), marshal.dumps((entries, packed)))
-        shard = self._shards[tree_id] = Shard(entries, packed, full)
+        shard = Shard.build(entries, full)
+        write_atomic(self._shard_path(tree_id), shard.to_bytes())
+        self._shards[tree_id] = shard
         return shard
 
     def prune(self, keep_trees: set[str]) -> int:

@@ -10,12 +10,16 @@ Readers never lock: they read the ref and use the index (see index.py) or rebuil
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
+
+try:  # the builtin module: importing hashlib costs milliseconds of OpenSSL start-up on every read
+    from _sha1 import sha1
+except ImportError:  # pragma: no cover
+    from hashlib import sha1
 
 from gt.errors import GtError
 from gt.ledger.gitdir import RepoPaths, read_ref
@@ -32,7 +36,7 @@ TREE_MODE = 0o040000
 
 def fan_of(key: str) -> str:
     """The fan-out directory of a key: the first two hex digits of sha1(key)."""
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:2]
+    return sha1(key.encode("utf-8")).hexdigest()[:2]
 
 
 def check_key(key: str) -> str:
@@ -106,33 +110,30 @@ class View:
                 yield shard
 
     def entry(self, collection: str, key: str) -> Entry | None:
+        """(blob id, summary, error) of a document, or None when there is no such file."""
         shard = self._shard(collection, fan_of(key))
-        return shard.entries.get(key) if shard else None
+        return shard.entry(key) if shard else None
 
     def summaries(self, collection: str) -> dict[str, dict[str, Any]]:
-        """Every readable document's summary (the document minus its heavy fields), by key."""
+        """Every readable document's summary (see Ledger.summarize), by key."""
         out: dict[str, dict[str, Any]] = {}
         for shard in self._shards(collection):
-            for key, (_, summary, _) in shard.entries.items():
-                if summary is not None:
-                    out[key] = summary
+            out.update(shard.summaries)
         return out
 
     def errors(self, collection: str) -> dict[str, str]:
         """Documents that cannot be read, by key: the error names the file."""
         out: dict[str, str] = {}
         for shard in self._shards(collection):
-            for key, (_, _, error) in shard.entries.items():
-                if error is not None:
-                    out[key] = error
+            out.update(shard.errors)
         return out
 
     def doc(self, collection: str, key: str) -> dict[str, Any] | None:
         """The full document, None when absent; raises YamlError when the file is unreadable."""
         shard = self._shard(collection, fan_of(key))
-        if shard is None or key not in shard.entries:
+        if shard is None or key not in shard:
             return None
-        error = shard.entries[key][2]
+        error = shard.errors.get(key)
         if error is not None:
             raise YamlError(error)
         return shard.full[key]
@@ -152,13 +153,17 @@ class View:
 class Ledger:
     """One ledger branch in one repository."""
 
-    def __init__(self, repo: RepoPaths, branch: str = "beads", heavy_keys: Iterable[str] = ()) -> None:
+    def __init__(
+        self, repo: RepoPaths, branch: str = "beads",
+        summarize: Callable[[dict[str, Any]], dict[str, Any]] | None = None, summary_version: str = "all",
+    ) -> None:
+        """`summarize` maps a document to what list-style reads need (default: the whole document);
+        change `summary_version` whenever `summarize` changes, so old cached summaries are not reused."""
         self.repo = repo
         self.branch = branch
         self.ref = f"refs/heads/{branch}"
-        self.heavy_keys = frozenset(heavy_keys)
-        tag = hashlib.sha1(",".join(sorted(self.heavy_keys)).encode()).hexdigest()[:8]
-        self.index = IndexStore(repo.private, tag)
+        self.summarize = summarize or dict
+        self.index = IndexStore(repo.private, summary_version)
         self._store: Any = None
 
     # -- reading -------------------------------------------------------------------------------
@@ -234,8 +239,8 @@ class Ledger:
                 continue
             key = name[: -len(".yaml")]
             blob_id = item.sha.decode()
-            if old is not None and key in old.entries and old.entries[key][0] == blob_id:
-                entries[key] = old.entries[key]
+            if old is not None and old.blobs.get(key) == blob_id:
+                entries[key] = old.entry(key)
                 if key in old.full:
                     full[key] = old.full[key]
                 continue
@@ -252,7 +257,7 @@ class Ledger:
             entries[key] = (blob_id, None, str(exc))
             return
         full[key] = doc
-        entries[key] = (blob_id, {k: v for k, v in doc.items() if k not in self.heavy_keys}, None)
+        entries[key] = (blob_id, self.summarize(doc), None)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -310,7 +315,7 @@ class Ledger:
                 fkey = fan.encode()
                 fentries = self._tree_entries(centries[fkey][1]) if fkey in centries else {}
                 old_shard = view._shard(collection, fan)
-                entries = dict(old_shard.entries) if old_shard else {}
+                entries = old_shard.entries() if old_shard else {}
                 full = dict(old_shard.full) if old_shard else {}
                 for key, doc in docs.items():
                     name = f"{key}.yaml".encode()

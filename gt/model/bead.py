@@ -34,6 +34,23 @@ TEXT_FIELDS = ("description", "design", "acceptance_criteria", "notes")
 HEAVY_FIELDS = ("description", "design", "acceptance_criteria", "notes", "comments", "metadata")
 
 
+SUMMARY_VERSION = "s2"  # bump when summarize() changes: cached summaries are keyed by it
+
+
+SUMMARY_FIELDS = ("id", "title", "type", "status", "priority", "assignee", "labels", "dependencies",
+                  "defer_until", "deleted_at")
+
+
+def summarize(doc: dict[str, Any]) -> dict[str, Any]:
+    """What list, ready and blocked need of a bead (no long texts), plus epoch times to sort on."""
+    summary = {k: doc[k] for k in SUMMARY_FIELDS if k in doc}
+    summary["_created"] = parse_time(doc.get("created_at")) or 0.0
+    summary["_updated"] = parse_time(doc.get("updated_at")) or 0.0
+    if doc.get("defer_until"):
+        summary["_defer"] = parse_time(doc["defer_until"])
+    return summary
+
+
 def now_iso() -> str:
     """The current time as an ISO 8601 UTC string with microseconds."""
     return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")

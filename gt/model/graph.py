@@ -7,16 +7,14 @@ that does not exist (a partial import) or was deleted does not block.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
-from gt.model.bead import BLOCKING, BOOKKEEPING_TYPES, PARENT, is_closed, is_deleted, parent_of, parse_time
+from gt.model.bead import BLOCKING, BOOKKEEPING_TYPES, PARENT, TOMBSTONE, is_deleted, parent_of, parse_time
 
 Beads = Mapping[str, Mapping[str, Any]]
 
 
-def _live(beads: Beads, bead_id: str | None) -> Mapping[str, Any] | None:
-    doc = beads.get(bead_id) if bead_id else None
-    return None if doc is None or is_deleted(doc) else doc
+_DONE = ("closed", TOMBSTONE)  # statuses of a bead that no longer blocks anything
 
 
 def open_blockers(beads: Beads, bead_id: str) -> list[str]:
@@ -24,10 +22,36 @@ def open_blockers(beads: Beads, bead_id: str) -> list[str]:
     out = []
     for dep in beads[bead_id].get("dependencies") or ():
         if dep.get("type") == BLOCKING:
-            target = _live(beads, dep.get("target"))
-            if target is not None and not is_closed(target):
+            target = beads.get(dep.get("target"))
+            if target is not None and target.get("status") not in _DONE:
                 out.append(dep["target"])
     return out
+
+
+def blocked_checker(beads: Beads) -> Callable[[str], bool]:
+    """A memoised `is_blocked(id)`: own `blocked` status, an open blocker, or a blocked live parent."""
+    memo: dict[str, bool] = {}
+
+    def is_blocked(bead_id: str) -> bool:
+        known = memo.get(bead_id)
+        if known is not None:
+            return known
+        memo[bead_id] = False  # a parent cycle (only possible through imports) ends here
+        doc = beads[bead_id]
+        result = doc.get("status") == "blocked"
+        for dep in doc.get("dependencies") or ():
+            if result:
+                break
+            kind = dep.get("type")
+            if kind == BLOCKING or kind == PARENT:
+                target_id = dep.get("target")
+                target = beads.get(target_id)
+                if target is not None and target.get("status") not in _DONE:
+                    result = kind == BLOCKING or is_blocked(target_id)
+        memo[bead_id] = result
+        return result
+
+    return is_blocked
 
 
 @dataclass(frozen=True)
@@ -41,50 +65,39 @@ class Blocked:
 
 def blocked_map(beads: Beads) -> dict[str, Blocked]:
     """Every unclosed, undeleted bead that is blocked, with the reason."""
-    memo: dict[str, Blocked | None] = {}
-
-    def reason(bead_id: str, seen: frozenset[str]) -> Blocked | None:
-        if bead_id in memo:
-            return memo[bead_id]
-        doc = beads[bead_id]
-        blockers = tuple(open_blockers(beads, bead_id))
-        by_status = doc.get("status") == "blocked"
-        via = None
-        parent = parent_of(doc)
-        if _live(beads, parent) is not None and parent not in seen:
-            parent_doc = beads[parent]
-            if not is_closed(parent_doc) and reason(parent, seen | {bead_id}) is not None:
-                via = parent
-        result = Blocked(blockers, via, by_status) if (blockers or via or by_status) else None
-        memo[bead_id] = result
-        return result
-
+    is_blocked = blocked_checker(beads)
     out = {}
     for bead_id, doc in beads.items():
-        if is_deleted(doc) or is_closed(doc):
+        if doc.get("status") in _DONE or not is_blocked(bead_id):
             continue
-        why = reason(bead_id, frozenset())
-        if why is not None:
-            out[bead_id] = why
+        parent = parent_of(doc)
+        parent_doc = beads.get(parent) if parent else None
+        via = parent if parent_doc is not None and parent_doc.get("status") not in _DONE and is_blocked(parent) else None
+        out[bead_id] = Blocked(tuple(open_blockers(beads, bead_id)), via, doc.get("status") == "blocked")
     return out
 
 
 def sort_key(doc: Mapping[str, Any]) -> tuple[int, float, str]:
     """Priority first (0 is the highest), then oldest first."""
-    return (int(doc.get("priority", 2)), parse_time(doc.get("created_at")) or 0.0, doc.get("id", ""))
+    created = doc.get("_created")
+    if created is None:
+        created = parse_time(doc.get("created_at")) or 0.0
+    return (int(doc.get("priority", 2)), created, doc.get("id", ""))
 
 
 def ready(beads: Beads, now: float) -> list[str]:
     """Open, unblocked, not deferred into the future, not bookkeeping: sorted by priority then age."""
-    blocked = blocked_map(beads)
+    is_blocked = blocked_checker(beads)
     out = []
     for bead_id, doc in beads.items():
-        if doc.get("status") != "open" or bead_id in blocked or doc.get("type") in BOOKKEEPING_TYPES:
+        if doc.get("status") != "open" or doc.get("type") in BOOKKEEPING_TYPES:
             continue
-        defer = parse_time(doc.get("defer_until"))
-        if defer is not None and defer > now:
-            continue
-        out.append(bead_id)
+        if doc.get("defer_until"):
+            defer = doc["_defer"] if "_defer" in doc else parse_time(doc["defer_until"])
+            if defer is not None and defer > now:
+                continue
+        if not is_blocked(bead_id):
+            out.append(bead_id)
     return sorted(out, key=lambda i: sort_key(beads[i]))
 
 

@@ -10,7 +10,6 @@ Each replica also refuses an id it already has, so a collision needs two clones 
 """
 from __future__ import annotations
 
-import hashlib
 import re
 
 from gt.errors import GtError, UsageError
@@ -50,8 +49,8 @@ def id_length(count: int, minimum: int = MIN_LENGTH) -> int:
     return length
 
 
-def _base36(digest: bytes, length: int) -> str:
-    number = int.from_bytes(digest, "big")
+def _base36(entropy: bytes, length: int) -> str:
+    number = int.from_bytes(entropy, "big")
     out = []
     for _ in range(length):
         number, rest = divmod(number, 36)
@@ -60,13 +59,13 @@ def _base36(digest: bytes, length: int) -> str:
 
 
 def new_id(prefix: str, count: int, entropy: bytes) -> str:
-    """A fresh id for a ledger holding `count` beads; `entropy` must be random bytes."""
-    return f"{prefix}-{_base36(hashlib.sha256(entropy).digest(), id_length(count))}"
+    """A fresh id for a ledger holding `count` beads; `entropy` must be at least 16 random bytes."""
+    return f"{prefix}-{_base36(entropy, id_length(count))}"
 
 
 def child_id(parent: str, siblings: int, entropy: bytes) -> str:
     """A child id `<parent>.<suffix>`: a random suffix, never a counter (offline clones would collide)."""
-    return f"{parent}.{_base36(hashlib.sha256(entropy).digest(), id_length(siblings, MIN_CHILD_LENGTH))}"
+    return f"{parent}.{_base36(entropy, id_length(siblings, MIN_CHILD_LENGTH))}"
 
 
 def resolve(query: str, ids: "set[str] | dict[str, object]") -> str:

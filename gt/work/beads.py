@@ -85,7 +85,7 @@ def create(
             if new in beads:
                 raise GtError(f"{new} already exists", code="exists")
         else:
-            new = _fresh_id(beads, prefix, parent_id, title)
+            new = _fresh_id(beads, prefix, parent_id)
         dependencies = [{"type": PARENT, "target": parent_id}] if parent_id else []
         for dep_type, target in deps:
             target_id = Tracker.resolve(view, target)
@@ -100,9 +100,9 @@ def create(
     return tracker.write(actor, build)
 
 
-def _fresh_id(beads: dict[str, Any], prefix: str, parent: str | None, title: str) -> str:
+def _fresh_id(beads: dict[str, Any], prefix: str, parent: str | None) -> str:
     while True:
-        entropy = os.urandom(16) + title.encode()
+        entropy = os.urandom(16)
         if parent:
             siblings = sum(1 for k in beads if k.startswith(parent + ".") and "." not in k[len(parent) + 1:])
             candidate = child_id(parent, siblings, entropy)

@@ -96,7 +96,7 @@ def _check_cache(tracker: Tracker, fix: bool) -> list[Finding]:
                     actual = {e.path.decode()[:-5]: e.sha.decode() for e in tree.iteritems()}
                 except KeyError:
                     actual = {}
-                cached = {k: v[0] for k, v in shard.entries.items()}
+                cached = dict(shard.blobs)
                 if cached != actual:
                     problems.append(f"{collection}/{fan}")
     if not problems:

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from gt.errors import UsageError
 from gt.ledger.store import View
 from gt.model import graph
-from gt.model.bead import BOOKKEEPING_TYPES, is_closed, parent_of, parse_time
+from gt.model.bead import BOOKKEEPING_TYPES, is_closed, parent_of
 from gt.work.tracker import BEADS, Tracker
 
 SORTS = ("priority", "created", "updated")
@@ -41,9 +41,9 @@ def _sorted(beads: dict[str, dict[str, Any]], ids: Iterable[str], sort: str) -> 
     if sort == "priority":
         return sorted(ids, key=lambda i: graph.sort_key(beads[i]))
     if sort == "created":
-        return sorted(ids, key=lambda i: -(parse_time(beads[i].get("created_at")) or 0.0))
+        return sorted(ids, key=lambda i: -beads[i].get("_created", 0.0))
     if sort == "updated":
-        return sorted(ids, key=lambda i: -(parse_time(beads[i].get("updated_at")) or 0.0))
+        return sorted(ids, key=lambda i: -beads[i].get("_updated", 0.0))
     raise UsageError(f"invalid sort {sort!r}: use one of {', '.join(SORTS)}")
 
 

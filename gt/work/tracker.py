@@ -8,7 +8,7 @@ from typing import Any, Callable
 from gt.errors import GtError
 from gt.ledger.gitdir import RepoPaths, discover
 from gt.ledger.store import Change, Ledger, Signature, View
-from gt.model.bead import HEAVY_FIELDS, is_deleted, require_live
+from gt.model.bead import SUMMARY_VERSION, is_deleted, require_live, summarize
 from gt.model.ids import resolve
 from gt.town import local
 
@@ -33,7 +33,7 @@ class Tracker:
     def __init__(self, repo: RepoPaths, settings: local.LocalSettings | None = None) -> None:
         self.repo = repo
         self.settings = settings or local.load(repo)
-        self.ledger = Ledger(repo, self.settings.branch, heavy_keys=HEAVY_FIELDS)
+        self.ledger = Ledger(repo, self.settings.branch, summarize, SUMMARY_VERSION)
 
     @classmethod
     def open(cls, start: str | None = None) -> "Tracker":
@@ -79,17 +79,22 @@ class Tracker:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def write(self, actor: Signature, build: Callable[[View], Edit | None]) -> Edit | None:
-        """Run `build` on the current ledger and commit what it returns as one attributed commit."""
+    def write(self, actor: Signature, build: Callable[[View], Edit]) -> Edit:
+        """Run `build` on the current ledger and commit what it returns as one attributed commit.
+
+        An Edit with no beads writes nothing (its `commit` stays None) but is still returned.
+        """
         self.require()
         outcome: dict[str, Edit] = {}
 
         def transaction(view: View) -> Change | None:
             edit = build(view)
-            if edit is None or (not edit.beads and edit.config is None):
+            if edit is None:
                 outcome.pop("edit", None)
                 return None
             outcome["edit"] = edit
+            if not edit.beads and edit.config is None:
+                return None
             trailers = [("Bead-Id", bead_id) for bead_id in edit.beads]
             trailers += [("Op", edit.op), ("Actor", actor.name)] + edit.trailers
             change = Change(edit.subject, trailers, config=edit.config)
@@ -98,7 +103,6 @@ class Tracker:
             return change
 
         commit = self.ledger.transact(transaction, actor)
-        edit = outcome.get("edit")
-        if edit is not None:
-            edit.commit = commit
+        edit = outcome["edit"]
+        edit.commit = commit
         return edit

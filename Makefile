@@ -14,7 +14,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/python -m gt.work.demo
+	$(BIN)/gt demo
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -n 2 tests

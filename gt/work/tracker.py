@@ -88,6 +88,12 @@ class Tracker:
         outcome: dict[str, Edit] = {}
 
         def transaction(view: View) -> Change | None:
+            found = view.config.get("format", LEDGER_FORMAT)
+            if not isinstance(found, int) or found > LEDGER_FORMAT:
+                raise GtError(
+                    f"the ledger has format {found!r}, newer than this bd understands ({LEDGER_FORMAT}): upgrade bd",
+                    code="format",
+                )
             edit = build(view)
             if edit is None:
                 outcome.pop("edit", None)

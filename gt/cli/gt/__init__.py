@@ -5,7 +5,7 @@ import click
 
 from gt.cli.common import LazyGroup, main_entry
 
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {"demo": "gt.cli.gt.demo:command"}
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})

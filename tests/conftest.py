@@ -1,0 +1,124 @@
+"""Shared fixtures: real git repositories in temporary directories, and ways to run `bd` in them."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+BIN = Path(sys.executable).parent
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "beads-issues-v0.47.0.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def hermetic_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's git config or identity variables."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    for name in ("BD_ACTOR", "GIT_DIR", "GIT_WORK_TREE", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
+                 "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def git(cwd: Path | str, *args: str, check: bool = True) -> str:
+    """Run the real git binary and return its stdout."""
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {result.stderr}")
+    return result.stdout
+
+
+def make_repo(path: Path, user: str = "Test User") -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.name", user)
+    git(path, "config", "user.email", f"{user.split()[0].lower()}@example.com")
+    return path
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+class Bd:
+    """Runs `bd` in a directory: in-process (fast) by default, or as a real process."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+
+    def __call__(self, *args: str, input: str | None = None, ok: bool | None = True,
+                 env: dict[str, str] | None = None) -> Result:
+        from gt.cli.bd import bd
+
+        runner = CliRunner()
+        before = os.getcwd()
+        try:
+            res = runner.invoke(bd, ["-C", str(self.cwd), *args], input=input, env=env, catch_exceptions=False)
+        finally:
+            os.chdir(before)
+        result = Result(res.exit_code, res.stdout, res.stderr)
+        _check(result, args, ok)
+        return result
+
+    def json(self, *args: str, **kwargs) -> object:
+        return self(*args, "--json", **kwargs).json()
+
+    def proc(self, *args: str, input: str | None = None, ok: bool | None = True,
+             env: dict[str, str] | None = None, timeout: float = 60) -> Result:
+        full_env = {**os.environ, **(env or {})}
+        res = subprocess.run([str(BIN / "bd"), *args], cwd=self.cwd, input=input, capture_output=True,
+                             text=True, env=full_env, timeout=timeout)
+        result = Result(res.returncode, res.stdout, res.stderr)
+        _check(result, args, ok)
+        return result
+
+
+def _check(result: Result, args: tuple[str, ...], ok: bool | None) -> None:
+    if ok is True and result.exit_code != 0:
+        raise AssertionError(f"bd {' '.join(args)} exited {result.exit_code}: {result.stderr}{result.stdout}")
+    if ok is False and result.exit_code == 0:
+        raise AssertionError(f"bd {' '.join(args)} unexpectedly succeeded: {result.stdout}")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A fresh git repository (no ledger yet)."""
+    return make_repo(tmp_path / "proj")
+
+
+@pytest.fixture
+def bd(repo: Path) -> Bd:
+    """`bd` in a repository whose ledger is initialised with prefix `gt`."""
+    runner = Bd(repo)
+    runner("init", "--prefix", "gt")
+    return runner
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.exists():
+        pytest.skip(f"the shared corpus is absent ({CORPUS})")
+    return CORPUS
+
+
+def ledger_files(repo: Path, branch: str = "beads") -> list[str]:
+    return git(repo, "ls-tree", "-r", "--name-only", branch).split()
+
+
+def bead_path(bead_id: str) -> str:
+    import hashlib
+
+    return f"beads/{hashlib.sha1(bead_id.encode()).hexdigest()[:2]}/{bead_id}.yaml"

@@ -1,0 +1,259 @@
+"""The ledger layer against real git: plain-git interop, the disposable cache, locks and crashes."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import bead_path, git, ledger_files, make_repo
+from gt.ledger.gitdir import discover
+from gt.ledger.store import Change, Ledger, Signature, check_key, fan_of
+from gt.work.tracker import Tracker
+
+
+def test_ledger_is_an_orphan_branch_and_main_is_untouched(bd, repo):
+    bd("create", "one")
+    assert git(repo, "rev-list", "--max-parents=0", "--count", "beads").strip() == "1"
+    assert git(repo, "branch", "--list", "main").strip() == ""  # no commit was made on the code branch
+    assert "ledger.yaml" in ledger_files(repo)
+    config = git(repo, "show", "beads:ledger.yaml")
+    assert "format: 1" in config and "prefix: gt" in config
+
+
+def test_fan_out_paths_match_sha1_of_id(bd, repo):
+    ids = [bd("create", f"bead {i}").stdout.strip() for i in range(5)]
+    files = set(ledger_files(repo))
+    for bead_id in ids:
+        assert bead_path(bead_id) in files
+        assert bead_path(bead_id).split("/")[1] == fan_of(bead_id)
+
+
+def test_ref_moved_by_plain_git_is_seen_next_command(bd, repo):
+    first = bd("create", "first").stdout.strip()
+    after_first = git(repo, "rev-parse", "beads").strip()
+    second = bd("create", "second").stdout.strip()
+    assert {b["id"] for b in bd.json("list")} == {first, second}
+    git(repo, "update-ref", "refs/heads/beads", after_first)  # plain git rewinds the ledger
+    assert [b["id"] for b in bd.json("list")] == [first]
+    bd("show", second, ok=False)
+    third = bd("create", "third").stdout.strip()  # writes continue from the rewound state
+    assert {b["id"] for b in bd.json("list")} == {first, third}
+
+
+def test_fetch_into_the_ledger_branch_is_seen(tmp_path):
+    a = make_repo(tmp_path / "a")
+    b = make_repo(tmp_path / "b")
+    from conftest import Bd
+
+    bd_a, bd_b = Bd(a), Bd(b)
+    bd_a("init", "--prefix", "gt")
+    bead = bd_a("create", "made in a").stdout.strip()
+    bd_b("init", "--prefix", "gt")
+    bd_b("list")  # warm b's cache on its own ledger
+    git(b, "fetch", "-q", str(a), "+beads:beads")
+    assert [x["id"] for x in bd_b.json("list")] == [bead]
+
+
+def test_deleting_the_cache_changes_nothing_but_speed(bd, repo):
+    for i in range(20):
+        bd("create", f"bead {i}", "-p", str(i % 5))
+    before = bd("list", "--all", "-n", "0").stdout
+    shutil.rmtree(repo / ".git" / "gt" / "index")
+    assert bd("list", "--all", "-n", "0").stdout == before
+
+
+def test_corrupt_cache_files_are_rebuilt(bd, repo):
+    bead = bd("create", "x").stdout.strip()
+    index = repo / ".git" / "gt" / "index"
+    for path in index.rglob("*"):
+        if path.is_file():
+            path.write_bytes(b"garbage")
+    assert bd.json("show", bead)["title"] == "x"
+
+
+def test_no_cache_survives_as_a_second_source_of_truth(bd, repo):
+    """A write by plain git that changes a bead's content must show through a warm cache."""
+    bead = bd("create", "original title").stdout.strip()
+    bd("list")
+    text = git(repo, "show", f"beads:{bead_path(bead)}").replace("original title", "edited by hand")
+    _commit_file(repo, bead_path(bead), text)
+    assert bd.json("show", bead)["title"] == "edited by hand"
+
+
+def _commit_file(repo: Path, path: str, text: str, message: str = "hand edit") -> None:
+    """Commit one file onto the ledger with plain git plumbing, as a human would by hand."""
+    env = {**os.environ, "GIT_INDEX_FILE": str(repo / ".git" / "tmp-index")}
+    blob = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo, input=text, text=True,
+                          capture_output=True, check=True).stdout.strip()
+    subprocess.run(["git", "read-tree", "beads"], cwd=repo, env=env, check=True)
+    subprocess.run(["git", "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}"], cwd=repo, env=env, check=True)
+    tree = subprocess.run(["git", "write-tree"], cwd=repo, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    commit = subprocess.run(["git", "commit-tree", tree, "-p", "beads", "-m", message], cwd=repo,
+                            capture_output=True, text=True, check=True).stdout.strip()
+    git(repo, "update-ref", "refs/heads/beads", commit)
+
+
+def test_malformed_file_keeps_others_readable_and_is_named(bd, repo):
+    good = bd("create", "good").stdout.strip()
+    bad = bd("create", "bad").stdout.strip()
+    _commit_file(repo, bead_path(bad), "id: [unclosed\n  title: : :\n")
+    assert [b["id"] for b in bd.json("list")] == [good]
+    err = bd("show", bad, ok=False).stderr
+    assert bead_path(bad) in err and "invalid YAML" in err
+    report = bd("doctor", ok=False).stdout
+    assert bead_path(bad) in report
+    assert bd("update", good, "--title", "still writable").exit_code == 0
+
+
+def test_stale_ref_lock_is_cleared(bd, repo):
+    bd("create", "before")
+    lock = repo / ".git" / "refs" / "heads" / "beads.lock"
+    lock.write_text("0" * 40 + "\n")
+    old = time.time() - 60
+    os.utime(lock, (old, old))
+    bd("create", "after the crash")  # must not fail on the leftover lock
+    assert not lock.exists()
+    assert len(bd.json("list")) == 2
+
+
+def test_stale_object_lock_is_cleared(bd, repo):
+    """A killed writer can leave `objects/xx/yyy.lock`: the next write of that object must succeed."""
+    from dulwich.objects import Blob
+
+    from gt.ledger.yamlio import dump
+
+    tracker = Tracker.open(str(repo))
+    doc = {"id": "gt-fixed1", "title": "same content", "type": "task", "status": "open", "priority": 2}
+    blob = Blob.from_string(dump(doc))
+    path = repo / ".git" / "objects" / blob.id.decode()[:2] / (blob.id.decode()[2:] + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    old = time.time() - 60
+    os.utime(path, (old, old))
+
+    def build(view):
+        change = Change("create gt-fixed1: same content", [("Bead-Id", "gt-fixed1")])
+        change.put("beads", "gt-fixed1", doc)
+        return change
+
+    tracker.ledger.transact(build, Signature("tester"))
+    assert git(repo, "cat-file", "-t", blob.id.decode()).strip() == "blob"
+
+
+def test_ref_moved_during_a_transaction_is_retried(bd, repo):
+    """Compare-and-swap: a ref moved between our read and our update makes us rebuild, not overwrite."""
+    tracker = Tracker.open(str(repo))
+    outsider = bd("create", "outsider").stdout.strip()
+    target = git(repo, "rev-parse", "beads").strip()
+    bd("create", "newer")
+    calls = []
+
+    def build(view):
+        calls.append(view.commit)
+        if len(calls) == 1:  # someone else moves the ref after we read it
+            git(repo, "update-ref", "refs/heads/beads", target)
+        change = Change("mine", [])
+        change.put("beads", "gt-mine01", {"id": "gt-mine01", "title": "mine", "status": "open", "priority": 2, "type": "task"})
+        return change
+
+    tracker.ledger.transact(build, Signature("tester"))
+    assert len(calls) == 2 and calls[1] == target
+    ids = {b["id"] for b in bd.json("list")}
+    assert ids == {outsider, "gt-mine01"}
+
+
+def test_keys_cannot_escape_the_tree():
+    for bad in ["../x", "/abs", "a/b", "a\x00b", "", ".hidden", "UPPER", "a..b"]:
+        with pytest.raises(Exception):
+            check_key(bad)
+    assert check_key("bd-beads-polecat-amber") == "bd-beads-polecat-amber"
+
+
+def test_loose_objects_are_packed_after_threshold(tmp_path, monkeypatch):
+    from gt.ledger import maintenance
+
+    repo = make_repo(tmp_path / "r")
+    monkeypatch.setattr(maintenance, "LOOSE_THRESHOLD", 256)
+    ledger = Ledger(discover(str(repo)))
+    for i in range(120):
+        def build(view, i=i):
+            change = Change(f"write {i}", [])
+            change.put("things", f"k{i}", {"n": i})
+            return change
+        ledger.transact(build, Signature("t"))
+    counts = dict(line.split(": ") for line in git(repo, "count-objects", "-v").splitlines())
+    assert int(counts["count"]) < 300  # 120 writes x 4-5 objects would leave ~500 loose
+    assert int(counts["in-pack"]) > 0
+    git(repo, "fsck", "--no-dangling")
+    assert ledger.view().summaries("things")["k119"] == {"n": 119}
+
+
+def test_worktrees_share_one_ledger(bd, repo):
+    git(repo, "commit", "-q", "--allow-empty", "-m", "root")
+    git(repo, "worktree", "add", "-q", str(repo.parent / "wt"), "-b", "feature")
+    from conftest import Bd
+
+    other = Bd(repo.parent / "wt")
+    made_there = other("create", "from the worktree").stdout.strip()
+    assert made_there in {b["id"] for b in bd.json("list")}
+    paths = discover(str(repo.parent / "wt"))
+    assert Path(paths.commondir) == repo / ".git"
+
+
+def test_bare_repository_holds_the_ledger(tmp_path):
+    from conftest import Bd
+
+    bare = tmp_path / "rig.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    runner = Bd(bare)
+    runner("init", "--prefix", "rg", "--actor", "mayor")
+    bead = runner("create", "in the bare repo", "--actor", "mayor").stdout.strip()
+    assert git(bare, "log", "--format=%an", "beads").split() == ["mayor", "mayor"]
+    assert runner.json("show", bead)["title"] == "in the bare repo"
+
+
+CRASH_WRITER = r"""
+import sys
+from gt.ledger.gitdir import discover
+from gt.work import beads
+from gt.work.tracker import Tracker
+from gt.ledger.store import Signature
+tracker = Tracker(discover(sys.argv[1]))
+i = 0
+while True:
+    beads.update(tracker, Signature("crasher"), [sys.argv[2]], fields={}, append_notes=f"line {i}")
+    i += 1
+"""
+
+
+def test_killed_writers_leave_old_or_new_state(bd, repo):
+    """SIGKILL a writer at arbitrary instants: the ledger stays consistent and writable every time."""
+    bead = bd("create", "target").stdout.strip()
+    for attempt in range(6):
+        proc = subprocess.Popen([sys.executable, "-c", CRASH_WRITER, str(repo), bead])
+        time.sleep(0.6 + 0.13 * attempt)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        git(repo, "fsck", "--no-dangling")  # every object the ref reaches exists and is sound
+        notes = bd.json("show", bead).get("notes", "")
+        lines = notes.splitlines()
+        assert lines == [f"line {i}" for i in range(len(lines))]  # a prefix of the writer's sequence
+        bd("update", bead, "--append-notes", f"survivor {attempt}")  # the next writer is not blocked
+        assert bd.json("show", bead)["notes"].endswith(f"survivor {attempt}")
+        bd("update", bead, "--notes", "")
+
+
+def test_a_newer_ledger_format_is_refused_for_writes(bd, repo):
+    bead = bd("create", "x").stdout.strip()
+    _commit_file(repo, "ledger.yaml", "format: 99\nprefix: gt\n")
+    before = git(repo, "rev-parse", "beads")
+    err = bd("update", bead, "--title", "y", ok=False).stderr
+    assert "format 99" in err and "upgrade bd" in err
+    assert git(repo, "rev-parse", "beads") == before
+    assert bd.json("show", bead)["title"] == "x"  # reading still works

@@ -17,6 +17,6 @@ def test_quick_start_block_runs(tmp_path):
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True,
                             text=True, timeout=120, env={**os.environ, "TMPDIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
-    log = result.stdout.strip().splitlines()
+    log = [line for line in result.stdout.splitlines() if " | " in line]  # the `git log` at the end
     assert log[0].startswith("alice | close ") and log[-1].endswith("| init ledger (prefix mp)")
     assert "Fix login" in result.stdout

@@ -121,7 +121,7 @@ UPDATABLE = (
 def update(
     tracker: Tracker, actor: Signature, queries: list[str], *, fields: dict[str, Any],
     add_labels: Iterable[str] = (), remove_labels: Iterable[str] = (), append_notes: str | None = None,
-    parent: str | None = None, claim: bool = False,
+    parent: str | None = None, claim: bool = False, op: str = "update",
 ) -> Edit:
     """Change fields of one or more beads in one commit; `claim` is an atomic compare-and-set."""
     unknown = set(fields) - set(UPDATABLE)
@@ -167,7 +167,7 @@ def update(
                 labels = [lb for lb in doc.get("labels") or [] if lb not in remove_labels]
                 doc["labels"] = list(dict.fromkeys(labels + add_labels))
             if parent_id is not None:
-                if parent_id == bead_id or graph.cycle_if_added(view_summaries(view), bead_id, parent_id, PARENT):
+                if parent_id == bead_id or graph.cycle_if_added(Tracker.summaries(view), bead_id, parent_id, PARENT):
                     raise GtError(f"{parent_id} cannot be the parent of {bead_id}: that makes a cycle", code="cycle")
                 deps = [d for d in doc.get("dependencies") or [] if d.get("type") != PARENT]
                 doc["dependencies"] = deps + [{"type": PARENT, "target": parent_id}]
@@ -178,16 +178,11 @@ def update(
                 changed_fields |= diff
         if not changed:
             return Edit("update", "no change", result=[Tracker.get(view, i) for i in dict.fromkeys(ids)])
-        op = "claim" if claim else "update"
+        name = "claim" if claim else op
         what = ", ".join(sorted(changed_fields - {"updated_at", "closed_at"}))
-        return Edit(op, f"{op} {_names(changed)}: {what}", changed, result=list(changed.values()))
+        return Edit(name, f"{name} {_names(changed)}: {what}", changed, result=list(changed.values()))
 
-    edit = tracker.write(actor, build)
-    return edit
-
-
-def view_summaries(view: View) -> dict[str, dict[str, Any]]:
-    return Tracker.summaries(view)
+    return tracker.write(actor, build)
 
 
 def _names(beads: dict[str, Any]) -> str:
@@ -199,7 +194,7 @@ def close(tracker: Tracker, actor: Signature, queries: list[str], reason: str | 
     """Close beads in one commit; refuses open children of an epic or open blockers unless `force`."""
 
     def build(view: View) -> Edit | None:
-        beads = view_summaries(view)
+        beads = Tracker.summaries(view)
         ids = list(dict.fromkeys(Tracker.resolve(view, q) for q in queries))
         closing = set(ids)
         now = now_iso()
@@ -254,7 +249,7 @@ def delete(tracker: Tracker, actor: Signature, queries: list[str], force: bool =
     """Replace beads by tombstones; refuses while other beads depend on them unless `force`."""
 
     def build(view: View) -> Edit | None:
-        beads = view_summaries(view)
+        beads = Tracker.summaries(view)
         ids = list(dict.fromkeys(Tracker.resolve(view, q) for q in queries))
         doomed = set(ids)
         now = now_iso()
@@ -282,7 +277,7 @@ def dep_add(tracker: Tracker, actor: Signature, source: str, target: str, dep_ty
         b = Tracker.resolve(view, target)
         doc = Tracker.get(view, a)
         Tracker.get(view, b)  # the target must exist and be live
-        cycle = graph.cycle_if_added(view_summaries(view), a, b, dep_type)
+        cycle = graph.cycle_if_added(Tracker.summaries(view), a, b, dep_type)
         if cycle:
             raise GtError(f"refused: {dep_type} dependency would make a cycle: {' -> '.join(cycle)}", code="cycle")
         deps = doc.get("dependencies") or []
@@ -319,11 +314,8 @@ def dep_remove(tracker: Tracker, actor: Signature, source: str, target: str, dep
 
 
 def labels(tracker: Tracker, actor: Signature, query: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> Edit:
-    edit = update(tracker, actor, [query], fields={}, add_labels=add, remove_labels=remove)
-    if edit.beads:
-        verb = "add" if add else "remove"
-        edit.op = f"label-{verb}"
-    return edit
+    op = "label-add" if add else "label-remove"
+    return update(tracker, actor, [query], fields={}, add_labels=add, remove_labels=remove, op=op)
 
 
 def comment(tracker: Tracker, actor: Signature, query: str, text: str) -> Edit:

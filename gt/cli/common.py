@@ -31,6 +31,20 @@ class LazyGroup(click.Group):
             return getattr(importlib.import_module(module_name), attr or "command")
         return super().get_command(ctx, name)
 
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        """Like Click's main, but usage errors honour --json: `{"error", "code": "usage"}`, exit 2."""
+        argv = list(sys.argv[1:] if args is None else args)
+        if "--json" not in argv or not kwargs.get("standalone_mode", True):
+            return super().main(argv, *rest, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(argv, *rest, **kwargs)
+        except click.ClickException as exc:
+            fail(True, UsageError(exc.format_message()) if exc.exit_code == 2 else GtError(exc.format_message()))
+        except click.Abort:
+            fail(True, GtError("aborted"))
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 @dataclass
 class Out:
@@ -40,8 +54,9 @@ class Out:
     actor: str | None
 
     def emit(self, data: Any, text: Callable[[], str | None] | str | None = None) -> None:
-        if self.json:
-            click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        if self.json:  # indented for people; compact (and much faster to encode) for programs
+            indent = 2 if sys.stdout.isatty() else None
+            click.echo(json.dumps(data, ensure_ascii=False, indent=indent))
         else:
             line = text() if callable(text) else text
             if line is not None:
@@ -88,14 +103,19 @@ def read_text(value: str | None, path: str | None, what: str) -> str | None:
     """A long text from an option, or from a file (`-` for stdin); an option is limited to 128 KiB."""
     if value is not None and path is not None:
         raise UsageError(f"give the {what} as text or as a file, not both")
-    if path is not None:
-        if path == "-":
-            return sys.stdin.read()
+    if path is not None:  # read as bytes: the text is kept exactly, line endings included
         try:
-            with open(path, encoding="utf-8") as f:
-                return f.read()
+            if path == "-":
+                data = sys.stdin.buffer.read()
+            else:
+                with open(path, "rb") as f:
+                    data = f.read()
         except OSError as exc:
             raise UsageError(f"cannot read {what} file {path}: {exc.strerror}") from None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"{what} file {path} is not UTF-8 text") from None
     if value is not None and len(value.encode("utf-8")) > MAX_ARGUMENT:
         raise UsageError(f"{what} is longer than 128 KiB: pass it with a file or stdin (-)")
     return value

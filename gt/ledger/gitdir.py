@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
-from gt.errors import GtError
+from gt.errors import GtError, UsageError
 
 ZERO = "0" * 40
 
@@ -82,6 +83,26 @@ def discover(start: str | None = None) -> RepoPaths:
         if parent == path:
             raise GtError(f"not in a git repository: {here} (run `git init` first, or pass -C PATH)")
         path = parent
+
+
+_BAD_BRANCH = re.compile(r"(^[-/.])|(/[./])|(\.\.)|(//)|(@\{)|([\x00-\x20~^:?*\[\\\x7f])|([./]$)|(\.lock$)|(\.lock/)")
+
+
+def check_branch_name(name: str) -> str:
+    """Refuse names git would refuse for a branch (the subset of `git check-ref-format` rules we need)."""
+    if not name or name == "@" or _BAD_BRANCH.search(name):
+        raise UsageError(f"invalid branch name {name!r}")
+    return name
+
+
+def current_branch(gitdir: str) -> str | None:
+    """The branch HEAD points at in this work tree (even before its first commit), or None if detached."""
+    try:
+        with open(os.path.join(gitdir, "HEAD"), encoding="utf-8") as f:
+            head = f.read().strip()
+    except FileNotFoundError:
+        return None
+    return head[len("ref: refs/heads/"):] if head.startswith("ref: refs/heads/") else None
 
 
 def read_ref(commondir: str, name: str) -> str | None:

@@ -115,6 +115,8 @@ def check_title(value: str) -> str:
         raise UsageError("a bead needs a title")
     if "\n" in title or "\r" in title:
         raise UsageError("a title is one line: put longer text in the description")
+    if any(ord(c) < 32 or c == "\x7f" for c in title):
+        raise UsageError("a title cannot contain control characters")
     if len(title) > MAX_TITLE:
         raise UsageError(f"title too long ({len(title)} characters; at most {MAX_TITLE})")
     return title

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable, Mapping
 from gt.model.bead import BLOCKING, BOOKKEEPING_TYPES, PARENT, TOMBSTONE, is_deleted, parent_of, parse_time
 
 Beads = Mapping[str, Mapping[str, Any]]
+ORDERING = (BLOCKING, PARENT)  # the dependency types that order work, and so must never loop
 
 
 _DONE = ("closed", TOMBSTONE)  # statuses of a bead that no longer blocks anything
@@ -137,12 +138,16 @@ def path_between(beads: Beads, start: str, goal: str, types: Iterable[str]) -> l
 
 
 def cycle_if_added(beads: Beads, source: str, target: str, dep_type: str) -> list[str] | None:
-    """The cycle that `source depends on target` would close, as a list of ids, or None."""
+    """The cycle that `source depends on target` would close, as a list of ids, or None.
+
+    `blocks` and `parent-child` edges are followed together: a child blocking its own parent (or
+    any mixed loop) deadlocks readiness just as a pure `blocks` loop does.
+    """
     if source == target:
         return [source, source]
-    if dep_type not in (BLOCKING, PARENT):
+    if dep_type not in ORDERING:
         return None
-    path = path_between(beads, target, source, (dep_type,))
+    path = path_between(beads, target, source, ORDERING)
     return [source] + path if path else None
 
 

@@ -33,8 +33,15 @@ def _touch(doc: dict[str, Any], now: str) -> dict[str, Any]:
 
 def init(tracker: Tracker, actor: Signature, prefix: str | None) -> Edit:
     """Create the ledger branch with its config; a ledger that exists already is left alone."""
+    from gt.ledger.gitdir import current_branch
+    from gt.work.tracker import check_is_ledger
+
+    if tracker.repo.worktree and current_branch(tracker.repo.gitdir) == tracker.ledger.branch:
+        raise GtError(f"'{tracker.ledger.branch}' is the checked-out branch: the ledger needs a branch of its own")
     if tracker.ledger.exists():
-        config = tracker.ledger.view().config
+        view = tracker.ledger.view()
+        check_is_ledger(view)
+        config = view.config
         if prefix and config.get("prefix") != prefix:
             raise GtError(f"the ledger exists with prefix {config.get('prefix')!r}; its prefix cannot change")
         return Edit("init", "exists", result={"prefix": config.get("prefix"), "created": False})
@@ -89,6 +96,7 @@ def create(
         dependencies = [{"type": PARENT, "target": parent_id}] if parent_id else []
         for dep_type, target in deps:
             target_id = Tracker.resolve(view, target)
+            Tracker.get(view, target_id)  # must exist and not be deleted
             dependencies.append({"type": dep_type, "target": target_id})
         doc = new_bead(
             new, title, actor=actor.name, now=now, type=type, priority=priority,
@@ -143,6 +151,8 @@ def update(
         now = now_iso()
         ids = [Tracker.resolve(view, q) for q in queries]
         parent_id = Tracker.resolve(view, parent) if parent else None
+        if parent_id is not None:
+            Tracker.get(view, parent_id)  # must exist and not be deleted
         changed: dict[str, dict[str, Any]] = {}
         changed_fields: set[str] = set()
         for bead_id in dict.fromkeys(ids):
@@ -167,8 +177,12 @@ def update(
                 labels = [lb for lb in doc.get("labels") or [] if lb not in remove_labels]
                 doc["labels"] = list(dict.fromkeys(labels + add_labels))
             if parent_id is not None:
-                if parent_id == bead_id or graph.cycle_if_added(Tracker.summaries(view), bead_id, parent_id, PARENT):
-                    raise GtError(f"{parent_id} cannot be the parent of {bead_id}: that makes a cycle", code="cycle")
+                cycle = graph.cycle_if_added(Tracker.summaries(view), bead_id, parent_id, PARENT)
+                if cycle:
+                    raise GtError(
+                        f"{parent_id} cannot be the parent of {bead_id}: that makes a cycle: {' -> '.join(cycle)}",
+                        code="cycle",
+                    )
                 deps = [d for d in doc.get("dependencies") or [] if d.get("type") != PARENT]
                 doc["dependencies"] = deps + [{"type": PARENT, "target": parent_id}]
             doc = canonical(doc)
@@ -190,8 +204,13 @@ def _names(beads: dict[str, Any]) -> str:
     return ids[0] if len(ids) == 1 else f"{len(ids)} beads ({', '.join(ids[:5])}{', …' if len(ids) > 5 else ''})"
 
 
+def _check_reason(reason: str | None) -> str | None:
+    return check_title(reason) if reason else reason  # a reason goes into a commit subject: one line
+
+
 def close(tracker: Tracker, actor: Signature, queries: list[str], reason: str | None = None, force: bool = False) -> Edit:
     """Close beads in one commit; refuses open children of an epic or open blockers unless `force`."""
+    reason = _check_reason(reason)
 
     def build(view: View) -> Edit | None:
         beads = Tracker.summaries(view)
@@ -228,6 +247,7 @@ def close(tracker: Tracker, actor: Signature, queries: list[str], reason: str | 
 
 
 def reopen(tracker: Tracker, actor: Signature, queries: list[str], reason: str | None = None) -> Edit:
+    reason = _check_reason(reason)
     def build(view: View) -> Edit | None:
         ids = list(dict.fromkeys(Tracker.resolve(view, q) for q in queries))
         now = now_iso()
@@ -247,6 +267,7 @@ def reopen(tracker: Tracker, actor: Signature, queries: list[str], reason: str |
 
 def delete(tracker: Tracker, actor: Signature, queries: list[str], force: bool = False, reason: str | None = None) -> Edit:
     """Replace beads by tombstones; refuses while other beads depend on them unless `force`."""
+    reason = _check_reason(reason)
 
     def build(view: View) -> Edit | None:
         beads = Tracker.summaries(view)

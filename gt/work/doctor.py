@@ -41,7 +41,7 @@ def doctor(tracker: Tracker, fix: bool = False) -> list[Finding]:
             finding.fixed = True
         findings.append(finding)
     if not ledger.exists():
-        findings.append(Finding("no-ledger", ledger.ref, "the ledger branch does not exist", None))
+        findings.append(Finding("no-ledger", ledger.ref, "the ledger branch does not exist: run `bd init`", None))
         return findings
     findings += _check_cache(tracker, fix)
     view = ledger.view()

@@ -29,10 +29,22 @@ class Edit:
     commit: str | None = None  # the ledger commit, once written
 
 
+def check_is_ledger(view: View) -> None:
+    """Refuse a branch that is not a ledger (no readable `ledger.yaml`), e.g. a code branch."""
+    manifest = view.manifest
+    if manifest is not None and manifest.config_error:
+        raise GtError(manifest.config_error, code="bad_config")
+    if manifest is not None and "format" not in manifest.config:
+        raise GtError(f"branch '{view.ledger.branch}' is not a ledger (it has no ledger.yaml)", code="not_ledger")
+
+
 class Tracker:
     def __init__(self, repo: RepoPaths, settings: local.LocalSettings | None = None) -> None:
+        from gt.ledger.gitdir import check_branch_name
+
         self.repo = repo
         self.settings = settings or local.load(repo)
+        check_branch_name(self.settings.branch)
         self.ledger = Ledger(repo, self.settings.branch, summarize, SUMMARY_VERSION)
 
     @classmethod
@@ -49,8 +61,7 @@ class Tracker:
     def view(self) -> View:
         self.require()
         view = self.ledger.view()
-        if view.manifest is not None and view.manifest.config_error:
-            raise GtError(view.manifest.config_error, code="bad_config")
+        check_is_ledger(view)
         return view
 
     @property
@@ -88,6 +99,7 @@ class Tracker:
         outcome: dict[str, Edit] = {}
 
         def transaction(view: View) -> Change | None:
+            check_is_ledger(view)
             found = view.config.get("format", LEDGER_FORMAT)
             if not isinstance(found, int) or found > LEDGER_FORMAT:
                 raise GtError(

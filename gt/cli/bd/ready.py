@@ -4,7 +4,7 @@ from gt.cli.common import Out, command
 
 
 @command("ready")
-@click.option("-n", "--limit", default=10, show_default=True, help="At most this many (0: no limit).")
+@click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(min=0), help="At most this many (0: no limit).")
 @click.option("-a", "--assignee", help="Only beads assigned to this identity.")
 @click.option("-l", "--label", "labels", multiple=True, help="Only beads with this label (repeatable).")
 @click.option("-t", "--type", "type_", help="Only this type.")

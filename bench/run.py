@@ -1,0 +1,701 @@
+"""The bd benchmark: one JSON report on stdout, progress on stderr.
+
+    .venv/bin/python -m bench [--sizes 1000,10000] [--big] [--runs 9] [--out FILE]
+
+For each ledger size N it builds a fresh repository (git init, `bd init --prefix gt`, then N beads
+imported through the library in one commit), warms the index with one `bd list`, and measures:
+
+- whole `bd` processes (median and min of --runs): reads `ready --json`, `list --json`,
+  `show ID --json`, `blocked --json`; writes `update ID --append-notes x` (a different bead each
+  run) and `create TITLE`; each also as milliseconds over a `python -c "import click"` baseline;
+- bytes added to the object store by one plain `bd update` (loose objects, after a full repack);
+- a cold index rebuild: `bd list` after deleting `.git/gt/index`.
+
+Then 50 processes x 20 read-modify-write updates through `gt.work.beads.update` on one ledger,
+all released at once, checked for lost updates; and the 10k/1k ratios. Every number is compared
+with its target in `checks`.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from datetime import datetime, timezone
+from hashlib import sha1
+from typing import Any, Callable
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV = os.path.join(ROOT, ".venv")
+VENV_BIN = os.path.join(VENV, "bin")
+PY = os.path.join(VENV_BIN, "python")
+BD = os.path.join(VENV_BIN, "bd")
+
+TARGETS = {
+    "read_over_click_ms_at_10k": 60.0,  # ready --json, list --json, show --json
+    "write_over_click_ms_at_10k": 150.0,  # update, create
+    "write_time_ratio_10k_over_1k": 1.5,
+    "bytes_per_write_ratio_10k_over_1k": 1.5,
+    "cold_rebuild_s_at_10k": 3.0,  # strictly less
+    "lost_updates": 0,
+}
+READS = ("ready_json", "list_json", "show_json")
+WRITES = ("update_append_notes", "create")
+
+START = time.monotonic()
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.monotonic() - START:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+# -- environment -----------------------------------------------------------------------------------
+
+
+def ensure_venv() -> None:
+    """Re-run under the project's venv python when started with another interpreter."""
+    if os.path.exists(PY) and os.path.realpath(sys.prefix) != os.path.realpath(VENV):
+        os.execv(PY, [PY, os.path.abspath(__file__), *sys.argv[1:]])
+    if ROOT not in sys.path:
+        sys.path.insert(0, ROOT)
+
+
+def hermetic_env(home: str, pycache: str | None) -> dict[str, str]:
+    """The environment for every child: no outside git config or identity, a fixed actor.
+
+    With `pycache`, bytecode is cached there (PYTHONPYCACHEPREFIX) even when the caller's environment
+    sets PYTHONDONTWRITEBYTECODE: an installed bd runs from .pyc files, and recompiling every module of
+    gt in every process would measure the sandbox, not bd. The source tree is left untouched.
+    """
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GIT_", "BD_")) and k not in ("PYTHONPATH", "PYTHONSTARTUP")}
+    if pycache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = pycache
+    os.makedirs(home, exist_ok=True)
+    gitconfig = os.path.join(home, ".gitconfig")
+    with open(gitconfig, "w", encoding="utf-8") as f:
+        f.write("[user]\n\tname = bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n")
+    env.update(HOME=home, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=gitconfig, BD_ACTOR="bench",
+               LC_ALL="C.UTF-8", LANG="C.UTF-8")
+    return env
+
+
+def run(cmd: list[str], cwd: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {result.returncode}: {result.stderr.strip()[-2000:]}")
+    return result
+
+
+def timed(cmd: list[str], cwd: str, env: dict[str, str]) -> tuple[float, str]:
+    """Milliseconds of one whole process, and its stdout (a failing process aborts the benchmark)."""
+    t = time.perf_counter()
+    result = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ms = (time.perf_counter() - t) * 1000
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {result.returncode}: {result.stderr.strip()[-2000:]}")
+    return ms, result.stdout
+
+
+def machine() -> dict[str, Any]:
+    from importlib.metadata import version
+
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        pass
+    memory_gb = None
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            memory_gb = round(int(f.readline().split()[1]) / 1024 / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    git_version = subprocess.run(["git", "--version"], stdout=subprocess.PIPE, text=True).stdout.strip()
+    head = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "gt"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True).stdout.strip()
+    return {
+        "nproc": os.cpu_count(), "cpu": cpu, "memory_gb": memory_gb,
+        "python": platform.python_version(), "implementation": platform.python_implementation(),
+        "os": f"{platform.system()} {platform.release()}", "git": git_version,
+        "dulwich": version("dulwich"), "click": version("click"), "ruamel.yaml": version("ruamel.yaml"),
+        "code": {"commit": head, "gt_dirty": bool(dirty)},
+    }
+
+
+# -- the ledger ------------------------------------------------------------------------------------
+
+ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+VERBS = ("Fix", "Add", "Refactor", "Document", "Test", "Speed up", "Remove", "Rename", "Port", "Audit")
+NOUNS = ("login flow", "retry logic", "index cache", "merge queue", "CLI output", "config loader",
+         "ref updates", "pack files", "error messages", "import path", "dependency graph", "status report")
+PLACES = ("ledger", "town", "mayor", "polecat", "refinery", "witness", "deacon", "cli", "docs", "tests")
+LABELS = ("backend", "frontend", "perf", "security", "ux", "infra", "docs", "tech-debt", "p-later", "agent")
+TYPES = ("task", "bug", "feature", "chore", "epic")
+
+
+def base36(data: bytes, length: int) -> str:
+    number = int.from_bytes(data, "big")
+    out = []
+    for _ in range(length):
+        number, rest = divmod(number, 36)
+        out.append(ALPHABET[rest])
+    return "".join(out)
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def make_records(n: int, seed: int = 20261126) -> list[dict[str, Any]]:
+    """N beads in the original beads JSON Lines shape: ~55% open, 15% in progress, 30% closed;
+    priorities 0-4; ~30% blocked-by an earlier bead; ~10% children of an earlier bead; labels."""
+    from gt.model.ids import id_length
+
+    rng = random.Random(seed + n)
+    length = id_length(n)
+    start = time.time() - 365 * 86400
+    step = 364 * 86400 / max(n, 1)
+    seen: set[str] = set()
+    ids: list[str] = []
+    tops: list[str] = []
+    children: dict[str, int] = {}
+    records = []
+    for i in range(n):
+        if tops and rng.random() < 0.10:
+            parent = tops[rng.randrange(max(0, len(tops) - 200), len(tops))]
+            children[parent] = children.get(parent, 0) + 1
+            bead_id = f"{parent}.{children[parent]}"
+        else:
+            parent = None
+            attempt = 0
+            while True:
+                bead_id = "gt-" + base36(sha1(f"{seed}:{i}:{attempt}".encode()).digest(), length)
+                if bead_id not in seen:
+                    break
+                attempt += 1
+            tops.append(bead_id)
+        seen.add(bead_id)
+        status = rng.choices(("open", "in_progress", "closed"), weights=(55, 15, 30))[0]
+        created = start + i * step
+        updated = created + rng.random() * 3 * 86400
+        place, noun = rng.choice(PLACES), rng.choice(NOUNS)
+        record: dict[str, Any] = {
+            "id": bead_id,
+            "title": f"{rng.choice(VERBS)} {noun} in {place} (#{i})",
+            "description": (
+                f"The {noun} in {place} misbehaves under load.\n"
+                f"Steps: run the {place} suite with {rng.randint(2, 64)} workers and watch the {noun}.\n"
+                f"Expected: no retries. Seen: {rng.randint(1, 500)} retries in {rng.randint(1, 60)} minutes.\n"
+            ),
+            "status": status,
+            "priority": rng.choices(range(5), weights=(5, 20, 40, 25, 10))[0],
+            "issue_type": "task" if parent else rng.choices(TYPES, weights=(40, 25, 20, 10, 5))[0],
+            "created_at": iso(created),
+            "created_by": "bench",
+            "updated_at": iso(updated),
+        }
+        labels = rng.sample(LABELS, rng.choice((0, 0, 1, 1, 1, 2, 3)))
+        if labels:
+            record["labels"] = labels
+        if status == "in_progress":
+            record["assignee"] = f"agent-{rng.randint(1, 20)}"
+        if status == "closed":
+            record["closed_at"] = iso(updated)
+            record["close_reason"] = "done"
+        deps = []
+        if parent:
+            deps.append({"issue_id": bead_id, "depends_on_id": parent, "type": "parent-child"})
+        if ids and rng.random() < 0.30:
+            target = ids[rng.randrange(len(ids))]
+            if target != parent:
+                deps.append({"issue_id": bead_id, "depends_on_id": target, "type": "blocks",
+                             "created_at": iso(created), "created_by": "bench"})
+        if deps:
+            record["dependencies"] = deps
+        records.append(record)
+        ids.append(bead_id)
+    return records
+
+
+def build_ledger(workdir: str, n: int, env: dict[str, str]) -> dict[str, Any]:
+    """git init + bd init, then N beads through gt.work.exchange in one import; returns timings and ids."""
+    from gt.ledger.gitdir import discover
+    from gt.ledger.store import Signature
+    from gt.work.exchange import import_docs, read_records
+    from gt.work.tracker import Tracker
+
+    repo = os.path.join(workdir, f"repo-{n}")
+    os.makedirs(repo)
+    run(["git", "init", "-q", "-b", "main"], repo, env)
+    run([BD, "init", "--prefix", "gt"], repo, env)
+
+    t = time.perf_counter()
+    records = make_records(n)
+    jsonl = os.path.join(workdir, f"beads-{n}.jsonl")
+    with open(jsonl, "w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record, separators=(",", ":")) + "\n")
+    generate_s = time.perf_counter() - t
+
+    t = time.perf_counter()
+    with open(jsonl, encoding="utf-8") as f:
+        docs = read_records(f, jsonl)
+    parse_s = time.perf_counter() - t
+    t = time.perf_counter()
+    tracker = Tracker(discover(repo))
+    edit = import_docs(tracker, Signature("bench", "bench@example.com"), docs, os.path.basename(jsonl))
+    import_s = time.perf_counter() - t
+    created = edit.result["created"]
+    if created != n:
+        raise RuntimeError(f"import created {created} beads, expected {n}")
+    # Free the import's memory before timing anything: a big parent process makes every later
+    # fork() slower (a first `bd list` measured ~1 s instead of ~90 ms while it was still held).
+    del docs, tracker, edit
+    gc.collect()
+    warm_ms, _ = timed([BD, "list"], repo, env)
+
+    by_status: dict[str, int] = {}
+    for r in records:
+        by_status[r["status"]] = by_status.get(r["status"], 0) + 1
+    open_plain = [r["id"] for r in records
+                  if r["status"] == "open" and "dependencies" not in r and "." not in r["id"]]
+    rich = next((r["id"] for r in records if len(r.get("dependencies", ())) == 2), records[-1]["id"])
+    return {
+        "repo": repo,
+        "open_ids": open_plain,
+        "show_id": rich,
+        "info": {
+            "beads": n,
+            "by_status": by_status,
+            "with_blocks": sum(1 for r in records if any(d["type"] == "blocks" for d in r.get("dependencies", ()))),
+            "children": sum(1 for r in records if "." in r["id"]),
+            "with_labels": sum(1 for r in records if r.get("labels")),
+            "jsonl_bytes": os.path.getsize(jsonl),
+            "generate_s": round(generate_s, 2),
+            "parse_s": round(parse_s, 2),
+            "import_s": round(import_s, 2),
+            "first_list_ms": round(warm_ms, 1),
+        },
+    }
+
+
+# -- measurements ----------------------------------------------------------------------------------
+
+
+def stats_ms(samples: list[float], baseline: float | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "median_ms": round(statistics.median(samples), 1),
+        "min_ms": round(min(samples), 1),
+        "max_ms": round(max(samples), 1),
+    }
+    if baseline is not None:
+        out["over_click_ms"] = round(statistics.median(samples) - baseline, 1)
+        out["min_over_click_ms"] = round(min(samples) - baseline, 1)
+    out["samples_ms"] = [round(s, 1) for s in samples]
+    return out
+
+
+def time_commands(repo: str, env: dict[str, str], runs: int, show_id: str, update_ids: list[str]) -> dict[str, Any]:
+    """Interleaved rounds (one of each command per round) after one unrecorded warm-up round."""
+    commands: dict[str, Callable[[int], list[str]]] = {
+        "baseline_import_click": lambda r: [PY, "-c", "import click"],
+        "ready_json": lambda r: [BD, "ready", "--json"],
+        "list_json": lambda r: [BD, "list", "--json"],
+        "show_json": lambda r: [BD, "show", show_id, "--json"],
+        "blocked_json": lambda r: [BD, "blocked", "--json"],
+        "update_append_notes": lambda r: [BD, "update", update_ids[r], "--append-notes", "x"],
+        "create": lambda r: [BD, "create", f"bench create {r}"],
+    }
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    outputs: dict[str, str] = {}
+    for r in range(runs + 1):
+        for name, make in commands.items():
+            ms, stdout = timed(make(r), repo, env)
+            if r == 0:
+                outputs[name] = stdout
+            else:
+                samples[name].append(ms)
+    # the reads must have answered something real
+    ready, listed, shown, blocked = (json.loads(outputs[k]) for k in ("ready_json", "list_json", "show_json", "blocked_json"))
+    if not (ready and listed and blocked and shown.get("id") == show_id):
+        raise RuntimeError("a read command returned nothing: the ledger was not built as intended")
+    baseline = statistics.median(samples["baseline_import_click"])
+    out = {"baseline_import_click": stats_ms(samples["baseline_import_click"])}
+    for name in commands:
+        if name != "baseline_import_click":
+            out[name] = stats_ms(samples[name], baseline)
+    out["_result_sizes"] = {"ready": len(ready), "list": len(listed), "blocked": len(blocked)}
+    return out
+
+
+def loose_objects(objects_dir: str) -> dict[str, int]:
+    """Loose object path -> size in bytes."""
+    found = {}
+    for fan in os.listdir(objects_dir):
+        if len(fan) != 2:
+            continue
+        directory = os.path.join(objects_dir, fan)
+        for name in os.listdir(directory):
+            if len(name) == 38:
+                path = os.path.join(directory, name)
+                try:
+                    found[path] = os.path.getsize(path)
+                except FileNotFoundError:
+                    pass
+    return found
+
+
+def object_type(path: str) -> str:
+    with open(path, "rb") as f:  # a loose object is small; its zlib stream may need all of it for 16 bytes
+        head = zlib.decompressobj().decompress(f.read(), 16)
+    return head.split(b" ", 1)[0].decode("ascii", "replace")
+
+
+def count_packs(objects_dir: str) -> int:
+    pack_dir = os.path.join(objects_dir, "pack")
+    return sum(1 for n in os.listdir(pack_dir) if n.endswith(".pack")) if os.path.isdir(pack_dir) else 0
+
+
+def bytes_per_write(repo: str, env: dict[str, str], ids: list[str]) -> dict[str, Any]:
+    """Repack everything, then the loose objects each plain `bd update` adds (writes that triggered
+    an automatic pack are left out of the average and counted in `excluded_packing_writes`)."""
+    objects_dir = os.path.join(repo, ".git", "objects")
+    compact_ms, compact_out = timed([BD, "compact", "--prune-tombstones-older-than", "100000", "--json"], repo, env)
+    after_compact = loose_objects(objects_dir)
+    samples, objects, by_type, excluded = [], [], {}, 0
+    for bead_id in ids:
+        before = loose_objects(objects_dir)
+        packs = count_packs(objects_dir)
+        run([BD, "update", bead_id, "--append-notes", "x"], repo, env)
+        after = loose_objects(objects_dir)
+        if set(before) - set(after) or count_packs(objects_dir) != packs:
+            excluded += 1
+            continue
+        new = [p for p in after if p not in before]
+        samples.append(sum(after[p] for p in new))
+        objects.append(len(new))
+        for p in new:
+            kind = object_type(p)
+            by_type[kind] = by_type.get(kind, 0) + after[p]
+    if not samples:
+        raise RuntimeError("every measured write triggered packing")
+    return {
+        "mean_bytes": round(statistics.mean(samples), 1),
+        "median_bytes": statistics.median(samples),
+        "min_bytes": min(samples),
+        "max_bytes": max(samples),
+        "objects_per_write": round(statistics.mean(objects), 2),
+        "mean_bytes_by_type": {k: round(v / len(samples), 1) for k, v in sorted(by_type.items())},
+        "writes_measured": len(samples),
+        "excluded_packing_writes": excluded,
+        "loose_objects_after_compact": len(after_compact),
+        "compact_ms": round(compact_ms, 1),
+        "compact": json.loads(compact_out),
+        "samples_bytes": samples,
+    }
+
+
+def dir_bytes(path: str) -> int:
+    total = 0
+    for base, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(base, name))
+            except FileNotFoundError:
+                pass
+    return total
+
+
+def cold_rebuild(repo: str, env: dict[str, str], repeats: int) -> dict[str, Any]:
+    index = os.path.join(repo, ".git", "gt", "index")
+    samples = []
+    for _ in range(repeats):
+        shutil.rmtree(index, ignore_errors=True)
+        ms, _ = timed([BD, "list"], repo, env)
+        samples.append(ms)
+    shards = sum(len(files) for base, _, files in os.walk(index) if base.endswith("shards"))
+    return {
+        "first_s": round(samples[0] / 1000, 3),
+        "median_s": round(statistics.median(samples) / 1000, 3),
+        "min_s": round(min(samples) / 1000, 3),
+        "samples_s": [round(s / 1000, 3) for s in samples],
+        "index_bytes": dir_bytes(index),
+        "index_shards": shards,
+    }
+
+
+WRITER = r"""
+import json, sys, time
+repo, proc, count, beads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(",")
+from gt.ledger.gitdir import discover
+from gt.ledger.store import Signature
+from gt.work import beads as ops
+from gt.work.tracker import Tracker
+tracker = Tracker(discover(repo))
+signature = Signature(f"writer-{proc}", f"writer-{proc}@example.com")
+tracker.view()
+print("ready", flush=True)
+sys.stdin.readline()
+start = time.time()
+done, errors = [], []
+for i in range(count):
+    bead = beads[(proc + i) % len(beads)]
+    t = time.perf_counter()
+    try:
+        edit = ops.update(tracker, signature, [bead], fields={}, append_notes=f"w{proc}-{i}")
+        done.append([i, bead, edit.commit, (time.perf_counter() - t) * 1000])
+    except Exception as exc:
+        errors.append([i, bead, f"{type(exc).__name__}: {exc}"])
+print(json.dumps({"proc": proc, "start": start, "end": time.time(), "done": done, "errors": errors}), flush=True)
+"""
+
+
+def concurrent_writers(repo: str, env: dict[str, str], beads: list[str], procs: int, per_proc: int) -> dict[str, Any]:
+    """`procs` processes, each `per_proc` read-modify-write updates (append a unique note line) over a
+    few beads, released together once all have started; then every line and commit is accounted for."""
+    from gt.ledger.gitdir import discover
+    from gt.work.tracker import Tracker
+
+    def commits() -> int:
+        return int(run(["git", "rev-list", "--count", "beads"], repo, env).stdout)
+
+    before = commits()
+    t_spawn = time.perf_counter()
+    children = [
+        subprocess.Popen([PY, "-c", WRITER, repo, str(p), str(per_proc), ",".join(beads)], cwd=repo, env=env,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for p in range(procs)
+    ]
+    for child in children:
+        line = child.stdout.readline()
+        if line.strip() != "ready":
+            raise RuntimeError(f"a writer failed to start: {line!r} {child.stderr.read()[-2000:]}")
+    startup_s = time.perf_counter() - t_spawn
+    go = time.time()
+    for child in children:
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    reports, crashed = [], []
+    for child in children:
+        stdout, stderr = child.communicate()
+        if child.returncode != 0 or not stdout.strip():
+            crashed.append(stderr.strip()[-1000:])
+            continue
+        reports.append(json.loads(stdout.strip().splitlines()[-1]))
+    total_s = max([r["end"] for r in reports] or [time.time()]) - go
+
+    tracker = Tracker(discover(repo))
+    view = tracker.view()
+    notes = {b: set((view.doc("beads", b) or {}).get("notes", "").split("\n")) for b in beads}
+    expected = {(p, i): beads[(p + i) % len(beads)] for p in range(procs) for i in range(per_proc)}
+    present = sum(1 for (p, i), b in expected.items() if f"w{p}-{i}" in notes[b])
+    acknowledged = [(r["proc"], d[0], d[1], d[2]) for r in reports for d in r["done"]]
+    lost = sum(1 for p, i, b, _ in acknowledged if f"w{p}-{i}" not in notes[b])
+    history = set(run(["git", "rev-list", "beads"], repo, env).stdout.split())
+    acked_commits = [c for _, _, _, c in acknowledged]
+    fsck = run(["git", "fsck", "--connectivity-only", "--no-progress"], repo, env, check=False)
+    latencies = sorted(d[3] for r in reports for d in r["done"])
+    added = commits() - before
+    writes = len(acknowledged)
+
+    def pct(q: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 1) if latencies else 0.0
+
+    return {
+        "processes": procs,
+        "updates_per_process": per_proc,
+        "beads_written": beads,
+        "expected_writes": procs * per_proc,
+        "acknowledged_writes": writes,
+        "failed_writes": sum(len(r["errors"]) for r in reports),
+        "crashed_processes": len(crashed),
+        "errors": ([e for r in reports for e in r["errors"]][:5] + crashed[:3]),
+        "note_lines_present": present,
+        "lost_updates": lost,
+        "missing_note_lines": len(expected) - present,
+        "commits_added": added,
+        "acknowledged_commits_on_branch": sum(1 for c in acked_commits if c in history),
+        "distinct_acknowledged_commits": len(set(acked_commits)),
+        "git_fsck_ok": fsck.returncode == 0,
+        "startup_s": round(startup_s, 2),
+        "total_s": round(total_s, 2),
+        "writes_per_s": round(writes / total_s, 1) if total_s > 0 else None,
+        "latency_ms": {"p50": pct(0.5), "p90": pct(0.9), "p99": pct(0.99), "max": round(latencies[-1], 1) if latencies else 0.0},
+    }
+
+
+# -- the report ------------------------------------------------------------------------------------
+
+
+def check(name: str, value: Any, target: float, op: str) -> dict[str, Any]:
+    if value is None:
+        return {"name": name, "value": None, "target": f"{op} {target:g}", "pass": None, "note": "not measured"}
+    ok = {"<=": value <= target, "<": value < target, "==": value == target}[op]
+    return {"name": name, "value": value, "target": f"{op} {target:g}", "pass": bool(ok)}
+
+
+def evaluate(sizes: dict[str, Any], concurrency: dict[str, Any] | None, ratios: dict[str, Any]) -> list[dict[str, Any]]:
+    at10k = sizes.get("10000")
+    checks = []
+    for name in READS:
+        value = at10k["commands"][name]["over_click_ms"] if at10k else None
+        checks.append(check(f"{name} over click at 10k (ms)", value, TARGETS["read_over_click_ms_at_10k"], "<="))
+    for name in WRITES:
+        value = at10k["commands"][name]["over_click_ms"] if at10k else None
+        checks.append(check(f"{name} over click at 10k (ms)", value, TARGETS["write_over_click_ms_at_10k"], "<="))
+    checks.append(check("update time over click, 10k/1k", ratios.get("update_over_click_10k_over_1k"),
+                        TARGETS["write_time_ratio_10k_over_1k"], "<="))
+    checks.append(check("bytes per write, 10k/1k", ratios.get("bytes_per_write_10k_over_1k"),
+                        TARGETS["bytes_per_write_ratio_10k_over_1k"], "<="))
+    checks.append(check("cold index rebuild at 10k (s, first run)", at10k["cold_rebuild"]["first_s"] if at10k else None,
+                        TARGETS["cold_rebuild_s_at_10k"], "<"))
+    if concurrency is None:
+        checks.append(check("lost updates (concurrent writers)", None, 0, "=="))
+    else:
+        intact = (concurrency["failed_writes"] == 0 and concurrency["crashed_processes"] == 0
+                  and concurrency["missing_note_lines"] == 0 and concurrency["commits_added"] == concurrency["expected_writes"])
+        label = f"lost updates ({concurrency['processes']} x {concurrency['updates_per_process']} concurrent)"
+        result = check(label, concurrency["lost_updates"], 0, "==")
+        result["pass"] = bool(result["pass"] and intact)
+        result["detail"] = {k: concurrency[k] for k in ("failed_writes", "crashed_processes", "missing_note_lines",
+                                                         "commits_added", "expected_writes")}
+        checks.append(result)
+    return checks
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a is not None and b else None
+
+
+def main(argv: list[str] | None = None) -> None:
+    ensure_venv()
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000", help="ledger sizes (default: 1000,10000)")
+    parser.add_argument("--big", action="store_true", help="also 100000 beads")
+    parser.add_argument("--runs", type=int, default=9, help="timed runs per command (default: 9)")
+    parser.add_argument("--bytes-writes", type=int, default=10, help="writes averaged for bytes per write")
+    parser.add_argument("--cold-runs", type=int, default=3, help="cold index rebuilds per size")
+    parser.add_argument("--writers", type=int, default=50, help="concurrent writer processes")
+    parser.add_argument("--writes-per-writer", type=int, default=20)
+    parser.add_argument("--concurrency-size", type=int, default=None,
+                        help="ledger size for the concurrent writers (default: 10000 if measured, else the largest)")
+    parser.add_argument("--out", help="also write the JSON report to this file")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary repositories")
+    parser.add_argument("--no-bytecode-cache", action="store_true",
+                        help="keep the caller's bytecode settings (by default .pyc files are cached in the work dir)")
+    args = parser.parse_args(argv)
+
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    if args.big and 100000 not in sizes:
+        sizes.append(100000)
+    sizes = sorted(set(sizes))
+    conc_size = args.concurrency_size or (10000 if 10000 in sizes else max(sizes))
+    if conc_size not in sizes:
+        sizes = sorted(set(sizes) | {conc_size})
+
+    workdir = tempfile.mkdtemp(prefix="bd-bench-")
+    pycache = None if args.no_bytecode_cache else os.path.join(workdir, "pycache")
+    env = hermetic_env(os.path.join(workdir, "home"), pycache)
+    os.environ.update({k: env[k] for k in ("HOME", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL")})
+    for name in [k for k in os.environ if k.startswith(("GIT_DIR", "GIT_WORK_TREE", "BD_"))]:
+        del os.environ[name]
+    log(f"sizes {sizes}, {args.runs} runs each, work dir {workdir}")
+
+    report: dict[str, Any] = {
+        "benchmark": "bd (gastown-git)",
+        "started_at": iso(time.time()),
+        "machine": machine(),
+        "command": "cd /work/main && .venv/bin/python -m bench " + " ".join(sys.argv[1:] if argv is None else argv),
+        "config": {"sizes": sizes, "runs": args.runs, "bytes_writes": args.bytes_writes, "cold_runs": args.cold_runs,
+                   "writers": args.writers, "writes_per_writer": args.writes_per_writer,
+                   "concurrency_size": conc_size,
+                   "bytecode_cache": "PYTHONPYCACHEPREFIX in the work dir" if pycache else "caller's settings",
+                   "caller_PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE")},
+        "targets": TARGETS,
+    }
+    results: dict[str, Any] = {}
+    ledgers: dict[int, dict[str, Any]] = {}
+    try:
+        for n in sizes:
+            log(f"{n} beads: building the ledger (one import through gt.work.exchange)")
+            ledger = build_ledger(workdir, n, env)
+            ledgers[n] = ledger
+            info = ledger["info"]
+            log(f"{n} beads: generated {info['generate_s']}s, parsed {info['parse_s']}s, imported {info['import_s']}s, "
+                f"first bd list {info['first_list_ms']} ms")
+            repo, ids = ledger["repo"], ledger["open_ids"]
+            # bead ids: 0-4 concurrency, then timed updates, then bytes-per-write updates
+            needed = 5 + args.runs + 1 + args.bytes_writes
+            if len(ids) < needed:
+                raise RuntimeError(f"{n} beads give only {len(ids)} plain open beads; {needed} needed")
+            log(f"{n} beads: timing commands ({args.runs} rounds + 1 warm-up)")
+            commands = time_commands(repo, env, args.runs, ledger["show_id"], ids[5:5 + args.runs + 1])
+            for name, value in commands.items():
+                if not name.startswith("_"):
+                    log(f"{n} beads:   {name:24s} median {value['median_ms']:7.1f} ms"
+                        + (f"  (+{value['over_click_ms']:.1f} over click)" if "over_click_ms" in value else ""))
+            log(f"{n} beads: bytes per write (after bd compact)")
+            written = bytes_per_write(repo, env, ids[6 + args.runs: 6 + args.runs + args.bytes_writes])
+            log(f"{n} beads:   {written['mean_bytes']} bytes, {written['objects_per_write']} objects per update")
+            log(f"{n} beads: cold index rebuild")
+            cold = cold_rebuild(repo, env, args.cold_runs)
+            log(f"{n} beads:   {cold['samples_s']} s")
+            results[str(n)] = {"ledger": info, "commands": commands, "bytes_per_write": written, "cold_rebuild": cold}
+
+        log(f"concurrent writers: {args.writers} x {args.writes_per_writer} on the {conc_size}-bead ledger")
+        concurrency = concurrent_writers(ledgers[conc_size]["repo"], env, ledgers[conc_size]["open_ids"][:5],
+                                         args.writers, args.writes_per_writer)
+        concurrency["ledger_beads"] = conc_size
+        log(f"concurrent writers: {concurrency['acknowledged_writes']} writes in {concurrency['total_s']} s, "
+            f"lost {concurrency['lost_updates']}, failed {concurrency['failed_writes']}, "
+            f"commits added {concurrency['commits_added']}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    ratios: dict[str, Any] = {}
+    small, big = results.get("1000"), results.get("10000")
+    if small and big:
+        ratios = {
+            "update_over_click_10k_over_1k": ratio(big["commands"]["update_append_notes"]["over_click_ms"],
+                                                   small["commands"]["update_append_notes"]["over_click_ms"]),
+            "update_total_10k_over_1k": ratio(big["commands"]["update_append_notes"]["median_ms"],
+                                              small["commands"]["update_append_notes"]["median_ms"]),
+            "create_over_click_10k_over_1k": ratio(big["commands"]["create"]["over_click_ms"],
+                                                   small["commands"]["create"]["over_click_ms"]),
+            "bytes_per_write_10k_over_1k": ratio(big["bytes_per_write"]["mean_bytes"],
+                                                 small["bytes_per_write"]["mean_bytes"]),
+        }
+    report["sizes"] = results
+    report["concurrency"] = concurrency
+    report["ratios"] = ratios
+    report["checks"] = evaluate(results, concurrency, ratios)
+    report["all_pass"] = all(c["pass"] for c in report["checks"] if c["pass"] is not None)
+    report["duration_s"] = round(time.monotonic() - START, 1)
+    text = json.dumps(report, indent=2)
+    if args.out:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    for c in report["checks"]:
+        mark = {True: "PASS", False: "FAIL", None: "----"}[c["pass"]]
+        log(f"{mark}  {c['name']}: {c['value']} (target {c['target']})")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -795,3 +795,17 @@ def test_negative_limit_is_a_usage_error(bd, command):
         new(bd, f"B{i}")
     result = bd(command, "-n", "-1", ok=None)
     assert result.exit_code == 2
+
+
+def test_config_set_types_lets_create_use_them(bd, repo):
+    assert bd("create", "a spike", "-t", "spike", ok=False).exit_code == 2
+    bd("config", "set", "types", "spike,event")
+    assert git(repo, "log", "-1", "--format=%s", "beads").strip() == "config: types = spike, event"
+    assert "types:\n- spike\n- event" in git(repo, "show", "beads:ledger.yaml")
+    bead = bd("create", "a spike", "-t", "spike").stdout.strip()
+    assert bd.json("show", bead)["type"] == "spike"
+    assert bd.json("config", "show")["types"] == ["spike", "event"]
+    before = git(repo, "rev-parse", "beads")
+    bd("config", "set", "prefix", "zz", ok=False)
+    bd("config", "set", "types", "Bad Type", ok=False)
+    assert git(repo, "rev-parse", "beads") == before

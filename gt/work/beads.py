@@ -354,3 +354,28 @@ def comment(tracker: Tracker, actor: Signature, query: str, text: str) -> Edit:
         return Edit("comment", f"comment on {bead_id}", {bead_id: doc}, result=entry)
 
     return tracker.write(actor, build)
+
+
+SETTABLE_CONFIG = {"types": "extra bead types `bd create` accepts (comma-separated)"}
+
+
+def set_config(tracker: Tracker, actor: Signature, key: str, value: str) -> Edit:
+    """Change a ledger setting (in `ledger.yaml`, so every clone sees it) in one commit."""
+    if key not in SETTABLE_CONFIG:
+        raise UsageError(f"unknown setting {key!r}: settable are {', '.join(SETTABLE_CONFIG)}")
+    types = [t.strip() for t in value.split(",") if t.strip()]
+    for name in types:
+        if not name.replace("-", "").replace("_", "").isalnum() or not name.islower():
+            raise UsageError(f"invalid type name {name!r}: use lowercase letters, digits, '-' or '_'")
+
+    def build(view: View) -> Edit:
+        config = dict(view.config)
+        if types:
+            config[key] = list(dict.fromkeys(types))
+        else:
+            config.pop(key, None)
+        if config == view.config:
+            return Edit("config", "no change", result=config)
+        return Edit("config", f"config: {key} = {', '.join(types) or '(none)'}", config=config, result=config)
+
+    return tracker.write(actor, build)

@@ -23,7 +23,7 @@ def test_ledger_is_an_orphan_branch_and_main_is_untouched(bd, repo):
     assert git(repo, "branch", "--list", "main").strip() == ""  # no commit was made on the code branch
     assert "ledger.yaml" in ledger_files(repo)
     config = git(repo, "show", "beads:ledger.yaml")
-    assert "format: 1" in config and "prefix: gt" in config
+    assert "format: 2" in config and "prefix: gt" in config
 
 
 def test_fan_out_paths_match_sha1_of_id(bd, repo):
@@ -257,3 +257,14 @@ def test_a_newer_ledger_format_is_refused_for_writes(bd, repo):
     assert "format 99" in err and "upgrade bd" in err
     assert git(repo, "rev-parse", "beads") == before
     assert bd.json("show", bead)["title"] == "x"  # reading still works
+
+
+def test_a_format_1_ledger_is_migrated_on_first_write(bd, repo):
+    bead = bd("create", "old bead").stdout.strip()
+    _commit_file(repo, "ledger.yaml", "format: 1\nprefix: gt\n", "an older bd wrote this ledger")
+    assert bd.json("show", bead)["title"] == "old bead"  # read as it is
+    bd("update", bead, "--title", "edited")
+    assert "format: 2" in git(repo, "show", "beads:ledger.yaml")
+    files = git(repo, "show", "--name-only", "--format=", "beads").split()
+    assert sorted(files) == sorted(["ledger.yaml", bead_path(bead)])  # one commit does both
+    assert "stamps:" in git(repo, "show", f"beads:{bead_path(bead)}")

@@ -27,7 +27,7 @@ FIELD_ORDER = (
     "dependencies", "comments",
     "created_at", "created_by", "updated_at", "closed_at", "close_reason",
     "deleted_at", "deleted_by", "delete_reason",
-    "external_ref", "estimated_minutes", "due_at", "defer_until", "metadata",
+    "external_ref", "estimated_minutes", "due_at", "defer_until", "metadata", "stamps",
 )
 TEXT_FIELDS = ("description", "design", "acceptance_criteria", "notes")
 # Fields left out of the read index's summaries: long texts, read only by `show`, `search`, `export`.

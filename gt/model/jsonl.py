@@ -13,7 +13,7 @@ from typing import Any
 from gt.model.bead import FIELD_ORDER, canonical
 
 RENAMED = {"issue_type": "type"}
-DIRECT = frozenset(FIELD_ORDER) - {"type", "dependencies", "comments", "metadata"}
+DIRECT = frozenset(FIELD_ORDER) - {"type", "dependencies", "comments", "metadata", "stamps"}
 
 
 def comment_id(bead_id: str, original: Any) -> str:

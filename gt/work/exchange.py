@@ -10,6 +10,7 @@ from gt.ledger.yamlio import YamlError
 from gt.model.bead import canonical
 from gt.model.ids import check_id
 from gt.model.jsonl import from_record, to_record
+from gt.model.merge import strip_stamps
 from gt.work.tracker import BEADS, Edit, Tracker
 
 
@@ -20,7 +21,7 @@ def export(view: View, out: IO[str], include_deleted: bool = True) -> int:
     for doc in docs:
         if not include_deleted and doc.get("status") == "tombstone":
             continue
-        out.write(json.dumps(to_record(doc), ensure_ascii=False, separators=(",", ":")) + "\n")
+        out.write(json.dumps(to_record(strip_stamps(doc)), ensure_ascii=False, separators=(",", ":")) + "\n")
         count += 1
     return count
 
@@ -56,7 +57,7 @@ def import_docs(tracker: Tracker, actor: Signature, docs: list[dict[str, Any]], 
             bead_id = doc["id"]
             if bead_id in existing or view.entry(BEADS, bead_id) is not None:
                 try:
-                    same = view.doc(BEADS, bead_id) == doc
+                    same = strip_stamps(view.doc(BEADS, bead_id) or {}) == doc
                 except YamlError:
                     same = False  # an unreadable file is replaced by the imported bead
                 if same:

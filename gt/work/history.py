@@ -8,7 +8,7 @@ from gt.ledger.store import document_path
 from gt.ledger.yamlio import YamlError, load_mapping
 from gt.work.tracker import BEADS, Tracker
 
-IGNORED_FIELDS = {"updated_at"}
+IGNORED_FIELDS = {"updated_at", "stamps"}
 
 
 def _doc_at(tracker: Tracker, tree_id: bytes, path: str) -> dict[str, Any] | None:

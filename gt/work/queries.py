@@ -10,6 +10,7 @@ from gt.errors import UsageError
 from gt.ledger.store import View
 from gt.model import graph
 from gt.model.bead import BOOKKEEPING_TYPES, is_closed, parent_of
+from gt.model.merge import strip_stamps
 from gt.work.tracker import BEADS, Tracker
 
 SORTS = ("priority", "created", "updated")
@@ -48,7 +49,8 @@ def _sorted(beads: dict[str, dict[str, Any]], ids: Iterable[str], sort: str) -> 
 
 
 def full(view: View, ids: list[str]) -> list[dict[str, Any]]:
-    return list(view.docs(BEADS, ids))
+    """The beads as users see them: full documents without merge stamps."""
+    return [strip_stamps(doc) for doc in view.docs(BEADS, ids)]
 
 
 def list_beads(view: View, flt: Filter, include_closed: bool = False, limit: int | None = 50, sort: str = "priority") -> list[str]:

@@ -8,11 +8,13 @@ from typing import Any, Callable
 from gt.errors import GtError
 from gt.ledger.gitdir import RepoPaths, discover
 from gt.ledger.store import Change, Ledger, Signature, View
+from gt.ledger.yamlio import YamlError
 from gt.model.bead import SUMMARY_VERSION, is_deleted, require_live, summarize
+from gt.model.merge import stamp_edit, strip_stamps
 from gt.model.ids import resolve
 from gt.town import local
 
-LEDGER_FORMAT = 1
+LEDGER_FORMAT = 2  # 2: beads carry Lamport stamps (see gt/model/merge.py); 1 is read as 2 without stamps
 BEADS = "beads"  # the ledger collection holding one document per bead
 
 
@@ -36,6 +38,15 @@ def check_is_ledger(view: View) -> None:
         raise GtError(manifest.config_error, code="bad_config")
     if manifest is not None and "format" not in manifest.config:
         raise GtError(f"branch '{view.ledger.branch}' is not a ledger (it has no ledger.yaml)", code="not_ledger")
+
+
+def stamped(view: View, bead_id: str, doc: dict[str, Any], actor: str) -> dict[str, Any]:
+    """The document to write: stamped for what it changes relative to the ledger's current one."""
+    try:
+        before = view.doc(BEADS, bead_id)
+    except YamlError:
+        before = None  # an unreadable file being replaced: nothing to compare with
+    return stamp_edit(before, doc, actor)
 
 
 class Tracker:
@@ -85,8 +96,8 @@ class Tracker:
 
     @staticmethod
     def get(view: View, bead_id: str) -> dict[str, Any]:
-        """A copy of the full, live bead document (safe to modify)."""
-        return copy.deepcopy(require_live(view.doc(BEADS, bead_id), bead_id))
+        """A copy of the full, live bead (safe to modify), without its merge stamps."""
+        return copy.deepcopy(strip_stamps(require_live(view.doc(BEADS, bead_id), bead_id)))
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -115,9 +126,12 @@ class Tracker:
                 return None
             trailers = [("Bead-Id", bead_id) for bead_id in edit.beads]
             trailers += [("Op", edit.op), ("Actor", actor.name)] + edit.trailers
-            change = Change(edit.subject, trailers, config=edit.config)
+            config = edit.config
+            if found < LEDGER_FORMAT:  # migrate on first write: older documents are valid as they are
+                config = {**(config if config is not None else view.config), "format": LEDGER_FORMAT}
+            change = Change(edit.subject, trailers, config=config)
             for bead_id, doc in edit.beads.items():
-                change.put(BEADS, bead_id, doc)
+                change.put(BEADS, bead_id, stamped(view, bead_id, doc, actor.name))
             return change
 
         commit = self.ledger.transact(transaction, actor)

@@ -14,7 +14,9 @@ def command(out: Out) -> None:
     rows = blocked(view)
     beads = Tracker.summaries(view)
     if out.json:
-        docs = {d["id"]: d for d in view.docs("beads", [i for i, _ in rows])}
+        from gt.work.queries import full
+
+        docs = {d["id"]: d for d in full(view, [i for i, _ in rows])}
         out.emit([{**docs[i], "blocked_by": list(why.blockers), "blocked_via_parent": why.via_parent,
                    "blocked_status": why.by_status} for i, why in rows])
         return

@@ -13,8 +13,13 @@ STALE_LOCK_SECONDS = 1.0
 
 
 def open_object_store(repo: RepoPaths) -> Any:
+    """The repository's objects; inside a git hook, also the objects of a push still in quarantine."""
     from dulwich.object_store import DiskObjectStore
 
+    quarantine = os.environ.get("GIT_OBJECT_DIRECTORY")
+    if quarantine:
+        alternates = [p for p in os.environ.get("GIT_ALTERNATE_OBJECT_DIRECTORIES", "").split(os.pathsep) if p]
+        return DiskObjectStore(quarantine, alternates=alternates or [repo.objects])
     return DiskObjectStore(repo.objects)
 
 

@@ -69,6 +69,7 @@ class Change:
     trailers: list[tuple[str, str]] = field(default_factory=list)
     writes: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
     config: dict[str, Any] | None = None
+    merge_parents: list[str] = field(default_factory=list)  # further parents: a merge commit
 
     def put(self, collection: str, key: str, doc: dict[str, Any] | None) -> None:
         self.writes[(collection, check_key(key))] = doc
@@ -156,12 +157,16 @@ class Ledger:
     def __init__(
         self, repo: RepoPaths, branch: str = "beads",
         summarize: Callable[[dict[str, Any]], dict[str, Any]] | None = None, summary_version: str = "all",
+        fallback_refs: tuple[str, ...] = (),
     ) -> None:
         """`summarize` maps a document to what list-style reads need (default: the whole document);
-        change `summary_version` whenever `summarize` changes, so old cached summaries are not reused."""
+        change `summary_version` whenever `summarize` changes, so old cached summaries are not reused.
+        `fallback_refs` are read when the branch does not exist yet (a fresh clone has only
+        `origin/beads`); the first write then creates the branch on top of it."""
         self.repo = repo
         self.branch = branch
         self.ref = f"refs/heads/{branch}"
+        self.fallback_refs = fallback_refs
         self.summarize = summarize or dict
         self.index = IndexStore(repo.private, summary_version)
         self._store: Any = None
@@ -176,8 +181,18 @@ class Ledger:
             self._store = open_object_store(self.repo)
         return self._store
 
-    def head(self) -> str | None:
+    def local_head(self) -> str | None:
+        """The branch's own commit (None before the branch exists)."""
         return read_ref(self.repo.commondir, self.ref)
+
+    def head(self) -> str | None:
+        """The commit reads see: the branch, else the first fallback ref that exists."""
+        head = self.local_head()
+        for ref in self.fallback_refs if head is None else ():
+            head = read_ref(self.repo.commondir, ref)
+            if head is not None:
+                break
+        return head
 
     def exists(self) -> bool:
         return self.head() is not None
@@ -287,8 +302,8 @@ class Ledger:
         refs = open_refs(self.repo)
         with self.lock():
             for _ in range(MAX_CAS_RETRIES):
-                head = self.head()
-                view = self.view(head)
+                head = self.local_head()
+                view = self.view(head or self.head())
                 change = build(view)
                 if change is None:
                     return None
@@ -360,7 +375,7 @@ class Ledger:
 
         commit = Commit()
         commit.tree = root.id
-        commit.parents = [view.commit.encode()] if view.commit else []
+        commit.parents = [p.encode() for p in ([view.commit] if view.commit else []) + change.merge_parents]
         commit.author = commit.committer = author.git_identity()
         commit.author_time = commit.commit_time = int(time.time())
         offset = time.localtime().tm_gmtoff
@@ -369,6 +384,94 @@ class Ledger:
         new_objects.append(commit)
         add_objects(self.object_store, new_objects)
         return commit.id.decode(), shards
+
+    # -- history and merging --------------------------------------------------------------------
+
+    def is_ancestor(self, ancestor: str, commit: str) -> bool:
+        """Whether `ancestor` is reachable from `commit` (a commit is its own ancestor)."""
+        store = self.object_store
+        target = ancestor.encode()
+        seen: set[bytes] = set()
+        pending = [commit.encode()]
+        while pending:
+            sha = pending.pop()
+            if sha == target:
+                return True
+            if sha in seen:
+                continue
+            seen.add(sha)
+            pending.extend(store[sha].parents)
+        return False
+
+    def commits_between(self, exclude: str | None, include: str) -> list[str]:
+        """Commits reachable from `include` but not from `exclude`, children before parents."""
+        store = self.object_store
+        excluded: set[bytes] = set()
+        pending = [exclude.encode()] if exclude else []
+        while pending:
+            sha = pending.pop()
+            if sha not in excluded:
+                excluded.add(sha)
+                pending.extend(store[sha].parents)
+        out: list[str] = []
+        seen: set[bytes] = set()
+        pending = [include.encode()]
+        while pending:
+            sha = pending.pop()
+            if sha in seen or sha in excluded:
+                continue
+            seen.add(sha)
+            out.append(sha.decode())
+            pending.extend(store[sha].parents)
+        return out
+
+    def fast_forward(self, target: str) -> bool:
+        """Move the branch to `target` if that loses nothing (it is missing or an ancestor of target)."""
+        from gt.ledger.objects import open_refs, set_ref_if_equals
+
+        refs = open_refs(self.repo)
+        with self.lock():
+            for _ in range(MAX_CAS_RETRIES):
+                head = self.local_head()
+                if head == target:
+                    return True
+                if head is not None and not self.is_ancestor(head, target):
+                    return False
+                if set_ref_if_equals(refs, self.ref, head, target):
+                    return True
+        raise GtError(f"could not update {self.ref}: it kept moving under us")
+
+    def diff(self, a: str | None, b: str) -> list[tuple[str, str, str | None, str | None]]:
+        """Documents that differ between two commits: (collection, key, blob id in a, blob id in b).
+
+        `a` None stands for an empty ledger. Only fan-out trees whose ids differ are opened, so the
+        cost follows the size of the change. `ledger.yaml` appears as collection "" and key "ledger".
+        """
+        out: list[tuple[str, str, str | None, str | None]] = []
+        root_a = self._tree_entries(self._read(a).tree) if a else {}
+        root_b = self._tree_entries(self._read(b).tree)
+        config = CONFIG_FILE.encode()
+        if root_a.get(config) != root_b.get(config):
+            out.append(("", "ledger", _hex(root_a.get(config)), _hex(root_b.get(config))))
+        for name in sorted(set(root_a) | set(root_b)):
+            ea, eb = root_a.get(name), root_b.get(name)
+            if ea == eb or (ea and ea[0] != TREE_MODE) or (eb and eb[0] != TREE_MODE):
+                continue
+            fans_a = self._tree_entries(ea[1]) if ea else {}
+            fans_b = self._tree_entries(eb[1]) if eb else {}
+            for fan in sorted(set(fans_a) | set(fans_b)):
+                if fans_a.get(fan) == fans_b.get(fan):
+                    continue
+                docs_a = self._tree_entries(fans_a[fan][1]) if fan in fans_a else {}
+                docs_b = self._tree_entries(fans_b[fan][1]) if fan in fans_b else {}
+                for doc in sorted(set(docs_a) | set(docs_b)):
+                    if docs_a.get(doc) != docs_b.get(doc) and doc.endswith(b".yaml"):
+                        out.append((name.decode(), doc[:-5].decode(), _hex(docs_a.get(doc)), _hex(docs_b.get(doc))))
+        return out
+
+    def load(self, blob_id: str, name: str) -> dict[str, Any]:
+        """Parse one document by blob id; raises YamlError naming `name` when it does not parse."""
+        return load_mapping(self._read(blob_id).data, name)
 
     def _tree_entries(self, tree_id: bytes) -> dict[bytes, tuple[int, bytes]]:
         return {e.path: (e.mode, e.sha) for e in self._read(tree_id.decode()).iteritems()}
@@ -394,6 +497,10 @@ class Ledger:
             self.index.save_manifest(self.ref, Manifest(commit, tree, config, config_error, collections))
         except OSError:
             pass  # the index is a cache: the next reader rebuilds what is missing
+
+
+def _hex(entry: tuple[int, bytes] | None) -> str | None:
+    return entry[1].decode() if entry else None
 
 
 def _make_tree(entries: dict[bytes, tuple[int, bytes]]) -> Any:

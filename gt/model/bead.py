@@ -187,3 +187,38 @@ def require_live(doc: dict[str, Any] | None, bead_id: str) -> dict[str, Any]:
     if is_deleted(doc):
         raise GtError(f"{bead_id} was deleted", code="deleted")
     return doc
+
+
+def problems(doc: Any, key: str) -> list[str]:
+    """What is wrong with a bead file whose name says it is `key` (empty when it is well formed)."""
+    if not isinstance(doc, dict):
+        return ["not a mapping"]
+    found = []
+    if doc.get("id") != key:
+        found.append(f"id {doc.get('id')!r} does not match the file name {key!r}")
+    title = doc.get("title")
+    if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE or "\n" in title:
+        found.append("title must be one non-empty line of at most 500 characters")
+    if doc.get("status") not in STATUSES and doc.get("status") != TOMBSTONE:
+        found.append(f"unknown status {doc.get('status')!r}")
+    if type(doc.get("priority")) is not int or doc.get("priority") not in PRIORITIES:
+        found.append(f"priority {doc.get('priority')!r} is not 0-4")
+    if not isinstance(doc.get("type", ""), str):
+        found.append("type must be a string")
+    for name in ("labels", "dependencies", "comments"):
+        if not isinstance(doc.get(name, []), list):
+            found.append(f"{name} must be a list")
+    if isinstance(doc.get("labels"), list) and not all(isinstance(x, str) for x in doc["labels"]):
+        found.append("labels must be strings")
+    for dep in doc.get("dependencies") or () if isinstance(doc.get("dependencies"), list) else ():
+        if not isinstance(dep, dict) or not isinstance(dep.get("type"), str) or not isinstance(dep.get("target"), str):
+            found.append("each dependency needs a type and a target")
+            break
+    for comment in doc.get("comments") or () if isinstance(doc.get("comments"), list) else ():
+        if not isinstance(comment, dict) or not comment.get("id"):
+            found.append("each comment needs an id")
+            break
+    stamps = doc.get("stamps", {})
+    if not isinstance(stamps, dict) or not all(isinstance(v, str) for v in stamps.values()):
+        found.append("stamps must map names to '<counter> <actor>' strings")
+    return found

@@ -10,7 +10,7 @@ from typing import Any
 from gt.ledger.maintenance import estimated_loose_objects, pack, LOOSE_THRESHOLD
 from gt.ledger.objects import STALE_LOCK_SECONDS
 from gt.ledger.store import Change, Signature, View, document_path
-from gt.model.bead import PRIORITIES, STATUSES, TOMBSTONE, parse_time
+from gt.model.bead import TOMBSTONE, parse_time, problems
 from gt.model.graph import cycles
 from gt.work.tracker import BEADS, Tracker
 
@@ -55,10 +55,8 @@ def doctor(tracker: Tracker, fix: bool = False) -> list[Finding]:
     beads = Tracker.summaries(view, include_deleted=True)
     for bead_id, doc in sorted(beads.items()):
         path = f"{branch}:{document_path(BEADS, bead_id)}"
-        if doc.get("status") not in STATUSES and doc.get("status") != TOMBSTONE:
-            findings.append(Finding("bad-field", path, f"unknown status {doc.get('status')!r}"))
-        if doc.get("priority") not in PRIORITIES:
-            findings.append(Finding("bad-field", path, f"priority {doc.get('priority')!r} is not 0-4"))
+        for problem in problems(doc, bead_id):
+            findings.append(Finding("bad-field", path, problem))
         if doc.get("status") == TOMBSTONE:
             continue
         for dep in doc.get("dependencies") or ():

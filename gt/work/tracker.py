@@ -56,7 +56,8 @@ class Tracker:
         self.repo = repo
         self.settings = settings or local.load(repo)
         check_branch_name(self.settings.branch)
-        self.ledger = Ledger(repo, self.settings.branch, summarize, SUMMARY_VERSION)
+        fallback = (f"refs/remotes/{self.settings.remote}/{self.settings.branch}",)
+        self.ledger = Ledger(repo, self.settings.branch, summarize, SUMMARY_VERSION, fallback)
 
     @classmethod
     def open(cls, start: str | None = None) -> "Tracker":

@@ -15,7 +15,7 @@ COMMANDS = {
         "label": "label", "comment": "comment", "comments": "comments", "delete": "delete",
         "compact": "compact", "history": "history", "search": "search", "count": "count",
         "stats": "stats", "export": "export", "import": "import_", "doctor": "doctor",
-        "config": "config",
+        "config": "config", "sync": "sync", "hooks": "hooks",
     }.items()
 }
 

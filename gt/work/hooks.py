@@ -1,0 +1,37 @@
+"""Installing the git hook scripts from `hooks/` into a repository (keeping any hook it had)."""
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+from gt.errors import GtError
+from gt.ledger.gitdir import RepoPaths
+from gt.work.guard import USER_HOOK_SUFFIX
+
+HOOKS_DIR = Path(__file__).resolve().parents[2] / "hooks"
+MARKER = "installed by `bd hooks install`"
+SHIPPED = ("pre-receive",)
+
+
+def install(repo: RepoPaths, names: tuple[str, ...] = SHIPPED) -> list[str]:
+    """Write our hooks into the repository's hooks folder; a foreign hook is kept as `<name>.user`."""
+    target = Path(repo.commondir) / "hooks"
+    target.mkdir(exist_ok=True)
+    installed = []
+    for name in names:
+        source = HOOKS_DIR / name
+        if not source.exists():
+            raise GtError(f"hook template missing: {source}")
+        text = source.read_text().replace("@PYTHON@", sys.executable)
+        path = target / name
+        if path.exists() and MARKER not in path.read_text(errors="replace"):
+            kept = target / (name + USER_HOOK_SUFFIX)
+            if kept.exists():
+                raise GtError(f"{path} is not ours and {kept} exists already: merge them by hand")
+            os.replace(path, kept)
+        path.write_text(text)
+        path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        installed.append(str(path))
+    return installed

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import bead_path, git, ledger_files, make_repo
+from conftest import BIN, bead_path, git, ledger_files, make_repo
 from gt.ledger.gitdir import discover
 from gt.ledger.store import Change, Ledger, Signature, check_key, fan_of
 from gt.work.tracker import Tracker
@@ -111,15 +111,34 @@ def test_malformed_file_keeps_others_readable_and_is_named(bd, repo):
     assert bd("update", good, "--title", "still writable").exit_code == 0
 
 
-def test_stale_ref_lock_is_cleared(bd, repo):
+def test_ref_lock_left_by_a_killed_writer_is_cleared(bd, repo):
     bd("create", "before")
     lock = repo / ".git" / "refs" / "heads" / "beads.lock"
     lock.write_text("0" * 40 + "\n")
-    old = time.time() - 60
-    os.utime(lock, (old, old))
+    (repo / ".git" / "gt" / "ref-update-in-flight").write_text("12345 refs/heads/beads\n")  # it died mid-update
     bd("create", "after the crash")  # must not fail on the leftover lock
     assert not lock.exists()
     assert len(bd.json("list")) == 2
+
+
+def test_a_ref_lock_held_by_git_is_waited_for_not_deleted(bd, repo):
+    """A git transaction holding the ref lock for seconds is not a leftover: wait for it."""
+    bead = bd("create", "before").stdout.strip()
+    old, new = git(repo, "rev-parse", "beads").strip(), git(repo, "rev-parse", "beads").strip()
+    txn = subprocess.Popen(["git", "update-ref", "--stdin"], cwd=repo, stdin=subprocess.PIPE, text=True,
+                           stderr=subprocess.PIPE)
+    txn.stdin.write(f"start\nupdate refs/heads/beads {new} {old}\nprepare\n")
+    txn.stdin.flush()
+    time.sleep(0.3)
+    assert (repo / ".git" / "refs" / "heads" / "beads.lock").exists()
+    writer = subprocess.Popen([str(BIN / "bd"), "update", bead, "--title", "after git"],
+                              cwd=repo, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    txn.stdin.write("commit\n")
+    txn.stdin.close()
+    assert txn.wait(timeout=10) == 0, txn.stderr.read()  # git's transaction was not broken
+    assert writer.wait(timeout=30) == 0, writer.stderr.read()
+    assert bd.json("show", bead)["title"] == "after git"
 
 
 def test_stale_object_lock_is_cleared(bd, repo):
@@ -268,3 +287,26 @@ def test_a_format_1_ledger_is_migrated_on_first_write(bd, repo):
     files = git(repo, "show", "--name-only", "--format=", "beads").split()
     assert sorted(files) == sorted(["ledger.yaml", bead_path(bead)])  # one commit does both
     assert "stamps:" in git(repo, "show", f"beads:{bead_path(bead)}")
+
+
+def test_compact_never_deletes_objects_it_did_not_repack(repo):
+    """dulwich names packs by content: rewriting an existing pack's objects must not delete it."""
+    from conftest import Bd
+
+    (repo / "f").write_text("code\n")
+    git(repo, "add", "f")
+    git(repo, "commit", "-qm", "code")
+    git(repo, "repack", "-q")  # a pack plus loose copies of the same objects
+    runner = Bd(repo)
+    runner("init", "--prefix", "gt")
+    runner("create", "x")
+    runner("compact")
+    runner("compact")
+    git(repo, "fsck", "--no-dangling")
+    assert git(repo, "log", "--format=%s", "main").strip() == "code"
+    keep = next((repo / ".git" / "objects" / "pack").glob("*.pack")).with_suffix(".keep")
+    keep.write_text("")
+    runner("create", "y")
+    runner("compact")
+    assert keep.with_suffix(".pack").exists()
+    git(repo, "fsck", "--no-dangling")

@@ -58,17 +58,37 @@ def pack(ledger: "Ledger", wait: bool = True, full: bool = False) -> dict[str, i
 
 
 def _consolidate(store, keep_largest: bool) -> int:
-    """Merge packs into one; with keep_largest, leave the biggest alone (a geometric repack)."""
-    packs = sorted(store.packs, key=lambda p: os.path.getsize(p._data_path))
+    """Merge packs into one; with keep_largest, leave the biggest alone (a geometric repack).
+
+    A pack is removed only once every object it holds is in the new pack, and never when it *is*
+    the new pack: dulwich names packs by content, so rewriting an existing set of objects gives back
+    the same name. Packs marked `.keep` or `.promisor` belong to someone else and are left alone.
+    """
+    packs = [p for p in store.packs if not _is_protected(p)]
+    packs.sort(key=lambda p: os.path.getsize(p._data_path))
     if keep_largest:
         packs = packs[:-1]
     if len(packs) < 2:
         return 0
     objects = {}
+    held: dict[str, list[bytes]] = {}
     for p in packs:
+        ids = held[p._basename] = []
         for obj in p.iterobjects():
             objects[obj.id] = obj
-    store.add_objects([(obj, None) for obj in objects.values()])
+            ids.append(obj.id)
+    merged = store.add_objects([(obj, None) for obj in objects.values()])
+    if merged is None:
+        return 0
+    merged_name = os.path.basename(merged._basename)
+    removed = 0
     for p in packs:
-        store._remove_pack(p)
-    return len(packs)
+        if os.path.basename(p._basename) != merged_name and all(sha in merged for sha in held[p._basename]):
+            store._remove_pack(p)
+            removed += 1
+    return removed
+
+
+def _is_protected(pack) -> bool:
+    base = pack._basename
+    return os.path.exists(base + ".keep") or os.path.exists(base + ".promisor")

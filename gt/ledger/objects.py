@@ -10,6 +10,7 @@ from gt.ledger.gitdir import RepoPaths
 T = TypeVar("T")
 
 STALE_LOCK_SECONDS = 1.0
+FOREIGN_LOCK_WAIT_SECONDS = 5.0
 
 
 def open_object_store(repo: RepoPaths) -> Any:
@@ -29,50 +30,72 @@ def open_refs(repo: RepoPaths) -> Any:
     return DiskRefsContainer(repo.commondir)
 
 
-def retry_git_lock(action: Callable[[], T], lockfile: str, *, we_hold_the_writer_lock: bool) -> T:
-    """Run `action`; when a git `.lock` file is in the way, wait briefly, then clear it if stale.
+def retry_git_lock(action: Callable[[], T], lockfile: str, *, is_ours: Callable[[], bool]) -> T:
+    """Run `action`; when a git `.lock` file is in the way, wait for it, and clear it when it is ours.
 
-    dulwich raises FileLocked when another process is writing the same file (two writers of one
-    identical object, or a ref update in flight). A lock file left by a killed writer never goes
-    away by itself: once we hold the ledger's writer lock, no writer of ours can own it, so a lock
-    file that has not changed for STALE_LOCK_SECONDS is removed.
+    dulwich raises FileLocked while another process writes the same file. A lock left by a killed
+    writer of ours never goes away by itself: `is_ours()` (asked while we hold the ledger's writer
+    lock) says when the lock file can only be such a leftover. Anything else is waited for, then
+    reported: it may belong to a git command still running.
     """
     from dulwich.file import FileLocked
 
-    deadline = time.monotonic() + 5 * STALE_LOCK_SECONDS
+    deadline = time.monotonic() + FOREIGN_LOCK_WAIT_SECONDS
     while True:
         try:
             return action()
         except FileLocked:
-            if time.monotonic() > deadline:
-                raise
-            try:
-                age = time.time() - os.stat(lockfile).st_mtime
-            except FileNotFoundError:
-                continue
-            if we_hold_the_writer_lock and age > STALE_LOCK_SECONDS:
+            if is_ours():
                 try:
                     os.unlink(lockfile)
                 except FileNotFoundError:
                     pass
                 continue
+            if time.monotonic() > deadline:
+                from gt.errors import GtError
+
+                raise GtError(
+                    f"{lockfile} is held by another process; if no git command is running, "
+                    "`bd doctor --fix` removes it", code="locked",
+                ) from None
             time.sleep(0.01)
 
 
 def add_objects(store: Any, objects: list[Any]) -> None:
-    """Write objects as loose objects; an object another process is writing at the same moment is fine."""
+    """Write loose objects; an object another process is writing at the same moment is waited for.
+
+    Only dulwich writes loose objects through `.lock` files (git uses temporary files), and we hold
+    the ledger's writer lock, so an object lock file unchanged for a second was left by a killed writer.
+    """
     for obj in objects:
-        path = store._get_shafile_path(obj.id)  # dulwich's own path for this loose object
-        retry_git_lock(lambda: store.add_object(obj), path + ".lock", we_hold_the_writer_lock=True)
+        path = store._get_shafile_path(obj.id) + ".lock"
+        retry_git_lock(lambda: store.add_object(obj), path, is_ours=lambda p=path: _older_than(p, STALE_LOCK_SECONDS))
 
 
-def set_ref_if_equals(refs: Any, name: str, old: str | None, new: str) -> bool:
-    """Compare-and-swap a ref (None: the ref must not exist yet)."""
+def _older_than(path: str, seconds: float) -> bool:
+    try:
+        return time.time() - os.stat(path).st_mtime > seconds
+    except FileNotFoundError:
+        return False
+
+
+def set_ref_if_equals(refs: Any, name: str, old: str | None, new: str, private_dir: str) -> bool:
+    """Compare-and-swap a ref (None: the ref must not exist yet). Call with the writer lock held.
+
+    A marker file in our private dir records a ref update in flight; finding one before we start
+    means a writer of ours died mid-update, so a `.lock` on the ref is its leftover.
+    """
     from gt.ledger.gitdir import ZERO
 
     ref = name.encode()
     expected = (old or ZERO).encode()
     lockfile = os.path.join(os.fsdecode(refs.path), name) + ".lock"
-    return retry_git_lock(
-        lambda: refs.set_if_equals(ref, expected, new.encode()), lockfile, we_hold_the_writer_lock=True
-    )
+    marker = os.path.join(private_dir, "ref-update-in-flight")
+    leftover = os.path.exists(marker)
+    with open(marker, "w") as f:
+        f.write(f"{os.getpid()} {name}\n")
+    try:
+        return retry_git_lock(lambda: refs.set_if_equals(ref, expected, new.encode()), lockfile,
+                              is_ours=lambda: leftover)
+    finally:
+        os.unlink(marker)

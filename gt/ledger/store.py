@@ -308,7 +308,7 @@ class Ledger:
                 if change is None:
                     return None
                 commit, shards = self._commit_objects(view, change, author)
-                if set_ref_if_equals(refs, self.ref, head, commit):
+                if set_ref_if_equals(refs, self.ref, head, commit, self.repo.private):
                     self._index_written(commit, view, change, shards)
                     break
             else:
@@ -437,7 +437,7 @@ class Ledger:
                     return True
                 if head is not None and not self.is_ancestor(head, target):
                     return False
-                if set_ref_if_equals(refs, self.ref, head, target):
+                if set_ref_if_equals(refs, self.ref, head, target, self.repo.private):
                     return True
         raise GtError(f"could not update {self.ref}: it kept moving under us")
 

@@ -132,7 +132,7 @@ def test_corpus_dependency_types_are_kept(imported, records):
     assert "target: bd-f5cc" in git(repo, "show", f"beads:{bead_path('bd-gjla')}")
 
 
-def test_corpus_comments_are_kept_with_unique_string_ids(imported, records):
+def test_corpus_comments_are_kept_with_their_ids(imported, records):
     _, bd, _, exported = imported
     originals = {i: r["comments"] for i, r in records.items() if r.get("comments")}
     assert sum(len(c) for c in originals.values()) == 12
@@ -141,13 +141,15 @@ def test_corpus_comments_are_kept_with_unique_string_ids(imported, records):
     for bead_id, comments in originals.items():
         kept = by_id[bead_id]["comments"]
         if records[bead_id]["status"] != "tombstone":
-            assert bd.json("comments", bead_id) == [{k: v for k, v in c.items() if k != "issue_id"} for c in kept]
+            assert bd.json("comments", bead_id) == [
+                {**{k: v for k, v in c.items() if k != "issue_id"}, "id": str(c["id"])} for c in kept]
         assert [c["text"] for c in kept] == [c["text"] for c in comments]
         assert [c["author"] for c in kept] == [c["author"] for c in comments]
         assert [c["created_at"] for c in kept] == [c["created_at"] for c in comments]
-        for c in kept:
-            assert isinstance(c["id"], str) and not c["id"].isdigit()
-        all_ids += [c["id"] for c in kept]
+        # the original format's comment ids are int64: kept as they were, exported as integers
+        assert [c["id"] for c in kept] == [c["id"] for c in comments]
+        assert all(isinstance(c["id"], int) for c in kept)
+        all_ids += [(bead_id, c["id"]) for c in kept]
     assert len(set(all_ids)) == len(all_ids) == 12
 
 
@@ -332,13 +334,14 @@ def test_import_converts_issue_type_dependencies_and_comments(bd, repo, tmp_path
     assert doc["dependencies"] == [{"type": "blocks", "target": "gt-target", "created_at": "2025-01-02T00:00:00Z"}]
     assert doc["metadata"] == {"custom_field": {"nested": [1, 2]}}
     ids = [c["id"] for c in doc["comments"]]
-    assert ids[1] == "keep-me" and isinstance(ids[0], str) and ids[0] != "1" and len(set(ids)) == 2
+    assert ids[0] == "1" and ids[1].isdigit() and len(set(ids)) == 2  # a non-integer id gets a stable number
     assert [d["id"] for d in bd.json("ready")] == ["gt-target"]
     record = json.loads([line for line in bd("export").stdout.splitlines() if '"gt-src"' in line][0])
     assert record["issue_type"] == "bug"
     assert record["dependencies"][0]["issue_id"] == "gt-src"
     assert record["dependencies"][0]["depends_on_id"] == "gt-target"
     assert record["comments"][0]["issue_id"] == "gt-src"
+    assert [c["id"] for c in record["comments"]] == [1, int(ids[1])]
 
 
 def test_reimport_of_export_is_a_no_op(bd, repo, tmp_path):

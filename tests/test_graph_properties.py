@@ -87,7 +87,7 @@ def test_ready_matches_reference(beads):
 @settings(max_examples=200, deadline=None)
 @given(ledgers())
 def test_ready_is_the_same_on_index_summaries(beads):
-    summaries = {i: summarize(d) for i, d in beads.items()}
+    summaries = {i: summarize(i, d) for i, d in beads.items()}
     assert graph.ready(summaries, NOW) == naive_ready(beads)
 
 

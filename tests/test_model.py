@@ -100,8 +100,9 @@ def test_jsonl_mapping_keeps_everything():
     assert doc["dependencies"] == [{"type": "supersedes", "target": "bd-2", "created_at": "2025-01-01T00:00:00Z",
                                     "created_by": "me"}]
     assert doc["metadata"] == {"original_type": "bug", "await_id": "x"}
-    assert doc["comments"][0]["id"].startswith("c") and doc["comments"][0]["text"] == "hi"
+    assert doc["comments"][0]["id"] == "7" and doc["comments"][0]["text"] == "hi"
     back = to_record(doc)
     assert back["issue_type"] == "event" and back["dependencies"][0]["depends_on_id"] == "bd-2"
+    assert back["comments"][0]["id"] == 7
     assert from_record(back) == doc  # stable under a second round trip
     assert canonical(doc) == doc

@@ -134,3 +134,49 @@ def _packed_refs(commondir: str) -> dict[str, str]:
     except FileNotFoundError:
         pass
     return refs
+
+
+def checked_out_in(commondir: str, ref: str) -> str | None:
+    """The work tree that has `ref` checked out (git refuses to move such a branch under it), or None."""
+    import glob
+
+    heads = glob.glob(os.path.join(commondir, "worktrees", "*", "HEAD"))
+    if not _is_bare(commondir):
+        heads.append(os.path.join(commondir, "HEAD"))
+    for head in heads:
+        try:
+            with open(head, encoding="utf-8") as f:
+                if f.read().strip() == f"ref: {ref}":
+                    gitdir = os.path.dirname(head)
+                    try:
+                        with open(os.path.join(gitdir, "gitdir"), encoding="utf-8") as g:
+                            return os.path.dirname(g.read().strip())
+                    except FileNotFoundError:
+                        return os.path.dirname(gitdir)
+        except FileNotFoundError:
+            continue
+    return None
+
+
+def _is_bare(commondir: str) -> bool:
+    try:
+        with open(os.path.join(commondir, "config"), encoding="utf-8") as f:
+            return re.search(r"^\s*bare\s*=\s*true\s*$", f.read(), re.M | re.I) is not None
+    except FileNotFoundError:
+        return False
+
+
+def append_reflog(commondir: str, ref: str, old: str | None, new: str, identity: bytes, message: str) -> None:
+    """Record a ref move in git's reflog, as git does for branches (so `git reflog beads` shows writes)."""
+    import time
+
+    if _is_bare(commondir) and not os.path.exists(os.path.join(commondir, "logs", ref)):
+        return  # git keeps no reflogs in bare repositories unless asked to
+    offset = time.localtime().tm_gmtoff
+    sign = "-" if offset < 0 else "+"
+    zone = f"{sign}{abs(offset) // 3600:02d}{abs(offset) % 3600 // 60:02d}"
+    line = f"{old or ZERO} {new} {identity.decode('utf-8', 'replace')} {int(time.time())} {zone}\t{message}\n"
+    path = os.path.join(commondir, "logs", ref)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(line)

@@ -93,10 +93,11 @@ class Manifest:
         return cls(*marshal.loads(data))
 
 
-def write_atomic(path: str, data: bytes) -> None:
+def write_atomic(path: str, data: bytes, make_dirs: bool = True) -> None:
     """Write a file so that readers see the old content or the new, never a part."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
+    directory = os.path.dirname(path) or "."
+    if make_dirs:
+        os.makedirs(directory, exist_ok=True)
     tmp = os.path.join(directory, f".tmp-{os.getpid()}-{os.urandom(4).hex()}")
     try:
         with open(tmp, "xb") as f:

@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover
     from hashlib import sha1
 
 from gt.errors import GtError
-from gt.ledger.gitdir import RepoPaths, read_ref
+from gt.ledger.gitdir import RepoPaths, append_reflog, checked_out_in, read_ref
 from gt.ledger.index import Entry, IndexStore, Manifest, Shard
 from gt.ledger.yamlio import YamlError, dump, load_mapping
 
@@ -156,18 +156,19 @@ class Ledger:
 
     def __init__(
         self, repo: RepoPaths, branch: str = "beads",
-        summarize: Callable[[dict[str, Any]], dict[str, Any]] | None = None, summary_version: str = "all",
+        summarize: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None, summary_version: str = "all",
         fallback_refs: tuple[str, ...] = (),
     ) -> None:
-        """`summarize` maps a document to what list-style reads need (default: the whole document);
-        change `summary_version` whenever `summarize` changes, so old cached summaries are not reused.
+        """`summarize(key, doc)` maps a document to what list-style reads need (default: the whole
+        document) and raises ValueError for a document that is not valid, which is then reported like
+        one that does not parse. Change `summary_version` whenever `summarize` changes.
         `fallback_refs` are read when the branch does not exist yet (a fresh clone has only
         `origin/beads`); the first write then creates the branch on top of it."""
         self.repo = repo
         self.branch = branch
         self.ref = f"refs/heads/{branch}"
         self.fallback_refs = fallback_refs
-        self.summarize = summarize or dict
+        self.summarize = summarize or (lambda key, doc: doc)
         self.index = IndexStore(repo.private, summary_version)
         self._store: Any = None
 
@@ -275,8 +276,13 @@ class Ledger:
         except YamlError as exc:
             entries[key] = (blob_id, None, str(exc))
             return
+        try:
+            summary = self.summarize(key, doc)
+        except ValueError as exc:  # well-formed YAML that is not a valid document
+            entries[key] = (blob_id, None, f"{self.branch}:{collection}/{fan}/{key}.yaml: {exc}")
+            return
         full[key] = doc
-        entries[key] = (blob_id, self.summarize(doc), None)
+        entries[key] = (blob_id, summary, None)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -300,6 +306,7 @@ class Ledger:
         from gt.ledger.objects import set_ref_if_equals, open_refs
 
         refs = open_refs(self.repo)
+        self._refuse_if_checked_out()
         with self.lock():
             for _ in range(MAX_CAS_RETRIES):
                 head = self.local_head()
@@ -309,6 +316,8 @@ class Ledger:
                     return None
                 commit, shards = self._commit_objects(view, change, author)
                 if set_ref_if_equals(refs, self.ref, head, commit, self.repo.private):
+                    append_reflog(self.repo.commondir, self.ref, head, commit, author.git_identity(),
+                                  " ".join(change.subject.split())[:200])
                     self._index_written(commit, view, change, shards)
                     break
             else:
@@ -387,6 +396,12 @@ class Ledger:
 
     # -- history and merging --------------------------------------------------------------------
 
+    def _refuse_if_checked_out(self) -> None:
+        where = checked_out_in(self.repo.commondir, self.ref)
+        if where is not None:
+            raise GtError(f"the ledger branch {self.branch} is checked out in {where}: "
+                          "moving it would change that work tree under its feet", code="checked_out")
+
     def is_ancestor(self, ancestor: str, commit: str) -> bool:
         """Whether `ancestor` is reachable from `commit` (a commit is its own ancestor)."""
         store = self.object_store
@@ -430,6 +445,7 @@ class Ledger:
         from gt.ledger.objects import open_refs, set_ref_if_equals
 
         refs = open_refs(self.repo)
+        self._refuse_if_checked_out()
         with self.lock():
             for _ in range(MAX_CAS_RETRIES):
                 head = self.local_head()
@@ -438,6 +454,7 @@ class Ledger:
                 if head is not None and not self.is_ancestor(head, target):
                     return False
                 if set_ref_if_equals(refs, self.ref, head, target, self.repo.private):
+                    append_reflog(self.repo.commondir, self.ref, head, target, b"bd <>", "fast-forward")
                     return True
         raise GtError(f"could not update {self.ref}: it kept moving under us")
 

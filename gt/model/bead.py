@@ -34,15 +34,21 @@ TEXT_FIELDS = ("description", "design", "acceptance_criteria", "notes")
 HEAVY_FIELDS = ("description", "design", "acceptance_criteria", "notes", "comments", "metadata")
 
 
-SUMMARY_VERSION = "s2"  # bump when summarize() changes: cached summaries are keyed by it
+SUMMARY_VERSION = "s3"  # bump when summarize() changes: cached summaries are keyed by it
 
 
 SUMMARY_FIELDS = ("id", "title", "type", "status", "priority", "assignee", "labels", "dependencies",
                   "defer_until", "deleted_at")
 
 
-def summarize(doc: dict[str, Any]) -> dict[str, Any]:
-    """What list, ready and blocked need of a bead (no long texts), plus epoch times to sort on."""
+def summarize(key: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """What list, ready and blocked need of a bead (no long texts), plus epoch times to sort on.
+
+    Raises ValueError for a document that breaks the schema, so reads skip it and name the file.
+    """
+    found = problems(doc, key)
+    if found:
+        raise ValueError("; ".join(found))
     summary = {k: doc[k] for k in SUMMARY_FIELDS if k in doc}
     summary["_created"] = parse_time(doc.get("created_at")) or 0.0
     summary["_updated"] = parse_time(doc.get("updated_at")) or 0.0
@@ -197,8 +203,8 @@ def problems(doc: Any, key: str) -> list[str]:
     if doc.get("id") != key:
         found.append(f"id {doc.get('id')!r} does not match the file name {key!r}")
     title = doc.get("title")
-    if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE or "\n" in title:
-        found.append("title must be one non-empty line of at most 500 characters")
+    if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE or "\x00" in title:
+        found.append("title must be non-empty text of at most 500 characters")  # `bd create` also wants one line
     if doc.get("status") not in STATUSES and doc.get("status") != TOMBSTONE:
         found.append(f"unknown status {doc.get('status')!r}")
     if type(doc.get("priority")) is not int or doc.get("priority") not in PRIORITIES:

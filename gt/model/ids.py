@@ -68,8 +68,9 @@ def child_id(parent: str, siblings: int, entropy: bytes) -> str:
     return f"{parent}.{_base36(entropy, id_length(siblings, MIN_CHILD_LENGTH))}"
 
 
-def resolve(query: str, ids: "set[str] | dict[str, object]") -> str:
-    """The one id `query` names: an exact id, or a unique prefix of an id or of its part after the prefix."""
+def resolve(query: str, ids: "set[str] | dict[str, object]", prefix: str | None = None) -> str:
+    """The one id `query` names: an exact id, or a unique prefix of an id or of its part after the
+    ledger's `prefix` (or, for ids of other prefixes, after their first '-')."""
     query = query.strip().lower()
     if query in ids:
         return query
@@ -77,7 +78,11 @@ def resolve(query: str, ids: "set[str] | dict[str, object]") -> str:
         raise UsageError("empty bead id")
     matches = sorted(i for i in ids if i.startswith(query))
     if not matches:
-        matches = sorted(i for i in ids if i.partition("-")[2].startswith(query))
+        own = f"{prefix}-" if prefix else None
+        matches = sorted(
+            i for i in ids
+            if (i[len(own):] if own and i.startswith(own) else i.partition("-")[2]).startswith(query)
+        )
     if len(matches) == 1:
         return matches[0]
     if not matches:

@@ -1,8 +1,9 @@
 """Conversion to and from the original beads JSON Lines records (`issues.jsonl`).
 
 beads -> ours: `issue_type` becomes `type`; embedded dependencies `{issue_id, depends_on_id, type}`
-become `{type, target}` (other keys kept); integer comment ids become ids derived from the bead id
-and the original id (stable across re-imports, unique across clones); unknown keys go to `metadata`.
+become `{type, target}` (other keys kept); comment ids stay the original integers (as text), and ours
+are random 60-bit integers, so both fit the original's int64 and round-trip exactly; unknown keys go
+to `metadata`.
 """
 from __future__ import annotations
 
@@ -17,7 +18,16 @@ DIRECT = frozenset(FIELD_ORDER) - {"type", "dependencies", "comments", "metadata
 
 
 def comment_id(bead_id: str, original: Any) -> str:
-    return "c" + hashlib.sha1(f"{bead_id}#{original}".encode()).hexdigest()[:12]
+    """Our id for an imported comment: the original integer as text, else one derived from it."""
+    if isinstance(original, int) or (isinstance(original, str) and original.isdigit()):
+        return str(int(original))
+    return str(int(hashlib.sha1(f"{bead_id}#{original}".encode()).hexdigest()[:15], 16))
+
+
+def export_comment_id(comment_id: Any) -> int:
+    """The original format's comment ids are 64-bit integers."""
+    text = str(comment_id)
+    return int(text) if text.isdigit() else int(hashlib.sha1(text.encode()).hexdigest()[:15], 16)
 
 
 def from_record(record: dict[str, Any]) -> dict[str, Any]:
@@ -75,7 +85,7 @@ def _dep_from(dep: dict[str, Any]) -> dict[str, Any]:
 def _comment_from(bead_id: str, comment: dict[str, Any]) -> dict[str, Any]:
     original = comment.get("id")
     out = {
-        "id": original if isinstance(original, str) and not original.isdigit() else comment_id(bead_id, original),
+        "id": comment_id(bead_id, original),
         "author": comment.get("author", ""),
         "created_at": comment.get("created_at", ""),
         "text": comment.get("text", ""),
@@ -100,7 +110,8 @@ def to_record(doc: dict[str, Any]) -> dict[str, Any]:
                 for d in value
             ]
         elif key == "comments":
-            record["comments"] = [{"id": c.get("id"), "issue_id": bead_id, **{k: v for k, v in c.items() if k != "id"}} for c in value]
+            record["comments"] = [{"id": export_comment_id(c.get("id")), "issue_id": bead_id,
+                                   **{k: v for k, v in c.items() if k != "id"}} for c in value]
         else:
             record[key] = value
     return record

@@ -1,7 +1,8 @@
-"""Local settings in a work tree's `.beads/config.yaml`: which ledger branch and remote to use.
+"""Local settings of a clone: which ledger branch and remote to use.
 
-These never go into the ledger or the code branch (`.beads/.gitignore` keeps them out). The file is
-a flat `key: value` mapping; plain lines are read without loading a YAML library (the read fast path).
+Kept in a work tree's `.beads/config.yaml` and in the common git dir (so linked worktrees and bare
+repositories agree); never in the ledger or the code branch (`.beads/.gitignore` keeps them out).
+The file is a flat `key: value` mapping, read without a YAML library on the read fast path.
 """
 from __future__ import annotations
 
@@ -35,31 +36,38 @@ def _parse(text: str, path: str) -> dict[str, str]:
     return values
 
 
+def _paths(repo: RepoPaths) -> list[str]:
+    """Where settings live: the work tree's `.beads/` (for people), then the common git dir (shared
+    by every worktree of the repository, and the only place a bare repository has)."""
+    paths = [os.path.join(repo.settings_dir, CONFIG_NAME)] if repo.settings_dir else []
+    return paths + [os.path.join(repo.private, "settings.yaml")]
+
+
 def load(repo: RepoPaths) -> LocalSettings:
-    if repo.settings_dir is None:
-        return LocalSettings()
-    path = os.path.join(repo.settings_dir, CONFIG_NAME)
-    try:
-        with open(path, encoding="utf-8") as f:
-            values = _parse(f.read(), path)
-    except FileNotFoundError:
-        return LocalSettings()
-    known = {k: v for k, v in values.items() if k in LocalSettings.__dataclass_fields__ and v}
-    return LocalSettings(**known)
+    for path in _paths(repo):
+        try:
+            with open(path, encoding="utf-8") as f:
+                values = _parse(f.read(), path)
+        except FileNotFoundError:
+            continue
+        known = {k: v for k, v in values.items() if k in LocalSettings.__dataclass_fields__ and v}
+        return LocalSettings(**known)
+    return LocalSettings()
 
 
-def save(repo: RepoPaths, settings: LocalSettings) -> str | None:
-    """Write `.beads/config.yaml` (and a .gitignore that keeps the folder out of commits)."""
-    if repo.settings_dir is None:
-        return None
-    os.makedirs(repo.settings_dir, exist_ok=True)
-    ignore = os.path.join(repo.settings_dir, ".gitignore")
-    if not os.path.exists(ignore):
-        with open(ignore, "w", encoding="utf-8") as f:
-            f.write("# local settings of bd: never committed\n*\n")
-    path = os.path.join(repo.settings_dir, CONFIG_NAME)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("# bd local settings (the ledger's own config lives on the ledger branch)\n")
-        for key, value in asdict(settings).items():
-            f.write(f"{key}: {value}\n")
-    return path
+def save(repo: RepoPaths, settings: LocalSettings) -> str:
+    """Write the settings (and, in a work tree, a .gitignore that keeps `.beads/` out of commits)."""
+    if repo.settings_dir is not None:
+        os.makedirs(repo.settings_dir, exist_ok=True)
+        ignore = os.path.join(repo.settings_dir, ".gitignore")
+        if not os.path.exists(ignore):
+            with open(ignore, "w", encoding="utf-8") as f:
+                f.write("# local settings of bd: never committed\n*\n")
+    paths = _paths(repo)
+    for path in paths:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("# bd local settings (the ledger's own config lives on the ledger branch)\n")
+            for key, value in asdict(settings).items():
+                f.write(f"{key}: {value}\n")
+    return paths[0]

@@ -190,11 +190,12 @@ def update(
             if diff:
                 changed[bead_id] = _touch(doc, now)
                 changed_fields |= diff
+        result = [changed.get(i) or Tracker.get(view, i) for i in dict.fromkeys(ids)]
         if not changed:
-            return Edit("update", "no change", result=[Tracker.get(view, i) for i in dict.fromkeys(ids)])
+            return Edit("update", "no change", result=result)
         name = "claim" if claim else op
         what = ", ".join(sorted(changed_fields - {"updated_at", "closed_at"}))
-        return Edit(name, f"{name} {_names(changed)}: {what}", changed, result=list(changed.values()))
+        return Edit(name, f"{name} {_names(changed)}: {what}", changed, result=result)
 
     return tracker.write(actor, build)
 
@@ -237,11 +238,12 @@ def close(tracker: Tracker, actor: Signature, queries: list[str], reason: str | 
                     )
             set_status(doc, "closed", now, reason)
             changed[bead_id] = _touch(doc, now)
+        result = [changed.get(i) or Tracker.get(view, i) for i in ids]
         if not changed:
-            return Edit("close", "no change", result=[Tracker.get(view, i) for i in ids])
+            return Edit("close", "no change", result=result)
         subject = f"close {_names(changed)}" + (f": {reason}" if reason else "")
         trailers = [("Reason", reason)] if reason else []
-        return Edit("close", subject, changed, trailers, result=list(changed.values()))
+        return Edit("close", subject, changed, trailers, result=result)
 
     return tracker.write(actor, build)
 
@@ -348,7 +350,8 @@ def comment(tracker: Tracker, actor: Signature, query: str, text: str) -> Edit:
         bead_id = Tracker.resolve(view, query)
         doc = Tracker.get(view, bead_id)
         now = now_iso()
-        entry = {"id": "c" + os.urandom(8).hex(), "author": actor.name, "created_at": now, "text": text}
+        random_id = str(int.from_bytes(os.urandom(8), "big") >> 4)  # 60 random bits: unique, fits int64
+        entry = {"id": random_id, "author": actor.name, "created_at": now, "text": text}
         doc["comments"] = (doc.get("comments") or []) + [entry]
         doc = _touch(doc, now)
         return Edit("comment", f"comment on {bead_id}", {bead_id: doc}, result=entry)

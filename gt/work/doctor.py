@@ -9,10 +9,10 @@ from typing import Any
 
 from gt.ledger.maintenance import estimated_loose_objects, pack, LOOSE_THRESHOLD
 from gt.ledger.objects import STALE_LOCK_SECONDS
-from gt.ledger.store import Change, Signature, View, document_path
+from gt.ledger.store import Signature, View, document_path
 from gt.model.bead import TOMBSTONE, parse_time, problems
 from gt.model.graph import cycles
-from gt.work.tracker import BEADS, Tracker
+from gt.work.tracker import BEADS, Edit, Tracker
 
 
 @dataclass
@@ -91,7 +91,8 @@ def _check_cache(tracker: Tracker, fix: bool) -> list[Finding]:
                     continue
                 try:
                     tree = ledger._read(tree_id)
-                    actual = {e.path.decode()[:-5]: e.sha.decode() for e in tree.iteritems()}
+                    actual = {e.path.decode()[:-5]: e.sha.decode() for e in tree.iteritems()
+                              if e.path.endswith(b".yaml") and e.mode != 0o040000}
                 except KeyError:
                     actual = {}
                 cached = dict(shard.blobs)
@@ -115,23 +116,15 @@ def compact(tracker: Tracker, actor: Signature, prune_days: float | None = 30) -
     if prune_days is not None:
         cutoff = time.time() - prune_days * 86400
 
-        def build(view: View) -> Change | None:
-            pruned.clear()
-            for bead_id, doc in Tracker.summaries(view, include_deleted=True).items():
-                deleted = parse_time(doc.get("deleted_at"))
-                if doc.get("status") == TOMBSTONE and deleted is not None and deleted < cutoff:
-                    pruned.append(bead_id)
-            if not pruned:
-                return None
-            change = Change(
-                f"compact: prune {len(pruned)} tombstones older than {prune_days:g} days",
-                [("Op", "compact"), ("Actor", actor.name)],
+        def build(view: View) -> Edit:
+            pruned[:] = sorted(
+                bead_id for bead_id, doc in Tracker.summaries(view, include_deleted=True).items()
+                if doc.get("status") == TOMBSTONE and (parse_time(doc.get("deleted_at")) or cutoff) < cutoff
             )
-            for bead_id in pruned:
-                change.put(BEADS, bead_id, None)
-            return change
+            subject = f"compact: prune {len(pruned)} tombstones older than {prune_days:g} days"
+            return Edit("compact", subject, {bead_id: None for bead_id in pruned})
 
-        tracker.ledger.transact(build, actor)
+        tracker.write(actor, build)
     packed = pack(tracker.ledger, full=True)
     view = tracker.ledger.view()
     keep = {tree for fans in (view.manifest.collections.values() if view.manifest else ()) for tree in fans.values()}

@@ -7,7 +7,7 @@ from typing import IO, Any, Iterable
 from gt.errors import GtError
 from gt.ledger.store import Signature, View, check_key
 from gt.ledger.yamlio import YamlError
-from gt.model.bead import canonical
+from gt.model.bead import canonical, problems
 from gt.model.ids import check_id
 from gt.model.jsonl import from_record, to_record
 from gt.model.merge import strip_stamps
@@ -39,6 +39,9 @@ def read_records(lines: Iterable[str], source: str) -> list[dict[str, Any]]:
             doc = from_record(record)
             check_id(doc["id"])
             check_key(doc["id"])
+            found = problems(doc, doc["id"])
+            if found:
+                raise ValueError(f"{doc['id']}: {'; '.join(found)}")
         except (ValueError, GtError) as exc:
             raise GtError(f"{source}:{number}: {exc}", code="bad_input") from None
         docs[doc["id"]] = doc  # a later line for the same id wins, as in the original
@@ -49,13 +52,12 @@ def import_docs(tracker: Tracker, actor: Signature, docs: list[dict[str, Any]], 
     """Create or update beads by id in one commit; unchanged beads are not rewritten."""
 
     def build(view: View) -> Edit:
-        existing = Tracker.summaries(view, include_deleted=True)
         created, updated, unchanged = [], [], []
         changed: dict[str, dict[str, Any]] = {}
         for doc in docs:
             doc = canonical(doc)
             bead_id = doc["id"]
-            if bead_id in existing or view.entry(BEADS, bead_id) is not None:
+            if view.entry(BEADS, bead_id) is not None:
                 try:
                     same = strip_stamps(view.doc(BEADS, bead_id) or {}) == doc
                 except YamlError:

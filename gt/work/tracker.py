@@ -20,11 +20,12 @@ BEADS = "beads"  # the ledger collection holding one document per bead
 
 @dataclass
 class Edit:
-    """What one bead command writes: bead documents by id, the commit subject and extra trailers."""
+    """What one bead command writes: bead documents by id (None removes the file), the commit subject
+    and extra trailers."""
 
     op: str
     subject: str
-    beads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    beads: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     trailers: list[tuple[str, str]] = field(default_factory=list)
     config: dict[str, Any] | None = None
     result: Any = None  # what the command reports back (not written)
@@ -93,7 +94,7 @@ class Tracker:
         query = query.strip().lower()
         if view.entry(BEADS, query) is not None:
             return query
-        return resolve(query, Tracker.summaries(view))
+        return resolve(query, Tracker.summaries(view), view.config.get("prefix"))
 
     @staticmethod
     def get(view: View, bead_id: str) -> dict[str, Any]:
@@ -118,11 +119,7 @@ class Tracker:
                     f"the ledger has format {found!r}, newer than this bd understands ({LEDGER_FORMAT}): upgrade bd",
                     code="format",
                 )
-            edit = build(view)
-            if edit is None:
-                outcome.pop("edit", None)
-                return None
-            outcome["edit"] = edit
+            edit = outcome["edit"] = build(view)
             if not edit.beads and edit.config is None:
                 return None
             trailers = [("Bead-Id", bead_id) for bead_id in edit.beads]
@@ -132,7 +129,7 @@ class Tracker:
                 config = {**(config if config is not None else view.config), "format": LEDGER_FORMAT}
             change = Change(edit.subject, trailers, config=config)
             for bead_id, doc in edit.beads.items():
-                change.put(BEADS, bead_id, stamped(view, bead_id, doc, actor.name))
+                change.put(BEADS, bead_id, None if doc is None else stamped(view, bead_id, doc, actor.name))
             return change
 
         commit = self.ledger.transact(transaction, actor)

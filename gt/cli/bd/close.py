@@ -18,5 +18,5 @@ def command(out: Out, ids: tuple[str, ...], reason: str | None, force: bool) -> 
     tracker = Tracker.open()
     edit = beads.close(tracker, out.signature(tracker.repo), list(ids), reason, force)
     docs = edit.result
-    out.emit(docs[0] if len(docs) == 1 else docs,
-             f"Closed {', '.join(d['id'] for d in docs)}" if edit.commit else "Already closed")
+    out.emit(docs[0] if len(ids) == 1 else docs,
+             f"Closed {', '.join(edit.beads)}" if edit.commit else "Already closed")

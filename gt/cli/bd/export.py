@@ -24,5 +24,5 @@ def command(out: Out, output: str | None) -> None:
 
     buffer = io.StringIO()
     count = export(view, buffer)
-    write_atomic(output, buffer.getvalue().encode("utf-8"))
+    write_atomic(output, buffer.getvalue().encode("utf-8"), make_dirs=False)
     out.emit({"exported": count, "file": output}, f"Exported {count} beads to {output}", )

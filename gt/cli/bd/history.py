@@ -15,7 +15,7 @@ def command(out: Out, bead: str) -> None:
 
     tracker = Tracker.open()
     view = tracker.view()
-    bead_id = bead.strip().lower() if view.entry("beads", bead.strip().lower()) else Tracker.resolve(view, bead)
+    bead_id = Tracker.resolve(view, bead)
     events = history(tracker, bead_id)
 
     def text() -> str:

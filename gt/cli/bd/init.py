@@ -22,7 +22,7 @@ def command(out: Out, prefix: str | None, branch: str | None) -> None:
         settings.branch = branch
     tracker = Tracker(repo, settings)
     edit = beads.init(tracker, out.signature(repo), prefix.lower() if prefix else None)
-    path = local.save(repo, settings) if repo.worktree else None
+    path = local.save(repo, settings)
     result = {**edit.result, "branch": settings.branch, "settings": path}
     verb = "Initialised" if result["created"] else "Already initialised:"
     out.emit(result, f"{verb} ledger '{settings.branch}' with prefix '{result['prefix']}'")

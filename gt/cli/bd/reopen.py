@@ -17,4 +17,4 @@ def command(out: Out, ids: tuple[str, ...], reason: str | None) -> None:
     tracker = Tracker.open()
     edit = beads.reopen(tracker, out.signature(tracker.repo), list(ids), reason)
     docs = edit.result
-    out.emit(docs[0] if len(docs) == 1 else docs, f"Reopened {', '.join(d['id'] for d in docs)}")
+    out.emit(docs[0] if len(ids) == 1 else docs, f"Reopened {', '.join(d['id'] for d in docs)}")

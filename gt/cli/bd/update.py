@@ -56,5 +56,5 @@ def command(out: Out, ids: tuple[str, ...], status: str | None, priority: str | 
     )
     docs = edit.result
     verb = "Claimed" if claim else "Updated"
-    out.emit(docs[0] if len(docs) == 1 else docs,
+    out.emit(docs[0] if len(ids) == 1 else docs,
              f"{verb} {', '.join(d['id'] for d in docs)}" if edit.commit else "No change")

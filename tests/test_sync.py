@@ -261,3 +261,16 @@ def test_a_users_own_pre_receive_hook_is_kept_and_still_runs(tmp_path):
     assert res.returncode == 0, res.stderr
     repo = make_repo(tmp_path / "pusher")
     assert repo.exists()
+
+
+def test_a_remote_ledger_of_a_newer_format_is_not_merged(pair):
+    a, b = pair
+    b("create", "made by a newer bd")
+    commit = _commit_on(b.cwd, "ledger.yaml", "format: 9\nprefix: sy\n")
+    git(b.cwd, "update-ref", "refs/heads/beads", commit)
+    git(b.cwd, "push", "-q", "origin", "beads")
+    a("create", "mine")
+    before = head(a)
+    err = a("sync", ok=False).stderr
+    assert "format 9" in err and "upgrade bd" in err
+    assert head(a) == before

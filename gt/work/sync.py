@@ -140,6 +140,9 @@ def merged_change(tracker: Tracker, view: View, theirs: str, actor: Signature, r
     for collection, key, blob_ours, blob_theirs in ledger.diff(ours, theirs):
         if collection == "":
             config = _merge_config(_load(ledger, blob_ours, CONFIG_FILE), _load(ledger, blob_theirs, CONFIG_FILE))
+            if config["format"] > LEDGER_FORMAT:
+                raise GtError(f"the ledger on {report.remote} has format {config['format']}, newer than this bd "
+                              f"understands ({LEDGER_FORMAT}): upgrade bd before syncing", code="format")
             change.config = config
             continue
         name = f"{branch}:{collection}/{key}.yaml"

@@ -114,6 +114,26 @@ def corpus() -> Path:
     return CORPUS
 
 
+def hand_commit(repo: Path, path: str, text: str, message: str = "hand edit", move_ref: bool = True) -> str:
+    """Commit one file onto the ledger with plain git plumbing, as a person editing by hand would.
+
+    Returns the commit; with move_ref the ledger branch is moved to it.
+    """
+    env = {**os.environ, "GIT_INDEX_FILE": str(repo / ".git" / "hand-index")}
+    blob = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo, input=text, text=True,
+                          capture_output=True, check=True).stdout.strip()
+    subprocess.run(["git", "read-tree", "beads"], cwd=repo, env=env, check=True)
+    subprocess.run(["git", "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}"], cwd=repo, env=env,
+                   check=True)
+    tree = subprocess.run(["git", "write-tree"], cwd=repo, env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    commit = subprocess.run(["git", "commit-tree", tree, "-p", "beads", "-m", message], cwd=repo,
+                            capture_output=True, text=True, check=True).stdout.strip()
+    if move_ref:
+        git(repo, "update-ref", "refs/heads/beads", commit)
+    return commit
+
+
 def ledger_files(repo: Path, branch: str = "beads") -> list[str]:
     return git(repo, "ls-tree", "-r", "--name-only", branch).split()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, bead_path, git, ledger_files, make_repo
+from conftest import BIN, bead_path, git, hand_commit, ledger_files, make_repo
 from gt.ledger.gitdir import discover
 from gt.ledger.store import Change, Ledger, Signature, check_key, fan_of
 from gt.work.tracker import Tracker
@@ -82,27 +82,14 @@ def test_no_cache_survives_as_a_second_source_of_truth(bd, repo):
     bead = bd("create", "original title").stdout.strip()
     bd("list")
     text = git(repo, "show", f"beads:{bead_path(bead)}").replace("original title", "edited by hand")
-    _commit_file(repo, bead_path(bead), text)
+    hand_commit(repo, bead_path(bead), text)
     assert bd.json("show", bead)["title"] == "edited by hand"
-
-
-def _commit_file(repo: Path, path: str, text: str, message: str = "hand edit") -> None:
-    """Commit one file onto the ledger with plain git plumbing, as a human would by hand."""
-    env = {**os.environ, "GIT_INDEX_FILE": str(repo / ".git" / "tmp-index")}
-    blob = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo, input=text, text=True,
-                          capture_output=True, check=True).stdout.strip()
-    subprocess.run(["git", "read-tree", "beads"], cwd=repo, env=env, check=True)
-    subprocess.run(["git", "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}"], cwd=repo, env=env, check=True)
-    tree = subprocess.run(["git", "write-tree"], cwd=repo, env=env, capture_output=True, text=True, check=True).stdout.strip()
-    commit = subprocess.run(["git", "commit-tree", tree, "-p", "beads", "-m", message], cwd=repo,
-                            capture_output=True, text=True, check=True).stdout.strip()
-    git(repo, "update-ref", "refs/heads/beads", commit)
 
 
 def test_malformed_file_keeps_others_readable_and_is_named(bd, repo):
     good = bd("create", "good").stdout.strip()
     bad = bd("create", "bad").stdout.strip()
-    _commit_file(repo, bead_path(bad), "id: [unclosed\n  title: : :\n")
+    hand_commit(repo, bead_path(bad), "id: [unclosed\n  title: : :\n")
     assert [b["id"] for b in bd.json("list")] == [good]
     err = bd("show", bad, ok=False).stderr
     assert bead_path(bad) in err and "invalid YAML" in err
@@ -270,7 +257,7 @@ def test_killed_writers_leave_old_or_new_state(bd, repo):
 
 def test_a_newer_ledger_format_is_refused_for_writes(bd, repo):
     bead = bd("create", "x").stdout.strip()
-    _commit_file(repo, "ledger.yaml", "format: 99\nprefix: gt\n")
+    hand_commit(repo, "ledger.yaml", "format: 99\nprefix: gt\n")
     before = git(repo, "rev-parse", "beads")
     err = bd("update", bead, "--title", "y", ok=False).stderr
     assert "format 99" in err and "upgrade bd" in err
@@ -280,7 +267,7 @@ def test_a_newer_ledger_format_is_refused_for_writes(bd, repo):
 
 def test_a_format_1_ledger_is_migrated_on_first_write(bd, repo):
     bead = bd("create", "old bead").stdout.strip()
-    _commit_file(repo, "ledger.yaml", "format: 1\nprefix: gt\n", "an older bd wrote this ledger")
+    hand_commit(repo, "ledger.yaml", "format: 1\nprefix: gt\n", "an older bd wrote this ledger")
     assert bd.json("show", bead)["title"] == "old bead"  # read as it is
     bd("update", bead, "--title", "edited")
     assert "format: 2" in git(repo, "show", "beads:ledger.yaml")

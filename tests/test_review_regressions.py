@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import Bd, bead_path, git, make_repo
+from conftest import Bd, bead_path, git, hand_commit, make_repo
 
 
 def test_linked_worktrees_and_bare_repos_share_the_ledger_settings(tmp_path):
@@ -47,11 +47,9 @@ def test_import_refuses_values_that_would_break_reads(bd, tmp_path):
 
 
 def test_a_hand_edit_that_breaks_the_schema_skips_only_that_bead(bd, repo):
-    from test_ledger import _commit_file
-
     good = bd("create", "good").stdout.strip()
     bad = bd("create", "bad").stdout.strip()
-    _commit_file(repo, bead_path(bad), f"id: {bad}\ntitle: bad\nstatus: open\npriority: high\n")
+    hand_commit(repo, bead_path(bad), f"id: {bad}\ntitle: bad\nstatus: open\npriority: high\n")
     assert [b["id"] for b in bd.json("ready")] == [good]
     assert "priority 'high' is not 0-4" in bd("show", bad, ok=False).stderr
     assert bead_path(bad) in bd("doctor", ok=False).stdout
@@ -82,11 +80,9 @@ def test_export_to_a_missing_directory_fails_and_creates_nothing(bd, tmp_path):
 
 
 def test_doctor_fix_settles_a_fan_out_folder_with_other_files(bd, repo):
-    from test_ledger import _commit_file
-
     bead = bd("create", "x").stdout.strip()
     folder = bead_path(bead).rsplit("/", 1)[0]
-    _commit_file(repo, f"{folder}/README", "not a bead\n")
+    hand_commit(repo, f"{folder}/README", "not a bead\n")
     bd("doctor")  # nothing to report: the index ignores files that are not YAML documents
 
 

@@ -1,13 +1,12 @@
 """Sync between clones of one bare repository: merge without conflicts, lose nothing, converge."""
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import BIN, Bd, bead_path, git, make_repo
+from conftest import BIN, Bd, bead_path, git, hand_commit, make_repo
 
 
 @pytest.fixture
@@ -227,24 +226,13 @@ def test_guard_accepts_good_pushes_and_refuses_each_bad_kind(pair):
     # a file that does not parse, and one that breaks the schema
     for text, expected in [("id: [unclosed\n", "invalid YAML"),
                            (f"id: {bead}\ntitle: t\nstatus: bogus\npriority: 9\n", "unknown status 'bogus'")]:
-        commit = _commit_on(a.cwd, bead_path(bead), text)
+        commit = hand_commit(a.cwd, bead_path(bead), text, move_ref=False)
         res = subprocess.run(["git", "push", "origin", f"{commit}:refs/heads/beads"], cwd=a.cwd,
                              capture_output=True, text=True)
         assert res.returncode != 0 and expected in res.stderr and bead_path(bead) in res.stderr
     assert git(hub, "rev-parse", "beads") == git(a.cwd, "rev-parse", "origin/beads")
     a("update", bead, "--title", "fine")
     assert a.json("sync")["pushed"]
-
-
-def _commit_on(repo: Path, path: str, text: str) -> str:
-    env = {**os.environ, "GIT_INDEX_FILE": str(repo / ".git" / "guard-index")}
-    blob = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo, input=text, text=True,
-                          capture_output=True, check=True).stdout.strip()
-    subprocess.run(["git", "read-tree", "beads"], cwd=repo, env=env, check=True)
-    subprocess.run(["git", "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}"], cwd=repo, env=env, check=True)
-    tree = subprocess.run(["git", "write-tree"], cwd=repo, env=env, capture_output=True, text=True, check=True).stdout.strip()
-    return subprocess.run(["git", "commit-tree", tree, "-p", "beads", "-m", "hand edit"], cwd=repo,
-                          capture_output=True, text=True, check=True).stdout.strip()
 
 
 def test_a_users_own_pre_receive_hook_is_kept_and_still_runs(tmp_path):
@@ -266,8 +254,7 @@ def test_a_users_own_pre_receive_hook_is_kept_and_still_runs(tmp_path):
 def test_a_remote_ledger_of_a_newer_format_is_not_merged(pair):
     a, b = pair
     b("create", "made by a newer bd")
-    commit = _commit_on(b.cwd, "ledger.yaml", "format: 9\nprefix: sy\n")
-    git(b.cwd, "update-ref", "refs/heads/beads", commit)
+    hand_commit(b.cwd, "ledger.yaml", "format: 9\nprefix: sy\n")
     git(b.cwd, "push", "-q", "origin", "beads")
     a("create", "mine")
     before = head(a)

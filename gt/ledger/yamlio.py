@@ -45,7 +45,7 @@ def _loader_class() -> Any:
     and its rule table for every document, which dominated indexing 10,000 beads)."""
     from ruamel.yaml.constructor import SafeConstructor
     from ruamel.yaml.cyaml import CParser
-    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+    from ruamel.yaml.nodes import ScalarNode, SequenceNode
     from ruamel.yaml.resolver import BaseResolver, implicit_resolvers
     from ruamel.yaml.tag import Tag
 

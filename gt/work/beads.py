@@ -12,7 +12,7 @@ from gt.model.bead import (
     check_title, check_type, is_closed, is_deleted, new_bead, now_iso, parent_of, set_status,
 )
 from gt.model.ids import check_id, check_prefix, child_id, new_id
-from gt.work.tracker import BEADS, LEDGER_FORMAT, Edit, Tracker
+from gt.work.tracker import LEDGER_FORMAT, Edit, Tracker
 
 
 def _extra_types(view: View) -> tuple[str, ...]:

@@ -261,3 +261,19 @@ def test_a_remote_ledger_of_a_newer_format_is_not_merged(pair):
     err = a("sync", ok=False).stderr
     assert "format 9" in err and "upgrade bd" in err
     assert head(a) == before
+
+
+def test_sync_over_a_file_url(hub):
+    a = clone(hub, "ann")
+    a("init", "--prefix", "sy")
+    bead = a("create", "over file://").stdout.strip()
+    a("sync")
+    other = hub.parent / "via-url"
+    git(hub.parent, "clone", "-q", hub.as_uri(), str(other))
+    b = Bd(other)
+    git(other, "config", "user.name", "bob")
+    b("update", bead, "--title", "edited over file://")
+    assert b.json("sync")["pushed"]
+    a("sync")
+    assert a.json("show", bead)["title"] == "edited over file://"
+    assert git(other, "remote", "get-url", "origin").strip().startswith("file://")

@@ -12,8 +12,15 @@ imported through the library in one commit), warms the index with one `bd list`,
 - a cold index rebuild: `bd list` after deleting `.git/gt/index`.
 
 Then 50 processes x 20 read-modify-write updates through `gt.work.beads.update` on one ledger,
-all released at once, checked for lost updates; and the 10k/1k ratios. Every number is compared
-with its target in `checks`.
+all released at once, checked for lost updates; and the 10k/1k ratios.
+
+Then (unless --no-sync) `bd sync`: a bare hub with the ledger guard, clone A imports 1,000 beads and
+syncs, clone B syncs; each clone makes 1,000 changes offline through the library (one commit each);
+timed `bd sync` processes on A (push), B (fetch, merge, push) and A again, then A, B and the hub must
+name one commit and pass `git fsck`; a no-op `bd sync` against a plain `git fetch` (medians of 5);
+and a plain `git push` of B's 1,000 offline commits to a fresh guarded hub.
+
+Every number is compared with its target in `checks`.
 """
 from __future__ import annotations
 
@@ -47,6 +54,10 @@ TARGETS = {
     "bytes_per_write_ratio_10k_over_1k": 1.5,
     "cold_rebuild_s_at_10k": 3.0,  # strictly less
     "lost_updates": 0,
+    "sync_merge_s": 10.0,  # bd sync on B: fetch A's 1,000 commits, merge with its own 1,000, push; strictly less
+    "noop_sync_over_fetch_s": 1.0,  # medians of 5; strictly less
+    "guard_push_s": 10.0,  # plain git push of 1,000 new ledger commits to a guarded hub; strictly less
+    "sync_divergence": 0,  # A, B and the hub end on one commit, fsck clean, no one-sided change lost
 }
 READS = ("ready_json", "list_json", "show_json")
 WRITES = ("update_append_notes", "create")
@@ -231,21 +242,17 @@ def make_records(n: int, seed: int = 20261126) -> list[dict[str, Any]]:
     return records
 
 
-def build_ledger(workdir: str, n: int, env: dict[str, str]) -> dict[str, Any]:
-    """git init + bd init, then N beads through gt.work.exchange in one import; returns timings and ids."""
+def import_beads(repo: str, workdir: str, n: int, name: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """N generated beads written as JSON Lines to `workdir/name`, then imported into the ledger of
+    `repo` (already `bd init`) through gt.work.exchange in one commit; returns the records and timings."""
     from gt.ledger.gitdir import discover
     from gt.ledger.store import Signature
     from gt.work.exchange import import_docs, read_records
     from gt.work.tracker import Tracker
 
-    repo = os.path.join(workdir, f"repo-{n}")
-    os.makedirs(repo)
-    run(["git", "init", "-q", "-b", "main"], repo, env)
-    run([BD, "init", "--prefix", "gt"], repo, env)
-
     t = time.perf_counter()
     records = make_records(n)
-    jsonl = os.path.join(workdir, f"beads-{n}.jsonl")
+    jsonl = os.path.join(workdir, name)
     with open(jsonl, "w", encoding="utf-8") as f:
         for record in records:
             f.write(json.dumps(record, separators=(",", ":")) + "\n")
@@ -266,6 +273,17 @@ def build_ledger(workdir: str, n: int, env: dict[str, str]) -> dict[str, Any]:
     # fork() slower (a first `bd list` measured ~1 s instead of ~90 ms while it was still held).
     del docs, tracker, edit
     gc.collect()
+    return records, {"jsonl_bytes": os.path.getsize(jsonl), "generate_s": round(generate_s, 2),
+                     "parse_s": round(parse_s, 2), "import_s": round(import_s, 2)}
+
+
+def build_ledger(workdir: str, n: int, env: dict[str, str]) -> dict[str, Any]:
+    """git init + bd init, then N beads through gt.work.exchange in one import; returns timings and ids."""
+    repo = os.path.join(workdir, f"repo-{n}")
+    os.makedirs(repo)
+    run(["git", "init", "-q", "-b", "main"], repo, env)
+    run([BD, "init", "--prefix", "gt"], repo, env)
+    records, timings = import_beads(repo, workdir, n, f"beads-{n}.jsonl")
     warm_ms, _ = timed([BD, "list"], repo, env)
 
     by_status: dict[str, int] = {}
@@ -284,10 +302,7 @@ def build_ledger(workdir: str, n: int, env: dict[str, str]) -> dict[str, Any]:
             "with_blocks": sum(1 for r in records if any(d["type"] == "blocks" for d in r.get("dependencies", ()))),
             "children": sum(1 for r in records if "." in r["id"]),
             "with_labels": sum(1 for r in records if r.get("labels")),
-            "jsonl_bytes": os.path.getsize(jsonl),
-            "generate_s": round(generate_s, 2),
-            "parse_s": round(parse_s, 2),
-            "import_s": round(import_s, 2),
+            **timings,
             "first_list_ms": round(warm_ms, 1),
         },
     }
@@ -538,6 +553,350 @@ def concurrent_writers(repo: str, env: dict[str, str], beads: list[str], procs: 
     }
 
 
+# -- sync ------------------------------------------------------------------------------------------
+
+SYNC_WRITER = r"""
+import json, sys, time
+repo, plan_path, name = sys.argv[1], sys.argv[2], sys.argv[3]
+from gt.ledger.gitdir import discover
+from gt.ledger.store import Signature
+from gt.work import beads as ops
+from gt.work.tracker import Tracker
+with open(plan_path, encoding="utf-8") as f:
+    plan = json.load(f)
+tracker = Tracker(discover(repo))
+signature = Signature(name, f"{name}@example.com")
+created, latencies, kinds, no_change, errors, touched = [], [], {}, 0, [], set()
+start = time.perf_counter()
+for i, op in enumerate(plan):
+    kind, target = op[0], op[1]
+    t = time.perf_counter()
+    try:
+        if isinstance(target, str) and target.startswith("@"):
+            target = created[int(target[1:])]
+        if kind == "create":
+            edit = ops.create(tracker, signature, op[2], priority=op[3], labels=op[4])
+            created.append(edit.result["id"])
+            target = edit.result["id"]
+        elif kind == "title":
+            edit = ops.update(tracker, signature, [target], fields={"title": op[2]})
+        elif kind == "priority":
+            edit = ops.update(tracker, signature, [target], fields={"priority": op[2]})
+        elif kind == "notes":
+            edit = ops.update(tracker, signature, [target], fields={}, append_notes=op[2])
+        elif kind == "label+":
+            edit = ops.labels(tracker, signature, target, add=[op[2]])
+        elif kind == "label-":
+            edit = ops.labels(tracker, signature, target, remove=[op[2]])
+        elif kind == "close":
+            edit = ops.close(tracker, signature, [target], reason="done")
+        else:
+            raise ValueError(f"unknown change {kind}")
+    except Exception as exc:
+        errors.append([i, kind, str(target), f"{type(exc).__name__}: {exc}"])
+        continue
+    latencies.append((time.perf_counter() - t) * 1000)
+    kinds[kind] = kinds.get(kind, 0) + 1
+    touched.add(target)
+    if edit.commit is None:
+        no_change += 1
+total = time.perf_counter() - start
+print(json.dumps({"total_s": total, "latencies_ms": latencies, "kinds": kinds, "no_change": no_change,
+                  "errors": errors, "created": created, "touched": sorted(touched)}), flush=True)
+"""
+
+CHANGE_WEIGHTS = {"title": 22, "priority": 22, "label": 20, "notes": 21, "create": 10, "close": 5}
+
+
+def plan_changes(records: list[dict[str, Any]], side: str, count: int, shared: list[str], own: list[str],
+                 closable_shared: list[str], closable_own: list[str], seed: int) -> list[list[Any]]:
+    """`count` changes for one clone, each of which changes something (so each is one ledger commit):
+    title, priority, label add/remove and append-notes updates on existing beads (30% on beads the
+    other clone also changes, some on beads this clone created), creates and closes."""
+    rng = random.Random(f"{seed}:{side}")
+    priority = {r["id"]: r["priority"] for r in records}
+    labels = {r["id"]: set(r.get("labels") or ()) for r in records}
+    closed: set[str] = set()
+    created = 0
+    plan: list[list[Any]] = []
+    kinds, weights = list(CHANGE_WEIGHTS), list(CHANGE_WEIGHTS.values())
+    for i in range(count):
+        kind = rng.choices(kinds, weights)[0]
+        if kind == "create":
+            ref = f"@{created}"
+            created += 1
+            chosen = rng.sample(LABELS, rng.choice((0, 1, 2)))
+            priority[ref], labels[ref] = rng.randrange(5), set(chosen)
+            plan.append(["create", None, f"{side}: new {rng.choice(VERBS).lower()} {rng.choice(NOUNS)} (#{i})",
+                         priority[ref], chosen])
+            continue
+        if kind == "close":
+            pool = closable_shared if rng.random() < 0.3 else closable_own
+            candidates = [b for b in pool if b not in closed] or [b for b in closable_own if b not in closed]
+            if candidates:
+                target = rng.choice(candidates)
+                closed.add(target)
+                plan.append(["close", target])
+                continue
+            kind = "notes"
+        if created and rng.random() < 0.1:
+            target = f"@{rng.randrange(created)}"
+        else:
+            target = rng.choice(shared if rng.random() < 0.3 else own)
+        if kind == "title":
+            plan.append(["title", target, f"{side} retitled {target} (#{i})"])
+        elif kind == "priority":
+            value = rng.choice([p for p in range(5) if p != priority[target]])
+            priority[target] = value
+            plan.append(["priority", target, value])
+        elif kind == "notes":
+            plan.append(["notes", target, f"{side}-note-{i}"])
+        else:
+            absent = [lb for lb in LABELS if lb not in labels[target]]
+            if labels[target] and (not absent or rng.random() < 0.4):
+                label = rng.choice(sorted(labels[target]))
+                labels[target].discard(label)
+                plan.append(["label-", target, label])
+            else:
+                label = rng.choice(absent)
+                labels[target].add(label)
+                plan.append(["label+", target, label])
+    return plan
+
+
+def run_timed(cmd: list[str], cwd: str, env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
+    """Milliseconds of one whole process and its result (the caller judges its exit code)."""
+    t = time.perf_counter()
+    result = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return (time.perf_counter() - t) * 1000, result
+
+
+def bd_sync(clone: str, env: dict[str, str]) -> dict[str, Any]:
+    """One timed `bd sync --json` process: its time, exit code and report (merged beads counted)."""
+    ms, result = run_timed([BD, "sync", "--json"], clone, env)
+    out: dict[str, Any] = {"s": round(ms / 1000, 3), "exit": result.returncode}
+    try:
+        report = json.loads(result.stdout)
+        out.update(action=report["action"], pushed=report["pushed"], rounds=report["rounds"],
+                   merged_beads=len(report["merged_beads"]), renamed=len(report["renamed"]))
+    except (ValueError, KeyError, TypeError):
+        out["stderr"] = result.stderr.strip()[-2000:]
+    return out
+
+
+def rev(repo: str, ref: str, env: dict[str, str]) -> str | None:
+    result = run(["git", "rev-parse", "--verify", "--quiet", ref], repo, env, check=False)
+    return result.stdout.strip() or None
+
+
+def count_commits(repo: str, spec: list[str], env: dict[str, str]) -> int:
+    return int(run(["git", "rev-list", "--count", *spec], repo, env).stdout)
+
+
+def writer_stats(report: dict[str, Any], commits_added: int) -> dict[str, Any]:
+    latencies = sorted(report["latencies_ms"])
+
+    def pct(q: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 1) if latencies else 0.0
+
+    total = report["total_s"]
+    return {
+        "total_s": round(total, 2),
+        "writes": len(latencies),
+        "writes_per_s": round(len(latencies) / total, 1) if total > 0 else None,
+        "commits_added": commits_added,
+        "by_kind": dict(sorted(report["kinds"].items())),
+        "no_change": report["no_change"],
+        "errors": len(report["errors"]),
+        "first_errors": report["errors"][:5],
+        "latency_ms": {"p50": pct(0.5), "p90": pct(0.9), "p99": pct(0.99),
+                       "max": round(latencies[-1], 1) if latencies else 0.0},
+    }
+
+
+def as_sets(doc: dict[str, Any], drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A bead with its sets (labels, dependencies) in a fixed order (the merge writes them sorted),
+    without the fields in `drop`."""
+    return {k: sorted(v, key=lambda e: json.dumps(e, sort_keys=True)) if k in ("labels", "dependencies") else v
+            for k, v in doc.items() if k not in drop}
+
+
+def one_sided_check(repo: str, final: str, sides: dict[str, tuple[str, set[str]]]) -> dict[str, Any]:
+    """Beads only one clone changed (or created) must end as that clone left them: sets compared as
+    sets, and `updated_at` apart (the merge keeps the later of the two sides' times, and some generated
+    beads carry an `updated_at` up to two days in the future, later than the edit's)."""
+    from gt.ledger.gitdir import discover
+    from gt.work.tracker import BEADS, Tracker
+
+    ledger = Tracker(discover(repo)).ledger
+    end = ledger.view(final)
+    checked, identical, reordered, updated_at, differing, missing = 0, 0, 0, 0, [], []
+    for name, (head, touched) in sides.items():
+        others = set().union(*(t for other, (_, t) in sides.items() if other != name))
+        mine = ledger.view(head)
+        for bead_id in sorted(touched - others):
+            checked += 1
+            want, got = mine.doc(BEADS, bead_id), end.doc(BEADS, bead_id)
+            if got is None:
+                missing.append(bead_id)
+            elif got == want:
+                identical += 1
+            elif as_sets(got) == as_sets(want):
+                reordered += 1
+            elif as_sets(got, ("updated_at",)) == as_sets(want, ("updated_at",)):
+                updated_at += 1
+            else:
+                differing.append(bead_id)
+    del ledger, end
+    gc.collect()
+    return {"beads_checked": checked, "identical": identical, "labels_or_deps_reordered_only": reordered,
+            "later_updated_at_only": updated_at, "missing": len(missing), "differing": len(differing),
+            "examples": (missing + differing)[:5]}
+
+
+def sync_bench(workdir: str, env: dict[str, str], n: int, changes: int, noop_runs: int) -> dict[str, Any]:
+    """Two clones of a guarded bare hub change the same N-bead ledger offline, then `bd sync`; a no-op
+    sync against a plain fetch; and the guard checking a push of `changes` new ledger commits."""
+    root = os.path.join(workdir, "sync")
+    os.makedirs(root)
+    hub, a, b = (os.path.join(root, name) for name in ("hub.git", "A", "B"))
+    base_env = {k: v for k, v in env.items() if k != "BD_ACTOR"}  # the actor is each clone's user.name
+
+    log(f"sync: bare hub with the guard, clone A imports {n} beads and syncs, clone B syncs")
+    run(["git", "init", "-q", "--bare", hub], root, base_env)
+    installed = json.loads(run([BD, "hooks", "install", "--bare", hub, "--json"], root, base_env).stdout)
+    for clone, user in ((a, "alice"), (b, "bob")):
+        run(["git", "clone", "-q", hub, clone], root, base_env)
+        run(["git", "config", "user.name", user], clone, base_env)
+        run(["git", "config", "user.email", f"{user}@example.com"], clone, base_env)
+    run([BD, "init", "--prefix", "gt"], a, base_env)
+    records, timings = import_beads(a, root, n, f"beads-{n}.jsonl")
+    first_a = bd_sync(a, base_env)
+    first_b = bd_sync(b, base_env)
+    base = rev(a, "beads", base_env)
+    if first_a["exit"] or first_b["exit"] or rev(b, "beads", base_env) != base or rev(hub, "beads", base_env) != base:
+        raise RuntimeError(f"the initial syncs failed: A {first_a}, B {first_b}")
+    setup = {"beads": n, "changes_per_clone": changes, "guard_hooks": installed, "import_s": timings["import_s"],
+             "first_sync_a": first_a, "first_sync_b": first_b, "ledger_commits": count_commits(a, ["beads"], base_env)}
+    log(f"sync:   A's first sync (pushes the import) {first_a['s']} s, B's first sync {first_b['s']} s")
+
+    # the change plans: 10% of the beads both clones change, the rest split between them
+    ids = [r["id"] for r in records]
+    rng = random.Random(20261127)
+    order = ids[:]
+    rng.shuffle(order)
+    shared, own_a, own_b = order[: n // 10], order[n // 10: n // 10 + (n - n // 10) // 2], order[n // 10 + (n - n // 10) // 2:]
+    parents = {i.rsplit(".", 1)[0] for i in ids if "." in i}
+    closable = {r["id"] for r in records
+                if r["status"] != "closed" and not r.get("dependencies") and r["id"] not in parents}
+    plans = {
+        "A": plan_changes(records, "A", changes, shared, own_a, [i for i in shared if i in closable],
+                          [i for i in own_a if i in closable], 1),
+        "B": plan_changes(records, "B", changes, shared, own_b, [i for i in shared if i in closable],
+                          [i for i in own_b if i in closable], 1),
+    }
+    del records
+    gc.collect()
+
+    offline: dict[str, Any] = {}
+    touched: dict[str, set[str]] = {}
+    heads: dict[str, str] = {}
+    for side, clone, user in (("A", a, "alice"), ("B", b, "bob")):
+        log(f"sync: clone {side} makes {changes} changes offline (one process, one commit each)")
+        plan_path = os.path.join(root, f"plan-{side}.json")
+        with open(plan_path, "w", encoding="utf-8") as f:
+            json.dump(plans[side], f)
+        before = count_commits(clone, ["beads"], base_env)
+        result = run([PY, "-c", SYNC_WRITER, clone, plan_path, user], clone, base_env)
+        report = json.loads(result.stdout.strip().splitlines()[-1])
+        offline[side] = writer_stats(report, count_commits(clone, ["beads"], base_env) - before)
+        touched[side] = set(report["touched"])
+        heads[side] = rev(clone, "beads", base_env)
+        log(f"sync:   {offline[side]['writes']} writes in {offline[side]['total_s']} s "
+            f"({offline[side]['writes_per_s']}/s), {offline[side]['commits_added']} commits, "
+            f"{offline[side]['errors']} errors")
+    offline["beads_changed_by_both"] = len(touched["A"] & touched["B"])
+
+    log("sync: bd sync on A (pushes its changes), on B (fetches, merges, pushes), on A again")
+    sync_a = bd_sync(a, base_env)
+    sync_b = bd_sync(b, base_env)
+    sync_a2 = bd_sync(a, base_env)
+    log(f"sync:   A {sync_a['s']} s ({sync_a.get('action')}), B {sync_b['s']} s ({sync_b.get('action')}, "
+        f"{sync_b.get('merged_beads')} beads merged), A again {sync_a2['s']} s ({sync_a2.get('action')})")
+
+    log("sync: convergence (rev-parse beads, git fsck, one-sided changes)")
+    final = {"A": rev(a, "beads", base_env), "B": rev(b, "beads", base_env), "hub": rev(hub, "beads", base_env)}
+    fsck = {name: run(["git", "fsck", "--no-progress"], repo, base_env, check=False).returncode == 0
+            for name, repo in (("A", a), ("B", b), ("hub", hub))}
+    identical = len(set(final.values())) == 1 and final["A"] is not None
+    contains = identical and all(
+        run(["git", "merge-base", "--is-ancestor", heads[side], final["A"]], hub, base_env, check=False).returncode == 0
+        for side in ("A", "B"))
+    one_sided = one_sided_check(a, final["A"], {s: (heads[s], touched[s]) for s in ("A", "B")}) if identical else None
+    convergence = {
+        "beads": final, "identical": identical, "fsck_ok": fsck,
+        "both_sides_histories_included": contains,
+        "ledger_commits": count_commits(hub, ["beads"], base_env) if identical else None,
+        "one_sided_beads": one_sided,
+    }
+    convergence["ok"] = bool(identical and all(fsck.values()) and contains and one_sided
+                             and not one_sided["missing"] and not one_sided["differing"]
+                             and not any(s["exit"] for s in (sync_a, sync_b, sync_a2)))
+    log(f"sync:   identical {identical}, fsck {fsck}, one-sided {one_sided}")
+
+    log(f"sync: no-op bd sync on A vs plain git fetch ({noop_runs} rounds + 1 warm-up)")
+    before_noop = rev(a, "beads", base_env)
+    noop_ms, fetch_ms, noop_actions = [], [], set()
+    for r in range(noop_runs + 1):
+        ms, result = run_timed([BD, "sync", "--json"], a, base_env)
+        if result.returncode != 0:
+            raise RuntimeError(f"no-op bd sync exited {result.returncode}: {result.stderr.strip()[-2000:]}")
+        report = json.loads(result.stdout)
+        noop_actions.add(f"{report['action']}, pushed {report['pushed']}")
+        fms, _ = timed(["git", "fetch", "--quiet", "origin"], a, base_env)
+        if r:
+            noop_ms.append(ms)
+            fetch_ms.append(fms)
+    noop = {
+        "sync": stats_ms(noop_ms), "git_fetch": stats_ms(fetch_ms),
+        "sync_over_fetch_ms": round(statistics.median(noop_ms) - statistics.median(fetch_ms), 1),
+        "actions": sorted(noop_actions), "ledger_unchanged": rev(a, "beads", base_env) == before_noop,
+    }
+    log(f"sync:   no-op sync {noop['sync']['median_ms']} ms, git fetch {noop['git_fetch']['median_ms']} ms")
+
+    log(f"sync: the guard checks a push of {changes} new ledger commits (B's offline history) to a fresh hub")
+    hub2 = os.path.join(root, "guarded.git")
+    run(["git", "init", "-q", "--bare", hub2], root, base_env)
+    run([BD, "hooks", "install", "--bare", hub2], root, base_env)
+    seed_ms, seed = run_timed(["git", "push", "-q", hub2, f"{base}:refs/heads/beads"], b, base_env)
+    new_commits = count_commits(b, [f"{base}..{heads['B']}"], base_env)
+    push_ms, pushed = run_timed(["git", "push", hub2, f"{heads['B']}:refs/heads/beads"], b, base_env)
+    refused = run(["git", "push", hub2, ":refs/heads/beads"], b, base_env, check=False)
+    # the same two pushes to a hub without the guard: what git itself takes
+    plain = os.path.join(root, "unguarded.git")
+    run(["git", "init", "-q", "--bare", plain], root, base_env)
+    run(["git", "push", "-q", plain, f"{base}:refs/heads/beads"], b, base_env)
+    plain_ms, _ = timed(["git", "push", plain, f"{heads['B']}:refs/heads/beads"], b, base_env)
+    guard = {
+        "seed_push": {"commits": count_commits(b, [base], base_env), "s": round(seed_ms / 1000, 3),
+                      "exit": seed.returncode},
+        "push": {"new_commits": new_commits, "s": round(push_ms / 1000, 3), "exit": pushed.returncode,
+                 "accepted": pushed.returncode == 0 and rev(hub2, "beads", base_env) == heads["B"]},
+        "delete_refused": refused.returncode != 0 and "ledger guard" in refused.stderr,
+        "unguarded_push_s": round(plain_ms / 1000, 3),
+        "guard_s_per_commit_ms": round((push_ms - plain_ms) / max(new_commits, 1), 2),
+    }
+    if pushed.returncode:
+        guard["push"]["stderr"] = pushed.stderr.strip()[-2000:]
+    log(f"sync:   seed push {guard['seed_push']['s']} s; push of {new_commits} commits {guard['push']['s']} s, "
+        f"exit {pushed.returncode} (without the guard {guard['unguarded_push_s']} s); "
+        f"deleting the branch refused: {guard['delete_refused']}")
+
+    return {"setup": setup, "offline_changes": offline, "offline_heads": heads,
+            "sync": {"A_push": sync_a, "B_merge_push": sync_b, "A_again": sync_a2},
+            "convergence": convergence, "noop": noop, "guard": guard}
+
+
 # -- the report ------------------------------------------------------------------------------------
 
 
@@ -548,7 +907,8 @@ def check(name: str, value: Any, target: float, op: str) -> dict[str, Any]:
     return {"name": name, "value": value, "target": f"{op} {target:g}", "pass": bool(ok)}
 
 
-def evaluate(sizes: dict[str, Any], concurrency: dict[str, Any] | None, ratios: dict[str, Any]) -> list[dict[str, Any]]:
+def evaluate(sizes: dict[str, Any], concurrency: dict[str, Any] | None, ratios: dict[str, Any],
+             sync: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     at10k = sizes.get("10000")
     checks = []
     for name in READS:
@@ -574,7 +934,51 @@ def evaluate(sizes: dict[str, Any], concurrency: dict[str, Any] | None, ratios: 
         result["detail"] = {k: concurrency[k] for k in ("failed_writes", "crashed_processes", "missing_note_lines",
                                                          "commits_added", "expected_writes")}
         checks.append(result)
+    checks += evaluate_sync(sync)
     return checks
+
+
+def evaluate_sync(sync: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The sync targets; not measured with --no-sync, failed (value None) when the section broke."""
+    k = f"{sync['setup']['changes_per_clone']:,}" if sync and "setup" in sync else "N"
+    names = (f"bd sync on B: fetch {k} + merge with its {k} + push (s)",
+             "no-op bd sync minus plain git fetch (s, medians)",
+             f"guard: plain git push of {k} new ledger commits (s)",
+             "sync divergence (A, B, hub on one commit; fsck; one-sided changes kept)")
+    targets = (("sync_merge_s", "<"), ("noop_sync_over_fetch_s", "<"), ("guard_push_s", "<"), ("sync_divergence", "=="))
+    if sync is None or "error" in sync:
+        checks = [check(name, None, TARGETS[key], op) for name, (key, op) in zip(names, targets)]
+        if sync is not None:
+            for c in checks:
+                c.update({"pass": False, "note": f"the sync benchmark failed: {sync['error']}"})
+        return checks
+    b = sync["sync"]["B_merge_push"]
+    merge = check(names[0], b["s"], TARGETS["sync_merge_s"], "<")
+    offline = sync["offline_changes"]
+    as_planned = all(offline[side]["commits_added"] == sync["setup"]["changes_per_clone"] and not offline[side]["errors"]
+                     for side in ("A", "B"))
+    merge["pass"] = bool(merge["pass"] and as_planned and b["exit"] == 0 and b.get("action") == "merged" and b.get("pushed"))
+    merge["detail"] = {k: b.get(k) for k in ("exit", "action", "pushed", "rounds", "merged_beads")}
+    merge["detail"]["offline_commits"] = {side: offline[side]["commits_added"] for side in ("A", "B")}
+    merge["detail"]["A_push_s"] = sync["sync"]["A_push"]["s"]
+    noop = sync["noop"]
+    idle = check(names[1], round(noop["sync_over_fetch_ms"] / 1000, 3), TARGETS["noop_sync_over_fetch_s"], "<")
+    idle["pass"] = bool(idle["pass"] and noop["ledger_unchanged"])
+    idle["detail"] = {"sync_median_ms": noop["sync"]["median_ms"], "git_fetch_median_ms": noop["git_fetch"]["median_ms"]}
+    push = sync["guard"]["push"]
+    guard = check(names[2], push["s"], TARGETS["guard_push_s"], "<")
+    guard["pass"] = bool(guard["pass"] and push["accepted"] and sync["guard"]["delete_refused"])
+    guard["detail"] = {"new_commits": push["new_commits"], "exit": push["exit"], "accepted": push["accepted"],
+                       "delete_refused": sync["guard"]["delete_refused"]}
+    conv = sync["convergence"]
+    one_sided = conv["one_sided_beads"] or {}
+    problems = ((not conv["identical"]) + sum(not ok for ok in conv["fsck_ok"].values())
+                + (not conv["both_sides_histories_included"]) + one_sided.get("missing", 0)
+                + one_sided.get("differing", 0) + sum(bool(s["exit"]) for s in sync["sync"].values()))
+    divergence = check(names[3], problems, TARGETS["sync_divergence"], "==")
+    divergence["detail"] = {"identical": conv["identical"], "fsck_ok": conv["fsck_ok"],
+                            "missing": one_sided.get("missing"), "differing": one_sided.get("differing")}
+    return [merge, idle, guard, divergence]
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
@@ -593,6 +997,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--writes-per-writer", type=int, default=20)
     parser.add_argument("--concurrency-size", type=int, default=None,
                         help="ledger size for the concurrent writers (default: 10000 if measured, else the largest)")
+    parser.add_argument("--no-sync", action="store_true", help="skip the bd sync and ledger guard section")
+    parser.add_argument("--sync-beads", type=int, default=1000, help="beads in the synced ledger (default: 1000)")
+    parser.add_argument("--sync-changes", type=int, default=1000, help="offline changes per clone (default: 1000)")
+    parser.add_argument("--noop-runs", type=int, default=5, help="timed no-op syncs and fetches (default: 5)")
     parser.add_argument("--out", help="also write the JSON report to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary repositories")
     parser.add_argument("--no-bytecode-cache", action="store_true",
@@ -623,6 +1031,8 @@ def main(argv: list[str] | None = None) -> None:
         "config": {"sizes": sizes, "runs": args.runs, "bytes_writes": args.bytes_writes, "cold_runs": args.cold_runs,
                    "writers": args.writers, "writes_per_writer": args.writes_per_writer,
                    "concurrency_size": conc_size,
+                   "sync": None if args.no_sync else {"beads": args.sync_beads, "changes_per_clone": args.sync_changes,
+                                                      "noop_runs": args.noop_runs},
                    "bytecode_cache": "PYTHONPYCACHEPREFIX in the work dir" if pycache else "caller's settings",
                    "caller_PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE")},
         "targets": TARGETS,
@@ -663,6 +1073,14 @@ def main(argv: list[str] | None = None) -> None:
         log(f"concurrent writers: {concurrency['acknowledged_writes']} writes in {concurrency['total_s']} s, "
             f"lost {concurrency['lost_updates']}, failed {concurrency['failed_writes']}, "
             f"commits added {concurrency['commits_added']}")
+
+        sync: dict[str, Any] | None = None
+        if not args.no_sync:
+            try:
+                sync = sync_bench(workdir, env, args.sync_beads, args.sync_changes, args.noop_runs)
+            except Exception as exc:  # report it as failed checks, keep the rest of the report
+                log(f"sync: FAILED: {type(exc).__name__}: {exc}")
+                sync = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -683,7 +1101,8 @@ def main(argv: list[str] | None = None) -> None:
     report["sizes"] = results
     report["concurrency"] = concurrency
     report["ratios"] = ratios
-    report["checks"] = evaluate(results, concurrency, ratios)
+    report["sync"] = sync
+    report["checks"] = evaluate(results, concurrency, ratios, sync)
     report["all_pass"] = all(c["pass"] for c in report["checks"] if c["pass"] is not None)
     report["duration_s"] = round(time.monotonic() - START, 1)
     text = json.dumps(report, indent=2)

@@ -122,10 +122,28 @@ def read_text(value: str | None, path: str | None, what: str) -> str | None:
 
 
 def main_entry(group: click.Group) -> Callable[[], None]:
+    """The console-script entry point of a group, tuned for a process that lives for milliseconds."""
+
     def main() -> None:
         import gc
+        import os
 
         gc.disable()  # a short-lived process: the cyclic collector only costs time (tens of ms at 10k beads)
-        group(prog_name=group.name)
+        try:
+            group(prog_name=group.name)
+            code: Any = 0
+        except SystemExit as exc:
+            code = exc.code
+        if isinstance(code, str):
+            click.echo(code, err=True)
+            code = 1
+        # Skip the interpreter's teardown (freeing every object one by one: ~30 ms after reading
+        # 10,000 beads). Every file we wrote is closed by now and the kernel drops our locks.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (BrokenPipeError, ValueError):
+                pass
+        os._exit(code if isinstance(code, int) else 0)
 
     return main

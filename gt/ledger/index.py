@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-INDEX_VERSION = "v2"
+INDEX_VERSION = "v3"
 
 Entry = tuple[str, "dict[str, Any] | None", "str | None"]  # (blob id, summary, error)
 
@@ -25,13 +25,15 @@ Entry = tuple[str, "dict[str, Any] | None", "str | None"]  # (blob id, summary, 
 @dataclass
 class Shard:
     """One fan-out directory's documents. Only `summaries` is decoded on load: blob ids, errors and
-    full documents stay packed until asked for, since list-style reads of 10,000 beads need none of them."""
+    full documents stay packed until asked for (each full document separately), since list-style
+    reads of 10,000 beads need none of them and print only a handful."""
 
     summaries: dict[str, dict[str, Any]]
     packed_meta: bytes  # marshal of (blob ids by key, errors by key)
-    packed_full: bytes  # marshal of full documents by key
+    packed_full: bytes  # marshal of {key: marshal of the full document}
     _meta: tuple[dict[str, str], dict[str, str]] | None = field(default=None, repr=False)
-    _full: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
+    _packed_docs: dict[str, bytes] | None = field(default=None, repr=False)
+    _docs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def blobs(self) -> dict[str, str]:
@@ -46,11 +48,25 @@ class Shard:
             self._meta = marshal.loads(self.packed_meta)
         return self._meta
 
+    def _packed(self) -> dict[str, bytes]:
+        if self._packed_docs is None:
+            self._packed_docs = marshal.loads(self.packed_full)
+        return self._packed_docs
+
+    def doc(self, key: str) -> dict[str, Any] | None:
+        """One full document (None when absent or unreadable), decoded on first use."""
+        found = self._docs.get(key)
+        if found is None:
+            packed = self._packed().get(key)
+            if packed is None:
+                return None
+            found = self._docs[key] = marshal.loads(packed)
+        return found
+
     @property
     def full(self) -> dict[str, dict[str, Any]]:
-        if self._full is None:
-            self._full = marshal.loads(self.packed_full)
-        return self._full
+        """Every readable full document, by key."""
+        return {key: self.doc(key) for key in self._packed()}
 
     def __contains__(self, key: str) -> bool:
         return key in self.summaries or key in self.errors
@@ -64,7 +80,8 @@ class Shard:
     def build(cls, entries: dict[str, Entry], full: dict[str, dict[str, Any]]) -> "Shard":
         summaries = {k: e[1] for k, e in entries.items() if e[1] is not None}
         meta = ({k: e[0] for k, e in entries.items()}, {k: e[2] for k, e in entries.items() if e[2] is not None})
-        return cls(summaries, marshal.dumps(meta), marshal.dumps(full), meta, full)
+        packed_docs = {k: marshal.dumps(doc) for k, doc in full.items()}
+        return cls(summaries, marshal.dumps(meta), marshal.dumps(packed_docs), meta, packed_docs, dict(full))
 
     def entries(self) -> dict[str, Entry]:
         return {k: (blob, self.summaries.get(k), self.errors.get(k)) for k, blob in self.blobs.items()}

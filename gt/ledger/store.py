@@ -137,7 +137,7 @@ class View:
         error = shard.errors.get(key)
         if error is not None:
             raise YamlError(error)
-        return shard.full[key]
+        return shard.doc(key)
 
     def docs(self, collection: str, keys: Iterable[str] | None = None) -> Iterator[dict[str, Any]]:
         """Full documents for `keys` (default: all readable ones), skipping absent and unreadable ones."""
@@ -147,8 +147,9 @@ class View:
             return
         for key in keys:
             shard = self._shard(collection, fan_of(key))
-            if shard is not None and key in shard.full:
-                yield shard.full[key]
+            doc = shard.doc(key) if shard is not None else None
+            if doc is not None:
+                yield doc
 
 
 class Ledger:
@@ -261,8 +262,9 @@ class Ledger:
             blob_id = item.sha.decode()
             if old is not None and old.blobs.get(key) == blob_id:
                 entries[key] = old.entry(key)
-                if key in old.full:
-                    full[key] = old.full[key]
+                reused = old.doc(key)
+                if reused is not None:
+                    full[key] = reused
                 continue
             self._index_blob(entries, full, collection, fan, key, blob_id, self._read(blob_id).data)
         return self.index.save_shard(tree_id, entries, full)

@@ -16,8 +16,6 @@ A value with no stamp (written before stamps existed, or never edited) ranks low
 """
 from __future__ import annotations
 
-import json
-from hashlib import sha1
 from typing import Any, Iterable
 
 from gt.model.bead import TOMBSTONE, canonical, parse_time
@@ -63,6 +61,9 @@ def _values(doc: dict[str, Any], register: str) -> list[Any]:
 
 
 def _digest(values: Any) -> str:
+    import json  # imported here: reads load this module, and only merges and writes digest
+    from hashlib import sha1
+
     return sha1(json.dumps(values, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
@@ -176,6 +177,8 @@ def _merge_set(set_name: str, a: dict[str, Any], b: dict[str, Any]) -> tuple[lis
 
 def renamed_id(bead_id: str, doc: dict[str, Any]) -> str:
     """The id a colliding bead moves to: derived from its creation, so every replica picks the same."""
+    from hashlib import sha1
+
     origin = f"{doc.get('created_at')}|{doc.get('created_by')}"
     digest = int(sha1(origin.encode()).hexdigest(), 16)
     alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"

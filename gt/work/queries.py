@@ -54,19 +54,17 @@ def full(view: View, ids: list[str]) -> list[dict[str, Any]]:
 
 
 def list_beads(view: View, flt: Filter, include_closed: bool = False, limit: int | None = 50, sort: str = "priority") -> list[str]:
-    beads = Tracker.summaries(view)
+    beads = view.summaries(BEADS)
     if flt.parent is not None:
         flt.parent = Tracker.resolve(view, flt.parent)
-    ids = [
-        i for i, doc in beads.items()
-        if flt.matches(doc) and (include_closed or flt.statuses is not None or not is_closed(doc))
-    ]
+    hidden = ("tombstone",) if include_closed or flt.statuses is not None else ("tombstone", "closed")
+    ids = [i for i, doc in beads.items() if doc.get("status") not in hidden and flt.matches(doc)]
     ids = _sorted(beads, ids, sort)
     return ids[:limit] if limit else ids
 
 
 def ready(view: View, flt: Filter, limit: int | None = None) -> list[str]:
-    beads = Tracker.summaries(view)
+    beads = view.summaries(BEADS)  # tombstones included: readiness already treats them as gone
     ids = [i for i in graph.ready(beads, time.time()) if flt.matches(beads[i])]
     return ids[:limit] if limit else ids
 

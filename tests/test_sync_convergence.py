@@ -28,6 +28,10 @@ ops = st.one_of(
     st.tuples(st.just("priority"), st.integers(0, 2), st.integers(0, 99), st.integers(0, 4)),
     st.tuples(st.just("assignee"), st.integers(0, 2), st.integers(0, 99), st.sampled_from(["ann", "bob", ""])),
     st.tuples(st.just("notes"), st.integers(0, 2), st.integers(0, 99), st.sampled_from(["n1", "n2"])),
+    st.tuples(st.just("description"), st.integers(0, 2), st.integers(0, 99), st.sampled_from(["d1\nmore", "d2"])),
+    st.tuples(st.just("design"), st.integers(0, 2), st.integers(0, 99), st.sampled_from(["g1", "g2"])),
+    st.tuples(st.just("type"), st.integers(0, 2), st.integers(0, 99), st.sampled_from(["task", "bug", "epic"])),
+    st.tuples(st.just("defer_until"), st.integers(0, 2), st.integers(0, 99), st.sampled_from(["2030-01-01", ""])),
     st.tuples(st.just("label+"), st.integers(0, 2), st.integers(0, 99), st.sampled_from(["x", "y"])),
     st.tuples(st.just("label-"), st.integers(0, 2), st.integers(0, 99), st.sampled_from(["x", "y"])),
     st.tuples(st.just("dep+"), st.integers(0, 2), st.integers(0, 99), st.integers(0, 99)),
@@ -91,7 +95,7 @@ class World:
             return
         bead = ids[op[2] % len(ids)]
         try:
-            if kind in ("title", "priority", "assignee", "notes"):
+            if kind in ("title", "priority", "assignee", "notes", "description", "design", "type", "defer_until"):
                 beads.update(tracker, actor, [bead], fields={kind: op[3]})
             elif kind == "label+":
                 beads.labels(tracker, actor, bead, add=[op[3]])

@@ -5,7 +5,10 @@ import click
 
 from gt.cli.common import LazyGroup, main_entry
 
-COMMANDS: dict[str, str] = {"demo": "gt.cli.gt.demo:command"}
+COMMANDS: dict[str, str] = {
+    name: f"gt.cli.gt.{module}:command"
+    for name, module in {"demo": "demo", "install": "install", "whoami": "whoami", "role": "role"}.items()
+}
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,0 +1,55 @@
+"""The town: the workspace (default `~/gt`, or $GT_ROOT) where rigs, agents and their homes live.
+
+    <town>/
+      .git/                 the town repository; its ledger holds town beads (prefix `hq`)
+      .beads/routes.yaml    which ledger owns each bead prefix
+      mayor/town.json       name, owner, created_at, version
+      mayor/rigs.json       the rig registry, mirrored for people
+      deacon/dogs/boot/     the Deacon's helpers
+      settings/config.yaml  the town's defaults: agents, merge queue, name pool
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+TOWN_FILE = Path("mayor") / "town.json"
+RIGS_FILE = Path("mayor") / "rigs.json"
+ROUTES_FILE = Path(".beads") / "routes.yaml"
+SETTINGS_FILE = Path("settings") / "config.yaml"
+TOWN_PREFIX = "hq"
+
+DEFAULT_SETTINGS = """\
+# Town defaults. Agents are commands run in the agent's worktree with the role environment;
+# {prompt} is what `gt prime` prints and {prompt_file} a file holding it.
+agents:
+  claude:
+    command: [claude, --dangerously-skip-permissions, -p, '{prompt}']
+  codex:
+    command: [codex, exec, '{prompt}']
+  script:
+    command: [python, -m, gt.agents.scripted]
+default_agent: claude
+merge_queue:
+  strategy: rebase
+  on_failure: assign_back
+  on_conflict: assign_back
+  retry_flaky_tests: 1
+name_pool: [toast, nux, slit, furiosa, capable, dag, ace, rictus, morsov, cheedo, angharad, valkyrie]
+"""
+
+
+def default_root() -> Path:
+    return Path(os.environ.get("GT_ROOT") or Path.home() / "gt").expanduser()
+
+
+def find_town(start: str | Path | None = None) -> Path | None:
+    """The town containing `start` (default: cwd), found by its `mayor/town.json`; else $GT_ROOT's."""
+    here = Path(start or os.getcwd()).resolve()
+    for path in (here, *here.parents):
+        if (path / TOWN_FILE).is_file():
+            return path
+    root = os.environ.get("GT_ROOT")
+    if start is None and root and (Path(root) / TOWN_FILE).is_file():
+        return Path(root).resolve()
+    return None

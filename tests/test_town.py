@@ -104,3 +104,73 @@ def test_whoami_and_role_env(town):
     assert f"export GT_ROOT={town}" in exports
     outside = gt(town, "role", "env", ok=False)
     assert outside.returncode == 1 and "not an agent identity" in outside.stderr and "polecats" in outside.stderr
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    import sys
+
+    path = tmp_path / "src" / "gizmo"
+    subprocess.run([sys.executable, str(FIXTURES / "make_sample.py"), str(path), "--name", "gizmo"], check=True,
+                   capture_output=True)
+    return path
+
+
+def test_rig_add_builds_the_layout_and_registers_the_rig(town, sample):
+    gt(town, "rig", "add", "gizmo", str(sample), "--prefix", "gz", "--actor", "steve")
+    rig = town / "gizmo"
+    for path in ("config.json", ".repo.git/HEAD", "mayor/rig/tests.sh", "refinery/rig/tests.sh", "witness",
+                 "crew", "polecats", ".beads/redirect", ".repo.git/hooks/pre-receive"):
+        assert (rig / path).exists(), path
+    assert json.loads((rig / "config.json").read_text())["default_branch"] == "main"
+    assert git(rig / ".repo.git", "config", "--get", "remote.origin.fetch").strip() == "+refs/heads/*:refs/remotes/origin/*"
+    assert git(rig / "mayor" / "rig", "rev-parse", "--abbrev-ref", "HEAD").strip() == "HEAD"  # detached
+    assert "gz: gizmo/.repo.git" in (town / ".beads" / "routes.yaml").read_text()
+    assert json.loads((town / "mayor" / "rigs.json").read_text())["rigs"]["gizmo"]["prefix"] == "gz"
+    assert git(town, "log", "-1", "--format=%an|%s", "beads").strip() == "steve|rig add gizmo (prefix gz)"
+    assert "rigs/" in git(town, "ls-tree", "-r", "--name-only", "beads")
+    listed = json.loads(gt(town, "rig", "list", "--json").stdout)
+    assert [r["name"] for r in listed] == ["gizmo"]
+
+
+def test_every_folder_of_a_rig_reads_and_writes_its_one_ledger(town, sample):
+    gt(town, "rig", "add", "gizmo", str(sample), "--prefix", "gz")
+    rig = town / "gizmo"
+    made = Bd(rig / "witness")("create", "from the witness folder").stdout.strip()
+    assert made.startswith("gz-")
+    assert git(rig / ".repo.git", "log", "-1", "--format=%an", "beads").strip() == "gizmo/witness"
+    for where in (rig / "mayor" / "rig", rig / "refinery" / "rig", rig / "crew", rig):
+        assert [b["id"] for b in Bd(where).json("list")] == [made]
+    assert Bd(town).json("list") == []  # the town's own ledger is separate
+
+
+def test_rig_add_refusals_leave_nothing_behind(town, sample):
+    gt(town, "rig", "add", "gizmo", str(sample), "--prefix", "gz")
+    again = gt(town, "rig", "add", "gizmo", str(sample), ok=False)
+    assert again.returncode == 1 and "exists already" in again.stderr
+    clash = gt(town, "rig", "add", "other", str(sample), "--prefix", "gz", ok=False)
+    assert clash.returncode == 1 and "prefix 'gz'" in clash.stderr
+    assert not (town / "other").exists()
+    bad = gt(town, "rig", "add", "broken", str(town / "no-such-repo"), ok=False)
+    assert bad.returncode == 1 and not (town / "broken").exists()
+    assert [r["name"] for r in json.loads(gt(town, "rig", "list", "--json").stdout)] == ["gizmo"]
+
+
+def test_rig_remove_refuses_unmerged_polecat_work(town, sample):
+    gt(town, "rig", "add", "gizmo", str(sample), "--prefix", "gz")
+    repo = town / "gizmo" / ".repo.git"
+    work = town / "gizmo" / "polecats" / "nux"
+    git(repo, "worktree", "add", "-q", "-b", "polecat/nux/gz-1", str(work), "main")
+    (work / "new.txt").write_text("work\n")
+    git(work, "add", "new.txt")
+    git(work, "-c", "user.name=nux", "-c", "user.email=n@x", "commit", "-qm", "polecat work")
+    refused = gt(town, "rig", "remove", "gizmo", ok=False)
+    assert refused.returncode == 1 and "polecat/nux/gz-1" in refused.stderr
+    assert (town / "gizmo").exists()
+    gt(town, "rig", "remove", "gizmo", "--force")
+    assert not (town / "gizmo").exists()
+    assert "gz:" not in (town / ".beads" / "routes.yaml").read_text()
+    assert json.loads((town / "mayor" / "rigs.json").read_text())["rigs"] == {}

@@ -77,6 +77,10 @@ def discover(start: str | None = None) -> RepoPaths:
             return paths_for_gitdir(dotgit, path)
         if os.path.isfile(dotgit):
             return paths_for_gitdir(_read_gitfile(dotgit), path)
+        redirect = os.path.join(path, ".beads", "redirect")
+        if os.path.isfile(redirect):  # a folder that is not a clone but belongs to one (a town's rig)
+            with open(redirect, encoding="utf-8") as f:
+                return paths_for_gitdir(os.path.normpath(os.path.join(path, f.read().strip())), None)
         if _looks_like_gitdir(path):
             return paths_for_gitdir(path, None)
         parent = os.path.dirname(path)

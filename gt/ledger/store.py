@@ -157,10 +157,10 @@ class Ledger:
 
     def __init__(
         self, repo: RepoPaths, branch: str = "beads",
-        summarize: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None, summary_version: str = "all",
+        summarize: Callable[[str, str, dict[str, Any]], dict[str, Any]] | None = None, summary_version: str = "all",
         fallback_refs: tuple[str, ...] = (),
     ) -> None:
-        """`summarize(key, doc)` maps a document to what list-style reads need (default: the whole
+        """`summarize(collection, key, doc)` maps a document to what list-style reads need (default: the whole
         document) and raises ValueError for a document that is not valid, which is then reported like
         one that does not parse. Change `summary_version` whenever `summarize` changes.
         `fallback_refs` are read when the branch does not exist yet (a fresh clone has only
@@ -169,7 +169,7 @@ class Ledger:
         self.branch = branch
         self.ref = f"refs/heads/{branch}"
         self.fallback_refs = fallback_refs
-        self.summarize = summarize or (lambda key, doc: doc)
+        self.summarize = summarize or (lambda collection, key, doc: doc)
         self.index = IndexStore(repo.private, summary_version)
         self._store: Any = None
 
@@ -279,7 +279,7 @@ class Ledger:
             entries[key] = (blob_id, None, str(exc))
             return
         try:
-            summary = self.summarize(key, doc)
+            summary = self.summarize(collection, key, doc)
         except ValueError as exc:  # well-formed YAML that is not a valid document
             entries[key] = (blob_id, None, f"{self.branch}:{collection}/{fan}/{key}.yaml: {exc}")
             return

@@ -34,7 +34,7 @@ TEXT_FIELDS = ("description", "design", "acceptance_criteria", "notes")
 HEAVY_FIELDS = ("description", "design", "acceptance_criteria", "notes", "comments", "metadata")
 
 
-SUMMARY_VERSION = "s3"  # bump when summarize() changes: cached summaries are keyed by it
+SUMMARY_VERSION = "s4"  # bump when summarize() changes: cached summaries are keyed by it
 
 
 SUMMARY_FIELDS = ("id", "title", "type", "status", "priority", "assignee", "labels", "dependencies",

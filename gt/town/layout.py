@@ -53,3 +53,30 @@ def find_town(start: str | Path | None = None) -> Path | None:
     if start is None and root and (Path(root) / TOWN_FILE).is_file():
         return Path(root).resolve()
     return None
+
+
+RIG_CONFIG = "config.json"
+RIG_REPO = ".repo.git"
+REDIRECT = Path(".beads") / "redirect"
+RIGS_COLLECTION = "rigs"  # the town ledger's registry of rigs, one document per rig
+
+
+def rig_dir(town: Path, name: str) -> Path:
+    return town / name
+
+
+def read_routes(town: Path) -> dict[str, str]:
+    """Bead prefix -> ledger repository path relative to the town (`.` is the town's own)."""
+    from gt.town.local import _parse
+
+    path = town / ROUTES_FILE
+    try:
+        return _parse(path.read_text(encoding="utf-8"), str(path))
+    except FileNotFoundError:
+        return {}
+
+
+def write_routes(town: Path, routes: dict[str, str]) -> None:
+    lines = ["# bead prefix -> the ledger that owns it (a path relative to the town)"]
+    lines += [f"{prefix}: {target}" for prefix, target in sorted(routes.items())]
+    (town / ROUTES_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")

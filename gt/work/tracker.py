@@ -41,6 +41,11 @@ def check_is_ledger(view: View) -> None:
         raise GtError(f"branch '{view.ledger.branch}' is not a ledger (it has no ledger.yaml)", code="not_ledger")
 
 
+def _summarize(collection: str, key: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """Beads are summarized (and checked) by the model; other collections' documents are kept whole."""
+    return summarize(key, doc) if collection == BEADS else doc
+
+
 def stamped(view: View, bead_id: str, doc: dict[str, Any], actor: str) -> dict[str, Any]:
     """The document to write: stamped for what it changes relative to the ledger's current one."""
     try:
@@ -58,7 +63,7 @@ class Tracker:
         self.settings = settings or local.load(repo)
         check_branch_name(self.settings.branch)
         fallback = (f"refs/remotes/{self.settings.remote}/{self.settings.branch}",)
-        self.ledger = Ledger(repo, self.settings.branch, summarize, SUMMARY_VERSION, fallback)
+        self.ledger = Ledger(repo, self.settings.branch, _summarize, SUMMARY_VERSION, fallback)
 
     @classmethod
     def open(cls, start: str | None = None) -> "Tracker":

@@ -1,0 +1,60 @@
+import click
+
+from gt.cli.common import Out, command as subcommand
+
+
+@click.group("rig")
+def command() -> None:
+    """Rigs: one per project, each a bare clone shared by worktrees.
+
+    Example: gt rig add gastown ~/src/gastown --prefix gt
+    """
+
+
+def _town():
+    from gt.errors import GtError
+    from gt.town.layout import find_town
+
+    town = find_town()
+    if town is None:
+        raise GtError("not in a town: run this inside one (or set GT_ROOT), or create one with `gt install`")
+    return town
+
+
+@subcommand("add")
+@click.argument("name")
+@click.argument("source", metavar="GIT_URL_OR_PATH")
+@click.option("--prefix", help="Bead id prefix for the rig's ledger (default: from the name).")
+@click.option("--branch", help="The default branch (default: the source's).")
+def add(out: Out, name: str, source: str, prefix: str | None, branch: str | None) -> None:
+    """Add a rig from a git URL or path."""
+    from gt.work import rigs
+
+    config = rigs.add(_town(), name, source, out.signature(None), prefix, branch)
+    out.emit(config, f"Added rig {name} (prefix {config['prefix']}, branch {config['default_branch']})")
+
+
+@subcommand("list")
+def list_(out: Out) -> None:
+    """The town's rigs."""
+    from gt.work import rigs
+
+    found = rigs.registry(_town())
+    out.emit(list(found.values()), "\n".join(f"{r['name']}  {r['prefix']}  {r['default_branch']}  {r['git_url']}"
+                                              for r in found.values()) or "No rigs")
+
+
+@subcommand("remove")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Remove even with unmerged polecat work.")
+def remove(out: Out, name: str, force: bool) -> None:
+    """Remove a rig (refused while polecat branches hold unmerged work)."""
+    from gt.work import rigs
+
+    rigs.remove(_town(), name, out.signature(None), force)
+    out.emit({"removed": name}, f"Removed rig {name}")
+
+
+command.add_command(add)
+command.add_command(list_)
+command.add_command(remove)

@@ -1,0 +1,157 @@
+"""`gt rig add/list/remove`: rigs are project containers inside a town.
+
+    <town>/<rig>/
+      config.json        type, name, git_url, default_branch, beads prefix
+      .repo.git/         bare clone shared by every worktree; the rig's ledger lives here
+      .beads/redirect    so `bd` anywhere inside the rig finds that ledger
+      mayor/rig/         the mayor's worktree (detached at the default branch)
+      refinery/rig/      the merge queue's worktree (detached likewise)
+      witness/ crew/ polecats/
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from gt.errors import GtError, UsageError
+from gt.ledger.gitdir import discover, paths_for_gitdir
+from gt.ledger.store import Change, Ledger, Signature
+from gt.model.ids import check_prefix, prefix_from_name
+from gt.town import layout
+
+WORKTREES = ("mayor/rig", "refinery/rig")
+FOLDERS = ("witness", "crew", "polecats")
+
+
+def _git(*args: str, cwd: Path | None = None) -> str:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    env.pop("GIT_DIR", None)
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+        raise GtError(f"git {args[0]} failed: {lines[-1] if lines else 'no output'}")
+    return result.stdout
+
+
+def _town_ledger(town: Path) -> Ledger:
+    return Ledger(discover(str(town)), "beads")
+
+
+def registry(town: Path) -> dict[str, dict[str, Any]]:
+    """The rigs recorded in the town ledger, by name."""
+    ledger = _town_ledger(town)
+    return ledger.view().summaries(layout.RIGS_COLLECTION) if ledger.exists() else {}
+
+
+def _mirror(town: Path) -> None:
+    rigs = registry(town)
+    (town / layout.RIGS_FILE).write_text(json.dumps({"rigs": rigs}, indent=2, sort_keys=True) + "\n")
+
+
+def add(town: Path, name: str, url: str, actor: Signature, prefix: str | None = None,
+        branch: str | None = None) -> dict[str, Any]:
+    """Clone `url` as a rig of the town; records it in the town ledger and the routes."""
+    from gt.ledger.store import check_key
+
+    try:
+        check_key(name)
+    except GtError:
+        raise UsageError(f"invalid rig name {name!r}: use lowercase letters, digits, '.', '_' and '-'") from None
+    if name in ("mayor", "deacon", "settings") or name.startswith("."):
+        raise UsageError(f"{name!r} is reserved in a town")
+    rig = layout.rig_dir(town, name)
+    if name in registry(town) or rig.exists():
+        raise GtError(f"a rig named {name} exists already", code="exists")
+    routes = layout.read_routes(town)
+    source = os.path.abspath(url) if os.path.isdir(url) else url
+    repo = rig / layout.RIG_REPO
+    try:
+        rig.mkdir(parents=True)
+        _git("clone", "--bare", "--quiet", source, str(repo))
+        # a bare clone has no fetch refspec, and a mirror one would overwrite the local ledger on fetch
+        _git(f"--git-dir={repo}", "config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*")
+        _git(f"--git-dir={repo}", "fetch", "--quiet", "origin")
+        default = branch or _default_branch(repo)
+        paths = paths_for_gitdir(str(repo), None)
+        prefix = _rig_ledger(paths, name, prefix, routes, actor)
+        for worktree in WORKTREES:
+            _git(f"--git-dir={repo}", "worktree", "add", "--quiet", "--detach", str(rig / worktree), default)
+        for folder in FOLDERS:
+            (rig / folder).mkdir()
+        (rig / ".beads").mkdir()
+        (rig / layout.REDIRECT).write_text(f"{layout.RIG_REPO}\n")
+        from gt.work import hooks
+
+        hooks.install(paths)
+    except BaseException:
+        shutil.rmtree(rig, ignore_errors=True)  # nothing recorded yet: leave no half rig behind
+        raise
+    config = {"type": "rig", "name": name, "git_url": source, "default_branch": default, "prefix": prefix}
+    (rig / layout.RIG_CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+    record = {**config, "added_at": datetime.now(timezone.utc).isoformat(), "added_by": actor.name}
+
+    def build(view: Any) -> Change:
+        change = Change(f"rig add {name} (prefix {prefix})", [("Rig", name), ("Op", "rig-add"), ("Actor", actor.name)])
+        change.put(layout.RIGS_COLLECTION, name, record)
+        return change
+
+    _town_ledger(town).transact(build, actor)
+    routes[prefix] = f"{name}/{layout.RIG_REPO}"
+    layout.write_routes(town, routes)
+    _mirror(town)
+    return config
+
+
+def _default_branch(repo: Path) -> str:
+    head = (repo / "HEAD").read_text().strip()
+    if head.startswith("ref: refs/heads/"):
+        return head[len("ref: refs/heads/"):]
+    raise GtError(f"cannot tell the default branch of {repo}: pass --branch")
+
+
+def _rig_ledger(paths: Any, name: str, prefix: str | None, routes: dict[str, str], actor: Signature) -> str:
+    """Adopt the ledger the project already has, or create one; its prefix must be free in the town."""
+    from gt.work import beads
+    from gt.work.tracker import Tracker
+
+    tracker = Tracker(paths)
+    existing = tracker.ledger.view().config.get("prefix") if tracker.ledger.exists() else None
+    if existing and prefix and existing != prefix:
+        raise UsageError(f"the project's ledger already has prefix {existing!r}")
+    chosen = check_prefix(existing or prefix or prefix_from_name(name))
+    if chosen in routes:
+        raise GtError(f"prefix {chosen!r} belongs to {routes[chosen]} already: pass --prefix", code="exists")
+    if existing is None:
+        beads.init(tracker, actor, chosen)
+    return chosen
+
+
+def remove(town: Path, name: str, actor: Signature, force: bool = False) -> None:
+    """Remove a rig; refuses while a polecat branch holds work not merged into the default branch."""
+    rigs = registry(town)
+    if name not in rigs:
+        raise GtError(f"no rig named {name}", code="not_found")
+    rig = layout.rig_dir(town, name)
+    repo = rig / layout.RIG_REPO
+    default = rigs[name].get("default_branch", "main")
+    if repo.exists() and not force:
+        unmerged = _git(f"--git-dir={repo}", "branch", "--list", "polecat/*", "--no-merged", default).split()
+        if unmerged:
+            raise GtError(f"{name} has unmerged polecat work ({', '.join(unmerged[:5])}): merge it or use --force",
+                          code="refused")
+
+    def build(view: Any) -> Change:
+        change = Change(f"rig remove {name}", [("Rig", name), ("Op", "rig-remove"), ("Actor", actor.name)])
+        change.put(layout.RIGS_COLLECTION, name, None)
+        return change
+
+    _town_ledger(town).transact(build, actor)
+    routes = {p: t for p, t in layout.read_routes(town).items() if t != f"{name}/{layout.RIG_REPO}"}
+    layout.write_routes(town, routes)
+    shutil.rmtree(rig, ignore_errors=True)
+    _mirror(town)

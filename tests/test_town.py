@@ -174,3 +174,22 @@ def test_rig_remove_refuses_unmerged_polecat_work(town, sample):
     assert not (town / "gizmo").exists()
     assert "gz:" not in (town / ".beads" / "routes.yaml").read_text()
     assert json.loads((town / "mayor" / "rigs.json").read_text())["rigs"] == {}
+
+
+def test_bead_ids_route_to_the_ledger_that_owns_their_prefix(town, sample):
+    gt(town, "rig", "add", "gizmo", str(sample), "--prefix", "gz")
+    made = Bd(town)("create", "into the rig", "--rig", "gizmo", "--actor", "mayor").stdout.strip()
+    assert made.startswith("gz-")
+    assert Bd(town)("create", "by prefix", "--prefix", "gz").stdout.startswith("gz-")
+    town_bead = Bd(town)("create", "town work").stdout.strip()
+    assert town_bead.startswith("hq-")
+    for where in (town, town / "mayor", town / "gizmo" / "polecats", town / "gizmo" / "mayor" / "rig"):
+        where.mkdir(parents=True, exist_ok=True)
+        assert Bd(where).json("show", made)["title"] == "into the rig"
+        assert Bd(where).json("show", town_bead)["title"] == "town work"
+    Bd(town / "mayor")("close", made, "-r", "done from the mayor's home")
+    assert git(town / "gizmo" / ".repo.git", "log", "-1", "--format=%an|%s", "beads").strip() == \
+        f"mayor|close {made}: done from the mayor's home"
+    assert Bd(town)("create", "x", "--prefix", "nope", ok=False).exit_code == 1
+    assert "different ledgers" in Bd(town)("show", made, town_bead, ok=False).stderr
+    assert "not in a town" in Bd(town.parent)("create", "x", "--rig", "gizmo", ok=False).stderr

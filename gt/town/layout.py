@@ -80,3 +80,12 @@ def write_routes(town: Path, routes: dict[str, str]) -> None:
     lines = ["# bead prefix -> the ledger that owns it (a path relative to the town)"]
     lines += [f"{prefix}: {target}" for prefix, target in sorted(routes.items())]
     (town / ROUTES_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def route(town: Path, bead_id: str) -> Path | None:
+    """The ledger repository that owns `bead_id` by its prefix (the longest routed prefix wins)."""
+    routes = read_routes(town)
+    matches = [p for p in routes if bead_id.lower().startswith(p + "-")]
+    if not matches:
+        return None
+    return (town / routes[max(matches, key=len)]).resolve()

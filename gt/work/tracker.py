@@ -69,6 +69,34 @@ class Tracker:
     def open(cls, start: str | None = None) -> "Tracker":
         return cls(discover(start))
 
+    @classmethod
+    def routed(cls, bead_ids: list[str] | tuple[str, ...] = (), prefix: str | None = None,
+               rig: str | None = None) -> "Tracker":
+        """The tracker that owns these beads: inside a town, a bead's prefix names its ledger
+        (`bd close gp-xyz` from anywhere writes to the gp rig); elsewhere, the current repository's."""
+        from gt.town import layout
+
+        town = layout.find_town()
+        if town is None:
+            if prefix or rig:
+                raise GtError("--prefix and --rig route between ledgers of a town: not in a town")
+            return cls.open()
+        if rig:
+            repo = layout.rig_dir(town, rig) / layout.RIG_REPO
+            if not repo.is_dir():
+                raise GtError(f"no rig named {rig} in {town}", code="not_found")
+            return cls(discover(str(repo)))
+        keys = [f"{prefix}-"] if prefix else list(bead_ids)
+        targets = {layout.route(town, key) for key in keys}
+        if prefix and targets == {None}:
+            raise GtError(f"no ledger in {town} has prefix {prefix!r}", code="not_found")
+        targets.discard(None)
+        if len(targets) > 1:
+            raise GtError("these beads live in different ledgers: give them one command per ledger")
+        if targets:
+            return cls(discover(str(targets.pop())))
+        return cls.open()
+
     def require(self) -> None:
         if not self.ledger.exists():
             raise GtError(

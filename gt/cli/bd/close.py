@@ -15,7 +15,7 @@ def command(out: Out, ids: tuple[str, ...], reason: str | None, force: bool) -> 
     from gt.work import beads
     from gt.work.tracker import Tracker
 
-    tracker = Tracker.open()
+    tracker = Tracker.routed(list(ids))
     edit = beads.close(tracker, out.signature(tracker.repo), list(ids), reason, force)
     docs = edit.result
     out.emit(docs[0] if len(ids) == 1 else docs,

@@ -19,6 +19,6 @@ def command(out: Out, bead: str, text: str | None, path: str | None) -> None:
     body = read_text(text, path, "comment")
     if body is None:
         raise UsageError("give the comment text, or --file")
-    tracker = Tracker.open()
+    tracker = Tracker.routed([bead])
     edit = beads.comment(tracker, out.signature(tracker.repo), bead, body)
     out.emit(edit.result, f"Commented on {edit.subject.removeprefix('comment on ')}")

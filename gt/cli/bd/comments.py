@@ -13,6 +13,6 @@ def command(out: Out, bead: str) -> None:
     from gt.cli import format
     from gt.work.tracker import Tracker
 
-    view = Tracker.open().view()
+    view = Tracker.routed([bead]).view()
     comments = Tracker.get(view, Tracker.resolve(view, bead)).get("comments") or []
     out.emit(comments, "\n".join(format.comment(c) for c in comments) if comments else "No comments")

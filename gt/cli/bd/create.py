@@ -29,10 +29,12 @@ def parse_deps(spec: str | None) -> list[tuple[str, str]]:
 @click.option("--id", "bead_id", metavar="ID", help="Use this exact id.")
 @click.option("--external-ref", help="Reference in another system.")
 @click.option("--estimate", type=click.IntRange(min=0), help="Estimated minutes.")
+@click.option("--prefix", "route_prefix", metavar="P", help="In a town: create in the ledger whose prefix is P.")
+@click.option("--rig", metavar="NAME", help="In a town: create in that rig's ledger.")
 def command(out: Out, title: str, type_: str, priority: str, description: str | None, description_file: str | None,
             design: str | None, acceptance: str | None, labels: tuple[str, ...], assignee: str | None,
             parent: str | None, deps: str | None, bead_id: str | None, external_ref: str | None,
-            estimate: int | None) -> None:
+            estimate: int | None, route_prefix: str | None, rig: str | None) -> None:
     """Create a bead and print its id.
 
     Example: bd create "Fix login" -t bug -p 1 -l auth
@@ -41,7 +43,7 @@ def command(out: Out, title: str, type_: str, priority: str, description: str | 
     from gt.work import beads
     from gt.work.tracker import Tracker
 
-    tracker = Tracker.open()
+    tracker = Tracker.routed(prefix=route_prefix, rig=rig)
     edit = beads.create(
         tracker, out.signature(tracker.repo), title, type=type_, priority=parse_priority(priority),
         description=read_text(description, description_file, "description") or "",

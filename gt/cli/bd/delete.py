@@ -15,7 +15,7 @@ def command(out: Out, ids: tuple[str, ...], force: bool, reason: str | None) -> 
     from gt.work import beads
     from gt.work.tracker import Tracker
 
-    tracker = Tracker.open()
+    tracker = Tracker.routed(list(ids))
     edit = beads.delete(tracker, out.signature(tracker.repo), list(ids), force, reason)
     docs = edit.result
     out.emit([d["id"] for d in docs], f"Deleted {', '.join(d['id'] for d in docs)}")

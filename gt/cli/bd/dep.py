@@ -20,7 +20,7 @@ def add(out: Out, bead: str, depends_on: str, dep_type: str) -> None:
     from gt.work import beads
     from gt.work.tracker import Tracker
 
-    tracker = Tracker.open()
+    tracker = Tracker.routed([bead])
     edit = beads.dep_add(tracker, out.signature(tracker.repo), bead, depends_on, dep_type)
     doc = edit.result
     out.emit(doc, f"{doc['id']} now depends on {edit.subject.split('-> ')[-1]}" if edit.commit else "No change")
@@ -35,7 +35,7 @@ def remove(out: Out, bead: str, depends_on: str, dep_type: str | None) -> None:
     from gt.work import beads
     from gt.work.tracker import Tracker
 
-    tracker = Tracker.open()
+    tracker = Tracker.routed([bead])
     edit = beads.dep_remove(tracker, out.signature(tracker.repo), bead, depends_on, dep_type)
     out.emit(edit.result, f"Removed: {edit.subject.removeprefix('dep remove ')}")
 
@@ -47,7 +47,7 @@ def tree(out: Out, bead: str) -> None:
     from gt.model.graph import TreeNode, dep_tree
     from gt.work.tracker import Tracker
 
-    view = Tracker.open().view()
+    view = Tracker.routed([bead]).view()
     beads = Tracker.summaries(view)
     root = dep_tree(beads, Tracker.resolve(view, bead))
 

@@ -13,7 +13,7 @@ def command(out: Out, bead: str) -> None:
     from gt.work.history import history
     from gt.work.tracker import Tracker
 
-    tracker = Tracker.open()
+    tracker = Tracker.routed([bead])
     view = tracker.view()
     bead_id = Tracker.resolve(view, bead)
     events = history(tracker, bead_id)

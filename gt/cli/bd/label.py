@@ -15,7 +15,7 @@ def _run(out: Out, bead: str, labels: tuple[str, ...], adding: bool) -> None:
     from gt.work import beads
     from gt.work.tracker import Tracker
 
-    tracker = Tracker.open()
+    tracker = Tracker.routed([bead])
     actor = out.signature(tracker.repo)
     edit = beads.labels(tracker, actor, bead, add=labels if adding else (), remove=() if adding else labels)
     doc = edit.result[0]

@@ -14,7 +14,7 @@ def command(out: Out, ids: tuple[str, ...], reason: str | None) -> None:
     from gt.work import beads
     from gt.work.tracker import Tracker
 
-    tracker = Tracker.open()
+    tracker = Tracker.routed(list(ids))
     edit = beads.reopen(tracker, out.signature(tracker.repo), list(ids), reason)
     docs = edit.result
     out.emit(docs[0] if len(ids) == 1 else docs, f"Reopened {', '.join(d['id'] for d in docs)}")

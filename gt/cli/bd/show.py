@@ -12,7 +12,7 @@ def command(out: Out, ids: tuple[str, ...]) -> None:
     """
     from gt.work.tracker import Tracker
 
-    tracker = Tracker.open()
+    tracker = Tracker.routed(list(ids))
     view = tracker.view()
     docs = [Tracker.get(view, Tracker.resolve(view, q)) for q in ids]
     if out.json:

@@ -49,7 +49,7 @@ def command(out: Out, ids: tuple[str, ...], status: str | None, priority: str | 
         fields["due_at"] = normalize_time(due, "due date") if due else ""
     if defer is not None:
         fields["defer_until"] = normalize_time(defer, "defer date") if defer else ""
-    tracker = Tracker.open()
+    tracker = Tracker.routed(list(ids))
     edit = beads.update(
         tracker, out.signature(tracker.repo), list(ids), fields=fields, add_labels=add_label,
         remove_labels=remove_label, append_notes=append_notes, parent=parent, claim=claim,

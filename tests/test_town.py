@@ -193,3 +193,29 @@ def test_bead_ids_route_to_the_ledger_that_owns_their_prefix(town, sample):
     assert Bd(town)("create", "x", "--prefix", "nope", ok=False).exit_code == 1
     assert "different ledgers" in Bd(town)("show", made, town_bead, ok=False).stderr
     assert "not in a town" in Bd(town.parent)("create", "x", "--rig", "gizmo", ok=False).stderr
+
+
+def test_crew_clone_commits_as_its_identity_uses_the_rig_ledger_and_pushes_to_main(town, sample):
+    gt(town, "rig", "add", "gizmo", str(sample), "--prefix", "gz")
+    gt(town, "crew", "add", "joe", "--rig", "gizmo")
+    home = town / "gizmo" / "crew" / "joe"
+    rig_repo = town / "gizmo" / ".repo.git"
+    made = Bd(home)("create", "joe's bead").stdout.strip()
+    assert made.startswith("gz-")
+    assert git(rig_repo, "log", "-1", "--format=%an", "beads").strip() == "gizmo/crew/joe"
+    assert git(home, "branch", "--list", "beads").strip() == ""  # no private ledger in the clone
+    (home / "work.txt").write_text("crew work\n")
+    git(home, "add", "work.txt")
+    git(home, "commit", "-qm", "crew change")  # plain git, as a human would
+    assert git(home, "log", "-1", "--format=%an", "HEAD").strip() == "gizmo/crew/joe"
+    git(home, "push", "-q", "origin", "HEAD:main")
+    assert git(rig_repo, "log", "-1", "--format=%an|%s", "main").strip() == "gizmo/crew/joe|crew change"
+    assert git(home, "status", "--porcelain").strip() == ""
+    assert json.loads(gt(town, "crew", "list", "--rig", "gizmo", "--json").stdout) == ["joe"]
+    (home / "more.txt").write_text("x\n")
+    git(home, "add", "more.txt")
+    git(home, "commit", "-qm", "not pushed")
+    refused = gt(town, "crew", "remove", "joe", "--rig", "gizmo", ok=False)
+    assert refused.returncode == 1 and "1 unpushed commits" in refused.stderr
+    gt(town, "crew", "remove", "joe", "--rig", "gizmo", "--force")
+    assert not home.exists()

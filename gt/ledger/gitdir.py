@@ -72,15 +72,15 @@ def discover(start: str | None = None) -> RepoPaths:
     here = os.path.abspath(start or os.getcwd())
     path = here
     while True:
+        redirect = os.path.join(path, ".beads", "redirect")
+        if os.path.isfile(redirect):  # this folder's ledger lives elsewhere: a town rig's, for its crew clones too
+            with open(redirect, encoding="utf-8") as f:
+                return paths_for_gitdir(os.path.normpath(os.path.join(path, f.read().strip())), None)
         dotgit = os.path.join(path, ".git")
         if os.path.isdir(dotgit):
             return paths_for_gitdir(dotgit, path)
         if os.path.isfile(dotgit):
             return paths_for_gitdir(_read_gitfile(dotgit), path)
-        redirect = os.path.join(path, ".beads", "redirect")
-        if os.path.isfile(redirect):  # a folder that is not a clone but belongs to one (a town's rig)
-            with open(redirect, encoding="utf-8") as f:
-                return paths_for_gitdir(os.path.normpath(os.path.join(path, f.read().strip())), None)
         if _looks_like_gitdir(path):
             return paths_for_gitdir(path, None)
         parent = os.path.dirname(path)

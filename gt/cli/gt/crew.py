@@ -1,0 +1,65 @@
+import click
+
+from gt.cli.common import Out, command as subcommand
+
+
+@click.group("crew")
+def command() -> None:
+    """Crew: persistent clones for human-directed agents, pushing to the default branch.
+
+    Example: gt crew add joe --rig gastown
+    """
+
+
+def _town_and_rig(rig: str | None):
+    from gt.cli.gt.rig import _town
+    from gt.errors import UsageError
+    from gt.town.identity import detect
+
+    town = _town()
+    rig = rig or detect(None, None).rig
+    if not rig:
+        raise UsageError("which rig? pass --rig NAME (or run this inside the rig)")
+    return town, rig
+
+
+@subcommand("add")
+@click.argument("name")
+@click.option("--rig", help="The rig (default: the rig of the current directory).")
+def add(out: Out, name: str, rig: str | None) -> None:
+    """Add a crew member: a full clone at <rig>/crew/<name>."""
+    from gt.town.identity import _git_config
+    from gt.work import crew
+
+    town, rig = _town_and_rig(rig)
+    result = crew.add(town, rig, name, _git_config(None, "user", "email") or "")
+    out.emit(result, f"Added {result['identity']} at {result['path']}")
+
+
+@subcommand("list")
+@click.option("--rig", help="The rig (default: the rig of the current directory).")
+def list_(out: Out, rig: str | None) -> None:
+    """The rig's crew."""
+    from gt.work import crew
+
+    town, rig = _town_and_rig(rig)
+    found = crew.members(town, rig)
+    out.emit(found, "\n".join(f"{rig}/crew/{n}" for n in found) or "No crew")
+
+
+@subcommand("remove")
+@click.argument("name")
+@click.option("--rig", help="The rig (default: the rig of the current directory).")
+@click.option("--force", is_flag=True, help="Remove even with unpushed commits or uncommitted changes.")
+def remove(out: Out, name: str, rig: str | None, force: bool) -> None:
+    """Remove a crew member's clone (refused with unpushed work)."""
+    from gt.work import crew
+
+    town, rig = _town_and_rig(rig)
+    crew.remove(town, rig, name, force)
+    out.emit({"removed": f"{rig}/crew/{name}"}, f"Removed {rig}/crew/{name}")
+
+
+command.add_command(add)
+command.add_command(list_)
+command.add_command(remove)

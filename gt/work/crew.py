@@ -34,9 +34,9 @@ def add(town: Path, rig: str, name: str, email: str = "") -> dict[str, Any]:
     identity = f"{rig}/crew/{name}"
     try:
         _git("clone", "--quiet", str(repo), str(home))
+        # the human owner's address, or an explicit empty one: git then never stops to ask who is committing
         for key, value in (("user.name", identity), ("gt.identity", identity), ("user.email", email)):
-            if value:
-                _git("-C", str(home), "config", key, value)
+            _git("-C", str(home), "config", key, value)
         (home / ".beads").mkdir(exist_ok=True)
         (home / layout.REDIRECT).write_text(f"../../{layout.RIG_REPO}\n")
         exclude = home / ".git" / "info" / "exclude"

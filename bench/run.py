@@ -149,22 +149,12 @@ def machine() -> dict[str, Any]:
 
 # -- the ledger ------------------------------------------------------------------------------------
 
-ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 VERBS = ("Fix", "Add", "Refactor", "Document", "Test", "Speed up", "Remove", "Rename", "Port", "Audit")
 NOUNS = ("login flow", "retry logic", "index cache", "merge queue", "CLI output", "config loader",
          "ref updates", "pack files", "error messages", "import path", "dependency graph", "status report")
 PLACES = ("ledger", "town", "mayor", "polecat", "refinery", "witness", "deacon", "cli", "docs", "tests")
 LABELS = ("backend", "frontend", "perf", "security", "ux", "infra", "docs", "tech-debt", "p-later", "agent")
 TYPES = ("task", "bug", "feature", "chore", "epic")
-
-
-def base36(data: bytes, length: int) -> str:
-    number = int.from_bytes(data, "big")
-    out = []
-    for _ in range(length):
-        number, rest = divmod(number, 36)
-        out.append(ALPHABET[rest])
-    return "".join(out)
 
 
 def iso(epoch: float) -> str:
@@ -174,7 +164,7 @@ def iso(epoch: float) -> str:
 def make_records(n: int, seed: int = 20261126) -> list[dict[str, Any]]:
     """N beads in the original beads JSON Lines shape: ~55% open, 15% in progress, 30% closed;
     priorities 0-4; ~30% blocked-by an earlier bead; ~10% children of an earlier bead; labels."""
-    from gt.model.ids import id_length
+    from gt.model.ids import base36, id_length
 
     rng = random.Random(seed + n)
     length = id_length(n)

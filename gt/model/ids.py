@@ -49,7 +49,8 @@ def id_length(count: int, minimum: int = MIN_LENGTH) -> int:
     return length
 
 
-def _base36(entropy: bytes, length: int) -> str:
+def base36(entropy: bytes, length: int) -> str:
+    """`length` base36 characters drawn from the bytes of `entropy`."""
     number = int.from_bytes(entropy, "big")
     out = []
     for _ in range(length):
@@ -60,12 +61,12 @@ def _base36(entropy: bytes, length: int) -> str:
 
 def new_id(prefix: str, count: int, entropy: bytes) -> str:
     """A fresh id for a ledger holding `count` beads; `entropy` must be at least 16 random bytes."""
-    return f"{prefix}-{_base36(entropy, id_length(count))}"
+    return f"{prefix}-{base36(entropy, id_length(count))}"
 
 
 def child_id(parent: str, siblings: int, entropy: bytes) -> str:
     """A child id `<parent>.<suffix>`: a random suffix, never a counter (offline clones would collide)."""
-    return f"{parent}.{_base36(entropy, id_length(siblings, MIN_CHILD_LENGTH))}"
+    return f"{parent}.{base36(entropy, id_length(siblings, MIN_CHILD_LENGTH))}"
 
 
 def resolve(query: str, ids: "set[str] | dict[str, object]", prefix: str | None = None) -> str:

@@ -179,14 +179,10 @@ def renamed_id(bead_id: str, doc: dict[str, Any]) -> str:
     """The id a colliding bead moves to: derived from its creation, so every replica picks the same."""
     from hashlib import sha1
 
+    from gt.model.ids import base36
+
     origin = f"{doc.get('created_at')}|{doc.get('created_by')}"
-    digest = int(sha1(origin.encode()).hexdigest(), 16)
-    alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
-    suffix = ""
-    for _ in range(5):
-        digest, rest = divmod(digest, 36)
-        suffix += alphabet[rest]
-    return f"{bead_id}-r{suffix}"
+    return f"{bead_id}-r{base36(sha1(origin.encode()).digest(), 5)}"
 
 
 def collision_loser(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

@@ -277,3 +277,23 @@ def test_sync_over_a_file_url(hub):
     a("sync")
     assert a.json("show", bead)["title"] == "edited over file://"
     assert git(other, "remote", "get-url", "origin").strip().startswith("file://")
+
+
+def test_a_renamed_bead_edited_on_both_sides_keeps_both_edits(pair):
+    """One side already renamed the colliding bead and edited it there; the other side, renaming
+    it in its turn, has its own edits under the old id: the two copies merge, nothing is dropped."""
+    a, b = pair
+    b("create", "bob's", "--id", "sy-dup001")  # created first: keeps the id
+    a("create", "ann's", "--id", "sy-dup001")  # created later: will move
+    a("sync")
+    moved_to = b.json("sync")["renamed"]["sy-dup001"]
+    b("update", moved_to, "--notes", "edited on B")
+    b("sync")
+    a("update", "sy-dup001", "--title", "ann edited on A")  # a still has ann's bead under the old id
+    assert a.json("sync")["renamed"] == {"sy-dup001": moved_to}
+    b("sync")
+    for side in (a, b):
+        doc = side.json("show", moved_to)
+        assert (doc["title"], doc.get("notes")) == ("ann edited on A", "edited on B")
+        assert side.json("show", "sy-dup001")["title"] == "bob's"
+    assert head(a) == head(b)

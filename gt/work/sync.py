@@ -154,10 +154,10 @@ def merged_change(tracker: Tracker, view: View, theirs: str, actor: Signature, r
         if doc_theirs is None:
             continue  # only ours has it: keep
         if doc_ours is None:
-            change.put(BEADS, key, doc_theirs)
+            _put_bead(change, view, key, doc_theirs)
             continue
         if beadmerge.same_bead(doc_ours, doc_theirs):
-            change.put(BEADS, key, beadmerge.merge(doc_ours, doc_theirs))
+            _put_bead(change, view, key, beadmerge.merge(doc_ours, doc_theirs))
             continue
         loser = beadmerge.collision_loser(doc_ours, doc_theirs)
         winner = doc_theirs if loser is doc_ours else doc_ours
@@ -165,9 +165,7 @@ def merged_change(tracker: Tracker, view: View, theirs: str, actor: Signature, r
         renamed[key] = new_id
         (mine if loser is doc_ours else other)[key] = loser
         change.put(BEADS, key, winner)
-        existing = view.doc(BEADS, new_id)
-        moved = {**loser, "id": new_id}
-        change.put(BEADS, new_id, beadmerge.merge(existing, moved) if existing else moved)
+        _put_bead(change, view, new_id, {**loser, "id": new_id})
     if renamed:
         _rewrite_references(tracker, view, theirs, change, renamed, mine)
     change.trailers = [("Bead-Id", key) for (collection, key) in change.writes if collection == BEADS]
@@ -178,6 +176,18 @@ def merged_change(tracker: Tracker, view: View, theirs: str, actor: Signature, r
     if change.config is None and view.config.get("format", LEDGER_FORMAT) < LEDGER_FORMAT:
         change.config = {**view.config, "format": LEDGER_FORMAT}
     return change
+
+
+def _put_bead(change: Change, view: View, key: str, doc: dict[str, Any]) -> None:
+    """Write a bead of the merge, joining it with what the merge (or our side) already has for that id.
+
+    One id can receive several contributions in one merge: a colliding bead moved to its new id
+    while the other side already holds its own copy there. The join keeps every one of them.
+    """
+    for earlier in (change.writes.get((BEADS, key)), view.doc(BEADS, key)):
+        if earlier is not None and beadmerge.same_bead(earlier, doc):
+            doc = beadmerge.merge(earlier, doc)
+    change.put(BEADS, key, doc)
 
 
 def _rewrite_references(tracker: Tracker, view: View, theirs: str, change: Change,

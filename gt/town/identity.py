@@ -86,7 +86,7 @@ def from_directory(town: Path, cwd: Path) -> str | None:
     return None
 
 
-def _git_config(repo: RepoPaths | None, section: str, name: str) -> str | None:
+def git_config(repo: RepoPaths | None, section: str, name: str) -> str | None:
     from dulwich.config import ConfigFile, StackedConfig
 
     local = [] if repo is None else [os.path.join(repo.gitdir, "config.worktree"), os.path.join(repo.commondir, "config")]
@@ -107,9 +107,9 @@ def detect(explicit: str | None, repo: RepoPaths | None, cwd: Path | None = None
         ("--actor", lambda: explicit),
         ("BD_ACTOR", lambda: env.get("BD_ACTOR")),
         ("GT_ROLE", lambda: from_role_env(env)),
-        ("git config gt.identity", lambda: _git_config(repo, "gt", "identity")),
+        ("git config gt.identity", lambda: git_config(repo, "gt", "identity")),
         ("directory", lambda: _from_cwd(cwd)),
-        ("git config user.name", lambda: _git_config(repo, "user", "name")),
+        ("git config user.name", lambda: git_config(repo, "user", "name")),
         ("OS user", _os_user),
     ]
     for source, find in candidates:
@@ -138,4 +138,4 @@ def _os_user() -> str | None:
 
 def detect_actor(explicit: str | None, repo: RepoPaths | None) -> Signature:
     """The acting identity as the signature of ledger writes (with git's user.email when known)."""
-    return Signature(detect(explicit, repo).name, _git_config(repo, "user", "email") or "")
+    return Signature(detect(explicit, repo).name, git_config(repo, "user", "email") or "")

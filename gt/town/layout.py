@@ -43,6 +43,16 @@ def default_root() -> Path:
     return Path(os.environ.get("GT_ROOT") or Path.home() / "gt").expanduser()
 
 
+def require_town() -> Path:
+    """The town of the current directory (or $GT_ROOT); a clear error outside any town."""
+    from gt.errors import GtError
+
+    town = find_town()
+    if town is None:
+        raise GtError("not in a town: run this inside one (or set GT_ROOT), or create one with `gt install`")
+    return town
+
+
 def find_town(start: str | Path | None = None) -> Path | None:
     """The town containing `start` (default: cwd), found by its `mayor/town.json`; else $GT_ROOT's."""
     here = Path(start or os.getcwd()).resolve()

@@ -13,7 +13,7 @@ from typing import Any
 from gt.errors import GtError, UsageError
 from gt.ledger.store import check_key
 from gt.town import layout
-from gt.work.rigs import _git, registry
+from gt.work.rigs import git, registry
 
 
 def _home(town: Path, rig: str, name: str) -> Path:
@@ -33,10 +33,10 @@ def add(town: Path, rig: str, name: str, email: str = "") -> dict[str, Any]:
     repo = layout.rig_dir(town, rig) / layout.RIG_REPO
     identity = f"{rig}/crew/{name}"
     try:
-        _git("clone", "--quiet", str(repo), str(home))
+        git("clone", "--quiet", str(repo), str(home))
         # the human owner's address, or an explicit empty one: git then never stops to ask who is committing
         for key, value in (("user.name", identity), ("gt.identity", identity), ("user.email", email)):
-            _git("-C", str(home), "config", key, value)
+            git("-C", str(home), "config", key, value)
         (home / ".beads").mkdir(exist_ok=True)
         (home / layout.REDIRECT).write_text(f"../../{layout.RIG_REPO}\n")
         exclude = home / ".git" / "info" / "exclude"
@@ -59,8 +59,8 @@ def remove(town: Path, rig: str, name: str, force: bool = False) -> None:
     if not home.exists():
         raise GtError(f"no crew member {rig}/crew/{name}", code="not_found")
     if not force:
-        unpushed = _git("-C", str(home), "rev-list", "--count", "--branches", "--not", "--remotes").strip()
-        dirty = _git("-C", str(home), "status", "--porcelain").strip()
+        unpushed = git("-C", str(home), "rev-list", "--count", "--branches", "--not", "--remotes").strip()
+        dirty = git("-C", str(home), "status", "--porcelain").strip()
         if unpushed != "0" or dirty:
             what = f"{unpushed} unpushed commits" if unpushed != "0" else "uncommitted changes"
             raise GtError(f"{rig}/crew/{name} has {what}: push them or use --force", code="refused")

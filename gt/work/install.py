@@ -81,7 +81,7 @@ def _init_town_ledger(root: Path, actor: str, report: InstallReport) -> None:
 def role_env(explicit: str | None = None) -> dict[str, str]:
     """The variables an agent session is started with: its role, rig, name, actor and git identity."""
     from gt.ledger.gitdir import discover
-    from gt.town.identity import _git_config, detect
+    from gt.town.identity import git_config, detect
 
     try:
         repo = discover()
@@ -104,7 +104,7 @@ def role_env(explicit: str | None = None) -> dict[str, str]:
     if who.role == "dog":
         out["GT_DOG"] = who.agent or ""
     out.update(BD_ACTOR=who.name, GIT_AUTHOR_NAME=who.name, GIT_COMMITTER_NAME=who.name)
-    email = _git_config(repo, "user", "email")
+    email = git_config(repo, "user", "email")
     if email:
         out["GIT_AUTHOR_EMAIL"] = email
     return out

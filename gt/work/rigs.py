@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from gt.errors import GtError, UsageError
+from gt.ledger import gitcmd
 from gt.ledger.gitdir import discover, paths_for_gitdir
 from gt.ledger.store import Change, Ledger, Signature
 from gt.model.ids import check_prefix, prefix_from_name
@@ -28,14 +28,9 @@ WORKTREES = ("mayor/rig", "refinery/rig")
 FOLDERS = ("witness", "crew", "polecats")
 
 
-def _git(*args: str, cwd: Path | None = None) -> str:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
-    env.pop("GIT_DIR", None)
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env)
-    if result.returncode != 0:
-        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-        raise GtError(f"git {args[0]} failed: {lines[-1] if lines else 'no output'}")
-    return result.stdout
+def git(*args: str) -> str:
+    """git's output; a failure raises GtError."""
+    return gitcmd.run(*args).stdout
 
 
 def _town_ledger(town: Path) -> Ledger:
@@ -72,15 +67,15 @@ def add(town: Path, name: str, url: str, actor: Signature, prefix: str | None = 
     repo = rig / layout.RIG_REPO
     try:
         rig.mkdir(parents=True)
-        _git("clone", "--bare", "--quiet", source, str(repo))
+        git("clone", "--bare", "--quiet", source, str(repo))
         # a bare clone has no fetch refspec, and a mirror one would overwrite the local ledger on fetch
-        _git(f"--git-dir={repo}", "config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*")
-        _git(f"--git-dir={repo}", "fetch", "--quiet", "origin")
+        git(f"--git-dir={repo}", "config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*")
+        git(f"--git-dir={repo}", "fetch", "--quiet", "origin")
         default = branch or _default_branch(repo)
         paths = paths_for_gitdir(str(repo), None)
         prefix = _rig_ledger(paths, name, prefix, routes, actor)
         for worktree in WORKTREES:
-            _git(f"--git-dir={repo}", "worktree", "add", "--quiet", "--detach", str(rig / worktree), default)
+            git(f"--git-dir={repo}", "worktree", "add", "--quiet", "--detach", str(rig / worktree), default)
         for folder in FOLDERS:
             (rig / folder).mkdir()
         (rig / ".beads").mkdir()
@@ -140,7 +135,7 @@ def remove(town: Path, name: str, actor: Signature, force: bool = False) -> None
     repo = rig / layout.RIG_REPO
     default = rigs[name].get("default_branch", "main")
     if repo.exists() and not force:
-        unmerged = _git(f"--git-dir={repo}", "branch", "--list", "polecat/*", "--no-merged", default).split()
+        unmerged = git(f"--git-dir={repo}", "branch", "--list", "polecat/*", "--no-merged", default).split()
         if unmerged:
             raise GtError(f"{name} has unmerged polecat work ({', '.join(unmerged[:5])}): merge it or use --force",
                           code="refused")

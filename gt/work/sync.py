@@ -5,12 +5,12 @@ only the two states (see gt/model/merge.py), so any replicas that sync in any or
 """
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
 from gt.errors import GtError
+from gt.ledger import gitcmd
 from gt.ledger.store import CONFIG_FILE, Change, Signature, View
 from gt.ledger.yamlio import YamlError
 from gt.model import merge as beadmerge
@@ -41,10 +41,7 @@ def remote_ref(tracker: Tracker, remote: str) -> str:
 
 
 def _git(tracker: Tracker, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
-    env.pop("GIT_DIR", None)
-    return subprocess.run(["git", f"--git-dir={tracker.repo.commondir}", *args], capture_output=True,
-                          text=True, env=env)
+    return gitcmd.run(f"--git-dir={tracker.repo.commondir}", *args, check=False)
 
 
 def fetch(tracker: Tracker, remote: str) -> str | None:
@@ -55,7 +52,7 @@ def fetch(tracker: Tracker, remote: str) -> str | None:
         message = result.stderr.strip()
         if "couldn't find remote ref" in message or "could not find remote ref" in message.lower():
             return None
-        raise GtError(f"fetch from {remote} failed: {_last_line(message)}", code="fetch")
+        raise GtError(f"fetch from {remote} failed: {gitcmd.last_line(message)}", code="fetch")
     from gt.ledger.gitdir import read_ref
 
     return read_ref(tracker.repo.commondir, remote_ref(tracker, remote))
@@ -71,12 +68,7 @@ def push(tracker: Tracker, remote: str, commit: str) -> bool:
     text = result.stdout + result.stderr
     if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text:
         return False
-    raise GtError(f"push to {remote} failed: {_last_line(result.stderr or result.stdout)}", code="push")
-
-
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no output"
+    raise GtError(f"push to {remote} failed: {gitcmd.last_line(result.stderr or result.stdout)}", code="push")
 
 
 def sync(tracker: Tracker, actor: Signature, remote: str | None = None, push_changes: bool = True) -> SyncReport:

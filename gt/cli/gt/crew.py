@@ -12,11 +12,11 @@ def command() -> None:
 
 
 def _town_and_rig(rig: str | None):
-    from gt.cli.gt.rig import _town
     from gt.errors import UsageError
     from gt.town.identity import detect
+    from gt.town.layout import require_town
 
-    town = _town()
+    town = require_town()
     rig = rig or detect(None, None).rig
     if not rig:
         raise UsageError("which rig? pass --rig NAME (or run this inside the rig)")
@@ -28,11 +28,11 @@ def _town_and_rig(rig: str | None):
 @click.option("--rig", help="The rig (default: the rig of the current directory).")
 def add(out: Out, name: str, rig: str | None) -> None:
     """Add a crew member: a full clone at <rig>/crew/<name>."""
-    from gt.town.identity import _git_config
+    from gt.town.identity import git_config
     from gt.work import crew
 
     town, rig = _town_and_rig(rig)
-    result = crew.add(town, rig, name, _git_config(None, "user", "email") or "")
+    result = crew.add(town, rig, name, git_config(None, "user", "email") or "")
     out.emit(result, f"Added {result['identity']} at {result['path']}")
 
 

@@ -11,16 +11,6 @@ def command() -> None:
     """
 
 
-def _town():
-    from gt.errors import GtError
-    from gt.town.layout import find_town
-
-    town = find_town()
-    if town is None:
-        raise GtError("not in a town: run this inside one (or set GT_ROOT), or create one with `gt install`")
-    return town
-
-
 @subcommand("add")
 @click.argument("name")
 @click.argument("source", metavar="GIT_URL_OR_PATH")
@@ -28,18 +18,20 @@ def _town():
 @click.option("--branch", help="The default branch (default: the source's).")
 def add(out: Out, name: str, source: str, prefix: str | None, branch: str | None) -> None:
     """Add a rig from a git URL or path."""
+    from gt.town.layout import require_town
     from gt.work import rigs
 
-    config = rigs.add(_town(), name, source, out.signature(None), prefix, branch)
+    config = rigs.add(require_town(), name, source, out.signature(None), prefix, branch)
     out.emit(config, f"Added rig {name} (prefix {config['prefix']}, branch {config['default_branch']})")
 
 
 @subcommand("list")
 def list_(out: Out) -> None:
     """The town's rigs."""
+    from gt.town.layout import require_town
     from gt.work import rigs
 
-    found = rigs.registry(_town())
+    found = rigs.registry(require_town())
     out.emit(list(found.values()), "\n".join(f"{r['name']}  {r['prefix']}  {r['default_branch']}  {r['git_url']}"
                                               for r in found.values()) or "No rigs")
 
@@ -49,9 +41,10 @@ def list_(out: Out) -> None:
 @click.option("--force", is_flag=True, help="Remove even with unmerged polecat work.")
 def remove(out: Out, name: str, force: bool) -> None:
     """Remove a rig (refused while polecat branches hold unmerged work)."""
+    from gt.town.layout import require_town
     from gt.work import rigs
 
-    rigs.remove(_town(), name, out.signature(None), force)
+    rigs.remove(require_town(), name, out.signature(None), force)
     out.emit({"removed": name}, f"Removed rig {name}")
 
 

@@ -122,3 +122,10 @@ def test_later_edit_of_the_same_field_wins_whoever_merges():
     first = apply(BASE, ("title", "a"), "ann", 1)
     second = apply(first, ("title", "b"), "bob", 2)  # made after seeing the first
     assert merge(first, second)["title"] == "b" == merge(second, first)["title"]
+
+
+def test_an_unstamped_tombstone_keeps_merges_associative():
+    tomb = {**BASE, "status": "tombstone", "deleted_at": "2026-01-02T00:00:00Z", "deleted_by": "imp"}
+    closed = apply(BASE, ("status", "closed"), "b", 5)
+    other = apply(BASE, ("status", "tombstone"), "c", 3)
+    assert merge(merge(tomb, closed), other) == merge(tomb, merge(closed, other))

@@ -297,3 +297,57 @@ def test_a_renamed_bead_edited_on_both_sides_keeps_both_edits(pair):
         assert (doc["title"], doc.get("notes")) == ("ann edited on A", "edited on B")
         assert side.json("show", "sy-dup001")["title"] == "bob's"
     assert head(a) == head(b)
+
+
+def _push_tree(repo: Path, entries: str) -> subprocess.CompletedProcess:
+    """Push a commit on top of the ledger whose root tree is `git mktree` of `entries`."""
+    tree = subprocess.run(["git", "mktree"], cwd=repo, input=entries, text=True, capture_output=True,
+                          check=True).stdout.strip()
+    commit = subprocess.run(["git", "commit-tree", tree, "-p", "beads", "-m", "reshape"], cwd=repo,
+                            capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(["git", "push", "origin", f"{commit}:refs/heads/beads"], cwd=repo, capture_output=True,
+                          text=True)
+
+
+def test_guard_refuses_pushes_that_break_the_ledgers_shape(pair):
+    a, b = pair
+    bead = a("create", "x").stdout.strip()
+    a("sync")
+    root = git(a.cwd, "ls-tree", "beads")
+    without_config = "".join(line + "\n" for line in root.splitlines() if "ledger.yaml" not in line)
+    res = _push_tree(a.cwd, without_config)
+    assert res.returncode != 0 and "ledger.yaml is missing" in res.stderr
+    blob = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=a.cwd, input="x\n", text=True,
+                          capture_output=True, check=True).stdout.strip()
+    as_file = "".join((f"100644 blob {blob}\tbeads\n" if line.endswith("\tbeads") else line + "\n")
+                      for line in root.splitlines())
+    res = _push_tree(a.cwd, as_file)
+    assert res.returncode != 0 and "a file where a collection folder belongs" in res.stderr
+    wrong_fan = "00" if bead_path(bead).split("/")[1] != "00" else "01"
+    commit = hand_commit(a.cwd, f"beads/{wrong_fan}/sy-moved.yaml",
+                         "id: sy-moved\ntitle: t\nstatus: open\npriority: 2\n", move_ref=False)
+    res = subprocess.run(["git", "push", "origin", f"{commit}:refs/heads/beads"], cwd=a.cwd, capture_output=True, text=True)
+    assert res.returncode != 0 and "belongs in beads/" in res.stderr
+    commit = hand_commit(a.cwd, "beads/sy-flat.yaml", "id: sy-flat\ntitle: t\nstatus: open\npriority: 2\n", move_ref=False)
+    res = subprocess.run(["git", "push", "origin", f"{commit}:refs/heads/beads"], cwd=a.cwd, capture_output=True, text=True)
+    assert res.returncode != 0 and "not a fan-out folder" in res.stderr and "Traceback" not in res.stderr
+    assert a.json("sync")["action"] == "up to date"
+
+
+def test_a_refused_push_says_why(pair):
+    a, b = pair
+    bead = a("create", "x").stdout.strip()
+    a("sync")
+    hand_commit(a.cwd, bead_path(bead), f"id: {bead}\ntitle: t\nstatus: bogus\npriority: 2\n")
+    err = a("sync", ok=False).stderr
+    assert "refused" in err and "unknown status 'bogus'" in err
+
+
+def test_sync_with_a_path_instead_of_a_remote_name(pair):
+    a, b = pair
+    bead = a("create", "x").stdout.strip()
+    a("sync")
+    assert a.json("sync", "--remote", str(a.cwd.parent / "hub.git"))["action"] == "up to date"
+    assert bead in {d["id"] for d in b.json("sync", "--remote", "../hub.git") and b.json("list")}
+    err = b("sync", "--remote", "nowhere", ok=False).stderr
+    assert "fatal:" in err

@@ -481,16 +481,21 @@ class Ledger:
             for fan in sorted(set(fans_a) | set(fans_b)):
                 if fans_a.get(fan) == fans_b.get(fan):
                     continue
-                docs_a = self._tree_entries(fans_a[fan][1]) if fan in fans_a else {}
-                docs_b = self._tree_entries(fans_b[fan][1]) if fan in fans_b else {}
+                docs_a = self._subtree(fans_a.get(fan))
+                docs_b = self._subtree(fans_b.get(fan))
                 for doc in sorted(set(docs_a) | set(docs_b)):
-                    if docs_a.get(doc) != docs_b.get(doc) and doc.endswith(b".yaml"):
+                    if docs_a.get(doc) != docs_b.get(doc) and doc.endswith(b".yaml") and not (
+                            docs_a.get(doc, (0,))[0] == TREE_MODE or docs_b.get(doc, (0,))[0] == TREE_MODE):
                         out.append((name.decode(), doc[:-5].decode(), _hex(docs_a.get(doc)), _hex(docs_b.get(doc))))
         return out
 
     def load(self, blob_id: str, name: str) -> dict[str, Any]:
         """Parse one document by blob id; raises YamlError naming `name` when it does not parse."""
         return load_mapping(self._read(blob_id).data, name)
+
+    def _subtree(self, entry: tuple[int, bytes] | None) -> dict[bytes, tuple[int, bytes]]:
+        """The entries of a tree entry; nothing for a missing one or a file where a tree belongs."""
+        return self._tree_entries(entry[1]) if entry is not None and entry[0] == TREE_MODE else {}
 
     def _tree_entries(self, tree_id: bytes) -> dict[bytes, tuple[int, bytes]]:
         return {e.path: (e.mode, e.sha) for e in self._read(tree_id.decode()).iteritems()}

@@ -111,7 +111,8 @@ def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         values = [d[key] for d in (a, b) if d.get(key) is not None]
         if values:
             out[key] = min(values, key=str)
-    for register in sorted(_registers(a) | _registers(b)):
+    registers = _registers(a) | _registers(b)
+    for register in sorted(registers):
         winner = max((a, b), key=lambda d: _rank(d, register))
         for field in (STATUS_GROUP if register == "status" else (register,)):
             if winner.get(field) is not None:
@@ -135,7 +136,7 @@ def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     if updated:
         out["updated_at"] = max(updated, key=lambda t: (parse_time(t) or 0.0, t))
     for key in set(stamps_a) | set(stamps_b):  # stamps of registers absent on both sides survive too
-        if key not in stamps and not key.startswith(("+", "-")):
+        if key not in stamps and key not in registers and not key.startswith(("+", "-")):
             stamps[key] = max((stamps_a.get(key), stamps_b.get(key)), key=lambda s: (parse_stamp(s), str(s)))
     if stamps:
         out[STAMPS] = dict(sorted(stamps.items()))

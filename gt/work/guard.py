@@ -36,8 +36,46 @@ def check_update(ledger: Ledger, old: str, new: str) -> list[str]:
     return found
 
 
-def check_commit(ledger: Ledger, parent: str | None, commit: str) -> list[str]:
+def check_shape(ledger: Ledger, parent: str | None, commit: str) -> list[str]:
+    """The tree must stay a ledger: `ledger.yaml` a file, each collection a tree of two-hex-digit
+    fan-out trees, each document a `<key>.yaml` file in the fan its key hashes to. Only the parts
+    that differ from the parent are walked."""
+    from gt.ledger.store import TREE_MODE, fan_of
+
+    short = commit[:9]
     found = []
+    root = ledger._tree_entries(ledger.object_store[commit.encode()].tree)
+    before = ledger._subtree((TREE_MODE, ledger.object_store[parent.encode()].tree)) if parent else {}
+    config = CONFIG_FILE.encode()
+    if config not in root or root[config][0] == TREE_MODE:
+        found.append(f"{short}: {CONFIG_FILE} is missing: the branch would no longer be a ledger")
+    for name, entry in root.items():
+        if name == config or before.get(name) == entry:
+            continue
+        where = name.decode("utf-8", "replace")
+        if entry[0] != TREE_MODE:
+            found.append(f"{short}: {where}: a file where a collection folder belongs")
+            continue
+        old_fans = ledger._subtree(before.get(name))
+        for fan, fan_entry in ledger._tree_entries(entry[1]).items():
+            if old_fans.get(fan) == fan_entry:
+                continue
+            fan_name = fan.decode("utf-8", "replace")
+            if fan_entry[0] != TREE_MODE or len(fan_name) != 2 or any(c not in "0123456789abcdef" for c in fan_name):
+                found.append(f"{short}: {where}/{fan_name}: not a fan-out folder (two hex digits)")
+                continue
+            for doc, doc_entry in ledger._tree_entries(fan_entry[1]).items():
+                doc_name = doc.decode("utf-8", "replace")
+                key = doc_name[:-5] if doc_name.endswith(".yaml") else None
+                if doc_entry[0] == TREE_MODE or key is None:
+                    continue  # other files and folders are ignored by readers
+                if fan_of(key) != fan_name:
+                    found.append(f"{short}: {where}/{fan_name}/{doc_name}: belongs in {where}/{fan_of(key)}/")
+    return found
+
+
+def check_commit(ledger: Ledger, parent: str | None, commit: str) -> list[str]:
+    found = check_shape(ledger, parent, commit)
     short = commit[:9]
     for collection, key, _, blob in ledger.diff(parent, commit):
         if blob is None:

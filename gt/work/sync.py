@@ -37,6 +37,13 @@ class SyncReport:
 
 
 def remote_ref(tracker: Tracker, remote: str) -> str:
+    """Where a remote's ledger is fetched to; a remote given as a path or URL gets a name from its hash."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", remote):
+        from hashlib import sha1
+
+        remote = "url-" + sha1(remote.encode()).hexdigest()[:12]
     return f"refs/remotes/{remote}/{tracker.ledger.branch}"
 
 
@@ -52,7 +59,8 @@ def fetch(tracker: Tracker, remote: str) -> str | None:
         message = result.stderr.strip()
         if "couldn't find remote ref" in message or "could not find remote ref" in message.lower():
             return None
-        raise GtError(f"fetch from {remote} failed: {gitcmd.last_line(message)}", code="fetch")
+        fatal = [line for line in message.splitlines() if line.startswith("fatal:")]
+        raise GtError(f"fetch from {remote} failed: {fatal[0] if fatal else gitcmd.last_line(message)}", code="fetch")
     from gt.ledger.gitdir import read_ref
 
     return read_ref(tracker.repo.commondir, remote_ref(tracker, remote))
@@ -68,7 +76,10 @@ def push(tracker: Tracker, remote: str, commit: str) -> bool:
     text = result.stdout + result.stderr
     if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text:
         return False
-    raise GtError(f"push to {remote} failed: {gitcmd.last_line(result.stderr or result.stdout)}", code="push")
+    reasons = [line[len("remote:"):].strip() for line in result.stderr.splitlines()
+               if line.startswith("remote:") and line[len("remote:"):].strip()]
+    detail = "; ".join(reasons) if reasons else gitcmd.last_line(result.stderr or result.stdout)
+    raise GtError(f"push to {remote} refused: {detail}", code="push")
 
 
 def sync(tracker: Tracker, actor: Signature, remote: str | None = None, push_changes: bool = True) -> SyncReport:

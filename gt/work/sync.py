@@ -228,8 +228,8 @@ def _rewrite_references(tracker: Tracker, view: View, theirs: str, change: Chang
 
 
 def _has_dep(doc: dict[str, Any], dep: dict[str, Any]) -> bool:
-    return any(d.get("type") == dep.get("type") and d.get("target") == dep.get("target")
-               for d in doc.get("dependencies") or ())
+    key = beadmerge.element_key("dependencies", dep)
+    return any(beadmerge.element_key("dependencies", d) == key for d in doc.get("dependencies") or ())
 
 
 def _load(ledger: Any, blob: str | None, name: str) -> dict[str, Any] | None:
@@ -266,18 +266,12 @@ def _merge_config(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[st
     return {k: config[k] for k in ["format", "prefix", *sorted(k for k in config if k not in ("format", "prefix"))] if k in config}
 
 
-def status(tracker: Tracker, remote: str | None = None, offline: bool = False) -> dict[str, Any]:
-    """How many ledger commits each side has that the other lacks."""
+def status(tracker: Tracker, remote: str | None = None) -> dict[str, Any]:
+    """How many ledger commits each side has that the other lacks (after fetching the remote's)."""
     remote = remote or tracker.settings.remote
-    theirs = None
-    if not offline:
-        theirs = fetch(tracker, remote)
-    else:
-        from gt.ledger.gitdir import read_ref
-
-        theirs = read_ref(tracker.repo.commondir, remote_ref(tracker, remote))
-    ours = tracker.ledger.local_head()
+    theirs = fetch(tracker, remote)
     ledger = tracker.ledger
+    ours = ledger.local_head()
     ahead = len(ledger.commits_between(theirs, ours)) if ours else 0
     behind = len(ledger.commits_between(ours, theirs)) if theirs else 0
     return {"remote": remote, "local": ours, "remote_commit": theirs, "ahead": ahead, "behind": behind}

@@ -219,3 +219,51 @@ def test_crew_clone_commits_as_its_identity_uses_the_rig_ledger_and_pushes_to_ma
     assert refused.returncode == 1 and "1 unpushed commits" in refused.stderr
     gt(town, "crew", "remove", "joe", "--rig", "gizmo", "--force")
     assert not home.exists()
+
+
+def test_rig_worktrees_commit_as_their_agent_with_plain_git(town, sample):
+    gt(town, "rig", "add", "gizmo", str(sample), "--prefix", "gz")
+    repo = town / "gizmo" / ".repo.git"
+    assert git(repo, "config", "--get", "extensions.worktreeConfig").strip() == "true"
+    assert git(repo, "rev-parse", "--is-bare-repository").strip() == "true"
+    for where, who in (("mayor/rig", "mayor"), ("refinery/rig", "gizmo/refinery")):
+        checkout = town / "gizmo" / where
+        assert git(checkout, "rev-parse", "--is-bare-repository").strip() == "false"
+        (checkout / f"{where.split('/')[0]}.txt").write_text("x\n")
+        git(checkout, "add", ".")
+        git(checkout, "commit", "-qm", f"by {who}")
+        assert git(checkout, "log", "-1", "--format=%an", "HEAD").strip() == who
+        assert Bd(checkout)("create", f"bead by {who}").exit_code == 0
+        assert git(repo, "log", "-1", "--format=%an", "beads").strip() == who
+
+
+def test_cross_rig_worktree_keeps_the_owners_identity(town, sample, tmp_path):
+    import sys
+
+    other = tmp_path / "src" / "other"
+    subprocess.run([sys.executable, str(FIXTURES / "make_sample.py"), str(other), "--name", "other"], check=True,
+                   capture_output=True)
+    gt(town, "rig", "add", "gizmo", str(sample), "--prefix", "gz")
+    gt(town, "rig", "add", "other", str(other), "--prefix", "ot")
+    gt(town, "crew", "add", "joe", "--rig", "gizmo")
+    joe = town / "gizmo" / "crew" / "joe"
+    made = json.loads(gt(joe, "worktree", "other", "--json").stdout)
+    work = town / "other" / "crew" / "gizmo-joe"
+    assert made == {"identity": "gizmo/crew/joe", "rig": "other", "path": str(work), "branch": "crew/gizmo-joe"}
+    assert json.loads(gt(work, "whoami", "--json").stdout)["identity"] == "gizmo/crew/joe"
+    (work / "fix.txt").write_text("fix\n")
+    git(work, "add", "fix.txt")
+    git(work, "commit", "-qm", "joe fixes other")
+    assert git(work, "log", "-1", "--format=%an", "HEAD").strip() == "gizmo/crew/joe"
+    assert Bd(work)("create", "filed from the worktree").stdout.startswith("ot-")
+    assert git(town / "other" / ".repo.git", "log", "-1", "--format=%an", "beads").strip() == "gizmo/crew/joe"
+    assert [w["path"] for w in json.loads(gt(joe, "worktree", "list", "--json").stdout)] == [str(work)]
+    assert json.loads(gt(town, "worktree", "list", "--all", "--json").stdout)[0]["identity"] == "gizmo/crew/joe"
+    refused = gt(joe, "worktree", "remove", "other", ok=False)
+    assert refused.returncode == 1 and "1 commits not on main" in refused.stderr
+    git(work, "push", "-q", ".", "HEAD:main")  # landing: into the rig's own repository
+    gt(joe, "worktree", "remove", "other")
+    assert not work.exists()
+    assert "joe fixes other" in git(town / "other" / ".repo.git", "log", "--format=%s", "main")
+    assert "not a crew member" in gt(town / "mayor", "worktree", "other", ok=False).stderr
+    assert "already has a clone" in gt(joe, "worktree", "gizmo", ok=False).stderr

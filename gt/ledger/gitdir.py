@@ -64,8 +64,9 @@ def paths_for_gitdir(gitdir: str, worktree: str | None) -> RepoPaths:
     return RepoPaths(worktree and os.path.abspath(worktree), gitdir, _commondir(gitdir))
 
 
-def discover(start: str | None = None) -> RepoPaths:
-    """Find the repository containing `start` (default: cwd, or $GIT_DIR when set)."""
+def discover(start: str | None = None, follow_redirect: bool = True) -> RepoPaths:
+    """Find the repository containing `start` (default: cwd, or $GIT_DIR when set); a `.beads/redirect`
+    on the way sends to the ledger's repository unless `follow_redirect` is off (the checkout itself)."""
     env_gitdir = os.environ.get("GIT_DIR")
     if env_gitdir and start is None:
         return paths_for_gitdir(env_gitdir, os.environ.get("GIT_WORK_TREE"))
@@ -73,7 +74,7 @@ def discover(start: str | None = None) -> RepoPaths:
     path = here
     while True:
         redirect = os.path.join(path, ".beads", "redirect")
-        if os.path.isfile(redirect):  # this folder's ledger lives elsewhere: a town rig's, for its crew clones too
+        if follow_redirect and os.path.isfile(redirect):  # this folder's ledger lives elsewhere: a town rig's, for its crew clones too
             with open(redirect, encoding="utf-8") as f:
                 return paths_for_gitdir(os.path.normpath(os.path.join(path, f.read().strip())), None)
         dotgit = os.path.join(path, ".git")

@@ -107,7 +107,7 @@ def detect(explicit: str | None, repo: RepoPaths | None, cwd: Path | None = None
         ("--actor", lambda: explicit),
         ("BD_ACTOR", lambda: env.get("BD_ACTOR")),
         ("GT_ROLE", lambda: from_role_env(env)),
-        ("git config gt.identity", lambda: git_config(repo, "gt", "identity")),
+        ("git config gt.identity", lambda: git_config(_checkout(repo, cwd), "gt", "identity")),
         ("directory", lambda: _from_cwd(cwd)),
         ("git config user.name", lambda: git_config(repo, "user", "name")),
         ("OS user", _os_user),
@@ -119,6 +119,19 @@ def detect(explicit: str | None, repo: RepoPaths | None, cwd: Path | None = None
                 raise UsageError(f"invalid actor name {name!r}")
             return parse(name, source)
     return parse("unknown", "nothing")
+
+
+def _checkout(repo: RepoPaths | None, cwd: Path | None) -> RepoPaths | None:
+    """The clone or worktree the command runs in, whose own git config names its agent (a crew
+    clone's `.beads/redirect` points bd at the rig's ledger, but its identity is in the clone)."""
+    from gt.ledger.gitdir import discover
+
+    if repo is not None and repo.worktree is not None and cwd is None:
+        return repo
+    try:
+        return discover(str(cwd) if cwd else None, follow_redirect=False)
+    except Exception:
+        return repo
 
 
 def _from_cwd(cwd: Path | None) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any
 from gt.errors import GtError, UsageError
 from gt.ledger.store import check_key
 from gt.town import layout
-from gt.work.rigs import git, registry
+from gt.work.rigs import bind_identity, git, owner_email, registry
 
 
 def _home(town: Path, rig: str, name: str) -> Path:
@@ -26,7 +26,7 @@ def _home(town: Path, rig: str, name: str) -> Path:
     return layout.rig_dir(town, rig) / "crew" / name
 
 
-def add(town: Path, rig: str, name: str, email: str = "") -> dict[str, Any]:
+def add(town: Path, rig: str, name: str) -> dict[str, Any]:
     home = _home(town, rig, name)
     if home.exists():
         raise GtError(f"{home} exists already", code="exists")
@@ -34,9 +34,7 @@ def add(town: Path, rig: str, name: str, email: str = "") -> dict[str, Any]:
     identity = f"{rig}/crew/{name}"
     try:
         git("clone", "--quiet", str(repo), str(home))
-        # the human owner's address, or an explicit empty one: git then never stops to ask who is committing
-        for key, value in (("user.name", identity), ("gt.identity", identity), ("user.email", email)):
-            git("-C", str(home), "config", key, value)
+        bind_identity(home, identity, owner_email(town), worktree=False)
         (home / ".beads").mkdir(exist_ok=True)
         (home / layout.REDIRECT).write_text(f"../../{layout.RIG_REPO}\n")
         exclude = home / ".git" / "info" / "exclude"

@@ -52,7 +52,10 @@ def install(root: Path, actor: str, name: str | None = None, force: bool = False
 
         Repo.init(str(root), default_branch=b"main")
         report.created.append(".git/")
-    town = {"name": name or root.name, "owner": actor, "created_at": datetime.now(timezone.utc).isoformat(),
+    from gt.town.identity import git_config
+
+    email = git_config(None, "user", "email") or ""
+    town = {"name": name or root.name, "owner": actor, "email": email, "created_at": datetime.now(timezone.utc).isoformat(),
             "version": __version__}
     write(layout.TOWN_FILE, json.dumps(town, indent=2) + "\n")
     write(layout.RIGS_FILE, json.dumps({"rigs": {}}, indent=2) + "\n")
@@ -104,7 +107,9 @@ def role_env(explicit: str | None = None) -> dict[str, str]:
     if who.role == "dog":
         out["GT_DOG"] = who.agent or ""
     out.update(BD_ACTOR=who.name, GIT_AUTHOR_NAME=who.name, GIT_COMMITTER_NAME=who.name)
-    email = git_config(repo, "user", "email")
+    from gt.work.rigs import owner_email
+
+    email = (owner_email(town) if town else "") or git_config(repo, "user", "email")
     if email:
         out["GIT_AUTHOR_EMAIL"] = email
     return out

@@ -33,6 +33,35 @@ def git(*args: str) -> str:
     return gitcmd.run(*args).stdout
 
 
+def enable_worktree_config(repo: Path) -> None:
+    """Let each linked worktree of the bare `repo` have its own config (its agent's identity).
+
+    With `extensions.worktreeConfig`, git reads `core.bare` for every worktree from the shared
+    config, so it moves into the bare repository's own `config.worktree`, or every linked worktree
+    would think it is bare.
+    """
+    git(f"--git-dir={repo}", "config", "extensions.worktreeConfig", "true")
+    git(f"--git-dir={repo}", "config", "--worktree", "core.bare", "true")
+    gitcmd.run(f"--git-dir={repo}", "config", "--unset", "core.bare", check=False)
+
+
+def bind_identity(checkout: Path, identity: str, email: str, worktree: bool) -> None:
+    """Make every commit and ledger write in `checkout` carry `identity`: `git commit` typed by a
+    person there too. A linked worktree gets it in its own config (`--worktree`)."""
+    scope = ("--worktree",) if worktree else ()
+    # the human owner's address, or an explicit empty one: git then never stops to ask who is committing
+    for key, value in (("user.name", identity), ("gt.identity", identity), ("user.email", email)):
+        git("-C", str(checkout), "config", *scope, key, value)
+
+
+def owner_email(town: Path) -> str:
+    """The town owner's address, recorded by `gt install` (what agents' commits carry)."""
+    try:
+        return str(json.loads((town / layout.TOWN_FILE).read_text()).get("email") or "")
+    except (OSError, ValueError):
+        return ""
+
+
 def _town_ledger(town: Path) -> Ledger:
     return Ledger(discover(str(town)), "beads")
 
@@ -74,8 +103,10 @@ def add(town: Path, name: str, url: str, actor: Signature, prefix: str | None = 
         default = branch or _default_branch(repo)
         paths = paths_for_gitdir(str(repo), None)
         prefix = _rig_ledger(paths, name, prefix, routes, actor)
-        for worktree in WORKTREES:
+        enable_worktree_config(repo)
+        for worktree, identity in zip(WORKTREES, ("mayor", f"{name}/refinery")):
             git(f"--git-dir={repo}", "worktree", "add", "--quiet", "--detach", str(rig / worktree), default)
+            bind_identity(rig / worktree, identity, owner_email(town), worktree=True)
         for folder in FOLDERS:
             (rig / folder).mkdir()
         (rig / ".beads").mkdir()

@@ -28,11 +28,10 @@ def _town_and_rig(rig: str | None):
 @click.option("--rig", help="The rig (default: the rig of the current directory).")
 def add(out: Out, name: str, rig: str | None) -> None:
     """Add a crew member: a full clone at <rig>/crew/<name>."""
-    from gt.town.identity import git_config
     from gt.work import crew
 
     town, rig = _town_and_rig(rig)
-    result = crew.add(town, rig, name, git_config(None, "user", "email") or "")
+    result = crew.add(town, rig, name)
     out.emit(result, f"Added {result['identity']} at {result['path']}")
 
 

@@ -1,0 +1,65 @@
+import click
+
+from gt.cli.common import Out, command as subcommand
+
+
+class _Group(click.Group):
+    """`gt worktree RIG` creates; `list` and `remove` are subcommands."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[no-untyped-def]
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["add", *args]
+        return super().resolve_command(ctx, args)
+
+
+@click.group("worktree", cls=_Group)
+def command() -> None:
+    """Work in another rig as yourself: a worktree of RIG at <RIG>/crew/<your rig>-<your name>.
+
+    Example: gt worktree beads   (run from your crew clone)
+    """
+
+
+def _who(out: Out):  # type: ignore[no-untyped-def]
+    from gt.town.identity import detect
+
+    return detect(out.actor, None)
+
+
+@subcommand("add")
+@click.argument("rig")
+def add(out: Out, rig: str) -> None:
+    """Create your worktree of RIG."""
+    from gt.town.layout import require_town
+    from gt.work import worktrees
+
+    result = worktrees.add(require_town(), rig, _who(out))
+    out.emit(result, f"Created {result['path']} (branch {result['branch']}, commits as {result['identity']})")
+
+
+@subcommand("list")
+@click.option("--all", "everyone", is_flag=True, help="Everyone's worktrees, not only yours.")
+def list_(out: Out, everyone: bool) -> None:
+    """Your worktrees in other rigs."""
+    from gt.town.layout import require_town
+    from gt.work import worktrees
+
+    found = worktrees.listing(require_town(), None if everyone else _who(out))
+    out.emit(found, "\n".join(f"{w['rig']}  {w['path']}  {w['identity']}" for w in found) or "No worktrees")
+
+
+@subcommand("remove")
+@click.argument("rig")
+@click.option("--force", is_flag=True, help="Remove even with uncommitted or unlanded work.")
+def remove(out: Out, rig: str, force: bool) -> None:
+    """Remove your worktree of RIG."""
+    from gt.town.layout import require_town
+    from gt.work import worktrees
+
+    result = worktrees.remove(require_town(), rig, _who(out), force)
+    out.emit(result, f"Removed {result['removed']}")
+
+
+command.add_command(add)
+command.add_command(list_)
+command.add_command(remove)

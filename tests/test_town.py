@@ -267,3 +267,61 @@ def test_cross_rig_worktree_keeps_the_owners_identity(town, sample, tmp_path):
     assert "joe fixes other" in git(town / "other" / ".repo.git", "log", "--format=%s", "main")
     assert "not a crew member" in gt(town / "mayor", "worktree", "other", ok=False).stderr
     assert "already has a clone" in gt(joe, "worktree", "gizmo", ok=False).stderr
+
+
+def test_cross_rig_dependencies_and_all_rigs(town, sample, tmp_path):
+    import sys
+
+    other = tmp_path / "src" / "other"
+    subprocess.run([sys.executable, str(FIXTURES / "make_sample.py"), str(other), "--name", "other"], check=True,
+                   capture_output=True)
+    gt(town, "rig", "add", "gizmo", str(sample), "--prefix", "gz")
+    gt(town, "rig", "add", "other", str(other), "--prefix", "ot")
+    mine = Bd(town)("create", "needs the other rig", "--rig", "gizmo", "-p", "1").stdout.strip()
+    theirs = Bd(town)("create", "the other rig's part", "--rig", "other", "-p", "2").stdout.strip()
+    Bd(town)("dep", "add", mine, theirs)
+    assert git(town / "gizmo" / ".repo.git", "log", "-1", "--format=%s", "beads").strip() == f"dep add {mine} -> {theirs} (blocks)"
+    gizmo = town / "gizmo" / "mayor" / "rig"
+    assert [b["id"] for b in Bd(gizmo).json("ready")] == []
+    assert [b["id"] for b in Bd(gizmo).json("blocked")] == [mine]
+    everywhere = [b["id"] for b in Bd(gizmo).json("ready", "--all-rigs")]
+    assert everywhere == [theirs]
+    assert Bd(town)("dep", "add", theirs, mine, ok=False).exit_code == 1  # a cycle across rigs is refused
+    missing = Bd(town)("dep", "add", mine, "ot-zzzzz", ok=False)
+    assert missing.exit_code == 1 and "ot-zzzzz" in missing.stderr
+    Bd(town)("close", theirs, "-r", "done")
+    assert [b["id"] for b in Bd(gizmo).json("ready")] == [mine]
+    listed = Bd(town / "mayor").json("list", "--all-rigs", "--all")
+    assert [b["id"] for b in listed] == [mine, theirs]  # by priority across ledgers
+    assert Bd(town)("list", "--all-rigs").stdout.startswith(mine)
+
+
+def test_a_second_machine_joins_the_town_and_gt_sync_moves_every_ledger(town, sample, tmp_path):
+    remote = tmp_path / "town-remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    gt(town, "remote", "set", f"file://{remote}")
+    gt(town, "rig", "add", "gizmo", str(sample), "--prefix", "gz")
+    rig_bead = Bd(town)("create", "rig work from A", "--rig", "gizmo").stdout.strip()
+    town_bead = Bd(town)("create", "town work from A").stdout.strip()
+    first = json.loads(gt(town, "sync", "--json").stdout)
+    assert {r["ledger"]: r["pushed"] for r in first["ledgers"]} == {"town": True, "gizmo": True}
+
+    other = tmp_path / "machine-b" / "gt"
+    joined = json.loads(gt(tmp_path, "install", str(other), "--from", f"file://{remote}", "--json").stdout)
+    assert joined["rigs"] == ["gizmo"]
+    assert Bd(other).json("show", rig_bead)["title"] == "rig work from A"
+    assert Bd(other).json("show", town_bead)["title"] == "town work from A"
+    assert (other / "gizmo" / "mayor" / "rig" / "tests.sh").exists()
+    from_b = Bd(other)("create", "rig work from B", "--rig", "gizmo").stdout.strip()
+    gt(other, "sync")
+
+    text = gt(town, "sync").stdout
+    assert "gizmo: fast-forward" in text and "town: up to date" in text
+    assert Bd(town).json("show", from_b)["title"] == "rig work from B"
+    assert git(town / "gizmo" / ".repo.git", "log", "-1", "--format=%s", "beads").startswith(f"create {from_b}")
+
+
+def test_gt_sync_reports_ledgers_without_a_remote(town):
+    out = json.loads(gt(town, "sync", "--json").stdout)
+    assert out["ledgers"] == [{"ledger": "town", "remote": None, "action": "no remote", "pushed": False,
+                               "merged_beads": 0, "error": None, "renamed": {}}]

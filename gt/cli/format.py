@@ -16,6 +16,12 @@ def line(doc: Mapping[str, Any]) -> str:
     return text
 
 
+def lines(pairs: list[tuple[Any, str]]) -> str:
+    """One line per (view, bead id), in the given order."""
+    beads = {id(view): view.summaries("beads") for view, _ in pairs}
+    return "\n".join(line(beads[id(view)][bead_id]) for view, bead_id in pairs)
+
+
 def detail(doc: Mapping[str, Any], beads: Mapping[str, Mapping[str, Any]] | None = None,
            dependents: list[str] | None = None) -> str:
     """The full bead as `bd show` prints it."""

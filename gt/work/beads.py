@@ -291,16 +291,22 @@ def delete(tracker: Tracker, actor: Signature, queries: list[str], force: bool =
     return tracker.write(actor, build)
 
 
-def dep_add(tracker: Tracker, actor: Signature, source: str, target: str, dep_type: str = BLOCKING) -> Edit:
-    """`source` depends on `target` (for `blocks`: target blocks source). Cycles are refused."""
+def dep_add(tracker: Tracker, actor: Signature, source: str, target: str, dep_type: str = BLOCKING,
+            target_view: View | None = None) -> Edit:
+    """`source` depends on `target` (for `blocks`: target blocks source). Cycles are refused.
+
+    `target_view` is the ledger `target` lives in when it is another rig's (a cross-rig dependency).
+    """
     check_dep_type(dep_type)
 
     def build(view: View) -> Edit | None:
+        other = target_view or view
         a = Tracker.resolve(view, source)
-        b = Tracker.resolve(view, target)
+        b = Tracker.resolve(other, target)
         doc = Tracker.get(view, a)
-        Tracker.get(view, b)  # the target must exist and be live
-        cycle = graph.cycle_if_added(Tracker.summaries(view), a, b, dep_type)
+        Tracker.get(other, b)  # the target must exist and be live
+        known = Tracker.summaries(view) if other is view else {**Tracker.summaries(other), **Tracker.summaries(view)}
+        cycle = graph.cycle_if_added(known, a, b, dep_type)
         if cycle:
             raise GtError(f"refused: {dep_type} dependency would make a cycle: {' -> '.join(cycle)}", code="cycle")
         deps = doc.get("dependencies") or []

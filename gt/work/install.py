@@ -21,9 +21,10 @@ class InstallReport:
         return {"root": str(self.root), "created": self.created, "existed": self.existed}
 
 
-def install(root: Path, actor: str, name: str | None = None, force: bool = False) -> InstallReport:
+def install(root: Path, actor: str, name: str | None = None, force: bool = False,
+            ledger: bool = True) -> InstallReport:
     """Create the town at `root`; on an existing town do nothing unless `force` (which only adds
-    what is missing, never touching data)."""
+    what is missing, never touching data). Without `ledger`, the town ledger is left to be fetched."""
     from datetime import datetime, timezone
 
     root = root.expanduser().resolve()
@@ -64,7 +65,8 @@ def install(root: Path, actor: str, name: str | None = None, force: bool = False
     write(layout.SETTINGS_FILE, layout.DEFAULT_SETTINGS)
     for folder in ("deacon/dogs/boot",):
         directory(folder)
-    _init_town_ledger(root, actor, report)
+    if ledger:
+        _init_town_ledger(root, actor, report)
     return report
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from gt.errors import UsageError
 from gt.ledger.store import View
@@ -63,16 +63,78 @@ def list_beads(view: View, flt: Filter, include_closed: bool = False, limit: int
     return ids[:limit] if limit else ids
 
 
+def town_views(view: View | None = None) -> list[View]:
+    """Every ledger of the town (for `--all-rigs`), or just `view`'s outside a town."""
+    from gt.ledger.gitdir import discover
+    from gt.town import layout
+
+    town = layout.find_town(view.ledger.repo.commondir if view else None)
+    if town is None:
+        return [view if view else Tracker.open().view()]
+    out = []
+    for target in sorted(set(layout.read_routes(town).values())):
+        tracker = Tracker(discover(str((town / target).resolve())))
+        if tracker.ledger.exists():
+            out.append(tracker.view())
+    return out
+
+
+def across(views: list[View], pick: Callable[[View], list[str]], limit: int | None,
+           sort: str = "priority") -> list[tuple[View, str]]:
+    """What `pick` finds in each ledger, interleaved in `sort` order, at most `limit`."""
+    if len(views) == 1:
+        return [(views[0], i) for i in pick(views[0])]
+    found = [(view, i, beads[i]) for view in views for beads in (view.summaries(BEADS),) for i in pick(view)]
+    order = _sorted({str(n): doc for n, (_, _, doc) in enumerate(found)}, [str(n) for n in range(len(found))], sort)
+    pairs = [(found[int(n)][0], found[int(n)][1]) for n in order]
+    return pairs[:limit] if limit else pairs
+
+
+def full_across(pairs: list[tuple[View, str]]) -> list[dict[str, Any]]:
+    """`full` for beads from several ledgers, in the given order."""
+    docs: dict[tuple[int, str], dict[str, Any]] = {}
+    views = {id(view): view for view, _ in pairs}
+    for key, view in views.items():
+        ids = [i for v, i in pairs if v is view]
+        docs.update(((key, doc["id"]), doc) for doc in full(view, ids))
+    return [docs[(id(view), i)] for view, i in pairs]
+
+
+def with_other_ledgers(view: View, beads: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """`beads` plus the beads of the other town ledgers they depend on (dependencies may cross rigs:
+    `gt-abc` blocked by `bd-xyz` waits for the bd rig's bead). Only read when such a dependency exists."""
+    foreign = {d.get("target") for doc in beads.values() for d in doc.get("dependencies") or ()
+               if d.get("type") in graph.ORDERING} - beads.keys()
+    if not foreign:
+        return beads
+    from gt.ledger.gitdir import discover
+    from gt.town import layout
+
+    town = layout.find_town(view.ledger.repo.commondir)
+    if town is None:
+        return beads
+    here = view.ledger.repo.commondir
+    ledgers = {layout.route(town, str(target)) for target in foreign} - {None}
+    merged: dict[str, dict[str, Any]] = {}
+    for path in ledgers:
+        tracker = Tracker(discover(str(path)))
+        if tracker.repo.commondir != here and tracker.ledger.exists():
+            merged.update(tracker.view().summaries(BEADS))
+    return {**merged, **beads} if merged else beads
+
+
 def ready(view: View, flt: Filter, limit: int | None = None) -> list[str]:
-    beads = view.summaries(BEADS)  # tombstones included: readiness already treats them as gone
-    ids = [i for i in graph.ready(beads, time.time()) if flt.matches(beads[i])]
+    own = view.summaries(BEADS)  # tombstones included: readiness already treats them as gone
+    beads = with_other_ledgers(view, own)
+    ids = [i for i in graph.ready(beads, time.time()) if i in own and flt.matches(beads[i])]
     return ids[:limit] if limit else ids
 
 
 def blocked(view: View) -> list[tuple[str, graph.Blocked]]:
-    beads = Tracker.summaries(view)
+    own = Tracker.summaries(view)
+    beads = with_other_ledgers(view, own)
     found = graph.blocked_map(beads)
-    return [(i, found[i]) for i in _sorted(beads, found, "priority")]
+    return [(i, found[i]) for i in _sorted(beads, found, "priority") if i in own]
 
 
 def search(view: View, text: str, include_closed: bool = True) -> list[str]:

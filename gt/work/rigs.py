@@ -88,11 +88,28 @@ def add(town: Path, name: str, url: str, actor: Signature, prefix: str | None = 
         raise UsageError(f"invalid rig name {name!r}: use lowercase letters, digits, '.', '_' and '-'") from None
     if name in ("mayor", "deacon", "settings") or name.startswith("."):
         raise UsageError(f"{name!r} is reserved in a town")
-    rig = layout.rig_dir(town, name)
-    if name in registry(town) or rig.exists():
+    if name in registry(town) or layout.rig_dir(town, name).exists():
         raise GtError(f"a rig named {name} exists already", code="exists")
-    routes = layout.read_routes(town)
     source = os.path.abspath(url) if os.path.isdir(url) else url
+    config = build(town, name, source, actor, prefix, branch)
+    record = {**config, "added_at": datetime.now(timezone.utc).isoformat(), "added_by": actor.name}
+
+    def record_rig(view: Any) -> Change:
+        change = Change(f"rig add {name} (prefix {config['prefix']})",
+                        [("Rig", name), ("Op", "rig-add"), ("Actor", actor.name)])
+        change.put(layout.RIGS_COLLECTION, name, record)
+        return change
+
+    _town_ledger(town).transact(record_rig, actor)
+    _mirror(town)
+    return config
+
+
+def build(town: Path, name: str, source: str, actor: Signature, prefix: str | None = None,
+          branch: str | None = None) -> dict[str, Any]:
+    """Make the rig's directories from `source` and route its prefix (not recorded in the ledger)."""
+    rig = layout.rig_dir(town, name)
+    routes = layout.read_routes(town)
     repo = rig / layout.RIG_REPO
     try:
         rig.mkdir(parents=True)
@@ -119,18 +136,22 @@ def add(town: Path, name: str, url: str, actor: Signature, prefix: str | None = 
         raise
     config = {"type": "rig", "name": name, "git_url": source, "default_branch": default, "prefix": prefix}
     (rig / layout.RIG_CONFIG).write_text(json.dumps(config, indent=2) + "\n")
-    record = {**config, "added_at": datetime.now(timezone.utc).isoformat(), "added_by": actor.name}
-
-    def build(view: Any) -> Change:
-        change = Change(f"rig add {name} (prefix {prefix})", [("Rig", name), ("Op", "rig-add"), ("Actor", actor.name)])
-        change.put(layout.RIGS_COLLECTION, name, record)
-        return change
-
-    _town_ledger(town).transact(build, actor)
     routes[prefix] = f"{name}/{layout.RIG_REPO}"
     layout.write_routes(town, routes)
-    _mirror(town)
     return config
+
+
+def rebuild_missing(town: Path, actor: Signature) -> list[str]:
+    """Re-create the rigs the town ledger registers but this machine lacks (a town joined from its
+    remote, or a rig another machine added); their ledgers come from their origins."""
+    made = []
+    for name, record in sorted(registry(town).items()):
+        if not layout.rig_dir(town, name).exists():
+            build(town, name, record["git_url"], actor, record.get("prefix"), record.get("default_branch"))
+            made.append(name)
+    if made:
+        _mirror(town)
+    return made
 
 
 def _default_branch(repo: Path) -> str:

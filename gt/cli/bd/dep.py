@@ -21,7 +21,9 @@ def add(out: Out, bead: str, depends_on: str, dep_type: str) -> None:
     from gt.work.tracker import Tracker
 
     tracker = Tracker.routed([bead])
-    edit = beads.dep_add(tracker, out.signature(tracker.repo), bead, depends_on, dep_type)
+    other = Tracker.routed([depends_on])  # in a town, the target may live in another rig's ledger
+    target_view = other.view() if other.repo.commondir != tracker.repo.commondir else None
+    edit = beads.dep_add(tracker, out.signature(tracker.repo), bead, depends_on, dep_type, target_view)
     doc = edit.result
     out.emit(doc, f"{doc['id']} now depends on {edit.subject.split('-> ')[-1]}" if edit.commit else "No change")
 

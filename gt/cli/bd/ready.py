@@ -8,20 +8,21 @@ from gt.cli.common import Out, command
 @click.option("-a", "--assignee", help="Only beads assigned to this identity.")
 @click.option("-l", "--label", "labels", multiple=True, help="Only beads with this label (repeatable).")
 @click.option("-t", "--type", "type_", help="Only this type.")
-def command(out: Out, limit: int, assignee: str | None, labels: tuple[str, ...], type_: str | None) -> None:
+@click.option("--all-rigs", is_flag=True, help="Every ledger of the town, not only this directory's.")
+def command(out: Out, all_rigs: bool, limit: int, assignee: str | None, labels: tuple[str, ...], type_: str | None) -> None:
     """Beads ready to work on: open, unblocked, not deferred; by priority, then age.
 
     Example: bd ready -n 5
     """
-    from gt.work.queries import Filter, full, ready
+    from gt.work.queries import Filter, across, full_across, ready, town_views
     from gt.work.tracker import Tracker
 
-    view = Tracker.open().view()
-    ids = ready(view, Filter(None, None, type_, assignee, labels), limit or None)
+    flt = Filter(None, None, type_, assignee, labels)
+    views = town_views() if all_rigs else [Tracker.open().view()]
+    pairs = across(views, lambda view: ready(view, flt, limit or None), limit or None)
     if out.json:
-        out.emit(full(view, ids))
+        out.emit(full_across(pairs))
         return
     from gt.cli import format
 
-    beads = Tracker.summaries(view)
-    out.emit(None, "\n".join(format.line(beads[i]) for i in ids) if ids else "Nothing ready")
+    out.emit(None, format.lines(pairs) or "Nothing ready")

@@ -1,0 +1,31 @@
+import click
+
+from gt.cli.common import Out, command
+
+
+@command("sync")
+@click.option("--no-push", is_flag=True, help="Fetch and merge only.")
+def command(out: Out, no_push: bool) -> None:
+    """Sync every ledger of the town with its remote, and add rigs registered elsewhere.
+
+    Example: gt sync
+    """
+    from gt.errors import GtError
+    from gt.town.layout import require_town
+    from gt.work import remotes
+
+    results, gained = remotes.sync_town(require_town(), out.signature(None), push_changes=not no_push)
+
+    def text() -> str:
+        lines = []
+        for r in results:
+            detail = r.error if r.error else r.action + (f" ({r.merged_beads} beads merged)" if r.merged_beads else "") \
+                + ("; pushed" if r.pushed else "")
+            lines.append(f"{r.ledger}: {detail}")
+        lines += [f"+ rig {name} (registered on another machine)" for name in gained]
+        return "\n".join(lines)
+
+    out.emit({"ledgers": [r.as_dict() for r in results], "rigs_added": gained}, text)
+    failed = [r.ledger for r in results if r.action == "failed"]
+    if failed:
+        raise GtError(f"sync failed for {', '.join(failed)}", code="sync")

@@ -325,3 +325,34 @@ def test_gt_sync_reports_ledgers_without_a_remote(town):
     out = json.loads(gt(town, "sync", "--json").stdout)
     assert out["ledgers"] == [{"ledger": "town", "remote": None, "action": "no remote", "pushed": False,
                                "merged_beads": 0, "error": None, "renamed": {}}]
+
+
+def test_gt_doctor_finds_a_broken_town_and_fixes_it(town, sample):
+    import shutil
+
+    shutil.rmtree(town / "gastown")
+    gt(town, "rig", "add", "gizmo", str(sample), "--prefix", "gz")
+    gt(town, "crew", "add", "joe", "--rig", "gizmo")
+    assert gt(town, "doctor").stdout.strip() == "The town is healthy"
+    repo = town / "gizmo" / ".repo.git"
+    (town / "mayor" / "rigs.json").unlink()
+    (repo / "hooks" / "pre-receive").unlink()
+    git(town / "gizmo" / "crew" / "joe", "config", "user.name", "Somebody Else")
+    git(repo, "config", "--worktree", "--unset", "core.bare")
+    git(repo, "config", "core.bare", "true")  # shared: every linked worktree would think it is bare
+    (town / ".beads" / "routes.yaml").write_text("hq: .\n")
+    shutil.copytree(town / "deacon", town / "stray")
+    (town / "stray" / "config.json").write_text("{}")
+    result = gt(town, "doctor", "--json", ok=False)
+    assert result.returncode == 1
+    kinds = {(f["kind"], Path(f["path"]).name) for f in json.loads(result.stdout)}
+    assert {("layout", "rigs.json"), ("hooks", "pre-receive"), ("identity", "joe"),
+            ("worktree-config", "config"), ("routes", "routes.yaml"), ("registry", "stray")} <= kinds
+    fixed = json.loads(gt(town, "doctor", "--fix", "--json", ok=False).stdout)
+    assert [f["kind"] for f in fixed if not f["fixed"]] == ["registry"]  # the stray folder is for a human
+    import shutil as sh
+
+    sh.rmtree(town / "stray")
+    assert gt(town, "doctor").stdout.strip() == "The town is healthy"
+    assert git(town / "gizmo" / "mayor" / "rig", "rev-parse", "--is-bare-repository").strip() == "false"
+    assert (repo / "hooks" / "pre-receive").exists()

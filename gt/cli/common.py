@@ -93,7 +93,8 @@ def command(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., A
                 fail(as_json, GtError(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)))
 
         run = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(run)
-        run = click.option("--actor", metavar="NAME", help="Act as NAME (default: $BD_ACTOR, git user.name, OS user).")(run)
+        run = click.option("--actor", "--identity", "actor", metavar="NAME",
+                           help="Act as NAME for this command (default: detected; see `gt whoami`).")(run)
         return click.command(name, **kwargs)(run)
 
     return decorate

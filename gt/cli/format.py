@@ -70,3 +70,14 @@ def _ref(bead_id: str | None, beads: Mapping[str, Mapping[str, Any]]) -> str:
     if other is None:
         return f"{bead_id} (missing)"
     return f"{bead_id} [{other.get('status')}] {other.get('title')}"
+
+
+def findings(found: list[Any], healthy: str) -> str:
+    """Doctor findings, one per line, each with what --fix does (or did)."""
+    if not found:
+        return healthy
+    lines = []
+    for f in found:
+        action = " [fixed]" if f.fixed else (f" (--fix: {f.fix})" if f.fix else "")
+        lines.append(f"{f.kind}: {f.path}: {f.problem}{action}")
+    return "\n".join(lines)

@@ -10,20 +10,12 @@ def command(out: Out, fix: bool) -> None:
 
     Example: bd doctor --fix
     """
+    from gt.cli import format
     from gt.work.doctor import doctor
     from gt.work.tracker import Tracker
 
     findings = doctor(Tracker.open(), fix)
 
-    def text() -> str:
-        if not findings:
-            return "No problems found"
-        lines = []
-        for f in findings:
-            action = " [fixed]" if f.fixed else (f" (--fix: {f.fix})" if f.fix else "")
-            lines.append(f"{f.kind}: {f.path}: {f.problem}{action}")
-        return "\n".join(lines)
-
-    out.emit([f.as_dict() for f in findings], text)
+    out.emit([f.as_dict() for f in findings], lambda: format.findings(findings, "No problems found"))
     if any(not f.fixed for f in findings):
         raise SystemExit(1)

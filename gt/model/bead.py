@@ -34,11 +34,11 @@ TEXT_FIELDS = ("description", "design", "acceptance_criteria", "notes")
 HEAVY_FIELDS = ("description", "design", "acceptance_criteria", "notes", "comments", "metadata")
 
 
-SUMMARY_VERSION = "s4"  # bump when summarize() changes: cached summaries are keyed by it
+SUMMARY_VERSION = "s5"  # bump when summarize() changes: cached summaries are keyed by it
 
 
 SUMMARY_FIELDS = ("id", "title", "type", "status", "priority", "assignee", "labels", "dependencies",
-                  "defer_until", "deleted_at")
+                  "defer_until", "deleted_at", "mail")
 
 
 def summarize(key: str, doc: dict[str, Any]) -> dict[str, Any]:

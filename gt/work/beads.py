@@ -92,7 +92,7 @@ def create(
             if new in beads:
                 raise GtError(f"{new} already exists", code="exists")
         else:
-            new = _fresh_id(beads, prefix, parent_id)
+            new = fresh_id(beads, prefix, parent_id)
         dependencies = [{"type": PARENT, "target": parent_id}] if parent_id else []
         for dep_type, target in deps:
             target_id = Tracker.resolve(view, target)
@@ -108,7 +108,7 @@ def create(
     return tracker.write(actor, build)
 
 
-def _fresh_id(beads: dict[str, Any], prefix: str, parent: str | None) -> str:
+def fresh_id(beads: dict[str, Any], prefix: str, parent: str | None) -> str:
     while True:
         entropy = os.urandom(16)
         if parent:

@@ -128,7 +128,7 @@ def build(town: Path, name: str, source: str, actor: Signature, prefix: str | No
             (rig / folder).mkdir()
         (rig / ".beads").mkdir()
         (rig / layout.REDIRECT).write_text(f"{layout.RIG_REPO}\n")
-        from gt.work import hooks
+        from gt.work import githooks as hooks
 
         hooks.install(paths)
     except BaseException:

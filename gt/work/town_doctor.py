@@ -34,7 +34,7 @@ def doctor(town: Path, actor: Signature, fix: bool = False) -> list[Finding]:
                 finding.problem += f" (fix failed: {exc})"
         findings.append(finding)
 
-    from gt.work import hooks, rigs
+    from gt.work import githooks as hooks, rigs
     from gt.work.install import install
 
     missing = [str(p) for p in LAYOUT if not (town / p).exists()]

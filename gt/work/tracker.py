@@ -28,6 +28,7 @@ class Edit:
     beads: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     trailers: list[tuple[str, str]] = field(default_factory=list)
     config: dict[str, Any] | None = None
+    records: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)  # other collections
     result: Any = None  # what the command reports back (not written)
     commit: str | None = None  # the ledger commit, once written
 
@@ -153,7 +154,7 @@ class Tracker:
                     code="format",
                 )
             edit = outcome["edit"] = build(view)
-            if not edit.beads and edit.config is None:
+            if not edit.beads and edit.config is None and not edit.records:
                 return None
             trailers = [("Bead-Id", bead_id) for bead_id in edit.beads]
             trailers += [("Op", edit.op), ("Actor", actor.name)] + edit.trailers
@@ -163,6 +164,8 @@ class Tracker:
             change = Change(edit.subject, trailers, config=config)
             for bead_id, doc in edit.beads.items():
                 change.put(BEADS, bead_id, None if doc is None else stamped(view, bead_id, doc, actor.name))
+            for (collection, key), doc in edit.records.items():
+                change.put(collection, key, doc)
             return change
 
         commit = self.ledger.transact(transaction, actor)

@@ -12,11 +12,12 @@ def command(out: Out, ids: tuple[str, ...], reason: str | None, force: bool) -> 
 
     Example: bd close gt-a3f8k -r "fixed in 4c1e2"
     """
-    from gt.work import beads
+    from gt.work.convoys import close_beads
     from gt.work.tracker import Tracker
 
     tracker = Tracker.routed(list(ids))
-    edit = beads.close(tracker, out.signature(tracker.repo), list(ids), reason, force)
+    edit, landed = close_beads(tracker, out.signature(tracker.repo), list(ids), reason, force)
     docs = edit.result
-    out.emit(docs[0] if len(ids) == 1 else docs,
-             f"Closed {', '.join(edit.beads)}" if edit.commit else "Already closed")
+    text = f"Closed {', '.join(edit.beads)}" if edit.commit else "Already closed"
+    text += "".join(f"\nConvoy {c['id']} landed ({c['title']}): notified {', '.join(c['notified'])}" for c in landed)
+    out.emit(docs[0] if len(ids) == 1 else docs, text)

@@ -16,7 +16,7 @@ def command() -> None:
 def install(out: Out, bare_path: str | None) -> None:
     """Install the ledger guard (a pre-receive hook) into a repository that others push to."""
     from gt.ledger.gitdir import discover, paths_for_gitdir
-    from gt.work import hooks
+    from gt.work import githooks as hooks
 
     repo = paths_for_gitdir(bare_path, None) if bare_path else discover()
     if bare_path and not __import__("os").path.isdir(__import__("os").path.join(bare_path, "objects")):

@@ -62,6 +62,12 @@ class Out:
             if line is not None:
                 click.echo(line)
 
+    def identity(self) -> Any:
+        """Who is calling (see `gt whoami`)."""
+        from gt.town.identity import detect
+
+        return detect(self.actor, None)
+
     def signature(self, repo: Any) -> Any:
         from gt.town.identity import detect_actor
 

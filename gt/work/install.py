@@ -65,6 +65,11 @@ def install(root: Path, actor: str, name: str | None = None, force: bool = False
     write(layout.SETTINGS_FILE, layout.DEFAULT_SETTINGS)
     for folder in ("deacon/dogs/boot",):
         directory(folder)
+    exclude = root / ".git" / "info" / "exclude"
+    exclude.parent.mkdir(parents=True, exist_ok=True)
+    if ".runtime/" not in (exclude.read_text() if exclude.exists() else ""):
+        with exclude.open("a") as f:
+            f.write(".runtime/\n")  # agent processes, logs, nudges: facts that are not history
     if ledger:
         _init_town_ledger(root, actor, report)
     return report
@@ -86,7 +91,7 @@ def _init_town_ledger(root: Path, actor: str, report: InstallReport) -> None:
 def role_env(explicit: str | None = None) -> dict[str, str]:
     """The variables an agent session is started with: its role, rig, name, actor and git identity."""
     from gt.ledger.gitdir import discover
-    from gt.town.identity import git_config, detect
+    from gt.town.identity import detect
 
     try:
         repo = discover()
@@ -96,7 +101,14 @@ def role_env(explicit: str | None = None) -> dict[str, str]:
     if who.role == "human":
         raise GtError(f"{who.name} is not an agent identity: run this in an agent's home inside a town "
                       "(e.g. <town>/<rig>/polecats/<name>) or pass --actor <rig>/polecats/<name>")
-    town = layout.find_town()
+    return agent_env(layout.find_town(), who.name, repo)
+
+
+def agent_env(town: Path | None, identity: str, repo: Any = None) -> dict[str, str]:
+    """The environment of `identity`'s sessions: GT_* role variables, BD_ACTOR and the git identity."""
+    from gt.town.identity import git_config, parse
+
+    who = parse(identity)
     out = {"GT_ROLE": who.role}
     if town:
         out["GT_ROOT"] = str(town)
@@ -114,4 +126,5 @@ def role_env(explicit: str | None = None) -> dict[str, str]:
     email = (owner_email(town) if town else "") or git_config(repo, "user", "email")
     if email:
         out["GIT_AUTHOR_EMAIL"] = email
+        out["GIT_COMMITTER_EMAIL"] = email
     return out

@@ -1,0 +1,1 @@
+"""Agent programs shipped with Gas Town (the scripted agent that stands in for a model)."""

@@ -1,0 +1,109 @@
+import click
+
+from gt.cli.common import Out, command as subcommand, read_text
+
+
+@click.group("mail")
+def command() -> None:
+    """Mail between agents and the overseer (messages in the town ledger).
+
+    Example: gt mail send mayor -s "Need review" -m "gz-a3f8k is ready"
+    """
+
+
+def _reader(out: Out):  # type: ignore[no-untyped-def]
+    from gt.ledger.store import Signature
+    from gt.town.layout import require_town
+    from gt.work import mail
+
+    who = mail.identity(out.actor)
+    return require_town(), who.name, Signature(who.name)
+
+
+def _line(msg: dict) -> str:
+    mark = " " if msg.get("read") else "*"
+    return f"{mark} {msg['id']}  {msg.get('created_at', '')[:16]}  {(msg.get('mail') or {}).get('from')}: {msg['title']}"
+
+
+@subcommand("send")
+@click.argument("to", nargs=-1)
+@click.option("-s", "--subject", required=True)
+@click.option("-m", "--message", "body", help="The body.")
+@click.option("--body-file", type=click.Path(), help="Read the body from a file (- for stdin).")
+@click.option("--reply-to", metavar="ID", help="The message this answers.")
+@click.option("--human", is_flag=True, help="Send to the overseer (the human).")
+def send(out: Out, to: tuple[str, ...], subject: str, body: str | None, body_file: str | None,
+         reply_to: str | None, human: bool) -> None:
+    """Send mail to identities (mayor, <rig>/witness, <rig>/polecats/<name>, overseer)."""
+    from gt.work import mail
+
+    town, _, signature = _reader(out)
+    addresses = list(to) + (["overseer"] if human else [])
+    doc = mail.send(town, signature, addresses, subject, read_text(body, body_file, "body") or "", reply_to)
+    out.emit(doc, f"Sent {doc['id']} to {', '.join(doc['mail']['to'])}")
+
+
+@subcommand("inbox")
+@click.option("--all", "everything", is_flag=True, help="Include archived messages.")
+@click.option("--unread", is_flag=True, help="Only unread messages.")
+def inbox(out: Out, everything: bool, unread: bool) -> None:
+    """Your messages, oldest first (* marks unread)."""
+    from gt.work import mail
+
+    town, reader, _ = _reader(out)
+    found = mail.inbox(town, reader, everything, unread)
+    out.emit(found, "\n".join(_line(m) for m in found) or f"No mail for {reader}")
+
+
+@subcommand("check")
+def check(out: Out) -> None:
+    """How many unread messages you have (and your waiting nudges)."""
+    from gt.town import runtime
+    from gt.work import mail
+
+    town, reader, _ = _reader(out)
+    unread = mail.inbox(town, reader, unread_only=True)
+    nudges = runtime.drain_nudges(town, reader)
+    out.emit({"unread": len(unread), "nudges": nudges},
+             "\n".join([f"{len(unread)} unread" + (f": {unread[-1]['title']}" if unread else "")]
+                       + [f"Nudge from {n['from']}: {n['message']}" for n in nudges]))
+
+
+@subcommand("read")
+@click.argument("message_id")
+def read(out: Out, message_id: str) -> None:
+    """Show a message and mark it read."""
+    from gt.work import mail
+
+    town, reader, signature = _reader(out)
+    doc = mail.read(town, signature, reader, message_id)
+    info = doc.get("mail") or {}
+    out.emit(doc, f"{doc['id']}  from {info.get('from')} to {', '.join(info.get('to') or [])}\n"
+                  f"Subject: {doc['title']}\n\n{doc.get('description', '')}")
+
+
+@subcommand("reply")
+@click.argument("message_id")
+@click.option("-m", "--message", "body", required=True)
+def reply(out: Out, message_id: str, body: str) -> None:
+    """Answer a message (to its sender)."""
+    from gt.work import mail
+
+    town, _, signature = _reader(out)
+    doc = mail.reply(town, signature, message_id, read_text(body, None, "body") or "")
+    out.emit(doc, f"Sent {doc['id']} to {', '.join(doc['mail']['to'])}")
+
+
+@subcommand("archive")
+@click.argument("message_id")
+def archive(out: Out, message_id: str) -> None:
+    """Hide a message from your inbox (kept in history; `inbox --all` shows it)."""
+    from gt.work import mail
+
+    town, reader, signature = _reader(out)
+    doc = mail.archive(town, signature, reader, message_id)
+    out.emit(doc, f"Archived {doc['id']}")
+
+
+for sub in (send, inbox, check, read, reply, archive):
+    command.add_command(sub)

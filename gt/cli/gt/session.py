@@ -1,0 +1,28 @@
+import click
+
+from gt.cli.common import Out, command as subcommand
+
+
+@click.group("session")
+def command() -> None:
+    """Agent sessions in tmux (optional: agents run without it)."""
+
+
+@subcommand("attach")
+@click.argument("agent")
+def attach(out: Out, agent: str) -> None:
+    """Attach to AGENT's tmux session."""
+    import os
+
+    from gt.errors import GtError
+    from gt.town import runtime
+    from gt.town.layout import require_town
+
+    session = runtime.session(require_town(), agent) or {}
+    if not session.get("tmux"):
+        raise GtError(f"{agent} does not run in tmux: read its log instead ({session.get('log', 'no session')})",
+                      code="not_found")
+    os.execvp("tmux", ["tmux", "attach-session", "-t", session["tmux"]])
+
+
+command.add_command(attach)

@@ -1,0 +1,135 @@
+"""`gt sling`: put work on an agent's hook and start it (the propulsion principle).
+
+A rig as target spawns (or reuses) a polecat: worktree and branch, identity, hook (before the
+session starts), a convoy tracking the work unless it is tracked already, then the agent runtime.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gt.errors import GtError, UsageError
+from gt.ledger.store import Signature
+from gt.town import layout, settings as town_settings
+from gt.town.identity import parse
+from gt.work.tracker import Tracker
+
+MERGE_MODES = ("mr", "direct", "local")
+
+
+@dataclass
+class Slung:
+    bead: str
+    agent: str
+    worktree: str | None = None
+    branch: str | None = None
+    pid: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"bead": self.bead, "agent": self.agent, "worktree": self.worktree, "branch": self.branch,
+                "pid": self.pid}
+
+
+@dataclass
+class SlingReport:
+    slung: list[Slung] = field(default_factory=list)
+    convoy: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"slung": [s.as_dict() for s in self.slung], "convoy": self.convoy}
+
+
+def split_target(town: Path, args: list[str], to: str | None) -> tuple[list[str], str | None]:
+    """`BEAD… [TARGET]`: the last argument is the target when it names a rig or an agent."""
+    from gt.work.rigs import registry
+
+    if to or len(args) < 2:
+        return args, to
+    last = args[-1]
+    if last in registry(town) or parse(last).role != "human" or "/" in last:
+        return args[:-1], last
+    return args, None
+
+
+def sling(town: Path, actor: Signature, beads: list[str], target: str | None, *, agent: str | None = None,
+          model: str | None = None, convoy: bool = True, merge: str = "mr", force: bool = False,
+          start: bool = True) -> SlingReport:
+    from gt.work import agents, convoys, polecats, runtimes
+    from gt.work.rigs import registry
+
+    if not beads:
+        raise UsageError("which beads? give at least one bead id")
+    if merge not in MERGE_MODES:
+        raise UsageError(f"invalid merge mode {merge!r}: use one of {', '.join(MERGE_MODES)}")
+    rigs = registry(town)
+    target = target or actor.name
+    who = parse(target)
+    if who.role == "dog":
+        raise GtError(f"{target} is a dog: dogs do the deacon's infrastructure work, not project work "
+                      "(sling to a rig, a polecat or crew)", code="refused")
+    to_rig = target in rigs
+    if not to_rig and who.role == "human":
+        raise GtError(f"no rig or agent named {target!r}", code="not_found")
+    if not to_rig and who.rig and who.rig not in rigs:
+        raise GtError(f"no rig named {who.rig}", code="not_found")
+    if len(beads) > 1 and not to_rig:
+        raise UsageError("several beads go to a rig (one polecat each); an agent's hook holds one")
+    rig = target if to_rig else who.rig
+    config = town_settings.load(town, rig)
+    agent = agent or str(config.get("default_agent"))
+    if start:
+        runtimes.command_for(config, agent, {"prompt": "", "prompt_file": "", "identity": "", "worktree": "",
+                                             "model": ""})  # refuse an unknown runtime before any write
+    model = model or (config.get("models") or {}).get(agent)
+
+    ids = []
+    for query in beads:  # refuse before anything is written
+        view = Tracker.routed([query]).view()
+        bead_id = Tracker.resolve(view, query)
+        doc = Tracker.get(view, bead_id)
+        if doc.get("status") == "closed":
+            raise GtError(f"{bead_id} is closed: reopen it first", code="refused")
+        holder = doc.get("assignee")
+        if doc.get("status") in ("hooked", "in_progress") and holder and holder != target and not force:
+            raise GtError(f"{bead_id} is already hooked by {holder} (use --force to take it)", code="refused")
+        ids.append(bead_id)
+    report = SlingReport()
+    taken: set[str] = set()
+    if to_rig:
+        records = agents.records(agents.ledger_of(town, f"{rig}/witness").view())
+        names = []
+        for _ in ids:
+            name = polecats.allocate(town, rig, config, records, taken)
+            taken.add(name)
+            names.append(name)
+        plan = [(bead_id, f"{rig}/polecats/{name}") for bead_id, name in zip(ids, names)]
+    else:
+        plan = [(ids[0], target)]
+    if convoy:
+        tracked = convoys.tracking(town, ids)
+        untracked = [i for i in ids if i not in tracked]
+        if untracked:
+            title = _title(untracked)
+            report.convoy = convoys.create(town, actor, title, untracked)["id"]
+        elif tracked:
+            report.convoy = next(iter(tracked.values()))[0]
+    for bead_id, identity in plan:
+        slung = Slung(bead_id, identity)
+        fields: dict[str, Any] = {"model": model, "agent": agent, "merge": merge}
+        home = None
+        if parse(identity).role == "polecat":
+            home, branch = polecats.prepare(town, str(rig), str(parse(identity).agent), bead_id, config)
+            slung.worktree, slung.branch = str(home), branch
+            fields.update(branch=branch, worktree=str(home.relative_to(town)))
+        agents.hook(town, actor, bead_id, identity, force=force, **fields)
+        if start and home is not None:
+            slung.pid = runtimes.start(town, identity, home, agent, config, model)["pid"]
+        report.slung.append(slung)
+    return report
+
+
+def _title(ids: list[str]) -> str:
+    if len(ids) == 1:
+        return Tracker.get(Tracker.routed(ids).view(), ids[0])["title"]
+    return f"Sling: {len(ids)} beads ({', '.join(ids[:3])}{', …' if len(ids) > 3 else ''})"

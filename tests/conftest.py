@@ -143,3 +143,23 @@ def bead_path(bead_id: str) -> str:
     import hashlib
 
     return f"beads/{hashlib.sha1(bead_id.encode()).hexdigest()[:2]}/{bead_id}.yaml"
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def gt(cwd: Path, *args: str, env: dict | None = None, ok: bool = True,
+       timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the real `gt` command; with `ok` (default) it must succeed."""
+    result = subprocess.run([str(BIN / "gt"), *args], cwd=cwd, capture_output=True, text=True,
+                            env={**os.environ, **(env or {})}, timeout=timeout)
+    if ok:
+        assert result.returncode == 0, f"gt {' '.join(args)}: {result.stderr}{result.stdout}"
+    return result
+
+
+def make_sample(path: Path, name: str, *extra: str) -> Path:
+    """A small real project (see fixtures/make_sample.py) with a few commits and ./tests.sh."""
+    subprocess.run([sys.executable, str(FIXTURES / "make_sample.py"), str(path), "--name", name, *extra],
+                   check=True, capture_output=True)
+    return path

@@ -7,18 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, Bd, git
+from conftest import Bd, git, gt, make_sample
 from gt.town.identity import detect, from_directory, from_role_env, parse
-
-
-def gt(cwd: Path, *args: str, env: dict | None = None, ok: bool = True) -> subprocess.CompletedProcess:
-    import os
-
-    result = subprocess.run([str(BIN / "gt"), *args], cwd=cwd, capture_output=True, text=True,
-                            env={**os.environ, **(env or {})})
-    if ok:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 @pytest.fixture
@@ -106,17 +96,9 @@ def test_whoami_and_role_env(town):
     assert outside.returncode == 1 and "not an agent identity" in outside.stderr and "polecats" in outside.stderr
 
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-
-
 @pytest.fixture
 def sample(tmp_path: Path) -> Path:
-    import sys
-
-    path = tmp_path / "src" / "gizmo"
-    subprocess.run([sys.executable, str(FIXTURES / "make_sample.py"), str(path), "--name", "gizmo"], check=True,
-                   capture_output=True)
-    return path
+    return make_sample(tmp_path / "src" / "gizmo", "gizmo")
 
 
 def test_rig_add_builds_the_layout_and_registers_the_rig(town, sample):
@@ -238,11 +220,7 @@ def test_rig_worktrees_commit_as_their_agent_with_plain_git(town, sample):
 
 
 def test_cross_rig_worktree_keeps_the_owners_identity(town, sample, tmp_path):
-    import sys
-
-    other = tmp_path / "src" / "other"
-    subprocess.run([sys.executable, str(FIXTURES / "make_sample.py"), str(other), "--name", "other"], check=True,
-                   capture_output=True)
+    other = make_sample(tmp_path / "src" / "other", "other")
     gt(town, "rig", "add", "gizmo", str(sample), "--prefix", "gz")
     gt(town, "rig", "add", "other", str(other), "--prefix", "ot")
     gt(town, "crew", "add", "joe", "--rig", "gizmo")
@@ -270,11 +248,7 @@ def test_cross_rig_worktree_keeps_the_owners_identity(town, sample, tmp_path):
 
 
 def test_cross_rig_dependencies_and_all_rigs(town, sample, tmp_path):
-    import sys
-
-    other = tmp_path / "src" / "other"
-    subprocess.run([sys.executable, str(FIXTURES / "make_sample.py"), str(other), "--name", "other"], check=True,
-                   capture_output=True)
+    other = make_sample(tmp_path / "src" / "other", "other")
     gt(town, "rig", "add", "gizmo", str(sample), "--prefix", "gz")
     gt(town, "rig", "add", "other", str(other), "--prefix", "ot")
     mine = Bd(town)("create", "needs the other rig", "--rig", "gizmo", "-p", "1").stdout.strip()

@@ -8,7 +8,8 @@ description, is YAML:
     files: {hello.txt: "hello\\n"}     # files to write (relative to the worktree)
     run: ./tests.sh                    # a shell command; a failure ends the session without `gt done`
     commit: "Add hello"                # the commit message (default: "<bead>: <title>")
-    attempts: {1: {files: {...}}}      # overrides for the Nth attempt (1 = first submission)
+    attempts: {1: {files: {...}}}      # overrides for the Nth attempt (1 = first submission); from
+                                       # the 2nd on, the branch is first rebased onto the default branch
     conflict: README.md                # write a line that conflicts with any other change there
     fail: "why"                        # exit 1 without doing anything (a crashed agent)
     stall: 600                         # sleep this many seconds, then exit (a stuck agent)
@@ -74,6 +75,12 @@ def main() -> int:
         return run("gt", "done", "--status", "ESCALATED", "-m", str(plan["escalate"]), check=False).returncode
     if plan.get("defer"):
         return run("gt", "done", "--status", "DEFERRED", "-m", str(plan["defer"]), check=False).returncode
+    target = os.environ.get("GT_TARGET_BRANCH")
+    if attempt > 1 and target:  # sent back: bring the branch up to date, keeping our side of any conflict
+        if run("git", "rebase", "--quiet", "-X", "theirs", target, check=False).returncode != 0:
+            run("git", "rebase", "--abort", check=False)
+            say(f"cannot rebase onto {target}")
+            return 1
     for path, content in (plan.get("files") or {}).items():
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:

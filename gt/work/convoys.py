@@ -96,7 +96,10 @@ def create(town: Path, actor: Signature, name: str | None, beads: Iterable[str] 
     if not name:
         raise UsageError("a convoy needs a name (or --from-epic)")
     name = check_title(name)
-    notify = [check_address(town, a) for a in notify] or [actor.name]
+    from gt.town.identity import parse
+
+    creator = actor.name if parse(actor.name).role != "human" else "overseer"  # a person in the town
+    notify = [check_address(town, a) for a in notify] or [creator]
 
     def build(view: View) -> Edit:
         new = fresh_id(Tracker.summaries(view, include_deleted=True), ID_PREFIX, None)

@@ -53,6 +53,11 @@ def start(town: Path, identity: str, worktree: Path, agent: str, settings: dict[
               "model": model or ""}
     command = command_for(settings, agent, values)
     env = {**os.environ, **agent_env(town, identity), "GT_AGENT": agent}
+    rig = parse(identity).rig
+    if rig:
+        from gt.work.rigs import registry
+
+        env["GT_TARGET_BRANCH"] = str(registry(town).get(rig, {}).get("default_branch", "main"))
     if model:
         env["GT_MODEL"] = model
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])  # our gt and bd first

@@ -9,7 +9,8 @@ COMMANDS: dict[str, str] = {
     name: f"gt.cli.gt.{module}:command"
     for name, module in {"demo": "demo", "install": "install", "whoami": "whoami", "role": "role", "rig": "rig", "crew": "crew", "worktree": "worktree", "remote": "remote", "sync": "sync", "doctor": "doctor", "hook": "hook", "unsling": "unsling", "sling": "sling", "done": "done",
                      "mail": "mail", "handoff": "handoff", "nudge": "nudge", "convoy": "convoy", "prime": "prime",
-                     "agents": "agents", "session": "session"}.items()
+                     "agents": "agents", "session": "session", "mq": "mq",
+                     "refinery": "refinery", "witness": "witness"}.items()
 }
 
 

@@ -1,0 +1,73 @@
+import click
+
+from gt.cli.common import Out, command as subcommand
+
+
+@click.group("mq")
+def command() -> None:
+    """The merge queue of a rig (what the refinery lands).
+
+    Example: gt mq list gizmo
+    """
+
+
+def rig_of(out: Out, rig: str | None) -> tuple:  # type: ignore[type-arg]
+    """The town and the rig: given, or the rig of the current directory."""
+    from gt.errors import UsageError
+    from gt.town.layout import require_town
+
+    rig = rig or out.identity().rig
+    if not rig:
+        raise UsageError("which rig? give its name (or run this inside the rig)")
+    return require_town(), rig
+
+
+@subcommand("list")
+@click.argument("rig", required=False)
+def list_(out: Out, rig: str | None) -> None:
+    """Open merge requests, in the order the refinery takes them."""
+    from gt.work import refinery
+
+    town, rig = rig_of(out, rig)
+    found = refinery.queue(town, rig)
+    out.emit(found, "\n".join(f"{d['id']}  P{d.get('priority')}  {d['mr'].get('branch')}  {d['mr'].get('worker')}"
+                              f"  ({len(d['mr'].get('attempts') or [])} attempts)" for d in found) or "The queue is empty")
+
+
+@subcommand("submit")
+def submit(out: Out) -> None:
+    """Submit the work on your hook (what `gt done` does)."""
+    from gt.town.layout import require_town
+    from gt.work.done import done
+
+    result = done(require_town(), out.signature(None), out.identity())
+    out.emit(result, f"Submitted {result['bead']} as {result.get('merge_request')}")
+
+
+@subcommand("retry")
+@click.argument("mr")
+@click.option("--rig")
+def retry(out: Out, mr: str, rig: str | None) -> None:
+    """Put a rejected merge request back in the queue."""
+    from gt.work import refinery
+
+    town, rig = rig_of(out, rig)
+    doc = refinery.retry(town, out.signature(None), rig, mr)
+    out.emit(doc, f"{doc['id']} is back in the queue")
+
+
+@subcommand("reject")
+@click.argument("mr")
+@click.option("-r", "--reason", required=True)
+@click.option("--rig")
+def reject(out: Out, mr: str, reason: str, rig: str | None) -> None:
+    """Reject a merge request by hand."""
+    from gt.work import refinery
+
+    town, rig = rig_of(out, rig)
+    doc = refinery.reject(town, out.signature(None), rig, mr, reason)
+    out.emit(doc, f"Rejected {doc['id']}: {reason}")
+
+
+for sub in (list_, submit, retry, reject):
+    command.add_command(sub)

@@ -1,0 +1,26 @@
+import click
+
+from gt.cli.common import Out, command as subcommand
+
+
+@click.group("refinery")
+def command() -> None:
+    """The refinery: lands merge requests on the default branch after the rig's gates pass."""
+
+
+@subcommand("process")
+@click.argument("rig", required=False)
+@click.option("--once", is_flag=True, help="Only the best merge request.")
+def process(out: Out, rig: str | None, once: bool) -> None:
+    """Work through the rig's merge queue."""
+    from gt.cli.gt.mq import rig_of
+    from gt.work import refinery
+
+    town, rig = rig_of(out, rig)
+    outcomes = refinery.process(town, rig, once)
+    out.emit([o.as_dict() for o in outcomes],
+             "\n".join(f"{o.mr}: {o.result}" + (f" ({o.detail})" if o.detail else "") for o in outcomes)
+             or "The queue is empty")
+
+
+command.add_command(process)

@@ -1,0 +1,25 @@
+import click
+
+from gt.cli.common import Out, command as subcommand
+
+
+@click.group("witness")
+def command() -> None:
+    """The witness: watches a rig's polecats (restart, recover, escalate, clean up)."""
+
+
+@subcommand("patrol")
+@click.argument("rig", required=False)
+def patrol(out: Out, rig: str | None) -> None:
+    """Run one patrol of the rig's polecats."""
+    from gt.cli.gt.mq import rig_of
+    from gt.work import witness
+
+    town, rig = rig_of(out, rig)
+    decisions = witness.patrol(town, rig)
+    out.emit(decisions, "\n".join(f"{d['action']}: {d.get('agent')} {d.get('bead') or d.get('branch') or ''}"
+                                  + (f" ({d['reason']})" if d.get("reason") else "") for d in decisions)
+             or "Nothing to do")
+
+
+command.add_command(patrol)

@@ -90,3 +90,17 @@ def drain_nudges(town: Path, identity: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in taken.read_text(encoding="utf-8").splitlines() if line.strip()]
     finally:
         taken.unlink(missing_ok=True)
+
+
+def reserve(town: Path, identity: str) -> Path:
+    """Mark an agent as being set up (by `gt sling`), so the witness leaves its worktree alone."""
+    path = folder(town, "reserved") / key(identity)
+    path.write_text(str(os.getpid()))
+    return path
+
+
+def reserved(town: Path, identity: str, max_age: float) -> bool:
+    try:
+        return time.time() - (town / RUNTIME / "reserved" / key(identity)).stat().st_mtime < max_age
+    except OSError:
+        return False

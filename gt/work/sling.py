@@ -11,7 +11,7 @@ from typing import Any
 
 from gt.errors import GtError, UsageError
 from gt.ledger.store import Signature
-from gt.town import layout, settings as town_settings
+from gt.town import runtime, settings as town_settings
 from gt.town.identity import parse
 from gt.work.tracker import Tracker
 
@@ -118,11 +118,15 @@ def sling(town: Path, actor: Signature, beads: list[str], target: str | None, *,
         slung = Slung(bead_id, identity)
         fields: dict[str, Any] = {"model": model, "agent": agent, "merge": merge}
         home = None
-        if parse(identity).role == "polecat":
-            home, branch = polecats.prepare(town, str(rig), str(parse(identity).agent), bead_id, config)
-            slung.worktree, slung.branch = str(home), branch
-            fields.update(branch=branch, worktree=str(home.relative_to(town)))
-        agents.hook(town, actor, bead_id, identity, force=force, **fields)
+        reservation = runtime.reserve(town, identity)
+        try:
+            if parse(identity).role == "polecat":
+                home, branch = polecats.prepare(town, str(rig), str(parse(identity).agent), bead_id, config)
+                slung.worktree, slung.branch = str(home), branch
+                fields.update(branch=branch, worktree=str(home.relative_to(town)))
+            agents.hook(town, actor, bead_id, identity, force=force, **fields)
+        finally:
+            reservation.unlink(missing_ok=True)
         if start and home is not None:
             slung.pid = runtimes.start(town, identity, home, agent, config, model)["pid"]
         report.slung.append(slung)

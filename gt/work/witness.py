@@ -25,7 +25,7 @@ from gt.work import agents
 from gt.work.tracker import Edit, Tracker
 
 
-RECENT = 60  # seconds: a worktree switched this recently is being set up for new work
+RECENT = 60  # seconds: a reservation by `gt sling` younger than this means the polecat is being set up
 
 
 def identity(rig: str) -> str:
@@ -180,9 +180,8 @@ def _clean_up(town: Path, rig: str, me: Signature, tracker: Tracker, who: str, r
     landed_by_rebase = gitcmd.run(f"--git-dir={repo}", "cherry", default, branch, check=False).stdout
     if dirty or (unlanded not in ("0", "") and any(line.startswith("+") for line in landed_by_rebase.splitlines())):
         return None
-    head_file = repo / "worktrees" / home.name / "HEAD"
-    if head_file.exists() and time.time() - head_file.stat().st_mtime < RECENT:
-        return None  # just prepared for new work by `gt sling`: not ours to remove
+    if runtime.reserved(town, who, RECENT):
+        return None  # being prepared for new work by `gt sling`: not ours to remove
     gitcmd.run(f"--git-dir={repo}", "worktree", "remove", "--force", str(home))
     gitcmd.run(f"--git-dir={repo}", "branch", "-D", branch, check=False)
     agents.set_state(town, me, who, f"clean up {who}: {branch} landed", state="idle", hook=None, branch=None,

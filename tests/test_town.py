@@ -320,7 +320,7 @@ def test_gt_doctor_finds_a_broken_town_and_fixes_it(town, sample):
     result = gt(town, "doctor", "--json", ok=False)
     assert result.returncode == 1
     kinds = {(f["kind"], Path(f["path"]).name) for f in json.loads(result.stdout)}
-    assert {("layout", "rigs.json"), ("hooks", "pre-receive"), ("identity", "joe"),
+    assert {("layout", "rigs.json"), ("hooks", "hooks"), ("identity", "joe"),
             ("worktree-config", "config"), ("routes", "routes.yaml"), ("registry", "stray")} <= kinds
     fixed = json.loads(gt(town, "doctor", "--fix", "--json", ok=False).stdout)
     assert [f["kind"] for f in fixed if not f["fixed"]] == ["registry"]  # the stray folder is for a human

@@ -35,6 +35,10 @@ def add(town: Path, rig: str, name: str) -> dict[str, Any]:
     try:
         git("clone", "--quiet", str(repo), str(home))
         bind_identity(home, identity, owner_email(town), worktree=False)
+        from gt.ledger.gitdir import discover
+        from gt.work import githooks
+
+        githooks.install(discover(str(home), follow_redirect=False), githooks.CLONE_HOOKS)
         (home / ".beads").mkdir(exist_ok=True)
         (home / layout.REDIRECT).write_text(f"../../{layout.RIG_REPO}\n")
         exclude = home / ".git" / "info" / "exclude"

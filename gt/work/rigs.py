@@ -130,7 +130,7 @@ def build(town: Path, name: str, source: str, actor: Signature, prefix: str | No
         (rig / layout.REDIRECT).write_text(f"{layout.RIG_REPO}\n")
         from gt.work import githooks as hooks
 
-        hooks.install(paths)
+        hooks.install(paths, hooks.RIG_HOOKS)
     except BaseException:
         shutil.rmtree(rig, ignore_errors=True)  # nothing recorded yet: leave no half rig behind
         raise

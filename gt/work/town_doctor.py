@@ -72,10 +72,10 @@ def doctor(town: Path, actor: Signature, fix: bool = False) -> list[Finding]:
             finding.problem = f"{label} ledger: {finding.problem}"
             findings.append(finding)
         if label != "town":
-            hook = Path(tracker.repo.commondir) / "hooks" / "pre-receive"
-            if not hook.exists() or hooks.MARKER not in hook.read_text(errors="replace"):
-                found("hooks", hook, "the ledger guard is not installed", "install it",
-                      lambda t=tracker: hooks.install(t.repo))
+            missing_hooks = [h["hook"] for h in hooks.listing(tracker.repo) if not h["installed"]]
+            if missing_hooks:
+                found("hooks", Path(tracker.repo.commondir) / "hooks", f"not installed: {', '.join(missing_hooks)}",
+                      "install them", lambda t=tracker: hooks.install(t.repo, hooks.RIG_HOOKS))
     for name in sorted(registered):
         findings += _identities(town, name, actor, fix)
     return findings

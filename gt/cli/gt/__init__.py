@@ -10,7 +10,9 @@ COMMANDS: dict[str, str] = {
     for name, module in {"demo": "demo", "install": "install", "whoami": "whoami", "role": "role", "rig": "rig", "crew": "crew", "worktree": "worktree", "remote": "remote", "sync": "sync", "doctor": "doctor", "hook": "hook", "unsling": "unsling", "sling": "sling", "done": "done",
                      "mail": "mail", "handoff": "handoff", "nudge": "nudge", "convoy": "convoy", "prime": "prime",
                      "agents": "agents", "session": "session", "mq": "mq",
-                     "refinery": "refinery", "witness": "witness"}.items()
+                     "refinery": "refinery", "witness": "witness", "up": "up", "down": "down",
+                     "status": "status", "deacon": "deacon", "boot": "boot", "dog": "dog", "mayor": "mayor",
+                     "hooks": "hooks"}.items()
 }
 
 

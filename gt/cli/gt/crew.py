@@ -59,6 +59,30 @@ def remove(out: Out, name: str, rig: str | None, force: bool) -> None:
     out.emit({"removed": f"{rig}/crew/{name}"}, f"Removed {rig}/crew/{name}")
 
 
-command.add_command(add)
-command.add_command(list_)
-command.add_command(remove)
+@subcommand("start")
+@click.argument("name")
+@click.option("--rig", help="The rig (default: the rig of the current directory).")
+@click.option("--agent", help="The agent runtime (default: settings crew.agent, else default_agent).")
+def start(out: Out, name: str, rig: str | None, agent: str | None) -> None:
+    """Start the crew member's agent session in its clone."""
+    from gt.work import sessions
+
+    town, rig = _town_and_rig(rig)
+    data = sessions.start_home(town, f"{rig}/crew/{name}", agent)
+    out.emit(data, f"{rig}/crew/{name}: pid {data['pid']} ({data['agent']}), log {data['log']}")
+
+
+@subcommand("stop")
+@click.argument("name")
+@click.option("--rig", help="The rig (default: the rig of the current directory).")
+def stop(out: Out, name: str, rig: str | None) -> None:
+    """Stop the crew member's agent session."""
+    from gt.work import sessions
+
+    town, rig = _town_and_rig(rig)
+    stopped = sessions.stop_home(town, f"{rig}/crew/{name}")
+    out.emit({"stopped": stopped}, f"{rig}/crew/{name}: {'stopped' if stopped else 'was not running'}")
+
+
+for sub in (add, list_, remove, start, stop):
+    command.add_command(sub)

@@ -1,0 +1,34 @@
+import click
+
+from gt.cli.common import Out, command as subcommand
+
+
+@click.group("dog")
+def command() -> None:
+    """The Deacon's dogs: infrastructure helpers (never project work)."""
+
+
+@subcommand("list")
+def list_(out: Out) -> None:
+    """The dogs and what each does."""
+    from gt.work import dogs
+
+    found = dogs.listing()
+    out.emit(found, "\n".join(f"{d['name']:<12} {d['does']}" for d in found))
+
+
+@subcommand("call")
+@click.argument("name")
+def call(out: Out, name: str) -> None:
+    """Run one dog now."""
+    import json
+
+    from gt.town.layout import require_town
+    from gt.work import dogs
+
+    result = dogs.call(require_town(), name)
+    out.emit(result, f"{name}: {json.dumps(result, sort_keys=True)}")
+
+
+command.add_command(list_)
+command.add_command(call)

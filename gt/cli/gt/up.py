@@ -1,0 +1,14 @@
+from gt.cli.common import Out, command
+
+
+@command("up")
+def command(out: Out) -> None:
+    """Start the Deacon (and Boot's watchdog, and the mayor when the settings say so).
+
+    Example: gt up
+    """
+    from gt.town.layout import require_town
+    from gt.work import supervisor
+
+    started = supervisor.up(require_town())
+    out.emit(started, "\n".join(f"{name}: pid {pid}" for name, pid in started.items()))

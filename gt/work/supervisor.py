@@ -1,0 +1,77 @@
+"""`gt up`, `gt down` and `gt status`: the town's processes and a view of everything at once."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from gt.town import runtime, settings as town_settings
+from gt.work import boot, deacon
+
+GRACE = 10.0  # seconds an agent gets to finish when the town goes down
+
+
+def up(town: Path) -> dict[str, Any]:
+    """Start the Deacon, Boot's watchdog loop and (when the settings say so) the mayor."""
+    started = {"deacon": deacon.start(town)}
+    watcher = boot.watcher_pid(town)
+    if not runtime.alive(watcher):
+        watcher = deacon.spawn(town, "gt.work.boot", "boot.log")
+        (deacon.folder(town) / "boot.pid").write_text(str(watcher))
+    started["boot"] = watcher
+    if (town_settings.load(town).get("mayor") or {}).get("autostart"):
+        session = runtime.session(town, "mayor")
+        if not (session and runtime.alive(session.get("pid"))):
+            from gt.work import sessions
+
+            started["mayor"] = sessions.start_home(town, "mayor")["pid"]
+    return started
+
+
+def down(town: Path, force: bool = False) -> dict[str, Any]:
+    """Stop Boot (so it restarts nothing), then the Deacon, then every agent session."""
+    (deacon.folder(town) / "stopped").write_text(str(time.time()))
+    grace = 0.0 if force else GRACE
+    stopped = {"boot": deacon.stop_process(boot.watcher_pid(town), grace, force),
+               "deacon": deacon.stop_process(deacon.pid(town), grace, force)}
+    agents = {}
+    for session in runtime.sessions(town):
+        if runtime.alive(session.get("pid")):
+            if session.get("tmux"):
+                import subprocess
+
+                subprocess.run(["tmux", "kill-session", "-t", session["tmux"]], capture_output=True)
+            agents[session["identity"]] = deacon.stop_process(session["pid"], grace, force)
+    stopped["agents"] = agents
+    return stopped
+
+
+def status(town: Path) -> dict[str, Any]:
+    """Deacon health, rigs, agents and their hooks, merge queues and open convoys."""
+    from gt.work import agents, convoys, refinery, rigs
+    from gt.work.mail import town_tracker
+
+    beat = deacon.heartbeat(town) or {}
+    age = round(time.time() - float(beat["at"]), 1) if beat.get("at") else None
+    alive = deacon.running(town)
+    health = "down" if not alive else ("healthy" if age is not None and age < 3 * deacon.interval(town) + 10
+                                       else "late")
+    sessions = {s["identity"]: runtime.alive(s.get("pid")) for s in runtime.sessions(town)}
+    out: dict[str, Any] = {
+        "deacon": {"state": health, "pid": deacon.pid(town) if alive else None, "heartbeat_age": age,
+                   "ticks": beat.get("ticks"), "boot": runtime.alive(boot.watcher_pid(town))},
+        "rigs": [], "agents": [], "convoys": [],
+    }
+    records = list(agents.records(town_tracker(town).view()).values())
+    for name, record in sorted(rigs.registry(town).items()):
+        queue = refinery.queue(town, name)
+        out["rigs"].append({"name": name, "prefix": record.get("prefix"), "merge_queue": len(queue),
+                            "merge_requests": [d["id"] for d in queue]})
+        records += agents.records(agents.ledger_of(town, f"{name}/witness").view()).values()
+    for rec in sorted(records, key=lambda r: r["identity"]):
+        out["agents"].append({"identity": rec["identity"], "state": rec.get("state"), "hook": rec.get("hook"),
+                              "model": rec.get("model"), "running": sessions.get(rec["identity"], False)})
+    for convoy in convoys.status(town):
+        out["convoys"].append({"id": convoy["id"], "title": convoy["title"], "completed": convoy["completed"],
+                               "total": convoy["total"]})
+    return out

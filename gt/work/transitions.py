@@ -1,0 +1,171 @@
+"""Git hooks that turn ordinary git events into ledger transitions (see hooks/).
+
+- prepare-commit-msg, in an agent's clone or worktree: trailers `Bead:` (the hooked bead),
+  `Agent:` (the identity) and `Model:` (when known);
+- post-commit, there: marks activity for the witness (a runtime file, not a commit) and moves a
+  `hooked` bead to `in_progress` on the first commit (one ledger commit);
+- post-receive, in a rig's `.repo.git`: commits reaching the default branch whose message says
+  `Closes: <bead>` close those beads, attributed to the commit author, and land convoys.
+A hook does nothing where no agent is bound, and never breaks the git command: errors are
+logged to `<git common dir>/gt/hooks.log` and the hook exits 0.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+CLOSES = re.compile(r"^(?:closes|fixes|resolves):\s*(.+)$", re.I | re.M)
+
+
+def _bound() -> tuple[Any, str | None]:
+    """The checkout and the agent identity bound to it (None where no agent is)."""
+    from gt.ledger.gitdir import discover
+    from gt.town.identity import git_config
+
+    repo = discover(os.getcwd(), follow_redirect=False)
+    return repo, git_config(repo, "gt", "identity")
+
+
+def _town_of(repo: Any) -> Path | None:
+    from gt.town.layout import find_town
+
+    return find_town(repo.worktree or repo.commondir)
+
+
+def prepare_commit_msg(message_file: str, source: str = "", *_: str) -> None:
+    repo, identity = _bound()
+    if not identity:
+        return
+    town = _town_of(repo)
+    hook_bead = model = None
+    if town is not None:
+        from gt.work import agents
+
+        try:
+            record = agents.record(agents.ledger_of(town, identity).view(), identity) or {}
+        except Exception:
+            record = {}
+        hook_bead, model = record.get("hook"), record.get("model")
+    from gt.ledger import gitcmd
+
+    text = Path(message_file).read_text(encoding="utf-8")
+    added = [f"{k}: {v}" for k, v in (("Bead", hook_bead), ("Agent", identity), ("Model", model))
+             if v and not re.search(rf"^{k}:", text, re.M)]
+    if added:
+        args = [a for trailer in added for a in ("--trailer", trailer)]
+        gitcmd.run("interpret-trailers", "--in-place", "--if-exists", "doNothing", *args, message_file)
+
+
+def post_commit(*_: str) -> None:
+    repo, identity = _bound()
+    if not identity:
+        return
+    town = _town_of(repo)
+    if town is None:
+        return
+    from gt.town import runtime
+
+    (runtime.folder(town, "activity") / runtime.key(identity)).write_text(str(time.time()))
+    from gt.ledger.store import Signature
+    from gt.model.bead import canonical, now_iso, set_status
+    from gt.work import agents
+    from gt.work.tracker import Edit, Tracker
+
+    record = agents.record(agents.ledger_of(town, identity).view(), identity) or {}
+    bead = record.get("hook")
+    if not bead:
+        return
+    tracker = Tracker.routed([bead])
+    if (tracker.view().summaries("beads").get(bead) or {}).get("status") != "hooked":
+        return  # already started: nothing is written
+
+    def build(view: Any) -> Edit:
+        doc = Tracker.get(view, bead)
+        if doc.get("status") != "hooked":
+            return Edit("start", "no change")
+        set_status(doc, "in_progress", now_iso())
+        doc["updated_at"] = now_iso()
+        return Edit("start", f"start {bead}: first commit by {identity}", {bead: canonical(doc)})
+
+    tracker.write(Signature(identity), build)
+
+
+def post_receive(*_: str) -> None:
+    from gt.ledger import gitcmd
+    from gt.ledger.gitdir import discover
+
+    updates = [line.split() for line in sys.stdin.read().splitlines() if len(line.split()) == 3]
+    repo = discover(os.getcwd(), follow_redirect=False)
+    town = _town_of(repo)
+    if town is None or not updates:
+        return
+    from gt.work.rigs import registry
+
+    rig = Path(repo.commondir).parent.name
+    record = registry(town).get(rig)
+    if not record:
+        return
+    default = f"refs/heads/{record.get('default_branch', 'main')}"
+    for old, new, ref in updates:
+        if ref != default or set(new) == {"0"}:
+            continue
+        span = new if set(old) == {"0"} else f"{old}..{new}"
+        log = gitcmd.run(f"--git-dir={repo.commondir}", "log", "--reverse", "--format=%H%x00%an%x00%B%x01", span).stdout
+        for entry in log.split("\x01"):
+            if "\x00" not in entry:
+                continue
+            commit, author, message = entry.strip("\n").split("\x00", 2)
+            _close_named(town, commit, author, message)
+
+
+def _close_named(town: Path, commit: str, author: str, message: str) -> None:
+    from gt.errors import GtError
+    from gt.ledger.store import Signature
+    from gt.work.convoys import close_beads
+    from gt.work.tracker import Tracker
+
+    for match in CLOSES.finditer(message):
+        for bead in re.split(r"[,\s]+", match.group(1).strip()):
+            if not bead:
+                continue
+            try:
+                close_beads(Tracker.routed([bead]), Signature(author), [bead], f"closed by commit {commit[:7]}",
+                            force=True)
+            except GtError as exc:
+                _log(f"post-receive: cannot close {bead} named by {commit[:7]}: {exc}")
+
+
+HOOKS = {"prepare-commit-msg": prepare_commit_msg, "post-commit": post_commit, "post-receive": post_receive}
+
+
+def _log(text: str) -> None:
+    try:
+        from gt.ledger.gitdir import discover
+
+        folder = Path(discover(os.getcwd(), follow_redirect=False).private)
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "hooks.log", "a", encoding="utf-8") as f:
+            f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}\n")
+    except Exception:
+        pass
+
+
+def main(argv: list[str]) -> int:
+    name, args = argv[0], argv[1:]
+    for var in ("GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_PREFIX"):
+        os.environ.pop(var, None)  # our own git calls must not act on the caller's index
+    try:
+        HOOKS[name](*args)
+    except BaseException as exc:  # a hook must never break the git command
+        import traceback
+
+        _log(f"{name} failed: {exc!r}\n{traceback.format_exc(limit=5)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -64,7 +64,7 @@ def watch(town: Path) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     (deacon.folder(town) / "boot.pid").write_text(str(os.getpid()))
-    while not stopping:
+    while not stopping and deacon.town_exists(town):
         try:
             result = triage(town)
             if result["decision"] != "nothing":
@@ -74,7 +74,8 @@ def watch(town: Path) -> None:
         deadline = time.time() + deacon.interval(town)
         while not stopping and time.time() < deadline:
             time.sleep(0.2)
-    (deacon.folder(town) / "boot.pid").unlink(missing_ok=True)
+    if deacon.town_exists(town):
+        (deacon.folder(town) / "boot.pid").unlink(missing_ok=True)
 
 
 def watcher_pid(town: Path) -> int | None:

@@ -98,6 +98,13 @@ def _keep_mayor(town: Path) -> str | None:
     return "started"
 
 
+def town_exists(town: Path) -> bool:
+    """A loop whose town was deleted ends (and must not re-create its folders)."""
+    from gt.town.layout import TOWN_FILE
+
+    return (town / TOWN_FILE).is_file()
+
+
 def heartbeat(town: Path) -> dict[str, Any] | None:
     return runtime.read_json(folder(town) / "heartbeat.json")
 
@@ -126,7 +133,7 @@ def loop(town: Path) -> None:
     signal.signal(signal.SIGUSR1, lambda *_: None)  # interrupts the sleep
     (folder(town) / "pid").write_text(str(os.getpid()))
     ticks = 0
-    while not stopping:
+    while not stopping and town_exists(town):
         try:
             report = tick(town)
             errors = report["errors"]
@@ -142,7 +149,8 @@ def loop(town: Path) -> None:
         deadline = time.time() + interval(town)
         while not stopping and time.time() < deadline:
             time.sleep(min(0.5, max(0.0, deadline - time.time())))
-    (folder(town) / "pid").unlink(missing_ok=True)
+    if town_exists(town):
+        (folder(town) / "pid").unlink(missing_ok=True)
 
 
 def spawn(town: Path, module: str, log_name: str) -> int:
@@ -158,14 +166,17 @@ def spawn(town: Path, module: str, log_name: str) -> int:
 
 
 def start(town: Path) -> int:
-    """Start the Deacon unless it runs already; returns its pid."""
-    current = pid(town)
-    if runtime.alive(current):
-        return int(current or 0)
-    (folder(town) / "stopped").unlink(missing_ok=True)
-    new = spawn(town, "gt.work.deacon", "deacon.log")
-    (folder(town) / "pid").write_text(str(new))
-    return new
+    """Start the Deacon unless it runs already (two callers at once start one); returns its pid."""
+    from filelock import FileLock
+
+    with FileLock(str(folder(town) / "start.lock")):
+        current = pid(town)
+        if runtime.alive(current):
+            return int(current or 0)
+        (folder(town) / "stopped").unlink(missing_ok=True)
+        new = spawn(town, "gt.work.deacon", "deacon.log")
+        (folder(town) / "pid").write_text(str(new))
+        return new
 
 
 def stop_process(pid_value: int | None, grace: float, force: bool) -> bool:

@@ -58,6 +58,7 @@ TARGETS = {
     "noop_sync_over_fetch_s": 1.0,  # medians of 5; strictly less
     "guard_push_s": 10.0,  # plain git push of 1,000 new ledger commits to a guarded hub; strictly less
     "sync_divergence": 0,  # A, B and the hub end on one commit, fsck clean, no one-sided change lost
+    "hook_ms": 100.0,  # each transition git hook, when it writes nothing (issue 6); medians
 }
 READS = ("ready_json", "list_json", "show_json")
 WRITES = ("update_append_notes", "create")
@@ -890,6 +891,49 @@ def sync_bench(workdir: str, env: dict[str, str], n: int, changes: int, noop_run
 # -- the report ------------------------------------------------------------------------------------
 
 
+def town_bench(workdir: str, env: dict[str, str], runs: int) -> dict[str, Any]:
+    """A town with one rig and a polecat: the transition hooks' cost, and gt sling/hook/prime times."""
+    bin_dir = os.path.dirname(sys.executable)
+    gt = os.path.join(bin_dir, "gt")
+    bd = os.path.join(bin_dir, "bd")
+    town = os.path.join(workdir, "town")
+    sample = os.path.join(workdir, "sample")
+    run([sys.executable, os.path.join(ROOT, "fixtures", "make_sample.py"), sample, "--name", "sample"], workdir, env)
+    run([gt, "install", town, "--actor", "bench"], workdir, env)
+    run([gt, "rig", "add", "sample", sample, "--prefix", "sm"], town, env)
+    beads = [run([bd, "create", f"bench bead {i}", "--rig", "sample"], town, env).stdout.strip() for i in range(runs + 2)]
+    sling = [timed([gt, "sling", beads[i], "sample", "--no-start", "--no-convoy"], town, env)[0] for i in range(runs)]
+    home = os.path.join(town, "sample", "polecats")
+    worktree = os.path.join(home, sorted(os.listdir(home))[0])
+    hooks = os.path.join(town, "sample", ".repo.git", "hooks")
+    with open(os.path.join(worktree, "f.txt"), "w") as f:
+        f.write("first\n")
+    run(["git", "add", "f.txt"], worktree, env)
+    run(["git", "commit", "-qm", "first (starts the bead)"], worktree, env)  # the one write: hooked -> in_progress
+    message = os.path.join(workdir, "MSG")
+    prepare, post = [], []
+    for _ in range(runs):
+        with open(message, "w") as f:
+            f.write("a message\n")
+        prepare.append(timed([os.path.join(hooks, "prepare-commit-msg"), message, "message"], worktree, env)[0])
+        post.append(timed([os.path.join(hooks, "post-commit")], worktree, env)[0])
+    prime = [timed([gt, "prime"], worktree, env)[0] for _ in range(runs)]
+    hook_show = [timed([gt, "hook", "--json"], worktree, env)[0] for _ in range(runs)]
+    with_hooks, without = [], []
+    for i in range(runs):
+        with open(os.path.join(worktree, "f.txt"), "w") as f:
+            f.write(f"change {i}\n")
+        run(["git", "add", "f.txt"], worktree, env)
+        with_hooks.append(timed(["git", "commit", "-qm", f"with hooks {i}"], worktree, env)[0])
+        with open(os.path.join(worktree, "f.txt"), "w") as f:
+            f.write(f"change {i} again\n")
+        run(["git", "add", "f.txt"], worktree, env)
+        without.append(timed(["git", "-c", "core.hooksPath=/dev/null", "commit", "-qm", f"without {i}"], worktree, env)[0])
+    return {"sling_no_start": stats_ms(sling), "prepare_commit_msg": stats_ms(prepare), "post_commit": stats_ms(post),
+            "git_commit_with_hooks": stats_ms(with_hooks), "git_commit_without_hooks": stats_ms(without),
+            "gt_prime": stats_ms(prime), "gt_hook_json": stats_ms(hook_show)}
+
+
 def check(name: str, value: Any, target: float, op: str) -> dict[str, Any]:
     if value is None:
         return {"name": name, "value": None, "target": f"{op} {target:g}", "pass": None, "note": "not measured"}
@@ -925,6 +969,16 @@ def evaluate(sizes: dict[str, Any], concurrency: dict[str, Any] | None, ratios: 
                                                          "commits_added", "expected_writes")}
         checks.append(result)
     checks += evaluate_sync(sync)
+    return checks
+
+
+def evaluate_town(town: dict[str, Any] | None) -> list[dict[str, Any]]:
+    value = (lambda name: town[name]["median_ms"] if town and "error" not in town else None)
+    checks = [check(f"{name} hook, nothing to write (ms, median)", value(key), TARGETS["hook_ms"], "<")
+              for name, key in (("prepare-commit-msg", "prepare_commit_msg"), ("post-commit", "post_commit"))]
+    if town and "error" in town:
+        for c in checks:
+            c.update({"pass": False, "note": f"the town benchmark failed: {town['error']}"})
     return checks
 
 
@@ -991,6 +1045,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sync-beads", type=int, default=1000, help="beads in the synced ledger (default: 1000)")
     parser.add_argument("--sync-changes", type=int, default=1000, help="offline changes per clone (default: 1000)")
     parser.add_argument("--noop-runs", type=int, default=5, help="timed no-op syncs and fetches (default: 5)")
+    parser.add_argument("--no-town", action="store_true", help="skip the town section (git hooks, gt sling/prime)")
     parser.add_argument("--out", help="also write the JSON report to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary repositories")
     parser.add_argument("--no-bytecode-cache", action="store_true",
@@ -1071,6 +1126,16 @@ def main(argv: list[str] | None = None) -> None:
             except Exception as exc:  # report it as failed checks, keep the rest of the report
                 log(f"sync: FAILED: {type(exc).__name__}: {exc}")
                 sync = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+        town: dict[str, Any] | None = None
+        if not args.no_town:
+            log("town: transition hooks, gt sling, gt prime")
+            try:
+                town = town_bench(workdir, env, args.runs)
+                log(f"town: prepare-commit-msg {town['prepare_commit_msg']['median_ms']} ms, "
+                    f"post-commit {town['post_commit']['median_ms']} ms, sling {town['sling_no_start']['median_ms']} ms")
+            except Exception as exc:
+                log(f"town: FAILED: {type(exc).__name__}: {exc}")
+                town = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -1092,7 +1157,8 @@ def main(argv: list[str] | None = None) -> None:
     report["concurrency"] = concurrency
     report["ratios"] = ratios
     report["sync"] = sync
-    report["checks"] = evaluate(results, concurrency, ratios, sync)
+    report["town"] = town
+    report["checks"] = evaluate(results, concurrency, ratios, sync) + evaluate_town(town)
     report["all_pass"] = all(c["pass"] for c in report["checks"] if c["pass"] is not None)
     report["duration_s"] = round(time.monotonic() - START, 1)
     text = json.dumps(report, indent=2)

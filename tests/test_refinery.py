@@ -188,3 +188,34 @@ def test_the_witness_recovers_an_orphaned_bead(town):
     assert shown["status"] == "open" and "assignee" not in shown
     [mail] = json.loads(gt(town, "mail", "inbox", "--identity", "mayor", "--json").stdout)
     assert mail["title"] == f"RECOVERED_BEAD {work}"
+
+
+def test_flaky_tests_are_retried_and_mq_retry_and_reject(town, tmp_path):
+    flag = tmp_path / "flaked"
+    rig_settings(town, "merge_queue:\n"
+                       f"  test_command: '(test -e {flag} || (touch {flag}; exit 1)) && ./tests.sh'\n"
+                       "  retry_flaky_tests: 1\n")
+    work = bead(town, "Add hello", script=SCRIPT.format(path="hello.txt", text="hello"))
+    gt(town, "sling", work, "gizmo")
+    submitted(town)
+    [outcome] = json.loads(gt(town, "refinery", "process", "gizmo", "--json").stdout)
+    assert outcome["result"] == "merged" and [g["passed"] for g in outcome["gates"]] == [False, True]
+
+    rig_settings(town, "merge_queue:\n  test_command: 'exit 3'\n")
+    other = bead(town, "Add bye", script=SCRIPT.format(path="bye.txt", text="bye"))
+    gt(town, "sling", other, "gizmo", "--merge", "mr")
+    [mr] = submitted(town)
+    listed = json.loads(gt(town, "mq", "list", "gizmo", "--json").stdout)
+    assert [d["id"] for d in listed] == [mr["id"]]
+    [failed] = json.loads(gt(town, "refinery", "process", "gizmo", "--json").stdout)
+    assert failed["result"] == "failed" and "exit 3" in failed["detail"]
+    assert json.loads(gt(town, "mq", "list", "gizmo", "--json").stdout) == []
+    rig_settings(town, "merge_queue:\n  test_command: ./tests.sh\n")
+    gt(town, "mq", "retry", mr["id"], "--rig", "gizmo")
+    [again] = json.loads(gt(town, "mq", "list", "gizmo", "--json").stdout)
+    assert len(again["mr"]["attempts"]) == 1  # the failed attempt stays on record
+    gt(town, "mq", "reject", mr["id"], "--rig", "gizmo", "-r", "not wanted after all")
+    shown = Bd(town).json("show", mr["id"])
+    assert shown["status"] == "closed" and shown["close_reason"] == "rejected: not wanted after all"
+    assert "is not an open merge request" in gt(town, "mq", "reject", mr["id"], "--rig", "gizmo", "-r", "x",
+                                               ok=False).stderr

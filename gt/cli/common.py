@@ -84,13 +84,17 @@ def fail(out_json: bool, error: GtError) -> None:
     sys.exit(exit_code)
 
 
-def command(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
-    """A Click command with --json and --actor whose function receives `out` first; GtError becomes exit 1."""
+def command(name: str | None = None, acting: tuple[str, ...] = ("--actor", "--identity"),
+            **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
+    """A Click command with --json and --actor whose function receives `out` first; GtError becomes exit 1.
+
+    Commands whose --actor filters by identity (stats, audit, feed) take `acting=("--identity",)`.
+    """
 
     def decorate(func: Callable[..., Any]) -> click.Command:
         @functools.wraps(func)
-        def run(as_json: bool, actor: str | None, **params: Any) -> None:
-            out = Out(as_json, actor)
+        def run(as_json: bool, acting_as: str | None, **params: Any) -> None:
+            out = Out(as_json, acting_as)
             try:
                 func(out, **params)
             except GtError as exc:
@@ -99,7 +103,7 @@ def command(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., A
                 fail(as_json, GtError(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)))
 
         run = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(run)
-        run = click.option("--actor", "--identity", "actor", metavar="NAME",
+        run = click.option(*acting, "acting_as", metavar="NAME",
                            help="Act as NAME for this command (default: detected; see `gt whoami`).")(run)
         return click.command(name, **kwargs)(run)
 

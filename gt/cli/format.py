@@ -81,3 +81,15 @@ def findings(found: list[Any], healthy: str) -> str:
         action = " [fixed]" if f.fixed else (f" (--fix: {f.fix})" if f.fix else "")
         lines.append(f"{f.kind}: {f.path}: {f.problem}{action}")
     return "\n".join(lines)
+
+
+def cv_text(cv: Mapping[str, Any]) -> str:
+    """An agent's record as `gt polecat identity show` prints it."""
+    rate = cv.get("first_pass_rate")
+    lines = [cv["identity"],
+             f"  completed {cv['completed']}, failed {cv['failed']}, abandoned {cv['abandoned']}, "
+             f"escalated {cv['escalated']}; first pass {'-' if rate is None else f'{rate:.0%}'}",
+             f"  models: {', '.join(cv['models']) or '-'}",
+             "  languages: " + (", ".join(f"{k} ({v} files)" for k, v in cv["languages"].items()) or "-")]
+    lines += ["  recent:"] + [f"    {r['at']} {r['event']} {r['bead']} {r.get('title') or ''}" for r in cv["recent"]]
+    return "\n".join(lines)

@@ -113,7 +113,8 @@ def hook(town: Path, actor: Signature, query: str, identity: str, *, force: bool
 
     def build_agent(view: View, bead_id: str) -> Edit:
         current = _check_free(view, identity, bead_id, force)
-        edit = Edit("hook", f"hook {bead_id} on {identity}")
+        edit = Edit("hook", f"hook {bead_id} on {identity}",
+                    trailers=facts({"model": fields.get("model"), "agent": fields.get("agent")}, bead_id))
         previous[:] = [current] if current else []
         if current and current in Tracker.summaries(view):  # the replaced bead, in this ledger: same commit
             edit.beads[current] = _release(Tracker.get(view, current))
@@ -167,7 +168,7 @@ def release(town: Path, actor: Signature, bead_id: str, status: str = "open") ->
     tracker.write(actor, build)
 
 
-def unsling(town: Path, actor: Signature, identity: str, state: str = "idle") -> str | None:
+def unsling(town: Path, actor: Signature, identity: str, state: str = "idle", op: str = "unsling") -> str | None:
     """Take the bead off `identity`'s hook (the bead goes back to open); returns its id."""
     tracker = ledger_of(town, identity)
     taken: list[str] = []
@@ -177,7 +178,7 @@ def unsling(town: Path, actor: Signature, identity: str, state: str = "idle") ->
         if not current:
             raise GtError(f"{identity} has nothing on its hook", code="not_found")
         taken.append(current)
-        edit = Edit("unsling", f"unsling {current} from {identity}")
+        edit = Edit(op, f"{op} {current} from {identity}", trailers=facts(record(view, identity), current))
         if current in Tracker.summaries(view):
             edit.beads[current] = _release(Tracker.get(view, current))
         return put(edit, identity, updated(view, identity, state=state, hook=None))
@@ -188,10 +189,19 @@ def unsling(town: Path, actor: Signature, identity: str, state: str = "idle") ->
     return taken[0]
 
 
-def set_state(town: Path, actor: Signature, identity: str, subject: str, **fields: Any) -> None:
+def set_state(town: Path, actor: Signature, identity: str, subject: str, op: str = "agent",
+              trailers: tuple[tuple[str, str], ...] = (), **fields: Any) -> None:
     """Record a transition of the agent (state, hook, …) as one commit."""
     tracker = ledger_of(town, identity)
-    tracker.write(actor, lambda view: put(Edit("agent", subject), identity, updated(view, identity, **fields)))
+    tracker.write(actor, lambda view: put(Edit(op, subject, trailers=list(trailers)), identity,
+                                          updated(view, identity, **fields)))
+
+
+def facts(record: dict[str, Any] | None, bead: str | None = None) -> list[tuple[str, str]]:
+    """The trailers that let track records be computed from history: the work, its model, its runtime."""
+    record = record or {}
+    pairs = [("Source", bead or record.get("hook")), ("Model", record.get("model")), ("Runtime", record.get("agent"))]
+    return [(k, str(v)) for k, v in pairs if v]
 
 
 def on_hook(town: Path, identity: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:

@@ -65,10 +65,11 @@ def done(town: Path, actor: Signature, who: Identity, status: str = "COMPLETED",
         to = [a for a in (f"{who.rig}/witness" if who.rig else None, "mayor") if a]
         sent = mail.send(town, actor, to, f"ESCALATED {bead_id}: {bead['title'] if bead else ''}",
                          note or "(no note)", labels=("escalation",), check=False)
-        agents.set_state(town, actor, who.name, f"escalate {bead_id} by {who.name}", state="escalated")
+        agents.set_state(town, actor, who.name, f"escalate {bead_id} by {who.name}", op="escalate",
+                         trailers=tuple(agents.facts(record)), state="escalated")
         return {"status": status, "bead": bead_id, "mail": sent["id"]}
     if status == "DEFERRED":
-        agents.unsling(town, actor, who.name)
+        agents.unsling(town, actor, who.name, op="defer")
         return {"status": status, "bead": bead_id}
 
     rig = who.rig
@@ -90,7 +91,7 @@ def done(town: Path, actor: Signature, who: Identity, status: str = "COMPLETED",
     def build(view: View) -> Edit:
         from gt.work.beads import fresh_id
 
-        edit = Edit("done", f"done {bead_id} by {who.name}: {merge} at {head[:7]}")
+        edit = Edit("done", f"done {bead_id} by {who.name}: {merge} at {head[:7]}", trailers=agents.facts(record))
         existing = [d for d in merge_requests(view, bead_id) if (d.get("mr") or {}).get("head") == head]
         if merge == "mr" and not existing:
             new = fresh_id(Tracker.summaries(view, include_deleted=True), str(view.config.get("prefix")), None)

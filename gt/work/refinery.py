@@ -213,7 +213,9 @@ def _merged(town: Path, rig: str, doc: dict[str, Any], attempt: dict[str, Any], 
         current["mr"]["merged_commit"] = commit
         current["mr"]["outcome"] = "merged"
         edit = Edit("merge", f"close {source}: {reason}", {doc["id"]: canonical(current)},
-                    [("Merge-Request", doc["id"]), ("Merged-Commit", commit)])
+                    [("Merge-Request", doc["id"]), ("Merged-Commit", commit), ("Base", attempt["base"]),
+                     ("Worker", str(worker)), ("Attempts", str(len(current["mr"]["attempts"])))]
+                    + agents.facts({"model": mr.get("model"), "agent": mr.get("agent")}, source))
         if source_here:
             bead = Tracker.get(view, source)
             set_status(bead, "closed", now_iso(), reason)
@@ -257,7 +259,8 @@ def _reject(town: Path, rig: str, doc: dict[str, Any], attempt: dict[str, Any], 
         if tail:
             current["notes"] = f"Failing output (tail):\n{tail}"
         edit = Edit("reject", f"reject {doc['id']} ({source}): {detail}", {doc["id"]: canonical(current)},
-                    [("Merge-Request", doc["id"])])
+                    [("Merge-Request", doc["id"]), ("Worker", str(worker)), ("Result", result)]
+                    + agents.facts({"model": mr.get("model"), "agent": mr.get("agent")}, source))
         if worker and policy != "none":
             if source_here:
                 bead = Tracker.get(view, source)

@@ -67,7 +67,8 @@ def patrol(town: Path, rig: str) -> list[dict[str, Any]]:
         elif bead and state == "fix_needed" and not running:
             runtimes.start(town, who, home, str(rec.get("agent") or settings.get("default_agent")), settings,
                            rec.get("model"))
-            agents.set_state(town, me, who, f"restart {who} on {bead}: fix needed", state="working")
+            agents.set_state(town, me, who, f"restart {who} on {bead}: fix needed", op="resume",
+                             trailers=tuple(agents.facts(rec, bead)), state="working")
             decisions.append({"action": "restart", "agent": who, "bead": bead, "reason": "fix needed"})
         elif bead and state == "working" and not running:
             decisions.append(_restart_or_escalate(town, me, tracker, who, rec, settings, max_restarts, "its session died"))
@@ -101,7 +102,8 @@ def _restart_or_escalate(town: Path, me: Signature, tracker: Tracker, who: str, 
         mail.send(town, me, ["mayor"], f"ESCALATED {bead}: {who} is stuck",
                   f"{who} {reason}; restarted {done_so_far} times already. Needs a human or the mayor.",
                   labels=("escalation",), check=False)
-        agents.set_state(town, me, who, f"escalate {bead}: {who} stuck after {done_so_far} restarts", state="stuck")
+        agents.set_state(town, me, who, f"escalate {bead}: {who} stuck after {done_so_far} restarts", op="escalate",
+                         trailers=tuple(agents.facts(rec, bead)), state="stuck")
         return {"action": "escalate", "agent": who, "bead": bead, "reason": reason}
     home = layout.rig_dir(town, str(rec.get("rig"))) / "polecats" / str(rec.get("name"))
     runtimes.start(town, who, home, str(rec.get("agent") or settings.get("default_agent")), settings, rec.get("model"))
@@ -109,7 +111,8 @@ def _restart_or_escalate(town: Path, me: Signature, tracker: Tracker, who: str, 
     def build(view: View) -> Edit:
         current = agents.record(view, who) or rec
         restarts = {**(current.get("restarts") or {}), bead: done_so_far + 1}
-        edit = Edit("restart", f"restart {who} on {bead}: {reason}", trailers=[("Reason", reason)])
+        edit = Edit("restart", f"restart {who} on {bead}: {reason}",
+                    trailers=[("Reason", reason)] + agents.facts(rec, bead))
         if bead in Tracker.summaries(view):  # counted on the work, for track records
             doc = Tracker.get(view, bead)
             doc["witness_restarts"] = int(doc.get("witness_restarts", 0)) + 1
@@ -126,7 +129,7 @@ def _recover(town: Path, me: Signature, tracker: Tracker, who: str | None, bead:
     from gt.work import mail
 
     def build(view: View) -> Edit:
-        edit = Edit("recover", f"recover {bead} from {who}: {reason}")
+        edit = Edit("recover", f"recover {bead} from {who}: {reason}", trailers=[("Source", bead), ("Worker", str(who))])
         if bead in Tracker.summaries(view):
             doc = Tracker.get(view, bead)
             if doc.get("status") != "closed":

@@ -14,7 +14,7 @@ COMMANDS = {
         "reopen": "reopen", "list": "list_", "ready": "ready", "blocked": "blocked", "dep": "dep",
         "label": "label", "comment": "comment", "comments": "comments", "delete": "delete",
         "compact": "compact", "history": "history", "search": "search", "count": "count",
-        "stats": "stats", "export": "export", "import": "import_", "doctor": "doctor",
+        "stats": "stats", "audit": "audit", "export": "export", "import": "import_", "doctor": "doctor",
         "config": "config", "sync": "sync", "hooks": "hooks",
     }.items()
 }

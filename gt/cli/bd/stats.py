@@ -1,12 +1,22 @@
+import click
+
 from gt.cli.common import Out, command
 
 
-@command("stats")
-def command(out: Out) -> None:
-    """Counts by status, type and priority, and how many are ready and blocked.
+@command("stats", acting=("--identity",))
+@click.option("--actor", "actor_glob", metavar="PATTERN", help="Only work by identities matching this glob.")
+@click.option("--group-by", type=click.Choice(["actor", "model", "agent", "rig", "type", "label"]),
+              help="Track records per group, computed from history (across the town's ledgers).")
+@click.option("--since", metavar="DATE", help="Only what happened from DATE on.")
+@click.option("--until", metavar="DATE", help="Only what happened up to DATE.")
+def command(out: Out, actor_glob: str | None, group_by: str | None, since: str | None, until: str | None) -> None:
+    """Counts by status, type and priority; with --group-by or --actor, track records from history.
 
-    Example: bd stats
+    Example: bd stats --actor 'gizmo/polecats/*' --group-by model
     """
+    if group_by or actor_glob or since or until:
+        _records(out, actor_glob, group_by, since, until)
+        return
     from gt.work.queries import stats
     from gt.work.tracker import Tracker
 
@@ -18,5 +28,32 @@ def command(out: Out) -> None:
         for key in ("by_status", "by_type", "by_priority"):
             lines.append(f"{key.replace('_', ' ').capitalize()}: " + ", ".join(f"{k} {v}" for k, v in result[key].items()))
         return "\n".join(lines)
+
+    out.emit(result, text)
+
+
+COLUMNS = (("completed", "done"), ("escalated", "esc"), ("deferred", "def"), ("rejected_merge_requests", "rej"),
+           ("success_rate", "success"), ("completion_seconds_median", "t50 s"), ("completion_seconds_p90", "t90 s"),
+           ("revisions_median", "rev50"), ("revisions_mean", "rev"), ("first_pass_rate", "1st-pass"),
+           ("conflicts", "confl"), ("witness_restarts", "restarts"), ("lines_changed", "lines"))
+
+
+def _records(out: Out, actor_glob: str | None, group_by: str | None, since: str | None, until: str | None) -> None:
+    from gt.work import records
+
+    lgs = records.ledgers()
+    args = [group_by, actor_glob, records.parse_when(since), records.parse_when(until)]
+    result = records.cached(lgs, "stats", args, lambda: records.stats(lgs, *args))
+
+    def text() -> str:
+        width = max([len(k) for k in result["groups"]] + [5])
+        lines = [f"{(group_by or 'group'):<{width}}  " + "  ".join(f"{h:>8}" for _, h in COLUMNS)]
+        for key, g in result["groups"].items():
+            cells = []
+            for name, _ in COLUMNS:
+                value = g.get(name)
+                cells.append(f"{'-' if value is None else (f'{value:.0%}' if name.endswith('rate') else value):>8}")
+            lines.append(f"{key:<{width}}  " + "  ".join(cells))
+        return "\n".join(lines) if result["groups"] else "Nothing in history matches"
 
     out.emit(result, text)

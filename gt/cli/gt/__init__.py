@@ -12,7 +12,7 @@ COMMANDS: dict[str, str] = {
                      "agents": "agents", "session": "session", "mq": "mq",
                      "refinery": "refinery", "witness": "witness", "up": "up", "down": "down",
                      "status": "status", "deacon": "deacon", "boot": "boot", "dog": "dog", "mayor": "mayor",
-                     "hooks": "hooks"}.items()
+                     "hooks": "hooks", "feed": "feed", "polecat": "polecat"}.items()
 }
 
 

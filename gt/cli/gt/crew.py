@@ -84,5 +84,20 @@ def stop(out: Out, name: str, rig: str | None) -> None:
     out.emit({"stopped": stopped}, f"{rig}/crew/{name}: {'stopped' if stopped else 'was not running'}")
 
 
-for sub in (add, list_, remove, start, stop):
+@subcommand("show")
+@click.argument("name")
+@click.option("--rig", help="The rig (default: the rig of the current directory).")
+def show(out: Out, name: str, rig: str | None) -> None:
+    """The crew member's CV: completed, failed, abandoned, first-pass rate, models, languages, recent work."""
+    from gt.cli.format import cv_text
+    from gt.work import records
+
+    _, rig = _town_and_rig(rig)
+    identity = f"{rig}/crew/{name}"
+    lgs = records.ledgers()
+    data = records.cached(lgs, "cv", [identity], lambda: records.cv(lgs, identity))
+    out.emit(data, lambda: cv_text(data))
+
+
+for sub in (add, list_, remove, start, stop, show):
     command.add_command(sub)

@@ -1,0 +1,20 @@
+import click
+
+from gt.cli.common import Out, command
+
+
+@command("audit", acting=("--identity",))
+@click.option("--actor", "actor_glob", metavar="IDENTITY", required=True, help="Whose actions (a glob works too).")
+@click.option("--since", metavar="DATE", help="Only from DATE on.")
+def command(out: Out, actor_glob: str, since: str | None) -> None:
+    """Every action by an identity, oldest first: ledger writes and code commits, each with its commit.
+
+    Example: bd audit --actor gizmo/polecats/toast
+    """
+    from gt.work import records
+
+    lgs = records.ledgers()
+    when = records.parse_when(since)
+    rows = records.cached(lgs, "audit", [actor_glob, when], lambda: records.audit(lgs, actor_glob, when))
+    out.emit(rows, "\n".join(f"{r['at']}  {r['kind']:<6} {r['where']:<10} {r['commit'][:10]}  {r['subject']}"
+                             for r in rows) or f"No actions by {actor_glob}")

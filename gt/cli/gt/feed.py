@@ -1,0 +1,50 @@
+import click
+
+from gt.cli.common import Out, command
+
+
+@command("feed", acting=("--identity",))
+@click.option("--follow", "-f", is_flag=True, help="Keep printing as the ledgers change (Ctrl-C stops).")
+@click.option("--since", metavar="DATE", help="Only from DATE on.")
+@click.option("--rig", help="Only this rig's ledger (town: the town's own).")
+@click.option("--actor", "actor_glob", metavar="PATTERN", help="Only events by identities matching this glob.")
+@click.option("-n", "--limit", default=50, show_default=True, type=click.IntRange(min=0),
+              help="The last N events (0: all); --follow prints new ones as they come.")
+@click.option("--interval", default=0.5, show_default=True, type=float, help="Seconds between polls with --follow.")
+def command(out: Out, follow: bool, since: str | None, rig: str | None, actor_glob: str | None, limit: int,
+            interval: float) -> None:
+    """The town's activity, newest last: `[14:32:08] ✓ gz-abc closed by gizmo/refinery (merged 4c1e2)`.
+
+    Example: gt feed --follow --rig gizmo
+    """
+    import time
+
+    from gt.work import records
+
+    lgs = records.ledgers()
+    rows = records.feed_lines(lgs, records.parse_when(since), rig, actor_glob)
+    if limit:
+        rows = rows[-limit:]
+    _print(out, rows)
+    seen = records.heads(lgs)
+    while follow:
+        time.sleep(interval)
+        now = records.heads(lgs)
+        if now != seen:
+            _print(out, records.feed_lines(lgs, None, rig, actor_glob, after=seen))
+            seen = now
+
+
+def _print(out: Out, rows: list) -> None:  # type: ignore[type-arg]
+    import json
+    import sys
+    import time
+
+    import click
+
+    for row in rows:
+        if out.json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            click.echo(f"[{time.strftime('%H:%M:%S', time.localtime(row['time']))}] {row['line']}")
+    sys.stdout.flush()

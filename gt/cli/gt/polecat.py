@@ -1,0 +1,30 @@
+import click
+
+from gt.cli.common import Out, command as subcommand
+
+
+@click.group("polecat")
+def command() -> None:
+    """Polecats: the rigs' transient workers."""
+
+
+@click.group("identity")
+def identity() -> None:
+    """A polecat's identity and its record."""
+
+
+@subcommand("show")
+@click.argument("name", metavar="RIG/NAME")
+def show(out: Out, name: str) -> None:
+    """The polecat's CV: completed, failed, abandoned, first-pass rate, models, languages, recent work."""
+    from gt.cli.format import cv_text
+    from gt.work import records
+
+    identity_name = name if "/polecats/" in name else name.replace("/", "/polecats/", 1)
+    lgs = records.ledgers()
+    data = records.cached(lgs, "cv", [identity_name], lambda: records.cv(lgs, identity_name))
+    out.emit(data, lambda: cv_text(data))
+
+
+identity.add_command(show)
+command.add_command(identity)

@@ -1,0 +1,117 @@
+"""The ledger's commit log as records (time, author, subject, trailers), cached by commit id.
+
+Track records, audits and the feed are computed from these. Parsing every commit of a long
+history is the slow part, so parsed entries are kept in a disposable cache under
+`<common git dir>/gt/log/`: a run reads only the commits made since the cached head (a sync merge
+or plain git moving the branch forward included); a history that no longer contains the cached
+head (a reset) is read again from scratch. Deleting the cache only costs time.
+"""
+from __future__ import annotations
+
+import marshal
+import os
+from typing import Any, NamedTuple
+
+CACHE_VERSION = 1
+
+
+class Entry(NamedTuple):
+    commit: str
+    parents: tuple[str, ...]
+    time: int  # the author time, epoch seconds
+    author: str
+    subject: str
+    trailers: tuple[tuple[str, str], ...]
+
+    def get(self, key: str) -> str | None:
+        for k, v in self.trailers:
+            if k == key:
+                return v
+        return None
+
+    def all(self, key: str) -> list[str]:
+        return [v for k, v in self.trailers if k == key]
+
+
+def parse_trailers(message: str) -> tuple[tuple[str, str], ...]:
+    """`Key: value` lines of the message's last paragraph."""
+    paragraphs = message.strip().split("\n\n")
+    if len(paragraphs) < 2:
+        return ()
+    out = []
+    for line in paragraphs[-1].splitlines():
+        key, sep, value = line.partition(": ")
+        if sep and key and " " not in key:
+            out.append((key, value.strip()))
+    return tuple(out)
+
+
+def _entry(sha: bytes, commit: Any) -> tuple[Any, ...]:
+    message = commit.message.decode("utf-8", "replace")
+    return (sha.decode(), tuple(p.decode() for p in commit.parents), int(commit.author_time),
+            commit.author.decode("utf-8", "replace").split(" <")[0], message.split("\n", 1)[0],
+            parse_trailers(message))
+
+
+def _cache_path(ledger: Any) -> str:
+    return os.path.join(ledger.repo.private, "log", ledger.branch.replace("/", "%") + ".marshal")
+
+
+def _load(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path, "rb") as f:
+            data = marshal.load(f)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return data if isinstance(data, dict) and data.get("version") == CACHE_VERSION else None
+
+
+def _save(path: str, data: dict[str, Any]) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as f:
+        marshal.dump(data, f)
+    os.replace(tmp, path)
+
+
+def entries(ledger: Any) -> list[Entry]:
+    """Every commit reachable from the ledger's head, oldest first (by author time, then parents first)."""
+    head = ledger.head()
+    if head is None:
+        return []
+    path = _cache_path(ledger)
+    cached = _load(path)
+    if cached is not None and cached["head"] == head:
+        return list(map(Entry._make, cached["rows"]))
+    known = {row[0]: row for row in cached["rows"]} if cached else {}
+    store = ledger.object_store
+    new: list[tuple[Any, ...]] = []
+    seen: set[str] = set()
+    reached_old_head = False
+    pending = [head]
+    while pending:
+        sha = pending.pop()
+        if sha in seen:
+            continue
+        seen.add(sha)
+        if sha in known:
+            reached_old_head |= sha == cached["head"]  # type: ignore[index]
+            continue
+        row = _entry(sha.encode(), store[sha.encode()])
+        new.append(row)
+        pending.extend(row[1])
+    if known and not reached_old_head:
+        return _rebuild(ledger, path, head)
+    rows = list(cached["rows"]) if cached else []  # type: ignore[index]
+    rows += reversed(new)  # the walk meets children first
+    rows.sort(key=lambda r: r[2])  # stable: same-second commits keep parents-first order
+    _save(path, {"version": CACHE_VERSION, "head": head, "rows": rows})
+    return list(map(Entry._make, rows))
+
+
+def _rebuild(ledger: Any, path: str, head: str) -> list[Entry]:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    return entries(ledger)

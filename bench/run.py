@@ -59,6 +59,8 @@ TARGETS = {
     "guard_push_s": 10.0,  # plain git push of 1,000 new ledger commits to a guarded hub; strictly less
     "sync_divergence": 0,  # A, B and the hub end on one commit, fsck clean, no one-sided change lost
     "hook_ms": 100.0,  # each transition git hook, when it writes nothing (issue 6); medians
+    "history_first_s": 5.0,  # bd stats --group-by model, bd audit at 100,000 ledger commits; strictly less
+    "history_again_s": 1.0,  # the same command again, nothing changed; strictly less
 }
 READS = ("ready_json", "list_json", "show_json")
 WRITES = ("update_append_notes", "create")
@@ -934,6 +936,73 @@ def town_bench(workdir: str, env: dict[str, str], runs: int) -> dict[str, Any]:
             "gt_prime": stats_ms(prime), "gt_hook_json": stats_ms(hook_show)}
 
 
+def make_history(repo: str, commits: int, seed: int = 7) -> dict[str, Any]:
+    """`commits` ledger commits written through dulwich (not one CLI call each): agents hooking,
+    submitting, being merged or rejected, escalating, as the dispatch commands record them."""
+    import random
+
+    from dulwich.objects import Commit
+    from dulwich.repo import Repo
+
+    rng = random.Random(seed)
+    r = Repo(repo)
+    head = r.refs[b"refs/heads/beads"]
+    tree = r[head].tree
+    workers = [f"rig/polecats/p{i}" for i in range(40)]
+    models = ["model-a", "model-b"]
+    parent, batch, t0 = head, [], 1_700_000_000
+    for i in range(commits):
+        bead = f"bd-{i // 4:06d}"
+        worker = workers[(i // 4) % len(workers)]
+        model = models[(i // 4) % 2]
+        step = i % 4
+        if step == 0:
+            subject, op, extra = f"hook {bead} on {worker}", "hook", [("Bead-Id", bead), ("Agent", worker)]
+        elif step == 1:
+            subject, op, extra = f"done {bead} by {worker}", "done", [("Bead-Id", f"{bead}-mr"), ("Agent", worker)]
+        elif rng.random() < 0.8 or step == 3:
+            subject, op, extra = (f"close {bead}: merged", "merge",
+                                  [("Bead-Id", bead), ("Merge-Request", f"{bead}-mr"), ("Worker", worker),
+                                   ("Merged-Commit", f"{i:040x}"), ("Attempts", "1")])
+        else:
+            subject, op, extra = (f"reject {bead}-mr", "reject",
+                                  [("Bead-Id", f"{bead}-mr"), ("Worker", worker), ("Result", "failed")])
+        trailers = extra + [("Op", op), ("Actor", worker), ("Source", bead), ("Model", model), ("Runtime", "script")]
+        c = Commit()
+        c.tree, c.parents = tree, [parent]
+        c.author = c.committer = f"{worker} <bench@example.com>".encode()
+        c.author_time = c.commit_time = t0 + i * 7
+        c.author_timezone = c.commit_timezone = 0
+        c.message = (subject + "\n\n" + "\n".join(f"{k}: {v}" for k, v in trailers) + "\n").encode()
+        batch.append((c, None))
+        parent = c.id
+    r.object_store.add_objects(batch)  # one pack, as the ledger's own packing would leave it
+    r.refs[b"refs/heads/beads"] = parent
+    return {"commits": commits, "workers": len(workers)}
+
+
+def history_bench(workdir: str, env: dict[str, str], commits: int) -> dict[str, Any]:
+    """bd stats --group-by model and bd audit over a long ledger history: cold, then again."""
+    bd = os.path.join(os.path.dirname(sys.executable), "bd")
+    repo = os.path.join(workdir, "history")
+    run(["git", "init", "-q", "-b", "main", repo], workdir, env)
+    run(["git", "commit", "-q", "--allow-empty", "-m", "start"], repo, env)
+    run([bd, "init", "--prefix", "bd"], repo, env)
+    t = time.perf_counter()
+    made = make_history(repo, commits)
+    made["generate_s"] = round(time.perf_counter() - t, 1)
+    cache = os.path.join(repo, ".git", "gt", "log")
+    out: dict[str, Any] = {"history": made}
+    for name, cmd in (("stats_group_by_model", [bd, "stats", "--group-by", "model", "--json"]),
+                      ("audit", [bd, "audit", "--actor", "rig/polecats/p7", "--json"])):
+        shutil.rmtree(cache, ignore_errors=True)  # cold: no log cache, no derived cache
+        first, text = timed(cmd, repo, env)
+        again = [timed(cmd, repo, env)[0] for _ in range(3)]
+        out[name] = {"first_s": round(first / 1000, 2), "again_s": round(statistics.median(again) / 1000, 3),
+                     "output_bytes": len(text)}
+    return out
+
+
 def check(name: str, value: Any, target: float, op: str) -> dict[str, Any]:
     if value is None:
         return {"name": name, "value": None, "target": f"{op} {target:g}", "pass": None, "note": "not measured"}
@@ -969,6 +1038,20 @@ def evaluate(sizes: dict[str, Any], concurrency: dict[str, Any] | None, ratios: 
                                                          "commits_added", "expected_writes")}
         checks.append(result)
     checks += evaluate_sync(sync)
+    return checks
+
+
+def evaluate_history(history: dict[str, Any] | None) -> list[dict[str, Any]]:
+    n = f"{history['history']['commits']:,}" if history and "history" in history else "N"
+    checks = []
+    for name, label in (("stats_group_by_model", "bd stats --group-by model"), ("audit", "bd audit")):
+        for key, target in (("first_s", "history_first_s"), ("again_s", "history_again_s")):
+            value = history[name][key] if history and "error" not in history else None
+            when = "first run" if key == "first_s" else "second run"
+            c = check(f"{label} at {n} ledger commits, {when} (s)", value, TARGETS[target], "<")
+            if history and "error" in history:
+                c.update({"pass": False, "note": f"the history benchmark failed: {history['error']}"})
+            checks.append(c)
     return checks
 
 
@@ -1046,6 +1129,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sync-changes", type=int, default=1000, help="offline changes per clone (default: 1000)")
     parser.add_argument("--noop-runs", type=int, default=5, help="timed no-op syncs and fetches (default: 5)")
     parser.add_argument("--no-town", action="store_true", help="skip the town section (git hooks, gt sling/prime)")
+    parser.add_argument("--history-commits", type=int, default=100000,
+                        help="ledger commits for bd stats/audit over history (default: 100000; 0 skips)")
     parser.add_argument("--out", help="also write the JSON report to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary repositories")
     parser.add_argument("--no-bytecode-cache", action="store_true",
@@ -1126,6 +1211,15 @@ def main(argv: list[str] | None = None) -> None:
             except Exception as exc:  # report it as failed checks, keep the rest of the report
                 log(f"sync: FAILED: {type(exc).__name__}: {exc}")
                 sync = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+        history: dict[str, Any] | None = None
+        if args.history_commits:
+            log(f"history: {args.history_commits} ledger commits, bd stats --group-by model and bd audit")
+            try:
+                history = history_bench(workdir, env, args.history_commits)
+                log(f"history: stats {history['stats_group_by_model']}, audit {history['audit']}")
+            except Exception as exc:
+                log(f"history: FAILED: {type(exc).__name__}: {exc}")
+                history = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
         town: dict[str, Any] | None = None
         if not args.no_town:
             log("town: transition hooks, gt sling, gt prime")
@@ -1158,7 +1252,8 @@ def main(argv: list[str] | None = None) -> None:
     report["ratios"] = ratios
     report["sync"] = sync
     report["town"] = town
-    report["checks"] = evaluate(results, concurrency, ratios, sync) + evaluate_town(town)
+    report["history"] = history
+    report["checks"] = evaluate(results, concurrency, ratios, sync) + evaluate_town(town) + evaluate_history(history)
     report["all_pass"] = all(c["pass"] for c in report["checks"] if c["pass"] is not None)
     report["duration_s"] = round(time.monotonic() - START, 1)
     text = json.dumps(report, indent=2)

@@ -46,11 +46,19 @@ def parse_trailers(message: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _entry(sha: bytes, commit: Any) -> tuple[Any, ...]:
-    message = commit.message.decode("utf-8", "replace")
-    return (sha.decode(), tuple(p.decode() for p in commit.parents), int(commit.author_time),
-            commit.author.decode("utf-8", "replace").split(" <")[0], message.split("\n", 1)[0],
-            parse_trailers(message))
+def _entry(sha: str, raw: bytes) -> tuple[Any, ...]:
+    """A commit's record from its raw object (headers, a blank line, the message)."""
+    head, _, body = raw.partition(b"\n\n")
+    parents, author, when = [], "", 0
+    for line in head.split(b"\n"):
+        if line.startswith(b"parent "):
+            parents.append(line[7:47].decode())
+        elif line.startswith(b"author "):
+            name_part, _, rest = line[7:].rpartition(b"> ")
+            author = name_part.split(b" <")[0].decode("utf-8", "replace")
+            when = int(rest.split(b" ")[0] or 0)
+    message = body.decode("utf-8", "replace")
+    return (sha, tuple(parents), when, author, message.split("\n", 1)[0], parse_trailers(message))
 
 
 def _cache_path(ledger: Any) -> str:
@@ -97,7 +105,8 @@ def entries(ledger: Any) -> list[Entry]:
         if sha in known:
             reached_old_head |= sha == cached["head"]  # type: ignore[index]
             continue
-        row = _entry(sha.encode(), store[sha.encode()])
+        kind, raw = store.get_raw(sha.encode())
+        row = _entry(sha, raw)
         new.append(row)
         pending.extend(row[1])
     if known and not reached_old_head:

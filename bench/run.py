@@ -903,6 +903,9 @@ def town_bench(workdir: str, env: dict[str, str], runs: int) -> dict[str, Any]:
     run([sys.executable, os.path.join(ROOT, "fixtures", "make_sample.py"), sample, "--name", "sample"], workdir, env)
     run([gt, "install", town, "--actor", "bench"], workdir, env)
     run([gt, "rig", "add", "sample", sample, "--prefix", "sm"], town, env)
+    os.makedirs(os.path.join(town, "sample", "settings"), exist_ok=True)
+    with open(os.path.join(town, "sample", "settings", "config.yaml"), "w") as f:
+        f.write(f"max_polecats: {runs + 2}\n")  # one polecat per timed sling
     beads = [run([bd, "create", f"bench bead {i}", "--rig", "sample"], town, env).stdout.strip() for i in range(runs + 2)]
     sling = [timed([gt, "sling", beads[i], "sample", "--no-start", "--no-convoy"], town, env)[0] for i in range(runs)]
     home = os.path.join(town, "sample", "polecats")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 RUNTIME = ".runtime"
+SESSION_MARK = "GT_SESSION"  # in the environment of every process the town starts: `gt down` finds strays by it
 
 
 def key(identity: str) -> str:

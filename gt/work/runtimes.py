@@ -39,6 +39,15 @@ def command_for(settings: dict[str, Any], agent: str, values: dict[str, str]) ->
 def start(town: Path, identity: str, worktree: Path, agent: str, settings: dict[str, Any],
           model: str | None = None) -> dict[str, Any]:
     """Start `identity`'s session: the agent's command in its worktree with the role environment."""
+    from filelock import FileLock
+
+    with FileLock(str(runtime.folder(town, "agents") / f".{runtime.key(identity)}.lock")):
+        return _start(town, identity, worktree, agent, settings, model)
+
+
+def _start(town: Path, identity: str, worktree: Path, agent: str, settings: dict[str, Any],
+           model: str | None) -> dict[str, Any]:
+    """`start` under the agent's lock: two starts at once (sling and a witness) make one session."""
     from gt.work.install import agent_env
     from gt.work.prime import prime
 
@@ -52,7 +61,7 @@ def start(town: Path, identity: str, worktree: Path, agent: str, settings: dict[
     values = {"prompt": prompt, "prompt_file": str(prompt_file), "identity": identity, "worktree": str(worktree),
               "model": model or ""}
     command = command_for(settings, agent, values)
-    env = {**os.environ, **agent_env(town, identity), "GT_AGENT": agent}
+    env = {**os.environ, **agent_env(town, identity), "GT_AGENT": agent, runtime.SESSION_MARK: str(town)}
     rig = parse(identity).rig
     if rig:
         from gt.work.rigs import registry

@@ -106,30 +106,31 @@ def sling(town: Path, actor: Signature, beads: list[str], target: str | None, *,
         plan = [(bead_id, f"{rig}/polecats/{name}") for bead_id, name in zip(ids, names)]
     else:
         plan = [(ids[0], target)]
-    if convoy:
-        tracked = convoys.tracking(town, ids)
-        untracked = [i for i in ids if i not in tracked]
-        if untracked:
-            title = _title(untracked)
-            report.convoy = convoys.create(town, actor, title, untracked)["id"]
-        elif tracked:
-            report.convoy = next(iter(tracked.values()))[0]
-    for bead_id, identity in plan:
-        slung = Slung(bead_id, identity)
-        fields: dict[str, Any] = {"model": model, "agent": agent, "merge": merge}
-        home = None
-        reservation = runtime.reserve(town, identity)
-        try:
+    reservations: list[Path] = []
+    try:
+        for bead_id, identity in plan:
+            slung = Slung(bead_id, identity)
+            fields: dict[str, Any] = {"model": model, "agent": agent, "merge": merge}
+            reservations.append(runtime.reserve(town, identity))  # the witness leaves it alone until started
             if parse(identity).role == "polecat":
                 home, branch = polecats.prepare(town, str(rig), str(parse(identity).agent), bead_id, config)
                 slung.worktree, slung.branch = str(home), branch
                 fields.update(branch=branch, worktree=str(home.relative_to(town)))
             agents.hook(town, actor, bead_id, identity, force=force, **fields)
-        finally:
+            report.slung.append(slung)
+        if convoy:  # after hooking: tracked work is never seen as stranded (ready, unhooked) meanwhile
+            tracked = convoys.tracking(town, ids)
+            untracked = [i for i in ids if i not in tracked]
+            if untracked:
+                report.convoy = convoys.create(town, actor, _title(untracked), untracked)["id"]
+            elif tracked:
+                report.convoy = next(iter(tracked.values()))[0]
+        for slung in report.slung:
+            if start and slung.worktree is not None:
+                slung.pid = runtimes.start(town, slung.agent, Path(slung.worktree), agent, config, model)["pid"]
+    finally:
+        for reservation in reservations:
             reservation.unlink(missing_ok=True)
-        if start and home is not None:
-            slung.pid = runtimes.start(town, identity, home, agent, config, model)["pid"]
-        report.slung.append(slung)
     return report
 
 

@@ -42,8 +42,35 @@ def down(town: Path, force: bool = False) -> dict[str, Any]:
 
                 subprocess.run(["tmux", "kill-session", "-t", session["tmux"]], capture_output=True)
             agents[session["identity"]] = deacon.stop_process(session["pid"], grace, force)
+    for pid in _strays(town):  # e.g. an agent a deacon started just before it was killed
+        try:
+            what = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            what = "?"
+        agents[f"pid {pid}: {what[:80]}"] = deacon.stop_process(pid, grace, force)
     stopped["agents"] = agents
     return stopped
+
+
+def _strays(town: Path) -> list[int]:
+    """Processes the town started (GT_SESSION in their environment, set only for agent sessions and
+    the town's daemons) that no record names any more (Linux only)."""
+    import os
+
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    marker = f"{runtime.SESSION_MARK}={town}".encode()
+    found = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0") and runtime.alive(int(entry.name)):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
 def status(town: Path) -> dict[str, Any]:

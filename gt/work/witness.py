@@ -62,6 +62,8 @@ def patrol(town: Path, rig: str) -> list[dict[str, Any]]:
         running = runtime.alive(session.get("pid"))
         bead = rec.get("hook")
         state = rec.get("state")
+        if runtime.reserved(town, who, RECENT):
+            continue  # `gt sling` is setting it up right now
         if bead and state in ("working", "fix_needed") and not home.exists():
             decisions.append(_recover(town, me, tracker, who, bead, "its polecat's worktree is gone"))
         elif bead and state == "fix_needed" and not running:
@@ -70,7 +72,7 @@ def patrol(town: Path, rig: str) -> list[dict[str, Any]]:
             agents.set_state(town, me, who, f"restart {who} on {bead}: fix needed", op="resume",
                              trailers=tuple(agents.facts(rec, bead)), state="working")
             decisions.append({"action": "restart", "agent": who, "bead": bead, "reason": "fix needed"})
-        elif bead and state == "working" and not running:
+        elif bead and state == "working" and not running and session:  # never started (`--no-start`): not ours
             decisions.append(_restart_or_escalate(town, me, tracker, who, rec, settings, max_restarts, "its session died"))
         elif bead and state == "working" and running:
             quiet = time.time() - _last_activity(town, rec, session)
@@ -183,8 +185,6 @@ def _clean_up(town: Path, rig: str, me: Signature, tracker: Tracker, who: str, r
     landed_by_rebase = gitcmd.run(f"--git-dir={repo}", "cherry", default, branch, check=False).stdout
     if dirty or (unlanded not in ("0", "") and any(line.startswith("+") for line in landed_by_rebase.splitlines())):
         return None
-    if runtime.reserved(town, who, RECENT):
-        return None  # being prepared for new work by `gt sling`: not ours to remove
     gitcmd.run(f"--git-dir={repo}", "worktree", "remove", "--force", str(home))
     gitcmd.run(f"--git-dir={repo}", "branch", "-D", branch, check=False)
     agents.set_state(town, me, who, f"clean up {who}: {branch} landed", state="idle", hook=None, branch=None,

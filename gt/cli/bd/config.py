@@ -16,7 +16,10 @@ def command(ctx: click.Context) -> None:
 
 @subcommand("show")
 def show(out: Out) -> None:
-    """Print the ledger's settings."""
+    """Print the ledger's settings.
+
+    Example: bd config show
+    """
     from gt.work.tracker import Tracker
 
     config = Tracker.open().view().config
@@ -27,7 +30,10 @@ def show(out: Out) -> None:
 @click.argument("key")
 @click.argument("value")
 def set_(out: Out, key: str, value: str) -> None:
-    """Set KEY to VALUE (one commit). Settable: types."""
+    """Set KEY to VALUE (one commit). Settable: types.
+
+    Example: bd config set types incident,spike
+    """
     from gt.work import beads
     from gt.work.tracker import Tracker
 

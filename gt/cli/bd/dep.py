@@ -16,7 +16,12 @@ def command() -> None:
 @click.argument("depends_on")
 @click.option("-t", "--type", "dep_type", default="blocks", show_default=True, help="Dependency type.")
 def add(out: Out, bead: str, depends_on: str, dep_type: str) -> None:
-    """BEAD depends on DEPENDS_ON (by default: DEPENDS_ON blocks BEAD)."""
+    """BEAD depends on DEPENDS_ON (by default: DEPENDS_ON blocks BEAD).
+
+    Example: bd dep add gt-a3f8k gt-b2c4d
+
+    Example: bd dep remove gt-a3f8k gt-b2c4d
+    """
     from gt.work import beads
     from gt.work.tracker import Tracker
 
@@ -33,7 +38,10 @@ def add(out: Out, bead: str, depends_on: str, dep_type: str) -> None:
 @click.argument("depends_on")
 @click.option("-t", "--type", "dep_type", default=None, help="Only this dependency type.")
 def remove(out: Out, bead: str, depends_on: str, dep_type: str | None) -> None:
-    """Remove BEAD's dependency on DEPENDS_ON."""
+    """Remove BEAD's dependency on DEPENDS_ON.
+
+    Example: bd dep tree gt-a3f8k
+    """
     from gt.work import beads
     from gt.work.tracker import Tracker
 
@@ -45,7 +53,10 @@ def remove(out: Out, bead: str, depends_on: str, dep_type: str | None) -> None:
 @subcommand("tree")
 @click.argument("bead")
 def tree(out: Out, bead: str) -> None:
-    """What BEAD depends on, recursively."""
+    """What BEAD depends on, recursively.
+
+    Example: bd dep tree gt-a3f8k
+    """
     from gt.model.graph import TreeNode, dep_tree
     from gt.work.tracker import Tracker
 
@@ -72,7 +83,10 @@ def tree(out: Out, bead: str) -> None:
 
 @subcommand("cycles")
 def cycles_(out: Out) -> None:
-    """Dependency cycles (blocks and parent-child), e.g. after an import."""
+    """Dependency cycles (blocks and parent-child), e.g. after an import.
+
+    Example: bd dep cycles
+    """
     from gt.model.graph import cycles
     from gt.work.tracker import Tracker
 

@@ -14,7 +14,10 @@ def command() -> None:
 @subcommand("install")
 @click.option("--bare", "bare_path", metavar="PATH", help="Install into this bare repository (default: the current repository).")
 def install(out: Out, bare_path: str | None) -> None:
-    """Install the ledger guard (a pre-receive hook) into a repository that others push to."""
+    """Install the ledger guard (a pre-receive hook) into a repository that others push to.
+
+    Example: bd hooks install --bare /srv/git/project.git
+    """
     from gt.ledger.gitdir import discover, paths_for_gitdir
     from gt.work import githooks as hooks
 

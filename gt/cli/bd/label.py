@@ -26,7 +26,12 @@ def _run(out: Out, bead: str, labels: tuple[str, ...], adding: bool) -> None:
 @click.argument("bead")
 @click.argument("labels", nargs=-1, required=True)
 def add(out: Out, bead: str, labels: tuple[str, ...]) -> None:
-    """Add LABELS to BEAD."""
+    """Add LABELS to BEAD.
+
+    Example: bd label add gt-a3f8k backend urgent
+
+    Example: bd label remove gt-a3f8k urgent
+    """
     _run(out, bead, labels, True)
 
 
@@ -34,7 +39,10 @@ def add(out: Out, bead: str, labels: tuple[str, ...]) -> None:
 @click.argument("bead")
 @click.argument("labels", nargs=-1, required=True)
 def remove(out: Out, bead: str, labels: tuple[str, ...]) -> None:
-    """Remove LABELS from BEAD."""
+    """Remove LABELS from BEAD.
+
+    Example: bd label remove gt-a3f8k urgent
+    """
     _run(out, bead, labels, False)
 
 

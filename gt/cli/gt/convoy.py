@@ -39,7 +39,10 @@ def _status_text(convoys: list) -> str:
 @click.option("--owned", is_flag=True, help="The creator owns landing it.")
 def create(out: Out, name: str | None, beads: tuple[str, ...], notify: tuple[str, ...], from_epic: str | None,
            owned: bool) -> None:
-    """Create a convoy tracking BEADS."""
+    """Create a convoy tracking BEADS.
+
+    Example: gt convoy create "Login revamp" gz-a3f8k wd-b2c4d --notify mayor
+    """
     from gt.work import convoys
 
     if from_epic and name and not beads and "-" in name and name == name.lower() and " " not in name:
@@ -53,7 +56,12 @@ def create(out: Out, name: str | None, beads: tuple[str, ...], notify: tuple[str
 @click.argument("convoy")
 @click.argument("beads", nargs=-1, required=True)
 def add(out: Out, convoy: str, beads: tuple[str, ...]) -> None:
-    """Track more beads (a landed convoy reopens)."""
+    """Track more beads (a landed convoy reopens).
+
+    Example: gt convoy add hq-cv-x7k2m gz-a3f8k
+
+    Example: gt convoy status hq-cv-x7k2m
+    """
     from gt.work import convoys
 
     doc = convoys.add(_town(), out.signature(None), convoy, beads)
@@ -63,7 +71,10 @@ def add(out: Out, convoy: str, beads: tuple[str, ...]) -> None:
 @subcommand("status")
 @click.argument("convoy", required=False)
 def status(out: Out, convoy: str | None) -> None:
-    """Progress of a convoy (default: every open one), its beads and its swarm."""
+    """Progress of a convoy (default: every open one), its beads and its swarm.
+
+    Example: gt convoy list --all --json
+    """
     from gt.work import convoys
 
     found = convoys.status(_town(), convoy)
@@ -74,7 +85,12 @@ def status(out: Out, convoy: str | None) -> None:
 @click.option("--all", "everything", is_flag=True, help="Landed convoys too.")
 @click.option("--status", "state", type=click.Choice(["open", "closed"]), help="Only open or landed ones.")
 def list_(out: Out, everything: bool, state: str | None) -> None:
-    """The convoy dashboard."""
+    """The convoy dashboard.
+
+    Example: gt convoy check
+
+    Example: gt convoy stranded
+    """
     from gt.work import convoys
 
     found = convoys.status(_town(), include_closed=everything or state == "closed")
@@ -87,7 +103,10 @@ def list_(out: Out, everything: bool, state: str | None) -> None:
 
 @subcommand("check")
 def check(out: Out) -> None:
-    """Land every open convoy whose tracked beads are all closed."""
+    """Land every open convoy whose tracked beads are all closed.
+
+    Example: gt convoy check
+    """
     from gt.work import convoys
 
     landed = convoys.check(_town(), out.signature(None))
@@ -97,7 +116,12 @@ def check(out: Out) -> None:
 
 @subcommand("stranded")
 def stranded(out: Out) -> None:
-    """Open convoys with ready work that nobody is hooked on."""
+    """Open convoys with ready work that nobody is hooked on.
+
+    Example: gt convoy close hq-cv-x7k2m --force -r "dropped"
+
+    Example: gt convoy close hq-cv-x7k2m --force -r "dropped"
+    """
     from gt.work import convoys
 
     found = convoys.stranded(_town())
@@ -110,7 +134,10 @@ def stranded(out: Out) -> None:
 @click.option("--force", is_flag=True, help="Close with open beads still tracked.")
 @click.option("-r", "--reason")
 def close(out: Out, convoy: str, force: bool, reason: str | None) -> None:
-    """Close a convoy by hand."""
+    """Close a convoy by hand.
+
+    Example: gt convoy close hq-cv-x7k2m --force -r "dropped"
+    """
     from gt.work import convoys
 
     doc = convoys.close(_town(), out.signature(None), convoy, force, reason)

@@ -27,7 +27,12 @@ def _town_and_rig(rig: str | None):
 @click.argument("name")
 @click.option("--rig", help="The rig (default: the rig of the current directory).")
 def add(out: Out, name: str, rig: str | None) -> None:
-    """Add a crew member: a full clone at <rig>/crew/<name>."""
+    """Add a crew member: a full clone at <rig>/crew/<name>.
+
+    Example: gt crew add joe --rig gizmo
+
+    Example: gt crew list --rig gizmo
+    """
     from gt.work import crew
 
     town, rig = _town_and_rig(rig)
@@ -38,7 +43,10 @@ def add(out: Out, name: str, rig: str | None) -> None:
 @subcommand("list")
 @click.option("--rig", help="The rig (default: the rig of the current directory).")
 def list_(out: Out, rig: str | None) -> None:
-    """The rig's crew."""
+    """The rig's crew.
+
+    Example: gt crew remove joe --rig gizmo
+    """
     from gt.work import crew
 
     town, rig = _town_and_rig(rig)
@@ -51,7 +59,10 @@ def list_(out: Out, rig: str | None) -> None:
 @click.option("--rig", help="The rig (default: the rig of the current directory).")
 @click.option("--force", is_flag=True, help="Remove even with unpushed commits or uncommitted changes.")
 def remove(out: Out, name: str, rig: str | None, force: bool) -> None:
-    """Remove a crew member's clone (refused with unpushed work)."""
+    """Remove a crew member's clone (refused with unpushed work).
+
+    Example: gt crew start joe --rig gizmo --agent claude
+    """
     from gt.work import crew
 
     town, rig = _town_and_rig(rig)
@@ -64,7 +75,10 @@ def remove(out: Out, name: str, rig: str | None, force: bool) -> None:
 @click.option("--rig", help="The rig (default: the rig of the current directory).")
 @click.option("--agent", help="The agent runtime (default: settings crew.agent, else default_agent).")
 def start(out: Out, name: str, rig: str | None, agent: str | None) -> None:
-    """Start the crew member's agent session in its clone."""
+    """Start the crew member's agent session in its clone.
+
+    Example: gt crew stop joe --rig gizmo
+    """
     from gt.work import sessions
 
     town, rig = _town_and_rig(rig)
@@ -76,7 +90,10 @@ def start(out: Out, name: str, rig: str | None, agent: str | None) -> None:
 @click.argument("name")
 @click.option("--rig", help="The rig (default: the rig of the current directory).")
 def stop(out: Out, name: str, rig: str | None) -> None:
-    """Stop the crew member's agent session."""
+    """Stop the crew member's agent session.
+
+    Example: gt crew show joe --rig gizmo
+    """
     from gt.work import sessions
 
     town, rig = _town_and_rig(rig)
@@ -88,7 +105,10 @@ def stop(out: Out, name: str, rig: str | None) -> None:
 @click.argument("name")
 @click.option("--rig", help="The rig (default: the rig of the current directory).")
 def show(out: Out, name: str, rig: str | None) -> None:
-    """The crew member's CV: completed, failed, abandoned, first-pass rate, models, languages, recent work."""
+    """The crew member's CV: completed, failed, abandoned, first-pass rate, models, languages, recent work.
+
+    Example: gt crew show joe --rig gizmo
+    """
     from gt.cli.format import cv_text
     from gt.work import records
 

@@ -5,12 +5,20 @@ from gt.cli.common import Out, command as subcommand
 
 @click.group("deacon")
 def command() -> None:
-    """The Deacon: the town's supervisor (started by `gt up`)."""
+    """The Deacon: the town's supervisor (started by `gt up`).
+
+    Example: gt deacon tick
+
+    Example: gt deacon tick --json
+    """
 
 
 @subcommand("tick")
 def tick(out: Out) -> None:
-    """Run one tick in the foreground: patrols, merges, convoy checks, feeding."""
+    """Run one tick in the foreground: patrols, merges, convoy checks, feeding.
+
+    Example: gt deacon tick --json
+    """
     from gt.town.layout import require_town
     from gt.work import deacon
 

@@ -5,12 +5,20 @@ from gt.cli.common import Out, command as subcommand
 
 @click.group("dog")
 def command() -> None:
-    """The Deacon's dogs: infrastructure helpers (never project work)."""
+    """The Deacon's dogs: infrastructure helpers (never project work).
+
+    Example: gt dog call maintenance
+
+    Example: gt dog list
+    """
 
 
 @subcommand("list")
 def list_(out: Out) -> None:
-    """The dogs and what each does."""
+    """The dogs and what each does.
+
+    Example: gt dog call maintenance
+    """
     from gt.work import dogs
 
     found = dogs.listing()
@@ -20,7 +28,10 @@ def list_(out: Out) -> None:
 @subcommand("call")
 @click.argument("name")
 def call(out: Out, name: str) -> None:
-    """Run one dog now."""
+    """Run one dog now.
+
+    Example: gt dog call maintenance
+    """
     import json
 
     from gt.town.layout import require_town

@@ -5,7 +5,10 @@ from gt.cli.common import Out, command as subcommand
 
 @click.group("hooks")
 def command() -> None:
-    """The git hooks that turn git events into ledger transitions (and guard the ledger)."""
+    """The git hooks that turn git events into ledger transitions (and guard the ledger).
+
+    Example: gt hooks install ~/src/project
+    """
 
 
 def _repo(path: str | None):  # type: ignore[no-untyped-def]
@@ -17,7 +20,12 @@ def _repo(path: str | None):  # type: ignore[no-untyped-def]
 @subcommand("install")
 @click.argument("path", required=False)
 def install(out: Out, path: str | None) -> None:
-    """Install every hook into PATH's repository (default: here), chaining hooks it already had."""
+    """Install every hook into PATH's repository (default: here), chaining hooks it already had.
+
+    Example: gt hooks install ~/src/project
+
+    Example: gt hooks list
+    """
     from gt.work import githooks
 
     done = githooks.install(_repo(path), githooks.ALL)
@@ -27,7 +35,10 @@ def install(out: Out, path: str | None) -> None:
 @subcommand("list")
 @click.argument("path", required=False)
 def list_(out: Out, path: str | None) -> None:
-    """Which hooks are installed, and which hooks of yours they chain."""
+    """Which hooks are installed, and which hooks of yours they chain.
+
+    Example: gt hooks uninstall ~/src/project
+    """
     from gt.work import githooks
 
     found = githooks.listing(_repo(path))
@@ -38,7 +49,10 @@ def list_(out: Out, path: str | None) -> None:
 @subcommand("uninstall")
 @click.argument("path", required=False)
 def uninstall(out: Out, path: str | None) -> None:
-    """Remove our hooks and put back the ones they chained."""
+    """Remove our hooks and put back the ones they chained.
+
+    Example: gt hooks uninstall ~/src/project
+    """
     from gt.work import githooks
 
     removed = githooks.uninstall(_repo(path))

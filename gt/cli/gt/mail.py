@@ -34,7 +34,10 @@ def _line(msg: dict) -> str:
 @click.option("--human", is_flag=True, help="Send to the overseer (the human).")
 def send(out: Out, to: tuple[str, ...], subject: str, body: str | None, body_file: str | None,
          reply_to: str | None, human: bool) -> None:
-    """Send mail to identities (mayor, <rig>/witness, <rig>/polecats/<name>, overseer)."""
+    """Send mail to identities (mayor, <rig>/witness, <rig>/polecats/<name>, overseer).
+
+    Example: gt mail send gizmo/witness mayor -s "Status?" -m "How is gz-a3f8k going?"
+    """
     from gt.work import mail
 
     town, _, signature = _reader(out)
@@ -47,7 +50,10 @@ def send(out: Out, to: tuple[str, ...], subject: str, body: str | None, body_fil
 @click.option("--all", "everything", is_flag=True, help="Include archived messages.")
 @click.option("--unread", is_flag=True, help="Only unread messages.")
 def inbox(out: Out, everything: bool, unread: bool) -> None:
-    """Your messages, oldest first (* marks unread)."""
+    """Your messages, oldest first (* marks unread).
+
+    Example: gt mail inbox --all --json
+    """
     from gt.work import mail
 
     town, reader, _ = _reader(out)
@@ -57,7 +63,12 @@ def inbox(out: Out, everything: bool, unread: bool) -> None:
 
 @subcommand("check")
 def check(out: Out) -> None:
-    """How many unread messages you have (and your waiting nudges)."""
+    """How many unread messages you have (and your waiting nudges).
+
+    Example: gt mail check
+
+    Example: gt mail read hq-m84ah
+    """
     from gt.town import runtime
     from gt.work import mail
 
@@ -72,7 +83,10 @@ def check(out: Out) -> None:
 @subcommand("read")
 @click.argument("message_id")
 def read(out: Out, message_id: str) -> None:
-    """Show a message and mark it read."""
+    """Show a message and mark it read.
+
+    Example: gt mail reply hq-m84ah -m "On it."
+    """
     from gt.work import mail
 
     town, reader, signature = _reader(out)
@@ -86,7 +100,10 @@ def read(out: Out, message_id: str) -> None:
 @click.argument("message_id")
 @click.option("-m", "--message", "body", required=True)
 def reply(out: Out, message_id: str, body: str) -> None:
-    """Answer a message (to its sender)."""
+    """Answer a message (to its sender).
+
+    Example: gt mail reply hq-m84ah -m "On it."
+    """
     from gt.work import mail
 
     town, _, signature = _reader(out)
@@ -97,7 +114,10 @@ def reply(out: Out, message_id: str, body: str) -> None:
 @subcommand("archive")
 @click.argument("message_id")
 def archive(out: Out, message_id: str) -> None:
-    """Hide a message from your inbox (kept in history; `inbox --all` shows it)."""
+    """Hide a message from your inbox (kept in history; `inbox --all` shows it).
+
+    Example: gt mail archive hq-m84ah
+    """
     from gt.work import mail
 
     town, reader, signature = _reader(out)

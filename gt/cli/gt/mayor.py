@@ -5,13 +5,21 @@ from gt.cli.common import Out, command as subcommand
 
 @click.group("mayor")
 def command() -> None:
-    """The mayor's agent session (in <town>/mayor, with the mayor's `gt prime` context)."""
+    """The mayor's agent session (in <town>/mayor, with the mayor's `gt prime` context).
+
+    Example: gt mayor start --agent claude
+
+    Example: gt mayor start --agent claude
+    """
 
 
 @subcommand("start")
 @click.option("--agent", help="The agent runtime (default: settings mayor.agent, else default_agent).")
 def start(out: Out, agent: str | None) -> None:
-    """Start the mayor's session."""
+    """Start the mayor's session.
+
+    Example: gt mayor stop
+    """
     from gt.town.layout import require_town
     from gt.work import sessions
 
@@ -21,7 +29,10 @@ def start(out: Out, agent: str | None) -> None:
 
 @subcommand("stop")
 def stop(out: Out) -> None:
-    """Stop the mayor's session."""
+    """Stop the mayor's session.
+
+    Example: gt mayor status
+    """
     from gt.town.layout import require_town
     from gt.work import sessions
 
@@ -31,7 +42,10 @@ def stop(out: Out) -> None:
 
 @subcommand("status")
 def status(out: Out) -> None:
-    """Whether the mayor's session runs."""
+    """Whether the mayor's session runs.
+
+    Example: gt mayor status
+    """
     from gt.town.layout import require_town
     from gt.work import sessions
 

@@ -25,7 +25,12 @@ def rig_of(out: Out, rig: str | None) -> tuple:  # type: ignore[type-arg]
 @subcommand("list")
 @click.argument("rig", required=False)
 def list_(out: Out, rig: str | None) -> None:
-    """Open merge requests, in the order the refinery takes them."""
+    """Open merge requests, in the order the refinery takes them.
+
+    Example: gt mq list gizmo --json
+
+    Example: gt mq submit
+    """
     from gt.work import refinery
 
     town, rig = rig_of(out, rig)
@@ -36,7 +41,10 @@ def list_(out: Out, rig: str | None) -> None:
 
 @subcommand("submit")
 def submit(out: Out) -> None:
-    """Submit the work on your hook (what `gt done` does)."""
+    """Submit the work on your hook (what `gt done` does).
+
+    Example: gt mq retry gz-mr9k2 --rig gizmo
+    """
     from gt.town.layout import require_town
     from gt.work.done import done
 
@@ -48,7 +56,10 @@ def submit(out: Out) -> None:
 @click.argument("mr")
 @click.option("--rig")
 def retry(out: Out, mr: str, rig: str | None) -> None:
-    """Put a rejected merge request back in the queue."""
+    """Put a rejected merge request back in the queue.
+
+    Example: gt mq reject gz-mr9k2 --rig gizmo -r "superseded"
+    """
     from gt.work import refinery
 
     town, rig = rig_of(out, rig)
@@ -61,7 +72,10 @@ def retry(out: Out, mr: str, rig: str | None) -> None:
 @click.option("-r", "--reason", required=True)
 @click.option("--rig")
 def reject(out: Out, mr: str, reason: str, rig: str | None) -> None:
-    """Reject a merge request by hand."""
+    """Reject a merge request by hand.
+
+    Example: gt mq reject gz-mr9k2 --rig gizmo -r "superseded"
+    """
     from gt.work import refinery
 
     town, rig = rig_of(out, rig)

@@ -5,18 +5,29 @@ from gt.cli.common import Out, command as subcommand
 
 @click.group("polecat")
 def command() -> None:
-    """Polecats: the rigs' transient workers."""
+    """Polecats: the rigs' transient workers.
+
+    Example: gt polecat identity show gizmo/nux
+
+    Example: gt polecat identity show gizmo/nux
+    """
 
 
 @click.group("identity")
 def identity() -> None:
-    """A polecat's identity and its record."""
+    """A polecat's identity and its record.
+
+    Example: gt polecat identity show gizmo/polecats/nux --json
+    """
 
 
 @subcommand("show")
 @click.argument("name", metavar="RIG/NAME")
 def show(out: Out, name: str) -> None:
-    """The polecat's CV: completed, failed, abandoned, first-pass rate, models, languages, recent work."""
+    """The polecat's CV: completed, failed, abandoned, first-pass rate, models, languages, recent work.
+
+    Example: gt polecat identity show gizmo/polecats/nux --json
+    """
     from gt.cli.format import cv_text
     from gt.work import records
 

@@ -5,14 +5,22 @@ from gt.cli.common import Out, command as subcommand
 
 @click.group("refinery")
 def command() -> None:
-    """The refinery: lands merge requests on the default branch after the rig's gates pass."""
+    """The refinery: lands merge requests on the default branch after the rig's gates pass.
+
+    Example: gt refinery process gizmo
+
+    Example: gt refinery process gizmo --once
+    """
 
 
 @subcommand("process")
 @click.argument("rig", required=False)
 @click.option("--once", is_flag=True, help="Only the best merge request.")
 def process(out: Out, rig: str | None, once: bool) -> None:
-    """Work through the rig's merge queue."""
+    """Work through the rig's merge queue.
+
+    Example: gt refinery process gizmo --once
+    """
     from gt.cli.gt.mq import rig_of
     from gt.work import refinery
 

@@ -14,7 +14,10 @@ def command() -> None:
 @subcommand("set")
 @click.argument("url")
 def set_(out: Out, url: str) -> None:
-    """Sync the town ledger with URL."""
+    """Sync the town ledger with URL.
+
+    Example: gt remote set git@example.com:me/town.git
+    """
     from gt.town.layout import require_town
     from gt.work import remotes
 

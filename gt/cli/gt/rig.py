@@ -17,7 +17,12 @@ def command() -> None:
 @click.option("--prefix", help="Bead id prefix for the rig's ledger (default: from the name).")
 @click.option("--branch", help="The default branch (default: the source's).")
 def add(out: Out, name: str, source: str, prefix: str | None, branch: str | None) -> None:
-    """Add a rig from a git URL or path."""
+    """Add a rig from a git URL or path.
+
+    Example: gt rig add gizmo ~/src/gizmo --prefix gz
+
+    Example: gt rig list --json
+    """
     from gt.town.layout import require_town
     from gt.work import rigs
 
@@ -27,7 +32,10 @@ def add(out: Out, name: str, source: str, prefix: str | None, branch: str | None
 
 @subcommand("list")
 def list_(out: Out) -> None:
-    """The town's rigs."""
+    """The town's rigs.
+
+    Example: gt rig remove gizmo
+    """
     from gt.town.layout import require_town
     from gt.work import rigs
 
@@ -40,7 +48,10 @@ def list_(out: Out) -> None:
 @click.argument("name")
 @click.option("--force", is_flag=True, help="Remove even with unmerged polecat work.")
 def remove(out: Out, name: str, force: bool) -> None:
-    """Remove a rig (refused while polecat branches hold unmerged work)."""
+    """Remove a rig (refused while polecat branches hold unmerged work).
+
+    Example: gt rig remove gizmo
+    """
     from gt.town.layout import require_town
     from gt.work import rigs
 

@@ -13,7 +13,10 @@ def command() -> None:
 
 @subcommand("env")
 def env(out: Out) -> None:
-    """Print the environment an agent session needs, as shell exports."""
+    """Print the environment an agent session needs, as shell exports.
+
+    Example: eval "$(gt role env)"
+    """
     from gt.work.install import role_env
 
     variables = role_env(out.actor)

@@ -5,13 +5,21 @@ from gt.cli.common import Out, command as subcommand
 
 @click.group("session")
 def command() -> None:
-    """Agent sessions in tmux (optional: agents run without it)."""
+    """Agent sessions in tmux (optional: agents run without it).
+
+    Example: gt session attach gizmo/polecats/nux
+
+    Example: gt session attach gizmo/polecats/nux
+    """
 
 
 @subcommand("attach")
 @click.argument("agent")
 def attach(out: Out, agent: str) -> None:
-    """Attach to AGENT's tmux session."""
+    """Attach to AGENT's tmux session.
+
+    Example: gt session attach gizmo/polecats/nux
+    """
     import os
 
     from gt.errors import GtError

@@ -5,13 +5,21 @@ from gt.cli.common import Out, command as subcommand
 
 @click.group("witness")
 def command() -> None:
-    """The witness: watches a rig's polecats (restart, recover, escalate, clean up)."""
+    """The witness: watches a rig's polecats (restart, recover, escalate, clean up).
+
+    Example: gt witness patrol gizmo
+
+    Example: gt witness patrol gizmo --json
+    """
 
 
 @subcommand("patrol")
 @click.argument("rig", required=False)
 def patrol(out: Out, rig: str | None) -> None:
-    """Run one patrol of the rig's polecats."""
+    """Run one patrol of the rig's polecats.
+
+    Example: gt witness patrol gizmo --json
+    """
     from gt.cli.gt.mq import rig_of
     from gt.work import witness
 

@@ -29,7 +29,12 @@ def _who(out: Out):  # type: ignore[no-untyped-def]
 @subcommand("add")
 @click.argument("rig")
 def add(out: Out, rig: str) -> None:
-    """Create your worktree of RIG."""
+    """Create your worktree of RIG.
+
+    Example: gt worktree add beads   (same as: gt worktree beads)
+
+    Example: gt worktree list --all
+    """
     from gt.town.layout import require_town
     from gt.work import worktrees
 
@@ -40,7 +45,10 @@ def add(out: Out, rig: str) -> None:
 @subcommand("list")
 @click.option("--all", "everyone", is_flag=True, help="Everyone's worktrees, not only yours.")
 def list_(out: Out, everyone: bool) -> None:
-    """Your worktrees in other rigs."""
+    """Your worktrees in other rigs.
+
+    Example: gt worktree remove beads
+    """
     from gt.town.layout import require_town
     from gt.work import worktrees
 
@@ -52,7 +60,10 @@ def list_(out: Out, everyone: bool) -> None:
 @click.argument("rig")
 @click.option("--force", is_flag=True, help="Remove even with uncommitted or unlanded work.")
 def remove(out: Out, rig: str, force: bool) -> None:
-    """Remove your worktree of RIG."""
+    """Remove your worktree of RIG.
+
+    Example: gt worktree remove beads
+    """
     from gt.town.layout import require_town
     from gt.work import worktrees
 

@@ -465,3 +465,42 @@ def test_invalid_actor_is_refused(bd, repo):
     result = bd("create", "A", "--actor", "evil <x@y>", ok=False)
     assert result.exit_code == 2
     assert snapshot(repo) == before
+
+
+def test_marks_are_symbols_on_a_terminal_and_plain_otherwise(monkeypatch):
+    import sys
+
+    from gt.cli import format
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False, raising=False)
+    assert format.mark("done") == "ok" and format.mark("open") == ".."
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert format.mark("done") == "\033[32m✓\033[0m"
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert format.mark("done") == "✓" and format.mark("convoy") == "🚚"
+
+
+def test_help_groups_commands_and_every_command_has_an_example():
+    import click
+
+    from gt.cli.bd import bd
+    from gt.cli.gt import gt
+
+    text = click.testing.CliRunner().invoke(gt, ["--help"]).output
+    assert [s for s in ("Work:", "Agents:", "Communication:", "Services:", "Workspace:", "Diagnostics:") if s in text] \
+        == ["Work:", "Agents:", "Communication:", "Services:", "Workspace:", "Diagnostics:"]
+    missing = []
+
+    def walk(group: click.Group, prefix: str) -> None:
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):
+            cmd = group.get_command(ctx, name)
+            if "Example" not in (cmd.help or ""):
+                missing.append(f"{prefix} {name}")
+            if isinstance(cmd, click.Group):
+                walk(cmd, f"{prefix} {name}")
+
+    walk(gt, "gt")
+    walk(bd, "bd")
+    assert missing == []

@@ -265,7 +265,7 @@ def test_convoys_across_two_rigs(town):
     status = json.loads(gt(town, "convoy", "status", cid, "--json").stdout)
     assert [(r["id"], r["rig"], r["status"]) for r in status["beads"]] == [(a, "gizmo", "open"), (b, "other", "open")]
     assert (status["completed"], status["total"]) == (0, 2)
-    assert "○" in gt(town, "convoy", "status").stdout
+    assert f"  .. {a} [task] gizmo part" in gt(town, "convoy", "status").stdout  # plain marks off a terminal
     stranded = json.loads(gt(town, "convoy", "stranded", "--json").stdout)
     assert stranded == [{"id": cid, "title": "Two rigs", "ready": [a, b]}]
     assert json.loads(gt(town, "convoy", "check", "--json").stdout) == []

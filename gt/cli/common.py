@@ -18,9 +18,29 @@ MAX_ARGUMENT = 128 * 1024  # one command-line argument; longer texts come from a
 class LazyGroup(click.Group):
     """A group whose subcommands are imported only when invoked (start-up time is what agents pay)."""
 
-    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None,
+                 sections: dict[str, tuple[str, ...]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = lazy or {}
+        self.sections = sections or {}
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """`--help` lists the commands in sections (Work, Agents, …), the way a user looks for them."""
+        if not self.sections:
+            return super().format_commands(ctx, formatter)
+        names = self.list_commands(ctx)
+        placed = {name for members in self.sections.values() for name in members}
+        sections = {**self.sections, "Other": tuple(n for n in names if n not in placed)}
+        width = formatter.width - 6 - max(len(n) for n in names)
+        for title, members in sections.items():
+            rows = []
+            for name in members:
+                cmd = self.get_command(ctx, name)
+                if cmd is not None and not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(width)))
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})

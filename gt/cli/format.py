@@ -6,6 +6,23 @@ from typing import Any, Mapping
 from gt.model.bead import parent_of
 
 
+# Marks: symbols (coloured unless NO_COLOR) on a terminal, plain ASCII when the output is read by a program.
+MARKS = {"done": ("✓", "ok", "32"), "open": ("○", "..", "90"), "hooked": ("→", "->", "33"), "created": ("+", "+", "36"),
+         "rejected": ("✗", "x", "31"), "escalated": ("!", "!", "31"), "submitted": ("⇢", "=>", "34"),
+         "restart": ("↻", "~", "35"), "recover": ("↺", "<-", "35"), "mail": ("✉", "@", "36"), "other": ("•", "*", "0"),
+         "convoy": ("🚚", "convoy", "0")}
+
+
+def mark(kind: str) -> str:
+    import os
+    import sys
+
+    symbol, plain, colour = MARKS.get(kind, MARKS["other"])
+    if not sys.stdout.isatty():
+        return plain
+    return symbol if os.environ.get("NO_COLOR") or colour == "0" else f"\033[{colour}m{symbol}\033[0m"
+
+
 def line(doc: Mapping[str, Any]) -> str:
     """One bead on one line: `gt-a3f8k [P1] [bug] open - Fix login @alice`."""
     text = f"{doc['id']} [P{doc.get('priority')}] [{doc.get('type')}] {doc.get('status')} - {doc.get('title')}"

@@ -213,7 +213,7 @@ def check(town: Path, actor: Signature, only: Iterable[str] | None = None) -> li
             started = parse_time(doc.get("created_at")) or 0.0
             hours = (parse_time(doc["closed_at"]) or started) - started
             lines = [f"Convoy {convoy_id} ({doc['title']}) landed: {len(rows)} beads closed in {_duration(hours)}."]
-            lines += [f"  ✓ {t} {b.get('title')}" + (f" ({b['assignee']})" if b.get("assignee") else "")
+            lines += [f"  - {t} {b.get('title')}" + (f" ({b['assignee']})" if b.get("assignee") else "")
                       for t, b in rows]
             notify = (doc.get("convoy") or {}).get("notify") or [doc.get("created_by")]
             note = message_doc(view, actor.name, notify, f"Convoy landed: {doc['title']}", "\n".join(lines))

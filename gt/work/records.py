@@ -316,8 +316,9 @@ def cv(lgs: list[Ledger], identity: str) -> dict[str, Any]:
             "languages": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))), "recent": recent}
 
 
-FEED_MARKS = {"close": "✓", "merge": "✓", "hook": "→", "create": "+", "convoy-create": "+", "reject": "✗",
-              "escalate": "!", "done": "⇢", "convoy-land": "✓", "restart": "↻", "recover": "↺", "mail": "✉"}
+KINDS = {"close": "done", "merge": "done", "convoy-land": "done", "hook": "hooked", "create": "created",
+         "convoy-create": "created", "reject": "rejected", "escalate": "escalated", "done": "submitted",
+         "restart": "restart", "recover": "recover", "mail": "mail"}  # what kind of event: the CLI picks its mark
 
 
 def feed_lines(lgs: list[Ledger], since: float | None = None, rig: str | None = None,
@@ -335,26 +336,26 @@ def feed_lines(lgs: list[Ledger], since: float | None = None, rig: str | None = 
             if (since is not None and entry.time < since) or (actor and not fnmatch.fnmatchcase(entry.author, actor)):
                 continue
             rows.append({"time": entry.time, "at": _iso(entry.time), "ledger": lg.name, "commit": entry.commit,
-                         "op": entry.get("Op"), "author": entry.author, "line": _describe(entry)})
+                         "op": entry.get("Op"), "kind": KINDS.get(entry.get("Op") or "", "other"),
+                         "author": entry.author, "line": _describe(entry)})
     rows.sort(key=lambda r: r["time"])
     return rows
 
 
 def _describe(entry: log.Entry) -> str:
     op = entry.get("Op") or ""
-    mark = FEED_MARKS.get(op, "•")
     beads = entry.all("Bead-Id")
     if op == "merge":
-        return f"{mark} {entry.get('Source')} closed by {entry.author} (merged {(entry.get('Merged-Commit') or '')[:7]})"
+        return f"{entry.get('Source')} closed by {entry.author} (merged {(entry.get('Merged-Commit') or '')[:7]})"
     if op == "close":
-        return f"{mark} {', '.join(beads)} closed by {entry.author}"
+        return f"{', '.join(beads)} closed by {entry.author}"
     if op == "hook":
-        return f"{mark} {entry.get('Source') or ', '.join(beads)} hooked by {entry.get('Agent') or entry.author}"
+        return f"{entry.get('Source') or ', '.join(beads)} hooked by {entry.get('Agent') or entry.author}"
     if op == "convoy-create":
-        return f"{mark} {', '.join(beads)} convoy created"
+        return f"{', '.join(beads)} convoy created"
     if op == "create":
-        return f"{mark} {entry.subject.removeprefix('create ')} (by {entry.author})"
-    return f"{mark} {entry.subject} ({entry.author})"
+        return f"{entry.subject.removeprefix('create ')} (by {entry.author})"
+    return f"{entry.subject} ({entry.author})"
 
 
 def heads(lgs: list[Ledger]) -> dict[str, str | None]:

@@ -20,7 +20,16 @@ COMMANDS = {
 }
 
 
-@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+SECTIONS = {
+    "Work": ("create", "update", "close", "reopen", "delete", "dep", "label", "comment"),
+    "Views": ("show", "list", "ready", "blocked", "search", "count", "comments", "history"),
+    "Track records": ("stats", "audit"),
+    "Workspace": ("init", "config", "sync", "export", "import", "hooks"),
+    "Diagnostics": ("doctor", "compact"),
+}
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, sections=SECTIONS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-C", "directory", metavar="PATH", help="Run as if started in PATH.")
 @click.version_option(package_name="gastown-git", prog_name="bd")
 def bd(directory: str | None) -> None:

@@ -16,7 +16,17 @@ COMMANDS: dict[str, str] = {
 }
 
 
-@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+SECTIONS = {
+    "Work": ("sling", "hook", "unsling", "done", "prime", "handoff", "convoy", "mq"),
+    "Agents": ("agents", "polecat", "crew", "mayor", "session", "worktree", "whoami", "role"),
+    "Communication": ("mail", "nudge", "feed"),
+    "Services": ("up", "down", "status", "deacon", "boot", "dog", "refinery", "witness"),
+    "Workspace": ("install", "rig", "remote", "sync", "hooks"),
+    "Diagnostics": ("doctor", "demo"),
+}
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, sections=SECTIONS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gastown-git", prog_name="gt")
 def gt() -> None:
     """Gas Town: orchestrate coding agents whose work is recorded in git."""

@@ -18,13 +18,15 @@ def _town():  # type: ignore[no-untyped-def]
 
 
 def _status_text(convoys: list) -> str:
+    from gt.cli import format
+
     lines = []
     for c in convoys:
         state = "landed" if c["status"] == "closed" else c["status"]
-        lines.append(f"{c['id']}  {c['title']}  [{state}]  {c['completed']}/{c['total']} completed"
+        lines.append(f"{format.mark('convoy')} {c['id']}  {c['title']}  [{state}]  {c['completed']}/{c['total']} completed"
                      f"  (created {str(c['created_at'])[:16]})")
         for b in c["beads"]:
-            mark = "✓" if b["status"] == "closed" else "○"
+            mark = format.mark("done" if b["status"] == "closed" else "open")
             lines.append(f"  {mark} {b['id']} [{b['type']}] {b['title']}  ({b['rig']}, {b['status']})")
         if c["swarm"]:
             lines.append(f"  swarm: {', '.join(c['swarm'])}")

@@ -42,9 +42,11 @@ def _print(out: Out, rows: list) -> None:  # type: ignore[type-arg]
 
     import click
 
+    from gt.cli import format
+
     for row in rows:
         if out.json:
             click.echo(json.dumps(row, ensure_ascii=False))
         else:
-            click.echo(f"[{time.strftime('%H:%M:%S', time.localtime(row['time']))}] {row['line']}")
+            click.echo(f"[{time.strftime('%H:%M:%S', time.localtime(row['time']))}] {format.mark(row['kind'])} {row['line']}")
     sys.stdout.flush()

@@ -28,7 +28,9 @@ def command(out: Out, args: tuple[str, ...], to: str | None, agent: str | None, 
                          convoy=not no_convoy, merge=merge, force=force, start=not no_start)
 
     def text() -> str:
-        lines = [f"{s.bead} → {s.agent}" + (f" ({s.branch}, pid {s.pid})" if s.branch and s.pid else
+        from gt.cli import format
+
+        lines = [f"{s.bead} {format.mark('hooked')} {s.agent}" + (f" ({s.branch}, pid {s.pid})" if s.branch and s.pid else
                                             f" ({s.branch})" if s.branch else "") for s in report.slung]
         if report.convoy:
             lines.append(f"Convoy: {report.convoy}")

@@ -504,3 +504,38 @@ def test_help_groups_commands_and_every_command_has_an_example():
     walk(gt, "gt")
     walk(bd, "bd")
     assert missing == []
+
+
+def test_progress_shows_on_a_terminal_only(bd, repo):
+    import os
+    import pty
+    import shutil
+    import subprocess
+
+    from conftest import BIN
+
+    for n in range(3):
+        bd("create", f"bead {n}")
+
+    def stderr_on_a_terminal(*args: str) -> str:
+        shutil.rmtree(repo / ".git" / "gt" / "index", ignore_errors=True)  # the next read rebuilds it
+        main, secondary = pty.openpty()
+        subprocess.run([str(BIN / "bd"), *args], cwd=repo, stdout=subprocess.PIPE, stderr=secondary, check=True)
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                data = os.read(main, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        os.close(main)
+        return b"".join(chunks).decode(errors="replace")
+
+    assert "indexing the ledger" in stderr_on_a_terminal("list")
+    assert stderr_on_a_terminal("list", "--json") == ""
+    shutil.rmtree(repo / ".git" / "gt" / "index", ignore_errors=True)
+    piped = subprocess.run([str(BIN / "bd"), "list"], cwd=repo, capture_output=True, text=True)
+    assert piped.stderr == ""

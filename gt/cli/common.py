@@ -160,11 +160,15 @@ def main_entry(group: click.Group) -> Callable[[], None]:
         import os
 
         gc.disable()  # a short-lived process: the cyclic collector only costs time (tens of ms at 10k beads)
+        from gt import progress
+
+        progress.enable(sys.stderr.isatty() and "--json" not in sys.argv[1:])
         try:
             group(prog_name=group.name)
             code: Any = 0
         except SystemExit as exc:
             code = exc.code
+        progress.clear()
         if isinstance(code, str):
             click.echo(code, err=True)
             code = 1

@@ -252,6 +252,9 @@ class Ledger:
         return shard
 
     def _build_shard(self, collection: str, fan: str, tree_id: str, old: Shard | None) -> Shard:
+        from gt import progress
+
+        progress.report(f"indexing the ledger: {collection}/{fan} …")
         entries: dict[str, Entry] = {}
         full: dict[str, dict[str, Any]] = {}
         for item in self._read(tree_id).iteritems():

@@ -52,9 +52,12 @@ def import_docs(tracker: Tracker, actor: Signature, docs: list[dict[str, Any]], 
     """Create or update beads by id in one commit; unchanged beads are not rewritten."""
 
     def build(view: View) -> Edit:
+        from gt import progress
+
         created, updated, unchanged = [], [], []
         changed: dict[str, dict[str, Any]] = {}
-        for doc in docs:
+        for number, doc in enumerate(docs, 1):
+            progress.report(f"importing {number}/{len(docs)} beads …")
             doc = canonical(doc)
             bead_id = doc["id"]
             if view.entry(BEADS, bead_id) is not None:

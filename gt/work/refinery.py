@@ -81,6 +81,9 @@ def _lock(town: Path, rig: str) -> Any:
 
 
 def _gate(worktree: Path, name: str, command: str, timeout: float, env: dict[str, str]) -> dict[str, Any]:
+    from gt import progress
+
+    progress.report(f"refinery: {name} in {worktree} …", every=0)
     started = time.monotonic()
     try:
         result = subprocess.run(command, shell=True, cwd=worktree, capture_output=True, text=True, timeout=timeout,

@@ -86,9 +86,13 @@ def sync(tracker: Tracker, actor: Signature, remote: str | None = None, push_cha
     """Fetch, merge and push until the remote has our ledger (bounded retries)."""
     remote = remote or tracker.settings.remote
     report = SyncReport(remote)
+    from gt import progress
+
     for round_number in range(1, MAX_ROUNDS + 1):
         report.rounds = round_number
+        progress.report(f"fetching the ledger from {remote} …", every=0)
         theirs = fetch(tracker, remote)
+        progress.report(f"merging with {remote} …", every=0)
         report.fetched = theirs
         if theirs is not None:
             merge_into_local(tracker, actor, theirs, report)

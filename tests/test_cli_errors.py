@@ -539,3 +539,10 @@ def test_progress_shows_on_a_terminal_only(bd, repo):
     shutil.rmtree(repo / ".git" / "gt" / "index", ignore_errors=True)
     piped = subprocess.run([str(BIN / "bd"), "list"], cwd=repo, capture_output=True, text=True)
     assert piped.stderr == ""
+
+
+def test_docs_cli_md_is_generated_from_the_commands():
+    from gt.cli.reference import render
+
+    committed = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert committed == render(), "docs/cli.md is stale: run `python -m gt.cli.reference > docs/cli.md`"

@@ -27,14 +27,14 @@ import sys
 import time
 from typing import Any
 
-BLOCK = re.compile(r"```gt-script[ \t]*\n(.*?)```", re.S)
+BLOCK = re.compile(r"(```|~~~)gt-script[ \t]*\n(.*?)\1", re.S)  # a fenced block, with backticks or tildes
 
 
 def script_of(description: str) -> dict[str, Any]:
     from gt.ledger.yamlio import load_mapping
 
     match = BLOCK.search(description or "")
-    return load_mapping(match.group(1), "gt-script block") if match else {}
+    return load_mapping(match.group(2), "gt-script block") if match else {}
 
 
 def plan_for(script: dict[str, Any], attempt: int) -> dict[str, Any]:

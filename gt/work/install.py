@@ -22,7 +22,7 @@ class InstallReport:
 
 
 def install(root: Path, actor: str, name: str | None = None, force: bool = False,
-            ledger: bool = True) -> InstallReport:
+            ledger: bool = True, default_agent: str | None = None) -> InstallReport:
     """Create the town at `root`; on an existing town do nothing unless `force` (which only adds
     what is missing, never touching data). Without `ledger`, the town ledger is left to be fetched."""
     from datetime import datetime, timezone
@@ -62,7 +62,10 @@ def install(root: Path, actor: str, name: str | None = None, force: bool = False
     write(layout.RIGS_FILE, json.dumps({"rigs": {}}, indent=2) + "\n")
     write(layout.ROUTES_FILE, f"# bead prefix -> the ledger that owns it (a path relative to the town)\n{layout.TOWN_PREFIX}: .\n")
     write(Path(".beads") / ".gitignore", "# local settings of bd: never committed\n*\n")
-    write(layout.SETTINGS_FILE, layout.DEFAULT_SETTINGS)
+    settings = layout.DEFAULT_SETTINGS
+    if default_agent:
+        settings = settings.replace("default_agent: claude", f"default_agent: {default_agent}")
+    write(layout.SETTINGS_FILE, settings)
     for folder in ("deacon/dogs/boot",):
         directory(folder)
     exclude = root / ".git" / "info" / "exclude"

@@ -9,8 +9,9 @@ from gt.cli.common import Out, command
 @click.option("--force", is_flag=True, help="Repair a town: add what is missing, touch no data.")
 @click.option("--remote", metavar="URL", help="Sync the town ledger with this git remote.")
 @click.option("--from", "from_url", metavar="URL", help="Join an existing town: clone its ledger and its rigs.")
+@click.option("--default-agent", metavar="NAME", help="The agent runtime gt sling starts (default: claude).")
 def command(out: Out, path: str | None, name: str | None, force: bool, remote: str | None,
-            from_url: str | None) -> None:
+            from_url: str | None, default_agent: str | None) -> None:
     """Create a town (default ~/gt, or $GT_ROOT).
 
     Example: gt install ~/gt --remote git@example.com:me/town.git
@@ -30,7 +31,7 @@ def command(out: Out, path: str | None, name: str | None, force: bool, remote: s
         out.emit(joined, f"Joined the town at {joined['root']} from {from_url}"
                  + "".join(f"\n  + rig {name}" for name in joined["rigs"]))
         return
-    report = install(root, out.signature(None).name, name, force)
+    report = install(root, out.signature(None).name, name, force, default_agent=default_agent)
     if remote:
         remotes.set_remote(report.root, remote)
 

@@ -45,3 +45,76 @@ def test_quick_start_block_runs(tmp_path):
     assert log[0].startswith("alice | close ") and log[-1].endswith("| init ledger (prefix mp)")
     assert "Fix login" in result.stdout
     assert result.stdout.rstrip().endswith("Status: open   Priority: P0   Type: bug")  # bob's edit, synced back
+
+
+def command_lines() -> list[tuple[str, str]]:
+    """Every `gt …`/`bd …` command shown in the README's and docs' shell blocks and in the help examples."""
+    import click
+
+    from gt.cli.bd import bd
+    from gt.cli.gt import gt
+
+    found = []
+    for path in [README, *sorted((README.parent / "docs").glob("*.md"))]:
+        if path.name == "cli.md":
+            continue
+        for block in re.findall(r"```(?:sh|console)\n(.*?)```", path.read_text(), re.S):
+            for line in block.splitlines():
+                line = line.strip().removeprefix("$ ")
+                for part in re.split(r"\s*(?:&&|\|\|?|;)\s*", line.split("  #")[0]):
+                    if re.match(r"(gt|bd) ", part.strip()):
+                        found.append((path.name, part.strip()))
+
+    def examples(group: click.Group) -> None:
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):
+            cmd = group.get_command(ctx, name)
+            for line in (cmd.help or "").splitlines():
+                if line.strip().startswith("Example:"):
+                    text = line.strip()[len("Example:"):].split("   (")[0].strip()
+                    if re.match(r"(gt|bd) ", text):
+                        found.append(("--help", text))
+            if isinstance(cmd, click.Group):
+                examples(cmd)
+
+    examples(gt)
+    examples(bd)
+    return found
+
+
+def test_every_command_shown_in_the_docs_parses():
+    import shlex
+
+    import click
+
+    from gt.cli.bd import bd
+    from gt.cli.gt import gt
+
+    lines = command_lines()
+    assert len(lines) > 100
+    bad = []
+    for where, line in lines:
+        words = shlex.split(line.replace("$(", "(").replace("`", ""), comments=True)
+        group: click.Command = gt if words[0] == "gt" else bd
+        args = words[1:]
+        path = [words[0]]
+        try:
+            while isinstance(group, click.Group) and args:
+                if args[0] == "-C":
+                    args = args[2:]
+                    continue
+                ctx = group.make_context(" ".join(path), list(args), resilient_parsing=True)
+                sub = group.get_command(ctx, args[0]) if args else None
+                if sub is None and hasattr(group, "resolve_command"):
+                    _, sub, _ = group.resolve_command(ctx, list(args))
+                    args = ["add", *args] if sub is not None and sub.name == "add" and args[0] != "add" else args
+                if sub is None:
+                    raise click.UsageError(f"no command {args[0]!r}")
+                path.append(args[0])
+                group, args = sub, args[1:]
+            group.make_context(" ".join(path), list(args))
+        except click.exceptions.Exit:
+            pass
+        except click.ClickException as exc:
+            bad.append(f"{where}: {line}: {exc.format_message()}")
+    assert bad == []

@@ -179,3 +179,15 @@ def test_a_second_run_reads_the_cache(town):
         list((root / ".git" / "gt" / "log" / "derived").glob("*.json"))
     assert cache
     assert Bd(root).json("stats", "--group-by", "model") == first
+
+
+def test_time_windows_and_the_crew_cv(town):
+    root = town["root"]
+    assert Bd(root).json("stats", "--group-by", "model", "--until", "2000-01-01")["groups"] == {}
+    everything = Bd(root).json("stats", "--group-by", "model", "--since", "2000-01-01")["groups"]
+    assert everything["model-a"]["completed"] == 3
+    assert Bd(root).json("audit", "--actor", "gizmo/refinery", "--since", "2999-01-01") == []
+    assert Bd(root)("stats", "--since", "yesterday", ok=False).exit_code == 2
+    gt(root, "crew", "add", "joe", "--rig", "gizmo")
+    cv = json.loads(gt(root, "crew", "show", "joe", "--rig", "gizmo", "--json").stdout)
+    assert cv["identity"] == "gizmo/crew/joe" and cv["completed"] == 0 and cv["recent"] == []

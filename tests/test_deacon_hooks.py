@@ -98,6 +98,7 @@ def test_boot_triage_decides_one_thing(town):
     os.kill(int(data["pid"]), signal.SIGSTOP)  # frozen: its heartbeat goes stale
     try:
         beat.write_text(json.dumps({**data, "at": time.time() - 20}))  # late (> 3 intervals + 10 s), not dead
+        os.utime(town / ".runtime" / "deacon" / "pid", (time.time() - 20, time.time() - 20))  # started long ago
         assert json.loads(gt(town, "boot", "triage", "--json").stdout)["decision"] == "nudge"
     finally:
         os.kill(int(data["pid"]), signal.SIGCONT)

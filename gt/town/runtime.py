@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,26 @@ def reserved(town: Path, identity: str, max_age: float) -> bool:
         return time.time() - (town / RUNTIME / "reserved" / key(identity)).stat().st_mtime < max_age
     except OSError:
         return False
+
+
+def terminate(pid_value: int | None, grace: float, force: bool) -> bool:
+    """SIGTERM the process group, wait up to `grace` s (then SIGKILL with `force`); True when gone."""
+    if not alive(pid_value):
+        return True
+    try:
+        os.killpg(int(pid_value or 0), signal.SIGKILL if force else signal.SIGTERM)
+    except ProcessLookupError:
+        return True
+    deadline = time.time() + grace
+    while time.time() < deadline:
+        if not alive(pid_value):
+            return True
+        time.sleep(0.1)
+    if force:
+        return not alive(pid_value)
+    try:
+        os.killpg(int(pid_value or 0), signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    time.sleep(0.2)
+    return not alive(pid_value)

@@ -92,8 +92,10 @@ def _check_free(view: View, identity: str, bead_id: str, force: bool) -> str | N
     return current if current != bead_id else None
 
 
-def _release(doc: dict[str, Any]) -> dict[str, Any]:
-    """A bead taken off a hook: back to open, unassigned."""
+def _release(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """A bead taken off a hook: back to open, unassigned (None: a closed bead is left as it is)."""
+    if doc.get("status") == "closed":
+        return None
     if doc.get("status") in ("hooked", "in_progress"):
         set_status(doc, "open", now_iso())
     doc.pop("assignee", None)
@@ -116,8 +118,9 @@ def hook(town: Path, actor: Signature, query: str, identity: str, *, force: bool
         edit = Edit("hook", f"hook {bead_id} on {identity}",
                     trailers=facts({"model": fields.get("model"), "agent": fields.get("agent")}, bead_id))
         previous[:] = [current] if current else []
-        if current and current in Tracker.summaries(view):  # the replaced bead, in this ledger: same commit
-            edit.beads[current] = _release(Tracker.get(view, current))
+        released = _release(Tracker.get(view, current)) if current and current in Tracker.summaries(view) else None
+        if released is not None:  # the replaced bead, in this ledger: same commit
+            edit.beads[current] = released
         fields_now = {k: v for k, v in fields.items() if v is not None}
         return put(edit, identity, updated(view, identity, state="working", hook=bead_id, hooked_at=now_iso(),
                                            **fields_now))
@@ -133,6 +136,9 @@ def hook(town: Path, actor: Signature, query: str, identity: str, *, force: bool
             return edit
 
         bead_id = agent_tracker.write(actor, build).result
+        for current in previous:
+            if not _in(agent_tracker, current):
+                release(town, actor, current)
     else:
         with_view = agent_tracker.view()
         bead_view = bead_tracker.view()
@@ -141,7 +147,9 @@ def hook(town: Path, actor: Signature, query: str, identity: str, *, force: bool
 
         def build_bead(view: View) -> Edit:
             found, doc = _take_bead(view, query, identity, force, dispatch)
-            return Edit("hook", f"hook {found} on {identity}", {found: doc} if doc else {}, result=found)
+            # its own op: the agent's ledger records the hook itself, which track records count once
+            return Edit("hook-bead", f"hook {found} on {identity}", {found: doc} if doc else {},
+                        [("Source", found), ("Agent", identity)], result=found)
 
         bead_tracker.write(actor, build_bead)
         agent_tracker.write(actor, lambda view: build_agent(view, bead_id))
@@ -160,10 +168,10 @@ def release(town: Path, actor: Signature, bead_id: str, status: str = "open") ->
     tracker = Tracker.routed([bead_id])
 
     def build(view: View) -> Edit:
-        doc = Tracker.get(view, bead_id)
-        if is_closed(doc):
+        released = _release(Tracker.get(view, bead_id))
+        if released is None:
             return Edit("unhook", "no change")
-        return Edit("unhook", f"unhook {bead_id}", {bead_id: _release(doc)})
+        return Edit("unhook", f"unhook {bead_id}", {bead_id: released})
 
     tracker.write(actor, build)
 
@@ -177,10 +185,11 @@ def unsling(town: Path, actor: Signature, identity: str, state: str = "idle", op
         current = (record(view, identity) or {}).get("hook")
         if not current:
             raise GtError(f"{identity} has nothing on its hook", code="not_found")
-        taken.append(current)
+        taken[:] = [current]
         edit = Edit(op, f"{op} {current} from {identity}", trailers=facts(record(view, identity), current))
-        if current in Tracker.summaries(view):
-            edit.beads[current] = _release(Tracker.get(view, current))
+        released = _release(Tracker.get(view, current)) if current in Tracker.summaries(view) else None
+        if released is not None:
+            edit.beads[current] = released
         return put(edit, identity, updated(view, identity, state=state, hook=None))
 
     tracker.write(actor, build)

@@ -28,14 +28,18 @@ def triage(town: Path) -> dict[str, Any]:
     pid = deacon.pid(town)
     beat = deacon.heartbeat(town) or {}
     every = deacon.interval(town)
-    age = time.time() - float(beat.get("at") or 0) if beat else None
+    try:  # a deacon younger than its first heartbeat is judged from its start, not as silent
+        started = (deacon.folder(town) / "pid").stat().st_mtime
+    except OSError:
+        started = 0.0
+    age = time.time() - max(float(beat.get("at") or 0), started)
     if stopped or (pid is None and not beat):
         return _decided(town, "nothing", "the deacon is down on purpose" if stopped else "the deacon was never started")
     if not runtime.alive(pid):
         deacon.start(town)
         return _decided(town, "restart", f"the deacon (pid {pid}) is not running", record=True)
-    if age is None or age > DEAD * every + 60:
-        deacon.stop_process(pid, 5, force=True)
+    if age > DEAD * every + 60:
+        runtime.terminate(pid, 5, force=True)
         deacon.start(town)
         return _decided(town, "restart", f"no heartbeat for {int(age or 0)} s", record=True)
     if age > LATE * every + 10:

@@ -201,15 +201,19 @@ def check(town: Path, actor: Signature, only: Iterable[str] | None = None) -> li
     def build(view: View) -> Edit:
         from gt.work.mail import message_doc
 
+        landed.clear()  # build may run again: start over each time
         edit = Edit("convoy-land", f"convoy landed: {', '.join(ready)}")
         for convoy_id in ready:
             doc = Tracker.get(view, convoy_id)
             if is_closed(doc):
                 continue
+            now_tracked = _lookup(tracked(doc))  # as it is now, not as the check first saw it
+            if not all(b is not None and is_closed(b) for b in now_tracked.values()):
+                continue
             set_status(doc, "closed", now_iso(), "landed: every tracked bead is closed")
             doc["updated_at"] = now_iso()
             edit.beads[convoy_id] = canonical(doc)
-            rows = [(t, beads[t]) for t in tracked(doc)]
+            rows = [(t, now_tracked[t] or {}) for t in tracked(doc)]
             started = parse_time(doc.get("created_at")) or 0.0
             hours = (parse_time(doc["closed_at"]) or started) - started
             lines = [f"Convoy {convoy_id} ({doc['title']}) landed: {len(rows)} beads closed in {_duration(hours)}."]
@@ -221,7 +225,6 @@ def check(town: Path, actor: Signature, only: Iterable[str] | None = None) -> li
             landed.append({"id": convoy_id, "title": doc["title"], "notified": notify, "mail": note["id"]})
         return edit
 
-    landed.clear()
     tracker.write(actor, build)
     return landed
 

@@ -180,28 +180,5 @@ def start(town: Path) -> int:
         return new
 
 
-def stop_process(pid_value: int | None, grace: float, force: bool) -> bool:
-    """SIGTERM the process group, wait up to `grace` s (then SIGKILL with `force`); True when gone."""
-    if not runtime.alive(pid_value):
-        return True
-    try:
-        os.killpg(int(pid_value or 0), signal.SIGKILL if force else signal.SIGTERM)
-    except ProcessLookupError:
-        return True
-    deadline = time.time() + grace
-    while time.time() < deadline:
-        if not runtime.alive(pid_value):
-            return True
-        time.sleep(0.1)
-    if force:
-        return not runtime.alive(pid_value)
-    try:
-        os.killpg(int(pid_value or 0), signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    time.sleep(0.2)
-    return not runtime.alive(pid_value)
-
-
 if __name__ == "__main__":
     loop(Path(sys.argv[1]))

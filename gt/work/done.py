@@ -92,7 +92,8 @@ def done(town: Path, actor: Signature, who: Identity, status: str = "COMPLETED",
         from gt.work.beads import fresh_id
 
         edit = Edit("done", f"done {bead_id} by {who.name}: {merge} at {head[:7]}", trailers=agents.facts(record))
-        existing = [d for d in merge_requests(view, bead_id) if (d.get("mr") or {}).get("head") == head]
+        existing = [d for d in merge_requests(view, bead_id) if (d.get("mr") or {}).get("head") == head
+                    and (d.get("status") == "open" or (d.get("mr") or {}).get("outcome") == "merged")]
         if merge == "mr" and not existing:
             new = fresh_id(Tracker.summaries(view, include_deleted=True), str(view.config.get("prefix")), None)
             fields = {"branch": branch, "target": default, "head": head, "source": bead_id, "worker": who.name,
@@ -147,6 +148,6 @@ def _direct(town: Path, actor: Signature, who: Identity, bead_id: str, worktree:
         raise GtError(f"cannot fast-forward {default} to your work: rebase onto {default} first "
                       f"({gitcmd.last_line(result.stderr)})", code="refused")
     tracker = Tracker.routed([bead_id])
-    close_beads(tracker, actor, [bead_id], f"merged directly as {head[:7]} by {who.name}")
+    close_beads(tracker, actor, [bead_id], f"merged directly as {head[:7]} by {who.name}", force=True)
     agents.set_state(town, actor, who.name, f"{who.name} free after {bead_id}", state="idle", hook=None)
     return {"status": "COMPLETED", "bead": bead_id, "merge": "direct", "head": head}

@@ -188,7 +188,7 @@ def stats(lgs: list[Ledger], group_by: str | None = None, actor: str | None = No
         return (since is None or event.time >= since) and (until is None or event.time <= until) \
             and (actor is None or fnmatch.fnmatchcase(event.worker, actor))
 
-    merged: set[str] = set()
+    merged = {e.bead for e in all_events if e.kind == "merge"}  # closed by a merge: never counted twice
     for e in all_events:
         pair = (e.bead, e.worker)
         if e.kind == "hook":
@@ -202,8 +202,6 @@ def stats(lgs: list[Ledger], group_by: str | None = None, actor: str | None = No
         if e.kind in ("hook", "submit") or not counted(e):
             if e.kind == "reject":
                 rejected_before.add(e.bead)
-            if e.kind == "merge":
-                merged.add(e.bead)
             continue
         if e.kind == "close":
             if e.bead in merged or (bead or {}).get("type") in BOOKKEEPING_TYPES or bead is None:
@@ -233,8 +231,6 @@ def stats(lgs: list[Ledger], group_by: str | None = None, actor: str | None = No
                 g["witness_restarts"] += 1
         if e.kind == "reject":
             rejected_before.add(e.bead)
-        if e.kind == "merge":
-            merged.add(e.bead)
     for commit in code_commits(lgs):
         who = commit.agent or commit.author
         if (since is not None and commit.time < since) or (until is not None and commit.time > until):
@@ -316,7 +312,8 @@ def cv(lgs: list[Ledger], identity: str) -> dict[str, Any]:
             "languages": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))), "recent": recent}
 
 
-KINDS = {"close": "done", "merge": "done", "convoy-land": "done", "hook": "hooked", "create": "created",
+KINDS = {"close": "done", "merge": "done", "convoy-land": "done", "hook": "hooked", "hook-bead": "hooked",
+         "create": "created",
          "convoy-create": "created", "reject": "rejected", "escalate": "escalated", "done": "submitted",
          "restart": "restart", "recover": "recover", "mail": "mail"}  # what kind of event: the CLI picks its mark
 
@@ -349,7 +346,7 @@ def _describe(entry: log.Entry) -> str:
         return f"{entry.get('Source')} closed by {entry.author} (merged {(entry.get('Merged-Commit') or '')[:7]})"
     if op == "close":
         return f"{', '.join(beads)} closed by {entry.author}"
-    if op == "hook":
+    if op in ("hook", "hook-bead"):
         return f"{entry.get('Source') or ', '.join(beads)} hooked by {entry.get('Agent') or entry.author}"
     if op == "convoy-create":
         return f"{', '.join(beads)} convoy created"

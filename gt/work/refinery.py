@@ -230,7 +230,7 @@ def _merged(town: Path, rig: str, doc: dict[str, Any], attempt: dict[str, Any], 
 
     tracker.write(me, build)
     if not source_here:
-        convoys.close_beads(Tracker.routed([source]), me, [source], reason)
+        convoys.close_beads(Tracker.routed([source]), me, [source], reason, force=True)  # the code has landed
     else:
         convoys.after_close(town, me, [source])
     if (town_settings.load(town, rig).get("merge_queue") or {}).get("delete_merged_branches", True):
@@ -264,14 +264,15 @@ def _reject(town: Path, rig: str, doc: dict[str, Any], attempt: dict[str, Any], 
         edit = Edit("reject", f"reject {doc['id']} ({source}): {detail}", {doc["id"]: canonical(current)},
                     [("Merge-Request", doc["id"]), ("Worker", str(worker)), ("Result", result)]
                     + agents.facts({"model": mr.get("model"), "agent": mr.get("agent")}, source))
-        if worker and policy != "none":
+        holds_it = (agents.record(view, worker) or {}).get("hook") == source if worker else False
+        still_open = not source_here or Tracker.get(view, source).get("status") != "closed"
+        if worker and policy != "none" and holds_it and still_open:  # not if the work landed or moved on
             if source_here:
                 bead = Tracker.get(view, source)
-                if bead.get("status") != "closed":
-                    set_status(bead, "hooked", now_iso())
-                    bead["assignee"] = worker
-                    bead["updated_at"] = now_iso()
-                    edit.beads[source] = canonical(bead)
+                set_status(bead, "hooked", now_iso())
+                bead["assignee"] = worker
+                bead["updated_at"] = now_iso()
+                edit.beads[source] = canonical(bead)
             agents.put(edit, worker, agents.updated(view, worker, state="fix_needed", hook=source))
         return edit
 

@@ -104,17 +104,14 @@ def _quote(text: str) -> str:
     return shlex.quote(text)
 
 
-def stop(town: Path, identity: str) -> bool:
+def stop(town: Path, identity: str, grace: float = 10.0) -> bool:
     """Stop the agent's session (its whole process group); False when it was not running."""
     current = runtime.session(town, identity)
     if not current or not runtime.alive(current.get("pid")):
         return False
     if current.get("tmux"):
         subprocess.run(["tmux", "kill-session", "-t", current["tmux"]], capture_output=True)
-    try:
-        os.killpg(current["pid"], signal.SIGTERM)
-    except (ProcessLookupError, PermissionError):
-        pass
+    runtime.terminate(current["pid"], grace, force=False)  # waits: a restart right after finds it gone
     return True
 
 

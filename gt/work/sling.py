@@ -95,29 +95,28 @@ def sling(town: Path, actor: Signature, beads: list[str], target: str | None, *,
             raise GtError(f"{bead_id} is already hooked by {holder} (use --force to take it)", code="refused")
         ids.append(bead_id)
     report = SlingReport()
-    taken: set[str] = set()
-    if to_rig:
-        records = agents.records(agents.ledger_of(town, f"{rig}/witness").view())
-        names = []
-        for _ in ids:
-            name = polecats.allocate(town, rig, config, records, taken)
-            taken.add(name)
-            names.append(name)
-        plan = [(bead_id, f"{rig}/polecats/{name}") for bead_id, name in zip(ids, names)]
-    else:
-        plan = [(ids[0], target)]
-    reservations: list[Path] = []
+    from filelock import FileLock
+
+    with FileLock(str(runtime.folder(town, "locks") / "sling.lock")):  # one allocation at a time: no polecat twice
+        plan = _plan(town, rig, ids, target, to_rig, config)
+        reservations = [runtime.reserve(town, identity) for _, identity in plan]  # the witness keeps off
+        try:
+            for bead_id, identity in plan:
+                slung = Slung(bead_id, identity)
+                fields: dict[str, Any] = {"model": model, "agent": agent, "merge": merge}
+                if parse(identity).role == "polecat":
+                    home, branch = polecats.prepare(town, str(rig), str(parse(identity).agent), bead_id, config)
+                    slung.worktree, slung.branch = str(home), branch
+                    fields.update(branch=branch, worktree=str(home.relative_to(town)))
+                agents.hook(town, actor, bead_id, identity, force=force, **fields)
+                report.slung.append(slung)
+        except BaseException:
+            for done in report.slung:  # all or nothing: the ones already hooked go back to open
+                agents.unsling(town, actor, done.agent)
+            for reservation in reservations:
+                reservation.unlink(missing_ok=True)
+            raise
     try:
-        for bead_id, identity in plan:
-            slung = Slung(bead_id, identity)
-            fields: dict[str, Any] = {"model": model, "agent": agent, "merge": merge}
-            reservations.append(runtime.reserve(town, identity))  # the witness leaves it alone until started
-            if parse(identity).role == "polecat":
-                home, branch = polecats.prepare(town, str(rig), str(parse(identity).agent), bead_id, config)
-                slung.worktree, slung.branch = str(home), branch
-                fields.update(branch=branch, worktree=str(home.relative_to(town)))
-            agents.hook(town, actor, bead_id, identity, force=force, **fields)
-            report.slung.append(slung)
         if convoy:  # after hooking: tracked work is never seen as stranded (ready, unhooked) meanwhile
             tracked = convoys.tracking(town, ids)
             untracked = [i for i in ids if i not in tracked]
@@ -132,6 +131,24 @@ def sling(town: Path, actor: Signature, beads: list[str], target: str | None, *,
         for reservation in reservations:
             reservation.unlink(missing_ok=True)
     return report
+
+
+def _plan(town: Path, rig: str | None, ids: list[str], target: str, to_rig: bool,
+          config: dict[str, Any]) -> list[tuple[str, str]]:
+    """Which agent takes which bead: a polecat each in a rig (idle ones first), else the target."""
+    from gt.work import agents, polecats
+
+    if not to_rig:
+        return [(ids[0], target)]
+    records = agents.records(agents.ledger_of(town, f"{rig}/witness").view())
+    taken = {name for name in polecats.homes(town, str(rig))
+             if runtime.reserved(town, f"{rig}/polecats/{name}", 600)}  # being set up by another sling
+    plan = []
+    for bead_id in ids:
+        name = polecats.allocate(town, str(rig), config, records, taken)
+        taken.add(name)
+        plan.append((bead_id, f"{rig}/polecats/{name}"))
+    return plan
 
 
 def _title(ids: list[str]) -> str:

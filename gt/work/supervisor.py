@@ -32,8 +32,8 @@ def down(town: Path, force: bool = False) -> dict[str, Any]:
     """Stop Boot (so it restarts nothing), then the Deacon, then every agent session."""
     (deacon.folder(town) / "stopped").write_text(str(time.time()))
     grace = 0.0 if force else GRACE
-    stopped = {"boot": deacon.stop_process(boot.watcher_pid(town), grace, force),
-               "deacon": deacon.stop_process(deacon.pid(town), grace, force)}
+    stopped = {"boot": runtime.terminate(boot.watcher_pid(town), grace, force),
+               "deacon": runtime.terminate(deacon.pid(town), grace, force)}
     agents = {}
     for session in runtime.sessions(town):
         if runtime.alive(session.get("pid")):
@@ -41,13 +41,13 @@ def down(town: Path, force: bool = False) -> dict[str, Any]:
                 import subprocess
 
                 subprocess.run(["tmux", "kill-session", "-t", session["tmux"]], capture_output=True)
-            agents[session["identity"]] = deacon.stop_process(session["pid"], grace, force)
+            agents[session["identity"]] = runtime.terminate(session["pid"], grace, force)
     for pid in _strays(town):  # e.g. an agent a deacon started just before it was killed
         try:
             what = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
             what = "?"
-        agents[f"pid {pid}: {what[:80]}"] = deacon.stop_process(pid, grace, force)
+        agents[f"pid {pid}: {what[:80]}"] = runtime.terminate(pid, grace, force)
     stopped["agents"] = agents
     return stopped
 

@@ -319,17 +319,16 @@ KINDS = {"close": "done", "merge": "done", "convoy-land": "done", "hook": "hooke
 
 
 def feed_lines(lgs: list[Ledger], since: float | None = None, rig: str | None = None,
-               actor: str | None = None, after: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """The town's activity, oldest first; `after` (ledger -> commit) skips what was already shown."""
+               actor: str | None = None, shown: set[str] | None = None) -> list[dict[str, Any]]:
+    """The town's activity, oldest first, leaving out the commits in `shown` (what was printed before:
+    commits a sync brings in may be older than the last one shown, so time alone cannot tell)."""
     rows = []
     for lg in lgs:
         if rig and lg.name != rig:
             continue
-        entries = log.entries(lg.tracker.ledger)
-        if after and after.get(lg.name):
-            known = next((i for i, e in enumerate(entries) if e.commit == after[lg.name]), None)
-            entries = entries[known + 1:] if known is not None else entries
-        for entry in entries:
+        for entry in log.entries(lg.tracker.ledger):
+            if shown is not None and entry.commit in shown:
+                continue
             if (since is not None and entry.time < since) or (actor and not fnmatch.fnmatchcase(entry.author, actor)):
                 continue
             rows.append({"time": entry.time, "at": _iso(entry.time), "ledger": lg.name, "commit": entry.commit,
@@ -353,6 +352,11 @@ def _describe(entry: log.Entry) -> str:
     if op == "create":
         return f"{entry.subject.removeprefix('create ')} (by {entry.author})"
     return f"{entry.subject} ({entry.author})"
+
+
+def commits(lgs: list[Ledger]) -> set[str]:
+    """Every ledger commit of these ledgers (what `gt feed --follow` has already accounted for)."""
+    return {entry.commit for lg in lgs for entry in log.entries(lg.tracker.ledger)}
 
 
 def heads(lgs: list[Ledger]) -> dict[str, str | None]:

@@ -26,13 +26,16 @@ def command(out: Out, follow: bool, since: str | None, rig: str | None, actor_gl
     if limit:
         rows = rows[-limit:]
     _print(out, rows)
-    seen = records.heads(lgs)
+    heads = records.heads(lgs)
+    shown = records.commits(lgs) if follow else set()
     while follow:
         time.sleep(interval)
         now = records.heads(lgs)
-        if now != seen:
-            _print(out, records.feed_lines(lgs, None, rig, actor_glob, after=seen))
-            seen = now
+        if now != heads:
+            new = records.feed_lines(lgs, None, rig, actor_glob, shown=shown)
+            _print(out, new)
+            shown |= records.commits(lgs)
+            heads = now
 
 
 def _print(out: Out, rows: list) -> None:  # type: ignore[type-arg]

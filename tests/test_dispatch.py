@@ -295,3 +295,16 @@ def test_convoy_from_epic(town):
     made = json.loads(gt(town, "convoy", "create", "--from-epic", epic, "--json").stdout)
     assert made["title"] == "Epic"
     assert sorted(d["target"] for d in made["dependencies"]) == sorted(kids)
+
+
+def test_a_sling_that_cannot_start_its_agent_leaves_the_work_open(town):
+    settings = town / "settings" / "config.yaml"
+    settings.write_text(settings.read_text().replace("agents:\n", "agents:\n  broken:\n    command: [/no/such/agent]\n", 1))
+    one, two = bead(town, "one"), bead(town, "two")
+    failed = gt(town, "sling", one, two, "gizmo", "--agent", "broken", ok=False)
+    assert failed.returncode == 1 and "cannot start agent 'broken'" in failed.stderr
+    for work in (one, two):
+        shown = Bd(town).json("show", work)
+        assert shown["status"] == "open" and "assignee" not in shown
+    again = json.loads(gt(town, "sling", one, "gizmo", "--no-start", "--json").stdout)
+    assert again["slung"][0]["agent"] in ("gizmo/polecats/toast", "gizmo/polecats/nux")  # free to reuse

@@ -124,9 +124,14 @@ def sling(town: Path, actor: Signature, beads: list[str], target: str | None, *,
                 report.convoy = convoys.create(town, actor, _title(untracked), untracked)["id"]
             elif tracked:
                 report.convoy = next(iter(tracked.values()))[0]
-        for slung in report.slung:
+        for number, slung in enumerate(report.slung):
             if start and slung.worktree is not None:
-                slung.pid = runtimes.start(town, slung.agent, Path(slung.worktree), agent, config, model)["pid"]
+                try:
+                    slung.pid = runtimes.start(town, slung.agent, Path(slung.worktree), agent, config, model)["pid"]
+                except GtError:
+                    for unstarted in report.slung[number:]:  # nobody would ever run them: back to open
+                        agents.unsling(town, actor, unstarted.agent)
+                    raise
     finally:
         for reservation in reservations:
             reservation.unlink(missing_ok=True)

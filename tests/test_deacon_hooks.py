@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Bd, git, gt, make_sample
-from test_dispatch import SCRIPT, agent_record, bead, merge_requests, wait_for
+from test_dispatch import SCRIPT, bead, merge_requests, wait_for
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ Boot, its watchdog, reads. It never kills a healthy agent: only the witness deci
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess

@@ -280,7 +280,7 @@ def _reject(town: Path, rig: str, doc: dict[str, Any], attempt: dict[str, Any], 
     if worker:
         subject = f"{'REBASE_NEEDED' if result == 'conflict' else 'FIX_NEEDED'} {source}"
         body = f"{doc['id']} was rejected: {detail}." + (f"\n\n{tail}" if tail else "")
-        body += f"\nRebase onto the default branch and resolve the conflicts, then `gt done`." if result == "conflict" \
+        body += "\nRebase onto the default branch and resolve the conflicts, then `gt done`." if result == "conflict" \
             else "\nFix it on your branch, then `gt done` again."
         mail.send(town, me, [worker], subject, body, labels=("fix-needed",), check=False)
     return Outcome(doc["id"], result, None, detail, attempt.get("gates", []))

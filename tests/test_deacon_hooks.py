@@ -73,8 +73,8 @@ def test_up_status_boot_restart_and_down_leave_no_processes(town):
                                   (None, started["deacon"]) else None)(json.loads(gt(town, "status", "--json").stdout)),
                          timeout=30, what="boot to restart the deacon")
     assert restarted["deacon"]["pid"] != started["deacon"]
-    log = git(town, "log", "--format=%an|%s", "beads")
-    assert "deacon/dogs/boot|boot: restart the deacon" in log
+    wait_for(lambda: "deacon/dogs/boot|boot: restart the deacon" in git(town, "log", "--format=%an|%s", "beads") or None,
+             what="boot's record of its decision")  # written just after the restart
     work = bead(town, "slow", script='```gt-script\nstall: 120\n```\n')
     gt(town, "sling", work, "gizmo")
     stopped = json.loads(gt(town, "down", "--json").stdout)

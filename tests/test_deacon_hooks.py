@@ -194,3 +194,39 @@ def test_gt_hooks_install_list_uninstall_chain_user_hooks(tmp_path):
     gt(repo, "hooks", "uninstall")
     assert hook.read_text() == f"#!/bin/sh\ntouch {marker}\n"
     assert not any(h["installed"] for h in json.loads(gt(repo, "hooks", "list", "--json").stdout))
+
+
+def test_hooks_survive_a_project_with_its_own_gt_package_and_respect_empty_messages(town):
+    gt(town, "crew", "add", "joe", "--rig", "gizmo")
+    joe = town / "gizmo" / "crew" / "joe"
+    (joe / "gt").mkdir()
+    (joe / "gt" / "__init__.py").write_text("raise SystemExit('the project shadowed Gas Town')\n")
+    git(joe, "add", "gt")
+    git(joe, "commit", "-qm", "the project has a gt package")
+    assert "Agent: gizmo/crew/joe" in git(joe, "log", "-1", "--format=%B")
+    (joe / "x.txt").write_text("x\n")
+    git(joe, "add", "x.txt")
+    import os
+    import subprocess
+
+    aborted = subprocess.run(["git", "commit"], cwd=joe, capture_output=True, text=True,
+                             env={**os.environ, "GIT_EDITOR": "true"})
+    assert aborted.returncode == 1 and "empty commit message" in aborted.stderr
+    edited = subprocess.run(["git", "commit"], cwd=joe, capture_output=True, text=True,
+                            env={**os.environ, "GIT_EDITOR": "sh -c 'echo written in the editor > \"$1\"' --"})
+    assert edited.returncode == 0, edited.stderr
+    assert "Agent: gizmo/crew/joe" in git(joe, "log", "-1", "--format=%B")  # added by commit-msg
+
+
+def test_closes_with_punctuation_and_languages_of_non_ascii_files(town):
+    gt(town, "crew", "add", "joe", "--rig", "gizmo")
+    joe = town / "gizmo" / "crew" / "joe"
+    first, second = bead(town, "first"), bead(town, "second")
+    (joe / "café.py").write_text("x = 1\n")
+    (joe / "naïve.md").write_text("# hi\n")
+    git(joe, "add", ".")
+    git(joe, "commit", "-qm", f"Both\n\nCloses: {first}, {second}.")
+    git(joe, "push", "-q", "origin", "HEAD:main")
+    assert [Bd(town).json("show", b)["status"] for b in (first, second)] == ["closed", "closed"]
+    cv = json.loads(gt(town, "crew", "show", "joe", "--rig", "gizmo", "--json").stdout)
+    assert cv["languages"] == {"md": 1, "py": 1}

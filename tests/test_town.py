@@ -329,3 +329,41 @@ def test_gt_doctor_finds_a_broken_town_and_fixes_it(town, sample):
     assert gt(town, "doctor").stdout.strip() == "The town is healthy"
     assert git(town / "gizmo" / "mayor" / "rig", "rev-parse", "--is-bare-repository").strip() == "false"
     assert (repo / "hooks" / "pre-receive").exists()
+
+
+def test_rig_remove_refuses_unsaved_crew_work_and_worktrees_belong_to_their_owner(town, sample, tmp_path):
+    gt(town, "rig", "add", "gizmo", str(sample), "--prefix", "gz")
+    gt(town, "crew", "add", "ann", "--rig", "gizmo")
+    (town / "gizmo" / "crew" / "ann" / "wip.txt").write_text("precious\n")
+    refused = gt(town, "rig", "remove", "gizmo", ok=False)
+    assert refused.returncode == 1 and "crew/ann" in refused.stderr
+    assert (town / "gizmo" / "crew" / "ann" / "wip.txt").exists()
+    other = make_sample(tmp_path / "src" / "other", "other")
+    gt(town, "rig", "add", "web-app", str(other), "--prefix", "wa")
+    gt(town, "crew", "add", "joe", "--rig", "web-app")
+    gt(town / "web-app" / "crew" / "joe", "worktree", "gizmo")
+    work = town / "gizmo" / "crew" / "web-app-joe"
+    (work / "mine.txt").write_text("joe's\n")
+    # web/crew/app-joe would name the same folder: it is not theirs to remove
+    stranger = gt(town, "worktree", "remove", "gizmo", "--force", "--actor", "web/crew/app-joe", ok=False)
+    assert stranger.returncode == 1 and "belongs to web-app/crew/joe" in stranger.stderr and (work / "mine.txt").exists()
+
+
+def test_sync_reports_an_unreachable_rig_and_relative_remotes_work_anywhere(town, sample, tmp_path):
+    import shutil
+
+    other = make_sample(tmp_path / "src" / "other", "other")
+    gt(town, "rig", "add", "gizmo", str(sample), "--prefix", "gz")
+    gt(town, "rig", "add", "other", str(other), "--prefix", "ot")
+    git(tmp_path, "init", "-q", "--bare", "hub.git")
+    gt(town, "remote", "set", "../hub.git")  # relative to where it is typed
+    assert git(town, "remote", "get-url", "origin").strip() == str(tmp_path / "hub.git")
+    gt(town / "gizmo" / "mayor" / "rig", "sync")  # works from another directory
+    shutil.move(str(other), str(tmp_path / "moved"))  # the second machine cannot reach this rig
+    joined = json.loads(gt(tmp_path, "install", "laptop", "--from", "hub.git", "--json").stdout)
+    assert joined["rigs"] == ["gizmo"] and "other" in joined["failed"]
+    report = json.loads(gt(tmp_path / "laptop", "sync", "--json", ok=False).stdout)
+    actions = {r["ledger"]: r["action"] for r in report["ledgers"]}
+    assert actions["other"] == "failed" and actions["gizmo"] != "failed"
+    failed = gt(tmp_path, "install", "broken", "--from", str(tmp_path / "no-such.git"), ok=False)
+    assert failed.returncode == 1 and not (tmp_path / "broken").exists()

@@ -13,7 +13,7 @@ from gt.work.guard import USER_HOOK_SUFFIX
 HOOKS_DIR = Path(__file__).resolve().parents[2] / "hooks"
 MARKER = "installed by `bd hooks install`"
 SHIPPED = ("pre-receive",)  # what `bd hooks install` puts in a repository others push to
-CLONE_HOOKS = ("prepare-commit-msg", "post-commit")  # an agent's clone (crew)
+CLONE_HOOKS = ("prepare-commit-msg", "commit-msg", "post-commit")  # an agent's clone (crew)
 RIG_HOOKS = ("pre-receive", "post-receive") + CLONE_HOOKS  # a rig's .repo.git: all its worktrees share them
 ALL = RIG_HOOKS
 

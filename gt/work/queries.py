@@ -71,10 +71,14 @@ def town_views(view: View | None = None) -> list[View]:
     town = layout.find_town(view.ledger.repo.commondir if view else None)
     if town is None:
         return [view if view else Tracker.open().view()]
-    out = []
+    out, seen = [], set()
     for target in sorted(set(layout.read_routes(town).values())):
-        tracker = Tracker(discover(str((town / target).resolve())))
-        if tracker.ledger.exists():
+        path = (town / target).resolve()
+        if not path.exists():
+            continue  # a rig folder gone: `gt doctor` says so
+        tracker = Tracker(discover(str(path)))
+        if tracker.repo.commondir not in seen and tracker.ledger.exists():
+            seen.add(tracker.repo.commondir)
             out.append(tracker.view())
     return out
 

@@ -122,7 +122,8 @@ def code_commits(lgs: list[Ledger], all_branches: bool = False) -> list[CodeComm
         span = [f"--exclude={lg.tracker.ledger.branch}", "--branches"] if all_branches else [lg.code_branch]
         fmt = "%x01%H%x00%at%x00%an%x00%(trailers:key=Agent,valueonly)%x00%(trailers:key=Model,valueonly)%x00" \
               "%(trailers:key=Bead,valueonly)%x00%s%x00"
-        text = gitcmd.run(f"--git-dir={repo}", "log", "--numstat", f"--format={fmt}", *span, "--", check=False).stdout
+        text = gitcmd.run(f"--git-dir={repo}", "-c", "core.quotePath=false", "log", "--numstat", f"--format={fmt}",
+                          *span, "--", check=False).stdout
         for chunk in text.split("\x01")[1:]:
             commit, at, author, agent, model, bead, subject, rest = chunk.split("\x00", 7)
             lines, files = 0, []
@@ -374,6 +375,10 @@ def cached(lgs: list[Ledger], kind: str, args: Any, compute: Callable[[], Any]) 
             parts[f"code:{lg.name}"] = read_ref(lg.tracker.repo.commondir, f"refs/heads/{lg.code_branch}")
             if kind in ("audit", "cv"):
                 parts[f"refs:{lg.name}"] = _all_heads(lg)
+    if not lgs:
+        from gt.errors import GtError
+
+        raise GtError("no ledger here: run `bd init` (or, in a town, `gt doctor`)", code="no_ledger")
     key = hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
     folder = os.path.join(lgs[0].tracker.repo.private, "log", "derived")
     path = os.path.join(folder, f"{key}.json")

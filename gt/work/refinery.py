@@ -236,6 +236,9 @@ def _merged(town: Path, rig: str, doc: dict[str, Any], attempt: dict[str, Any], 
     if (town_settings.load(town, rig).get("merge_queue") or {}).get("delete_merged_branches", True):
         gitcmd.run(f"--git-dir={layout.rig_dir(town, rig) / layout.RIG_REPO}", "branch", "-D", str(mr.get("branch")),
                    check=False)  # still checked out by the polecat: the witness removes both later
+    from gt.work.transitions import close_named
+
+    close_named(town, str(layout.rig_dir(town, rig) / layout.RIG_REPO), f"{attempt['base']}..{commit}")  # `Closes:`
     mail.send(town, me, [f"{rig}/witness"], f"MERGED {source}", f"{mr.get('branch')} by {worker} merged as {commit}",
               labels=("merged",), check=False)
     return Outcome(doc["id"], "merged", commit, reason, attempt.get("gates", []))

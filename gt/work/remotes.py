@@ -17,8 +17,16 @@ from gt.town import layout
 TOWN_REMOTE = "origin"
 
 
+def absolute(url: str) -> str:
+    """A local path as an absolute one (git resolves relative remotes against wherever it runs)."""
+    import os
+
+    return os.path.abspath(url) if os.path.exists(url) else url
+
+
 def set_remote(town: Path, url: str) -> str:
     """Point the town ledger at `url` (added, or changed when set already)."""
+    url = absolute(url)
     exists = gitcmd.run("-C", str(town), "remote", "get-url", TOWN_REMOTE, check=False).returncode == 0
     gitcmd.run("-C", str(town), "remote", "set-url" if exists else "add", TOWN_REMOTE, url)
     return url
@@ -75,7 +83,8 @@ def sync_town(town: Path, actor: Signature, push_changes: bool = True) -> tuple[
                                   renamed=report.renamed))
 
     one(*targets[0])
-    gained = rigs.rebuild_missing(town, actor)
+    gained, failed = rigs.rebuild_missing(town, actor)
+    results += [LedgerSync(name, None, "failed", error=why) for name, why in failed.items()]
     for name in sorted(rigs.registry(town)):
         path = layout.rig_dir(town, name) / layout.RIG_REPO
         if path.is_dir():
@@ -87,13 +96,20 @@ def join(root: Path, url: str, actor: Signature) -> dict[str, Any]:
     """`gt install --from URL`: a town whose ledger comes from `url`, with its registered rigs."""
     from gt.work.install import install
 
+    import shutil
+
     root = root.expanduser().resolve()
+    url = absolute(url)
     if (root / layout.TOWN_FILE).exists():
         raise GtError(f"a town exists at {root} already: use `gt remote set` and `gt sync` there", code="exists")
+    existed = root.exists()
     report = install(root, actor.name, ledger=False)
     set_remote(root, url)
     results, gained = sync_town(root, actor, push_changes=False)
     town_result = results[0]
-    if town_result.action == "failed":
+    if town_result.action == "failed" or not town_result.remote:
+        if not existed:
+            shutil.rmtree(root, ignore_errors=True)  # nothing half-built is left to trip a retry
         raise GtError(f"cannot join the town at {url}: {town_result.error}", code="fetch")
-    return {"root": str(root), "remote": url, "rigs": gained, "created": report.created}
+    failed = {r.ledger: r.error for r in results if r.action == "failed"}
+    return {"root": str(root), "remote": url, "rigs": gained, "created": report.created, "failed": failed}

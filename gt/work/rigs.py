@@ -141,17 +141,41 @@ def build(town: Path, name: str, source: str, actor: Signature, prefix: str | No
     return config
 
 
-def rebuild_missing(town: Path, actor: Signature) -> list[str]:
+def rebuild_missing(town: Path, actor: Signature) -> tuple[list[str], dict[str, str]]:
     """Re-create the rigs the town ledger registers but this machine lacks (a town joined from its
-    remote, or a rig another machine added); their ledgers come from their origins."""
-    made = []
+    remote, or a rig another machine added); their ledgers come from their origins. Returns the rigs
+    made and, by name, why others could not be (one unreachable URL does not stop the rest)."""
+    made, failed = [], {}
     for name, record in sorted(registry(town).items()):
         if not layout.rig_dir(town, name).exists():
-            build(town, name, record["git_url"], actor, record.get("prefix"), record.get("default_branch"))
+            try:
+                build(town, name, record["git_url"], actor, record.get("prefix"), record.get("default_branch"))
+            except GtError as exc:
+                failed[name] = f"cannot clone {record['git_url']}: {exc}"
+                continue
             made.append(name)
     if made:
         _mirror(town)
-    return made
+    return made, failed
+
+
+def _unsaved_checkouts(rig: Path) -> list[str]:
+    """Crew clones and worktrees of the rig with uncommitted changes or commits pushed nowhere."""
+    found = []
+    homes = [rig / "mayor" / "rig", rig / "refinery" / "rig"]
+    for kind in ("crew", "polecats"):
+        folder = rig / kind
+        homes += sorted(p for p in folder.iterdir() if (p / ".git").exists()) if folder.is_dir() else []
+    for home in homes:
+        if not (home / ".git").exists():
+            continue
+        dirty = gitcmd.run("-C", str(home), "status", "--porcelain", check=False).stdout.strip()
+        clone = (home / ".git").is_dir()
+        unpushed = gitcmd.run("-C", str(home), "rev-list", "--count", "--branches", "--not", "--remotes",
+                              check=False).stdout.strip() if clone else "0"
+        if dirty or unpushed not in ("0", ""):
+            found.append(str(home.relative_to(rig)))
+    return found
 
 
 def _default_branch(repo: Path) -> str:
@@ -187,10 +211,14 @@ def remove(town: Path, name: str, actor: Signature, force: bool = False) -> None
     repo = rig / layout.RIG_REPO
     default = rigs[name].get("default_branch", "main")
     if repo.exists() and not force:
-        unmerged = git(f"--git-dir={repo}", "branch", "--list", "polecat/*", "--no-merged", default).split()
+        unmerged = git(f"--git-dir={repo}", "branch", "--list", "polecat/*", "crew/*", "--no-merged", default).split()
         if unmerged:
-            raise GtError(f"{name} has unmerged polecat work ({', '.join(unmerged[:5])}): merge it or use --force",
+            raise GtError(f"{name} has unmerged work ({', '.join(unmerged[:5])}): merge it or use --force",
                           code="refused")
+        unsaved = _unsaved_checkouts(rig)
+        if unsaved:
+            raise GtError(f"{name} has uncommitted or unpushed work in {', '.join(unsaved[:5])}: "
+                          "push it or use --force", code="refused")
 
     def build(view: Any) -> Change:
         change = Change(f"rig remove {name}", [("Rig", name), ("Op", "rig-remove"), ("Actor", actor.name)])

@@ -46,7 +46,7 @@ def doctor(town: Path, actor: Signature, fix: bool = False) -> list[Finding]:
     for name, record in sorted(registered.items()):
         if not layout.rig_dir(town, name).is_dir():
             found("registry", layout.rig_dir(town, name), f"rig {name} is registered but its folder is missing",
-                  f"clone it again from {record.get('git_url')}", lambda: rigs.rebuild_missing(town, actor))
+                  f"clone it again from {record.get('git_url')}", lambda: _rebuilt(town, actor))
     for path in sorted(town.iterdir()):
         if (path / layout.RIG_CONFIG).is_file() and path.name not in registered:
             found("registry", path, f"{path.name} looks like a rig but is not registered",
@@ -79,6 +79,14 @@ def doctor(town: Path, actor: Signature, fix: bool = False) -> list[Finding]:
     for name in sorted(registered):
         findings += _identities(town, name, actor, fix)
     return findings
+
+
+def _rebuilt(town: Path, actor: Signature) -> None:
+    from gt.work import rigs
+
+    _, failed = rigs.rebuild_missing(town, actor)
+    if failed:
+        raise GtError("; ".join(failed.values()))
 
 
 def _read_json(path: Path) -> dict:

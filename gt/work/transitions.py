@@ -1,7 +1,8 @@
 """Git hooks that turn ordinary git events into ledger transitions (see hooks/).
 
-- prepare-commit-msg, in an agent's clone or worktree: trailers `Bead:` (the hooked bead),
-  `Agent:` (the identity) and `Model:` (when known);
+- prepare-commit-msg (and commit-msg, for messages written in the editor), in an agent's clone or
+  worktree: trailers `Bead:` (the hooked bead), `Agent:` (the identity) and `Model:` (when known);
+  never on an empty message, which must still abort the commit;
 - post-commit, there: marks activity for the witness (a runtime file, not a commit) and moves a
   `hooked` bead to `in_progress` on the first commit (one ledger commit);
 - post-receive, in a rig's `.repo.git`: commits reaching the default branch whose message says
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 CLOSES = re.compile(r"^(?:closes|fixes|resolves):\s*(.+)$", re.I | re.M)
+ID_LIKE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*-[a-z0-9]+(?:\.[a-z0-9]+)*")
 
 
 def _bound() -> tuple[Any, str | None]:
@@ -36,7 +38,11 @@ def _town_of(repo: Any) -> Path | None:
     return find_town(repo.worktree or repo.commondir)
 
 
-def prepare_commit_msg(message_file: str, source: str = "", *_: str) -> None:
+def prepare_commit_msg(message_file: str, *_: str) -> None:
+    """Trailers on a message that has content (prepare-commit-msg for `-m`, commit-msg after the editor)."""
+    text = Path(message_file).read_text(encoding="utf-8")
+    if not any(line.strip() and not line.startswith("#") for line in text.splitlines()):
+        return  # the editor has not run yet, or the message is empty: an empty message must still abort
     repo, identity = _bound()
     if not identity:
         return
@@ -52,7 +58,6 @@ def prepare_commit_msg(message_file: str, source: str = "", *_: str) -> None:
         hook_bead, model = record.get("hook"), record.get("model")
     from gt.ledger import gitcmd
 
-    text = Path(message_file).read_text(encoding="utf-8")
     added = [f"{k}: {v}" for k, v in (("Bead", hook_bead), ("Agent", identity), ("Model", model))
              if v and not re.search(rf"^{k}:", text, re.M)]
     if added:
@@ -95,7 +100,6 @@ def post_commit(*_: str) -> None:
 
 
 def post_receive(*_: str) -> None:
-    from gt.ledger import gitcmd
     from gt.ledger.gitdir import discover
 
     updates = [line.split() for line in sys.stdin.read().splitlines() if len(line.split()) == 3]
@@ -113,13 +117,19 @@ def post_receive(*_: str) -> None:
     for old, new, ref in updates:
         if ref != default or set(new) == {"0"}:
             continue
-        span = new if set(old) == {"0"} else f"{old}..{new}"
-        log = gitcmd.run(f"--git-dir={repo.commondir}", "log", "--reverse", "--format=%H%x00%an%x00%B%x01", span).stdout
-        for entry in log.split("\x01"):
-            if "\x00" not in entry:
-                continue
-            commit, author, message = entry.strip("\n").split("\x00", 2)
-            _close_named(town, commit, author, message)
+        close_named(town, repo.commondir, new if set(old) == {"0"} else f"{old}..{new}")
+
+
+def close_named(town: Path, gitdir: str, span: str) -> None:
+    """Close the beads that commits in `span` name with `Closes:`, as their authors (push or merge)."""
+    from gt.ledger import gitcmd
+
+    log = gitcmd.run(f"--git-dir={gitdir}", "log", "--reverse", "--format=%H%x00%an%x00%B%x01", span).stdout
+    for entry in log.split("\x01"):
+        if "\x00" not in entry:
+            continue
+        commit, author, message = entry.strip("\n").split("\x00", 2)
+        _close_named(town, commit, author, message)
 
 
 def _close_named(town: Path, commit: str, author: str, message: str) -> None:
@@ -129,9 +139,10 @@ def _close_named(town: Path, commit: str, author: str, message: str) -> None:
     from gt.work.tracker import Tracker
 
     for match in CLOSES.finditer(message):
-        for bead in re.split(r"[,\s]+", match.group(1).strip()):
-            if not bead:
-                continue
+        for token in re.split(r"[,\s]+", match.group(1).strip()):
+            bead = token.strip(".,;:()[]'\"").lower()
+            if not ID_LIKE.fullmatch(bead):
+                continue  # prose after the ids ("Closes: gz-abc and gz-def.")
             try:
                 close_beads(Tracker.routed([bead]), Signature(author), [bead], f"closed by commit {commit[:7]}",
                             force=True)
@@ -139,7 +150,8 @@ def _close_named(town: Path, commit: str, author: str, message: str) -> None:
                 _log(f"post-receive: cannot close {bead} named by {commit[:7]}: {exc}")
 
 
-HOOKS = {"prepare-commit-msg": prepare_commit_msg, "post-commit": post_commit, "post-receive": post_receive}
+HOOKS = {"prepare-commit-msg": prepare_commit_msg, "commit-msg": prepare_commit_msg, "post-commit": post_commit,
+         "post-receive": post_receive}
 
 
 def _log(text: str) -> None:

@@ -76,6 +76,11 @@ def remove(town: Path, rig: str, who: Identity, force: bool = False) -> dict[str
     config, path, branch = _target(town, rig, who)
     if not path.exists():
         raise GtError(f"{who.name} has no worktree in {rig}", code="not_found")
+    from gt.ledger.gitdir import discover
+
+    owner = git_config(discover(str(path), follow_redirect=False), "gt", "identity") if (path / ".git").is_file() else None
+    if owner != who.name:
+        raise GtError(f"{path} belongs to {owner or 'nobody'}, not {who.name}: not removed", code="refused")
     repo = layout.rig_dir(town, rig) / layout.RIG_REPO
     default = config.get("default_branch", "main")
     if not force:

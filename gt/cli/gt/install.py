@@ -28,8 +28,9 @@ def command(out: Out, path: str | None, name: str | None, force: bool, remote: s
         if remote or force:
             raise UsageError("--from takes its remote from the URL: no --remote or --force with it")
         joined = remotes.join(root, from_url, out.signature(None))
-        out.emit(joined, f"Joined the town at {joined['root']} from {from_url}"
-                 + "".join(f"\n  + rig {name}" for name in joined["rigs"]))
+        out.emit(joined, f"Joined the town at {joined['root']} from {joined['remote']}"
+                 + "".join(f"\n  + rig {name}" for name in joined["rigs"])
+                 + "".join(f"\n  ! rig {name}: {why}" for name, why in joined["failed"].items()))
         return
     report = install(root, out.signature(None).name, name, force, default_agent=default_agent)
     if remote:

@@ -88,6 +88,16 @@ class Out:
 
         return detect(self.actor, None)
 
+    def town_and_rig(self, rig: str | None, option: str = "the rig's name") -> tuple[Any, str]:
+        """The town, and the rig: given, or the caller's (its directory, or --actor/--identity)."""
+        from gt.town.layout import require_town
+
+        town = require_town()
+        rig = rig or self.identity().rig
+        if not rig:
+            raise UsageError(f"which rig? give {option} (or run this inside the rig)")
+        return town, rig
+
     def signature(self, repo: Any) -> Any:
         from gt.town.identity import detect_actor
 

@@ -61,10 +61,3 @@ def prepare(town: Path, rig: str, name: str, bead_id: str, settings: dict[str, A
         git(f"--git-dir={repo}", "worktree", "add", "--quiet", str(home), *start)
     bind_identity(home, f"{rig}/polecats/{name}", owner_email(town), worktree=True)
     return home, branch
-
-
-def remove(town: Path, rig: str, name: str) -> None:
-    """Remove the polecat's worktree (its branch stays until merged)."""
-    repo = layout.rig_dir(town, rig) / layout.RIG_REPO
-    home = layout.rig_dir(town, rig) / "polecats" / name
-    gitcmd.run(f"--git-dir={repo}", "worktree", "remove", "--force", str(home), check=False)

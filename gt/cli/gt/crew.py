@@ -11,18 +11,6 @@ def command() -> None:
     """
 
 
-def _town_and_rig(rig: str | None):
-    from gt.errors import UsageError
-    from gt.town.identity import detect
-    from gt.town.layout import require_town
-
-    town = require_town()
-    rig = rig or detect(None, None).rig
-    if not rig:
-        raise UsageError("which rig? pass --rig NAME (or run this inside the rig)")
-    return town, rig
-
-
 @subcommand("add")
 @click.argument("name")
 @click.option("--rig", help="The rig (default: the rig of the current directory).")
@@ -35,7 +23,7 @@ def add(out: Out, name: str, rig: str | None) -> None:
     """
     from gt.work import crew
 
-    town, rig = _town_and_rig(rig)
+    town, rig = out.town_and_rig(rig, "--rig NAME")
     result = crew.add(town, rig, name)
     out.emit(result, f"Added {result['identity']} at {result['path']}")
 
@@ -49,7 +37,7 @@ def list_(out: Out, rig: str | None) -> None:
     """
     from gt.work import crew
 
-    town, rig = _town_and_rig(rig)
+    town, rig = out.town_and_rig(rig, "--rig NAME")
     found = crew.members(town, rig)
     out.emit(found, "\n".join(f"{rig}/crew/{n}" for n in found) or "No crew")
 
@@ -65,7 +53,7 @@ def remove(out: Out, name: str, rig: str | None, force: bool) -> None:
     """
     from gt.work import crew
 
-    town, rig = _town_and_rig(rig)
+    town, rig = out.town_and_rig(rig, "--rig NAME")
     crew.remove(town, rig, name, force)
     out.emit({"removed": f"{rig}/crew/{name}"}, f"Removed {rig}/crew/{name}")
 
@@ -81,7 +69,7 @@ def start(out: Out, name: str, rig: str | None, agent: str | None) -> None:
     """
     from gt.work import sessions
 
-    town, rig = _town_and_rig(rig)
+    town, rig = out.town_and_rig(rig, "--rig NAME")
     data = sessions.start_home(town, f"{rig}/crew/{name}", agent)
     out.emit(data, f"{rig}/crew/{name}: pid {data['pid']} ({data['agent']}), log {data['log']}")
 
@@ -96,7 +84,7 @@ def stop(out: Out, name: str, rig: str | None) -> None:
     """
     from gt.work import sessions
 
-    town, rig = _town_and_rig(rig)
+    town, rig = out.town_and_rig(rig, "--rig NAME")
     stopped = sessions.stop_home(town, f"{rig}/crew/{name}")
     out.emit({"stopped": stopped}, f"{rig}/crew/{name}: {'stopped' if stopped else 'was not running'}")
 
@@ -112,7 +100,7 @@ def show(out: Out, name: str, rig: str | None) -> None:
     from gt.cli.format import cv_text
     from gt.work import records
 
-    _, rig = _town_and_rig(rig)
+    _, rig = out.town_and_rig(rig, "--rig NAME")
     identity = f"{rig}/crew/{name}"
     lgs = records.ledgers()
     data = records.cached(lgs, "cv", [identity], lambda: records.cv(lgs, identity))

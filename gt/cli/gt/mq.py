@@ -11,17 +11,6 @@ def command() -> None:
     """
 
 
-def rig_of(out: Out, rig: str | None) -> tuple:  # type: ignore[type-arg]
-    """The town and the rig: given, or the rig of the current directory."""
-    from gt.errors import UsageError
-    from gt.town.layout import require_town
-
-    rig = rig or out.identity().rig
-    if not rig:
-        raise UsageError("which rig? give its name (or run this inside the rig)")
-    return require_town(), rig
-
-
 @subcommand("list")
 @click.argument("rig", required=False)
 def list_(out: Out, rig: str | None) -> None:
@@ -33,7 +22,7 @@ def list_(out: Out, rig: str | None) -> None:
     """
     from gt.work import refinery
 
-    town, rig = rig_of(out, rig)
+    town, rig = out.town_and_rig(rig)
     found = refinery.queue(town, rig)
     out.emit(found, "\n".join(f"{d['id']}  P{d.get('priority')}  {d['mr'].get('branch')}  {d['mr'].get('worker')}"
                               f"  ({len(d['mr'].get('attempts') or [])} attempts)" for d in found) or "The queue is empty")
@@ -62,7 +51,7 @@ def retry(out: Out, mr: str, rig: str | None) -> None:
     """
     from gt.work import refinery
 
-    town, rig = rig_of(out, rig)
+    town, rig = out.town_and_rig(rig, "--rig NAME")
     doc = refinery.retry(town, out.signature(None), rig, mr)
     out.emit(doc, f"{doc['id']} is back in the queue")
 
@@ -78,7 +67,7 @@ def reject(out: Out, mr: str, reason: str, rig: str | None) -> None:
     """
     from gt.work import refinery
 
-    town, rig = rig_of(out, rig)
+    town, rig = out.town_and_rig(rig, "--rig NAME")
     doc = refinery.reject(town, out.signature(None), rig, mr, reason)
     out.emit(doc, f"Rejected {doc['id']}: {reason}")
 

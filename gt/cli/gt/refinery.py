@@ -21,10 +21,9 @@ def process(out: Out, rig: str | None, once: bool) -> None:
 
     Example: gt refinery process gizmo --once
     """
-    from gt.cli.gt.mq import rig_of
     from gt.work import refinery
 
-    town, rig = rig_of(out, rig)
+    town, rig = out.town_and_rig(rig)
     outcomes = refinery.process(town, rig, once)
     out.emit([o.as_dict() for o in outcomes],
              "\n".join(f"{o.mr}: {o.result}" + (f" ({o.detail})" if o.detail else "") for o in outcomes)

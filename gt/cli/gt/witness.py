@@ -20,10 +20,9 @@ def patrol(out: Out, rig: str | None) -> None:
 
     Example: gt witness patrol gizmo --json
     """
-    from gt.cli.gt.mq import rig_of
     from gt.work import witness
 
-    town, rig = rig_of(out, rig)
+    town, rig = out.town_and_rig(rig)
     decisions = witness.patrol(town, rig)
     out.emit(decisions, "\n".join(f"{d['action']}: {d.get('agent')} {d.get('bead') or d.get('branch') or ''}"
                                   + (f" ({d['reason']})" if d.get("reason") else "") for d in decisions)

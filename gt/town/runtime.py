@@ -18,6 +18,13 @@ RUNTIME = ".runtime"
 SESSION_MARK = "GT_SESSION"  # in the environment of every process the town starts: `gt down` finds strays by it
 
 
+def our_commands_first(env: dict[str, str]) -> dict[str, str]:
+    """`env` with this installation's `gt` and `bd` first on PATH (for the processes the town starts)."""
+    import sys
+
+    return {**env, "PATH": os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])}
+
+
 def key(identity: str) -> str:
     """An identity as a file name: `gastown/polecats/nux` -> `gastown.polecats.nux`."""
     return identity.replace("/", ".")

@@ -66,15 +66,21 @@ def _same(a: Tracker, b: Tracker) -> bool:
     return a.repo.commondir == b.repo.commondir
 
 
+def check_takeable(doc: dict[str, Any], identity: str, force: bool) -> None:
+    """Refuse a closed bead, or one another agent holds (unless `force`)."""
+    if is_closed(doc):
+        raise GtError(f"{doc['id']} is closed: reopen it first", code="refused")
+    holder = doc.get("assignee")
+    if doc.get("status") in ("hooked", "in_progress") and holder and holder != identity and not force:
+        raise GtError(f"{doc['id']} is already hooked by {holder} (use --force to take it)", code="refused")
+
+
 def _take_bead(view: View, query: str, identity: str, force: bool, dispatch: dict[str, Any]) -> tuple[str, dict | None]:
     """The bead hooked by `identity` (None when it already is); refuses closed or taken beads."""
     bead_id = Tracker.resolve(view, query)
     doc = Tracker.get(view, bead_id)
-    if is_closed(doc):
-        raise GtError(f"{bead_id} is closed: reopen it first", code="refused")
+    check_takeable(doc, identity, force)
     holder = doc.get("assignee")
-    if doc.get("status") in ("hooked", "in_progress") and holder and holder != identity and not force:
-        raise GtError(f"{bead_id} is already hooked by {holder} (use --force to take it)", code="refused")
     if doc.get("status") == "hooked" and holder == identity:
         return bead_id, None
     set_status(doc, "hooked", now_iso())
@@ -90,6 +96,13 @@ def _check_free(view: View, identity: str, bead_id: str, force: bool) -> str | N
     if current and current != bead_id and not force:
         raise GtError(f"{identity} already has {current} on its hook (gt unsling it first, or --force)", code="busy")
     return current if current != bead_id else None
+
+
+def _release_here(edit: Edit, view: View, bead_id: str) -> None:
+    """Release `bead_id` in the same commit when it lives in this ledger (others: `release` after)."""
+    released = _release(Tracker.get(view, bead_id)) if bead_id in Tracker.summaries(view) else None
+    if released is not None:
+        edit.beads[bead_id] = released
 
 
 def _release(doc: dict[str, Any]) -> dict[str, Any] | None:
@@ -118,9 +131,8 @@ def hook(town: Path, actor: Signature, query: str, identity: str, *, force: bool
         edit = Edit("hook", f"hook {bead_id} on {identity}",
                     trailers=facts({"model": fields.get("model"), "agent": fields.get("agent")}, bead_id))
         previous[:] = [current] if current else []
-        released = _release(Tracker.get(view, current)) if current and current in Tracker.summaries(view) else None
-        if released is not None:  # the replaced bead, in this ledger: same commit
-            edit.beads[current] = released
+        if current:
+            _release_here(edit, view, current)
         fields_now = {k: v for k, v in fields.items() if v is not None}
         return put(edit, identity, updated(view, identity, state="working", hook=bead_id, hooked_at=now_iso(),
                                            **fields_now))
@@ -136,9 +148,6 @@ def hook(town: Path, actor: Signature, query: str, identity: str, *, force: bool
             return edit
 
         bead_id = agent_tracker.write(actor, build).result
-        for current in previous:
-            if not _in(agent_tracker, current):
-                release(town, actor, current)
     else:
         with_view = agent_tracker.view()
         bead_view = bead_tracker.view()
@@ -153,9 +162,9 @@ def hook(town: Path, actor: Signature, query: str, identity: str, *, force: bool
 
         bead_tracker.write(actor, build_bead)
         agent_tracker.write(actor, lambda view: build_agent(view, bead_id))
-        for current in previous:
-            if not _in(agent_tracker, current):
-                release(town, actor, current)
+    for current in previous:
+        if not _in(agent_tracker, current):
+            release(town, actor, current)
     return {"bead": bead_id, "agent": identity, "released": previous}
 
 
@@ -163,7 +172,7 @@ def _in(tracker: Tracker, bead_id: str) -> bool:
     return Tracker.routed([bead_id]).repo.commondir == tracker.repo.commondir
 
 
-def release(town: Path, actor: Signature, bead_id: str, status: str = "open") -> None:
+def release(town: Path, actor: Signature, bead_id: str) -> None:
     """Put a bead back to open (in its own ledger), unassigned."""
     tracker = Tracker.routed([bead_id])
 
@@ -187,9 +196,7 @@ def unsling(town: Path, actor: Signature, identity: str, state: str = "idle", op
             raise GtError(f"{identity} has nothing on its hook", code="not_found")
         taken[:] = [current]
         edit = Edit(op, f"{op} {current} from {identity}", trailers=facts(record(view, identity), current))
-        released = _release(Tracker.get(view, current)) if current in Tracker.summaries(view) else None
-        if released is not None:
-            edit.beads[current] = released
+        _release_here(edit, view, current)
         return put(edit, identity, updated(view, identity, state=state, hook=None))
 
     tracker.write(actor, build)

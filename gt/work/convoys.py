@@ -14,6 +14,7 @@ from gt.model import graph
 from gt.model.bead import BOOKKEEPING_TYPES, canonical, check_title, is_closed, new_bead, now_iso, parse_time, set_status
 from gt.town import layout
 from gt.work.mail import town_tracker
+from gt.work.queries import full
 from gt.work.tracker import Edit, Tracker
 
 CONVOY = "convoy"
@@ -148,7 +149,7 @@ def status(town: Path, convoy: str | None = None, include_closed: bool = False) 
     else:
         ids = [i for i, d in sorted(_convoys(view).items(), key=lambda kv: kv[1].get("_created", 0.0))
                if include_closed or not is_closed(d)]
-    docs = {d["id"]: d for d in _full(view, ids)}
+    docs = {d["id"]: d for d in full(view, ids)}
     everything = _lookup({t for i in ids for t in tracked(docs[i])})
     out = []
     for convoy_id in ids:
@@ -167,12 +168,6 @@ def status(town: Path, convoy: str | None = None, include_closed: bool = False) 
                     "closed_at": doc.get("closed_at"), "completed": done, "total": len(rows),
                     "notify": (doc.get("convoy") or {}).get("notify", []), "beads": rows, "swarm": swarm})
     return out
-
-
-def _full(view: View, ids: list[str]) -> list[dict[str, Any]]:
-    from gt.work.queries import full
-
-    return full(view, ids)
 
 
 def _rig_of(town: Path, bead_id: str) -> str | None:

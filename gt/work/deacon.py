@@ -154,8 +154,7 @@ def loop(town: Path) -> None:
 
 def spawn(town: Path, module: str, log_name: str) -> int:
     """Start `python -m <module> <town>` detached, its output in the town's logs."""
-    env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-           runtime.SESSION_MARK: str(town)}
+    env = runtime.our_commands_first({**os.environ, runtime.SESSION_MARK: str(town)})
     env.pop("GIT_DIR", None)
     log = runtime.folder(town, "logs") / log_name
     with open(log, "ab") as out:

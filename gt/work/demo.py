@@ -46,8 +46,9 @@ class Demo:
     def __init__(self, root: Path, echo: Callable[[str], None], agent: str | None) -> None:
         self.root, self.echo, self.agent = root, echo, agent
         self.town = root / "gt"
-        self.env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
-                    "GT_ROOT": str(self.town)}
+        from gt.town.runtime import our_commands_first
+
+        self.env = our_commands_first({**os.environ, "GT_ROOT": str(self.town)})
         for name in ("BD_ACTOR", "GT_ROLE", "GT_RIG", "GT_POLECAT", "GT_CREW", "GT_DOG", "GIT_DIR"):
             self.env.pop(name, None)
         self.turn = 0

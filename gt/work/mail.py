@@ -15,6 +15,7 @@ from gt.ledger.store import Signature, View
 from gt.model.bead import canonical, check_text, check_title, new_bead, now_iso
 from gt.town import layout
 from gt.town.identity import Identity, detect, parse
+from gt.work.queries import full
 from gt.work.tracker import Edit, Tracker
 
 OVERSEER = "overseer"
@@ -107,14 +108,8 @@ def inbox(town: Path, reader: str, include_archived: bool = False, unread_only: 
             continue
         found.append((doc.get("_created", 0.0), doc["id"], read))
     found.sort()
-    docs = {d["id"]: d for d in _full(view, [i for _, i, _ in found])}
+    docs = {d["id"]: d for d in full(view, [i for _, i, _ in found])}
     return [{**docs[i], "read": read} for _, i, read in found]
-
-
-def _full(view: View, ids: list[str]) -> list[dict[str, Any]]:
-    from gt.work.queries import full
-
-    return full(view, ids)
 
 
 def _mark(town: Path, actor: Signature, reader: str, message_id: str, label: str, verb: str) -> dict[str, Any]:

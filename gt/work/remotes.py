@@ -27,7 +27,7 @@ def absolute(url: str) -> str:
 def set_remote(town: Path, url: str) -> str:
     """Point the town ledger at `url` (added, or changed when set already)."""
     url = absolute(url)
-    exists = gitcmd.run("-C", str(town), "remote", "get-url", TOWN_REMOTE, check=False).returncode == 0
+    exists = _has_remote(str(town / ".git"), TOWN_REMOTE) is not None
     gitcmd.run("-C", str(town), "remote", "set-url" if exists else "add", TOWN_REMOTE, url)
     return url
 

@@ -68,7 +68,7 @@ def _start(town: Path, identity: str, worktree: Path, agent: str, settings: dict
         env["GT_TARGET_BRANCH"] = str(registry(town).get(rig, {}).get("default_branch", "main"))
     if model:
         env["GT_MODEL"] = model
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])  # our gt and bd first
+    env = runtime.our_commands_first(env)
     for name in ("GIT_DIR", "GIT_WORK_TREE"):
         env.pop(name, None)
     log = runtime.folder(town, "logs") / f"{key}.log"

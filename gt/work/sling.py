@@ -87,12 +87,7 @@ def sling(town: Path, actor: Signature, beads: list[str], target: str | None, *,
     for query in beads:  # refuse before anything is written
         view = Tracker.routed([query]).view()
         bead_id = Tracker.resolve(view, query)
-        doc = Tracker.get(view, bead_id)
-        if doc.get("status") == "closed":
-            raise GtError(f"{bead_id} is closed: reopen it first", code="refused")
-        holder = doc.get("assignee")
-        if doc.get("status") in ("hooked", "in_progress") and holder and holder != target and not force:
-            raise GtError(f"{bead_id} is already hooked by {holder} (use --force to take it)", code="refused")
+        agents.check_takeable(Tracker.get(view, bead_id), target, force)
         ids.append(bead_id)
     report = SlingReport()
     from filelock import FileLock

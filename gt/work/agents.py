@@ -32,7 +32,7 @@ def ledger_of(town: Path, identity: str) -> Tracker:
         if not repo.is_dir():
             raise GtError(f"no rig named {who.rig} (for {identity})", code="not_found")
         return Tracker(discover(str(repo)))
-    return Tracker(discover(str(town)))
+    return Tracker.for_town(town)
 
 
 def record(view: View, identity: str) -> dict[str, Any] | None:

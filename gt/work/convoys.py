@@ -13,7 +13,6 @@ from gt.ledger.store import Signature, View
 from gt.model import graph
 from gt.model.bead import BOOKKEEPING_TYPES, canonical, check_title, is_closed, new_bead, now_iso, parse_time, set_status
 from gt.town import layout
-from gt.work.mail import town_tracker
 from gt.work.queries import full
 from gt.work.tracker import Edit, Tracker
 
@@ -59,7 +58,7 @@ def tracking(town: Path, bead_ids: Iterable[str], open_only: bool = True) -> dic
     """Bead id -> the convoys tracking it."""
     wanted = set(bead_ids)
     out: dict[str, list[str]] = {}
-    for convoy_id, doc in _convoys(town_tracker(town).view()).items():
+    for convoy_id, doc in _convoys(Tracker.for_town(town).view()).items():
         if open_only and is_closed(doc):
             continue
         for target in tracked(doc):
@@ -109,7 +108,7 @@ def create(town: Path, actor: Signature, name: str | None, beads: Iterable[str] 
                        convoy={"notify": notify, "owned": owned})
         return Edit("convoy-create", f"convoy create {new}: {name} ({len(ids)} beads)", {new: doc}, result=doc)
 
-    return town_tracker(town).write(actor, build).result
+    return Tracker.for_town(town).write(actor, build).result
 
 
 def _get_convoy(view: View, query: str) -> dict[str, Any]:
@@ -138,12 +137,12 @@ def add(town: Path, actor: Signature, convoy: str, beads: Iterable[str]) -> dict
         subject = f"convoy add {doc['id']}: {', '.join(new)}" + (" (reopened)" if reopened else "")
         return Edit("convoy-add", subject, {doc["id"]: doc}, result=doc)
 
-    return town_tracker(town).write(actor, build).result
+    return Tracker.for_town(town).write(actor, build).result
 
 
 def status(town: Path, convoy: str | None = None, include_closed: bool = False) -> list[dict[str, Any]]:
     """Each convoy with its tracked beads, progress and swarm (the agents hooked on its beads)."""
-    view = town_tracker(town).view()
+    view = Tracker.for_town(town).view()
     if convoy:
         ids = [_get_convoy(view, convoy)["id"]]
     else:
@@ -179,7 +178,7 @@ def _rig_of(town: Path, bead_id: str) -> str | None:
 
 def check(town: Path, actor: Signature, only: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """Land every open convoy (or those of `only`) whose tracked beads are all closed; returns them."""
-    tracker = town_tracker(town)
+    tracker = Tracker.for_town(town)
     view = tracker.view()
     candidates = {i: d for i, d in _convoys(view).items() if not is_closed(d) and tracked(d)}
     if only is not None:
@@ -264,7 +263,7 @@ def stranded(town: Path) -> list[dict[str, Any]]:
 
 
 def close(town: Path, actor: Signature, convoy: str, force: bool = False, reason: str | None = None) -> dict[str, Any]:
-    view = town_tracker(town).view()
+    view = Tracker.for_town(town).view()
     doc = _get_convoy(view, convoy)
     beads = _lookup(tracked(doc))
     open_ones = [t for t, b in beads.items() if b and not is_closed(b)]
@@ -281,7 +280,7 @@ def close(town: Path, actor: Signature, convoy: str, force: bool = False, reason
         return Edit("convoy-close", f"convoy close {current['id']}" + (f": {reason}" if reason else ""),
                     {current["id"]: current}, result=current)
 
-    return town_tracker(town).write(actor, build).result
+    return Tracker.for_town(town).write(actor, build).result
 
 
 def close_beads(tracker: Tracker, actor: Signature, queries: list[str], reason: str | None = None,

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from gt.errors import GtError, UsageError
-from gt.ledger.gitdir import discover
 from gt.ledger.store import Signature, View
 from gt.model.bead import canonical, check_text, check_title, new_bead, now_iso
 from gt.town import layout
@@ -20,10 +19,6 @@ from gt.work.tracker import Edit, Tracker
 
 OVERSEER = "overseer"
 MESSAGE = "message"
-
-
-def town_tracker(town: Path) -> Tracker:
-    return Tracker(discover(str(town)))
 
 
 def identity(explicit: str | None) -> Identity:
@@ -89,12 +84,12 @@ def send(town: Path, actor: Signature, to: list[str], subject: str, body: str, r
         doc = message_doc(view, actor.name, to, subject, body, reply_to, labels)
         return Edit("mail", f"mail {doc['id']} to {', '.join(to)}: {subject}", {doc["id"]: doc}, result=doc)
 
-    return town_tracker(town).write(actor, build).result
+    return Tracker.for_town(town).write(actor, build).result
 
 
 def inbox(town: Path, reader: str, include_archived: bool = False, unread_only: bool = False) -> list[dict[str, Any]]:
     """Messages to `reader`, oldest first, each with `read` for that reader."""
-    view = town_tracker(town).view()
+    view = Tracker.for_town(town).view()
     found = []
     for doc in Tracker.summaries(view).values():
         mail = doc.get("mail") or {}
@@ -128,7 +123,7 @@ def _mark(town: Path, actor: Signature, reader: str, message_id: str, label: str
         doc = canonical(doc)
         return Edit(verb, f"{verb} {found} by {reader}", {found: doc}, result=doc)
 
-    return town_tracker(town).write(actor, build).result
+    return Tracker.for_town(town).write(actor, build).result
 
 
 def read(town: Path, actor: Signature, reader: str, message_id: str) -> dict[str, Any]:
@@ -141,7 +136,7 @@ def archive(town: Path, actor: Signature, reader: str, message_id: str) -> dict[
 
 
 def reply(town: Path, actor: Signature, message_id: str, body: str) -> dict[str, Any]:
-    view = town_tracker(town).view()
+    view = Tracker.for_town(town).view()
     original = Tracker.get(view, Tracker.resolve(view, message_id))
     sender = (original.get("mail") or {}).get("from")
     subject = original.get("title", "")

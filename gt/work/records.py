@@ -43,7 +43,7 @@ def ledgers(start: str | None = None) -> list[Ledger]:
     if town is None:
         tracker = Tracker.open(start)
         return [Ledger(Path(tracker.repo.worktree or tracker.repo.commondir).name, tracker)]
-    out = [Ledger("town", Tracker(discover(str(town))))]
+    out = [Ledger("town", Tracker.for_town(town))]
     for name, record in sorted(registry(town).items()):
         repo = layout.rig_dir(town, name) / layout.RIG_REPO
         if repo.is_dir():

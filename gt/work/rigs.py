@@ -19,7 +19,7 @@ from typing import Any
 
 from gt.errors import GtError, UsageError
 from gt.ledger import gitcmd
-from gt.ledger.gitdir import discover, paths_for_gitdir
+from gt.ledger.gitdir import paths_for_gitdir
 from gt.ledger.store import Change, Ledger, Signature
 from gt.model.ids import check_prefix, prefix_from_name
 from gt.town import layout
@@ -63,7 +63,9 @@ def owner_email(town: Path) -> str:
 
 
 def _town_ledger(town: Path) -> Ledger:
-    return Ledger(discover(str(town)), "beads")
+    from gt.work.tracker import Tracker
+
+    return Tracker.for_town(town).ledger
 
 
 def registry(town: Path) -> dict[str, dict[str, Any]]:

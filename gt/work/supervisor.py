@@ -76,7 +76,7 @@ def _strays(town: Path) -> list[int]:
 def status(town: Path) -> dict[str, Any]:
     """Deacon health, rigs, agents and their hooks, merge queues and open convoys."""
     from gt.work import agents, convoys, refinery, rigs
-    from gt.work.mail import town_tracker
+    from gt.work.tracker import Tracker
 
     beat = deacon.heartbeat(town) or {}
     age = round(time.time() - float(beat["at"]), 1) if beat.get("at") else None
@@ -89,7 +89,7 @@ def status(town: Path) -> dict[str, Any]:
                    "ticks": beat.get("ticks"), "boot": runtime.alive(boot.watcher_pid(town))},
         "rigs": [], "agents": [], "convoys": [],
     }
-    records = list(agents.records(town_tracker(town).view()).values())
+    records = list(agents.records(Tracker.for_town(town).view()).values())
     for name, record in sorted(rigs.registry(town).items()):
         queue = refinery.queue(town, name)
         out["rigs"].append({"name": name, "prefix": record.get("prefix"), "merge_queue": len(queue),

@@ -71,6 +71,11 @@ class Tracker:
         return cls(discover(start))
 
     @classmethod
+    def for_town(cls, town: Any) -> "Tracker":
+        """The town's own ledger (prefix hq: mail, convoys, town agents, the rig registry)."""
+        return cls(discover(str(town)))
+
+    @classmethod
     def routed(cls, bead_ids: list[str] | tuple[str, ...] = (), prefix: str | None = None,
                rig: str | None = None) -> "Tracker":
         """The tracker that owns these beads: inside a town, a bead's prefix names its ledger

@@ -35,9 +35,10 @@ def identity(rig: str) -> str:
 def _last_activity(town: Path, rec: dict[str, Any], session: dict[str, Any]) -> float:
     """The latest sign of life: the session's start or output, a commit, or a post-commit hook's mark."""
     times = [float(session.get("started_at") or 0)]
-    for path in (session.get("log"), str(runtime.folder(town, "activity") / f"{runtime.key(rec['identity'])}")):
+    for path in (session.get("log"), runtime.folder(town, "activity") / runtime.key(rec["identity"])):
         try:
-            times.append(os.path.getmtime(path)) if path else None
+            if path:
+                times.append(os.path.getmtime(path))
         except OSError:
             pass
     return max(times)

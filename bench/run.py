@@ -11,7 +11,7 @@ imported through the library in one commit), warms the index with one `bd list`,
 - bytes added to the object store by one plain `bd update` (loose objects, after a full repack);
 - a cold index rebuild: `bd list` after deleting `.git/gt/index`.
 
-Then 50 processes x 20 read-modify-write updates through `gt.work.beads.update` on one ledger,
+Then 50 processes x 20 read-modify-write updates through `gt.beads.operations.update` on one ledger,
 all released at once, checked for lost updates; and the 10k/1k ratios.
 
 Then (unless --no-sync) `bd sync`: a bare hub with the ledger guard, clone A imports 1,000 beads and
@@ -237,11 +237,11 @@ def make_records(n: int, seed: int = 20261126) -> list[dict[str, Any]]:
 
 def import_beads(repo: str, workdir: str, n: int, name: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """N generated beads written as JSON Lines to `workdir/name`, then imported into the ledger of
-    `repo` (already `bd init`) through gt.work.exchange in one commit; returns the records and timings."""
+    `repo` (already `bd init`) through gt.beads.exchange in one commit; returns the records and timings."""
     from gt.ledger.gitdir import discover
     from gt.ledger.store import Signature
-    from gt.work.exchange import import_docs, read_records
-    from gt.work.tracker import Tracker
+    from gt.beads.exchange import import_docs, read_records
+    from gt.beads.tracker import Tracker
 
     t = time.perf_counter()
     records = make_records(n)
@@ -271,7 +271,7 @@ def import_beads(repo: str, workdir: str, n: int, name: str) -> tuple[list[dict[
 
 
 def build_ledger(workdir: str, n: int, env: dict[str, str]) -> dict[str, Any]:
-    """git init + bd init, then N beads through gt.work.exchange in one import; returns timings and ids."""
+    """git init + bd init, then N beads through gt.beads.exchange in one import; returns timings and ids."""
     repo = os.path.join(workdir, f"repo-{n}")
     os.makedirs(repo)
     run(["git", "init", "-q", "-b", "main"], repo, env)
@@ -451,8 +451,8 @@ import json, sys, time
 repo, proc, count, beads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(",")
 from gt.ledger.gitdir import discover
 from gt.ledger.store import Signature
-from gt.work import beads as ops
-from gt.work.tracker import Tracker
+from gt.beads import operations
+from gt.beads.tracker import Tracker
 tracker = Tracker(discover(repo))
 signature = Signature(f"writer-{proc}", f"writer-{proc}@example.com")
 tracker.view()
@@ -464,7 +464,7 @@ for i in range(count):
     bead = beads[(proc + i) % len(beads)]
     t = time.perf_counter()
     try:
-        edit = ops.update(tracker, signature, [bead], fields={}, append_notes=f"w{proc}-{i}")
+        edit = operations.update(tracker, signature, [bead], fields={}, append_notes=f"w{proc}-{i}")
         done.append([i, bead, edit.commit, (time.perf_counter() - t) * 1000])
     except Exception as exc:
         errors.append([i, bead, f"{type(exc).__name__}: {exc}"])
@@ -476,7 +476,7 @@ def concurrent_writers(repo: str, env: dict[str, str], beads: list[str], procs: 
     """`procs` processes, each `per_proc` read-modify-write updates (append a unique note line) over a
     few beads, released together once all have started; then every line and commit is accounted for."""
     from gt.ledger.gitdir import discover
-    from gt.work.tracker import Tracker
+    from gt.beads.tracker import Tracker
 
     def commits() -> int:
         return int(run(["git", "rev-list", "--count", "beads"], repo, env).stdout)
@@ -553,8 +553,8 @@ import json, sys, time
 repo, plan_path, name = sys.argv[1], sys.argv[2], sys.argv[3]
 from gt.ledger.gitdir import discover
 from gt.ledger.store import Signature
-from gt.work import beads as ops
-from gt.work.tracker import Tracker
+from gt.beads import operations
+from gt.beads.tracker import Tracker
 with open(plan_path, encoding="utf-8") as f:
     plan = json.load(f)
 tracker = Tracker(discover(repo))
@@ -568,21 +568,21 @@ for i, op in enumerate(plan):
         if isinstance(target, str) and target.startswith("@"):
             target = created[int(target[1:])]
         if kind == "create":
-            edit = ops.create(tracker, signature, op[2], priority=op[3], labels=op[4])
+            edit = operations.create(tracker, signature, op[2], priority=op[3], labels=op[4])
             created.append(edit.result["id"])
             target = edit.result["id"]
         elif kind == "title":
-            edit = ops.update(tracker, signature, [target], fields={"title": op[2]})
+            edit = operations.update(tracker, signature, [target], fields={"title": op[2]})
         elif kind == "priority":
-            edit = ops.update(tracker, signature, [target], fields={"priority": op[2]})
+            edit = operations.update(tracker, signature, [target], fields={"priority": op[2]})
         elif kind == "notes":
-            edit = ops.update(tracker, signature, [target], fields={}, append_notes=op[2])
+            edit = operations.update(tracker, signature, [target], fields={}, append_notes=op[2])
         elif kind == "label+":
-            edit = ops.labels(tracker, signature, target, add=[op[2]])
+            edit = operations.labels(tracker, signature, target, add=[op[2]])
         elif kind == "label-":
-            edit = ops.labels(tracker, signature, target, remove=[op[2]])
+            edit = operations.labels(tracker, signature, target, remove=[op[2]])
         elif kind == "close":
-            edit = ops.close(tracker, signature, [target], reason="done")
+            edit = operations.close(tracker, signature, [target], reason="done")
         else:
             raise ValueError(f"unknown change {kind}")
     except Exception as exc:
@@ -719,7 +719,7 @@ def one_sided_check(repo: str, final: str, sides: dict[str, tuple[str, set[str]]
     sets, and `updated_at` apart (the merge keeps the later of the two sides' times, and some generated
     beads carry an `updated_at` up to two days in the future, later than the edit's)."""
     from gt.ledger.gitdir import discover
-    from gt.work.tracker import BEADS, Tracker
+    from gt.beads.tracker import BEADS, Tracker
 
     ledger = Tracker(discover(repo)).ledger
     end = ledger.view(final)
@@ -1174,7 +1174,7 @@ def main(argv: list[str] | None = None) -> None:
     ledgers: dict[int, dict[str, Any]] = {}
     try:
         for n in sizes:
-            log(f"{n} beads: building the ledger (one import through gt.work.exchange)")
+            log(f"{n} beads: building the ledger (one import through gt.beads.exchange)")
             ledger = build_ledger(workdir, n, env)
             ledgers[n] = ledger
             info = ledger["info"]

@@ -14,12 +14,12 @@ WRITER = r"""
 import sys
 from gt.ledger.gitdir import discover
 from gt.ledger.store import Signature
-from gt.work import beads
-from gt.work.tracker import Tracker
+from gt.beads import operations
+from gt.beads.tracker import Tracker
 repo, bead, me, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 tracker = Tracker(discover(repo))
 for i in range(count):
-    beads.update(tracker, Signature(f"writer-{me}"), [bead], fields={}, append_notes=f"{me}:{i}")
+    operations.update(tracker, Signature(f"writer-{me}"), [bead], fields={}, append_notes=f"{me}:{i}")
 """
 
 

@@ -185,7 +185,7 @@ def test_scripted_agent_failures_and_escalation(town):
     crash = bead(town, "crash", script='```gt-script\nfail: "simulated crash"\n```\n')
     out = json.loads(gt(town, "sling", crash, "gizmo", "--json").stdout)
     pid = out["slung"][0]["pid"]
-    from gt.town.runtime import alive
+    from gt.town.rundir import alive
 
     wait_for(lambda: not alive(pid), what="the crashing agent to exit")
     assert merge_requests(town) == [] and Bd(town).json("show", crash)["status"] == "hooked"

@@ -14,7 +14,7 @@ import pytest
 from conftest import BIN, bead_path, git, hand_commit, ledger_files, make_repo
 from gt.ledger.gitdir import discover
 from gt.ledger.store import Change, Ledger, Signature, check_key, fan_of
-from gt.work.tracker import Tracker
+from gt.beads.tracker import Tracker
 
 
 def test_ledger_is_an_orphan_branch_and_main_is_untouched(bd, repo):
@@ -227,13 +227,13 @@ def test_bare_repository_holds_the_ledger(tmp_path):
 CRASH_WRITER = r"""
 import sys
 from gt.ledger.gitdir import discover
-from gt.work import beads
-from gt.work.tracker import Tracker
+from gt.beads import operations
+from gt.beads.tracker import Tracker
 from gt.ledger.store import Signature
 tracker = Tracker(discover(sys.argv[1]))
 i = 0
 while True:
-    beads.update(tracker, Signature("crasher"), [sys.argv[2]], fields={}, append_notes=f"line {i}")
+    operations.update(tracker, Signature("crasher"), [sys.argv[2]], fields={}, append_notes=f"line {i}")
     i += 1
 """
 

@@ -156,7 +156,7 @@ def test_the_witness_restarts_a_killed_agent_then_escalates(town):
     rig_settings(town, "merge_queue:\n  test_command: ./tests.sh\nwitness:\n  max_restarts: 1\n")
     work = bead(town, "slow", script='```gt-script\nstall: 120\n```\n')
     pid = json.loads(gt(town, "sling", work, "gizmo", "--json").stdout)["slung"][0]["pid"]
-    from gt.town.runtime import alive
+    from gt.town.rundir import alive
 
     os.killpg(pid, signal.SIGKILL)
     wait_for(lambda: not alive(pid), what="the kill")

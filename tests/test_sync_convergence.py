@@ -16,8 +16,8 @@ from conftest import git
 from gt.errors import GtError
 from gt.ledger.gitdir import discover
 from gt.ledger.store import Signature
-from gt.work import beads, sync
-from gt.work.tracker import Tracker
+from gt.beads import operations, sync
+from gt.beads.tracker import Tracker
 
 REPLICAS = 3
 EXAMPLES = int(os.environ.get("CONVERGENCE_EXAMPLES", "20"))
@@ -65,7 +65,7 @@ class World:
             git(root, "clone", "-q", str(self.hub), str(path))
             self.clones.append(path)
         first = _tracker(self.clones[0])
-        beads.init(first, Signature("r0"), "cv")
+        operations.init(first, Signature("r0"), "cv")
         self.sync(0)
         for n in range(1, REPLICAS):
             self.sync(n)
@@ -88,7 +88,7 @@ class World:
         tracker = _tracker(self.clones[n])
         actor = Signature(f"r{n}")
         if kind == "create":
-            self.created.add(beads.create(tracker, actor, op[2]).result["id"])
+            self.created.add(operations.create(tracker, actor, op[2]).result["id"])
             return
         ids = _live_ids(self.clones[n])
         if not ids:
@@ -96,27 +96,27 @@ class World:
         bead = ids[op[2] % len(ids)]
         try:
             if kind in ("title", "priority", "assignee", "notes", "description", "design", "type", "defer_until"):
-                beads.update(tracker, actor, [bead], fields={kind: op[3]})
+                operations.update(tracker, actor, [bead], fields={kind: op[3]})
             elif kind == "label+":
-                beads.labels(tracker, actor, bead, add=[op[3]])
+                operations.labels(tracker, actor, bead, add=[op[3]])
                 self.labels_added.add((bead, op[3]))
             elif kind == "label-":
-                beads.labels(tracker, actor, bead, remove=[op[3]])
+                operations.labels(tracker, actor, bead, remove=[op[3]])
                 self.labels_removed.add((bead, op[3]))
             elif kind == "dep+":
-                beads.dep_add(tracker, actor, bead, ids[op[3] % len(ids)], "related")
+                operations.dep_add(tracker, actor, bead, ids[op[3] % len(ids)], "related")
             elif kind == "dep-":
-                beads.dep_remove(tracker, actor, bead, ids[op[3] % len(ids)])
+                operations.dep_remove(tracker, actor, bead, ids[op[3] % len(ids)])
             elif kind == "comment":
-                self.comments.add(beads.comment(tracker, actor, bead, op[3]).result["id"])
+                self.comments.add(operations.comment(tracker, actor, bead, op[3]).result["id"])
             elif kind == "close":
-                beads.close(tracker, actor, [bead], force=True)
+                operations.close(tracker, actor, [bead], force=True)
                 self.closed.add(bead)
             elif kind == "reopen":
-                beads.reopen(tracker, actor, [bead])
+                operations.reopen(tracker, actor, [bead])
                 self.reopened.add(bead)
             elif kind == "delete":
-                beads.delete(tracker, actor, [bead], force=True)
+                operations.delete(tracker, actor, [bead], force=True)
                 self.deleted.add(bead)
         except GtError:
             pass  # a refused operation (e.g. reopening an open bead, a cycle) changes nothing

@@ -77,7 +77,7 @@ def rig_dir(town: Path, name: str) -> Path:
 
 def read_routes(town: Path) -> dict[str, str]:
     """Bead prefix -> ledger repository path relative to the town (`.` is the town's own)."""
-    from gt.town.local import _parse
+    from gt.beads.clone_settings import _parse
 
     path = town / ROUTES_FILE
     try:

@@ -11,10 +11,10 @@ def command(out: Out, actor_glob: str, since: str | None) -> None:
 
     Example: bd audit --actor gizmo/polecats/toast
     """
-    from gt.work import records
+    from gt.records import history
 
-    lgs = records.ledgers()
-    when = records.parse_when(since)
-    rows = records.cached(lgs, "audit", [actor_glob, when], lambda: records.audit(lgs, actor_glob, when))
+    lgs = history.ledgers()
+    when = history.parse_when(since)
+    rows = history.cached(lgs, "audit", [actor_glob, when], lambda: history.audit(lgs, actor_glob, when))
     out.emit(rows, "\n".join(f"{r['at']}  {r['kind']:<6} {r['where']:<10} {r['commit'][:10]}  {r['subject']}"
                              for r in rows) or f"No actions by {actor_glob}")

@@ -7,14 +7,15 @@ def command(out: Out) -> None:
 
     Example: bd blocked
     """
-    from gt.work.queries import blocked
-    from gt.work.tracker import Tracker
+    from gt.beads.queries import blocked
+    from gt.town.context import with_other_ledgers
+    from gt.beads.tracker import Tracker
 
     view = Tracker.open().view()
-    rows = blocked(view)
+    rows = blocked(view, with_other_ledgers)
     beads = Tracker.summaries(view)
     if out.json:
-        from gt.work.queries import full
+        from gt.beads.queries import full
 
         docs = {d["id"]: d for d in full(view, [i for i, _ in rows])}
         out.emit([{**docs[i], "blocked_by": list(why.blockers), "blocked_via_parent": why.via_parent,

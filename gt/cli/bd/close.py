@@ -12,10 +12,10 @@ def command(out: Out, ids: tuple[str, ...], reason: str | None, force: bool) -> 
 
     Example: bd close gt-a3f8k -r "fixed in 4c1e2"
     """
-    from gt.work.convoys import close_beads
-    from gt.work.tracker import Tracker
+    from gt.dispatch.lifecycle import close_beads
+    from gt.town.context import routed
 
-    tracker = Tracker.routed(list(ids))
+    tracker = routed(list(ids))
     edit, landed = close_beads(tracker, out.signature(tracker.repo), list(ids), reason, force)
     docs = edit.result
     text = f"Closed {', '.join(edit.beads)}" if edit.commit else "Already closed"

@@ -13,12 +13,12 @@ def command(out: Out, bead: str, text: str | None, path: str | None) -> None:
     Example: bd comment gt-a3f8k "Reproduced on staging"
     """
     from gt.errors import UsageError
-    from gt.work import beads
-    from gt.work.tracker import Tracker
+    from gt.beads import operations
+    from gt.town.context import routed
 
     body = read_text(text, path, "comment")
     if body is None:
         raise UsageError("give the comment text, or --file")
-    tracker = Tracker.routed([bead])
-    edit = beads.comment(tracker, out.signature(tracker.repo), bead, body)
+    tracker = routed([bead])
+    edit = operations.comment(tracker, out.signature(tracker.repo), bead, body)
     out.emit(edit.result, f"Commented on {edit.subject.removeprefix('comment on ')}")

@@ -11,8 +11,9 @@ def command(out: Out, bead: str) -> None:
     Example: bd comments gt-a3f8k
     """
     from gt.cli import format
-    from gt.work.tracker import Tracker
+    from gt.beads.tracker import Tracker
+    from gt.town.context import routed
 
-    view = Tracker.routed([bead]).view()
+    view = routed([bead]).view()
     comments = Tracker.get(view, Tracker.resolve(view, bead)).get("comments") or []
     out.emit(comments, "\n".join(format.comment(c) for c in comments) if comments else "No comments")

@@ -11,8 +11,8 @@ def command(out: Out, days: float) -> None:
 
     Example: bd compact --prune-tombstones-older-than 90
     """
-    from gt.work.doctor import compact
-    from gt.work.tracker import Tracker
+    from gt.beads.doctor import compact
+    from gt.beads.tracker import Tracker
 
     tracker = Tracker.open()
     result = compact(tracker, out.signature(tracker.repo), days)

@@ -20,7 +20,7 @@ def show(out: Out) -> None:
 
     Example: bd config show
     """
-    from gt.work.tracker import Tracker
+    from gt.beads.tracker import Tracker
 
     config = Tracker.open().view().config
     out.emit(config, "\n".join(f"{k}: {v}" for k, v in config.items()))
@@ -34,11 +34,11 @@ def set_(out: Out, key: str, value: str) -> None:
 
     Example: bd config set types incident,spike
     """
-    from gt.work import beads
-    from gt.work.tracker import Tracker
+    from gt.beads import operations
+    from gt.beads.tracker import Tracker
 
     tracker = Tracker.open()
-    edit = beads.set_config(tracker, out.signature(tracker.repo), key, value)
+    edit = operations.set_config(tracker, out.signature(tracker.repo), key, value)
     out.emit(edit.result, f"{key}: {edit.result.get(key, '(none)')}" if edit.commit else "No change")
 
 

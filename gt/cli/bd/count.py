@@ -12,8 +12,8 @@ def command(out: Out, status: str | None, include_closed: bool) -> None:
     Example: bd count --all
     """
     from gt.model.bead import check_status
-    from gt.work.queries import Filter, list_beads
-    from gt.work.tracker import Tracker
+    from gt.beads.queries import Filter, list_beads
+    from gt.beads.tracker import Tracker
 
     statuses = tuple(check_status(s.strip()) for s in status.split(",")) if status else None
     n = len(list_beads(Tracker.open().view(), Filter(statuses), include_closed, None))

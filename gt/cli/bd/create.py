@@ -40,11 +40,11 @@ def command(out: Out, title: str, type_: str, priority: str, description: str | 
     Example: bd create "Fix login" -t bug -p 1 -l auth
     """
     from gt.model.bead import parse_priority
-    from gt.work import beads
-    from gt.work.tracker import Tracker
+    from gt.beads import operations
+    from gt.town.context import routed
 
-    tracker = Tracker.routed(prefix=route_prefix, rig=rig)
-    edit = beads.create(
+    tracker = routed(prefix=route_prefix, rig=rig)
+    edit = operations.create(
         tracker, out.signature(tracker.repo), title, type=type_, priority=parse_priority(priority),
         description=read_text(description, description_file, "description") or "",
         design=read_text(design, None, "design") or "", acceptance=read_text(acceptance, None, "acceptance") or "",

@@ -12,10 +12,10 @@ def command(out: Out, ids: tuple[str, ...], force: bool, reason: str | None) -> 
 
     Example: bd delete gt-a3f8k -r duplicate
     """
-    from gt.work import beads
-    from gt.work.tracker import Tracker
+    from gt.beads import operations
+    from gt.town.context import routed
 
-    tracker = Tracker.routed(list(ids))
-    edit = beads.delete(tracker, out.signature(tracker.repo), list(ids), force, reason)
+    tracker = routed(list(ids))
+    edit = operations.delete(tracker, out.signature(tracker.repo), list(ids), force, reason)
     docs = edit.result
     out.emit([d["id"] for d in docs], f"Deleted {', '.join(d['id'] for d in docs)}")

@@ -22,13 +22,13 @@ def add(out: Out, bead: str, depends_on: str, dep_type: str) -> None:
 
     Example: bd dep remove gt-a3f8k gt-b2c4d
     """
-    from gt.work import beads
-    from gt.work.tracker import Tracker
+    from gt.beads import operations
+    from gt.town.context import routed
 
-    tracker = Tracker.routed([bead])
-    other = Tracker.routed([depends_on])  # in a town, the target may live in another rig's ledger
+    tracker = routed([bead])
+    other = routed([depends_on])  # in a town, the target may live in another rig's ledger
     target_view = other.view() if other.repo.commondir != tracker.repo.commondir else None
-    edit = beads.dep_add(tracker, out.signature(tracker.repo), bead, depends_on, dep_type, target_view)
+    edit = operations.dep_add(tracker, out.signature(tracker.repo), bead, depends_on, dep_type, target_view)
     doc = edit.result
     out.emit(doc, f"{doc['id']} now depends on {edit.subject.split('-> ')[-1]}" if edit.commit else "No change")
 
@@ -42,11 +42,11 @@ def remove(out: Out, bead: str, depends_on: str, dep_type: str | None) -> None:
 
     Example: bd dep tree gt-a3f8k
     """
-    from gt.work import beads
-    from gt.work.tracker import Tracker
+    from gt.beads import operations
+    from gt.town.context import routed
 
-    tracker = Tracker.routed([bead])
-    edit = beads.dep_remove(tracker, out.signature(tracker.repo), bead, depends_on, dep_type)
+    tracker = routed([bead])
+    edit = operations.dep_remove(tracker, out.signature(tracker.repo), bead, depends_on, dep_type)
     out.emit(edit.result, f"Removed: {edit.subject.removeprefix('dep remove ')}")
 
 
@@ -58,9 +58,10 @@ def tree(out: Out, bead: str) -> None:
     Example: bd dep tree gt-a3f8k
     """
     from gt.model.graph import TreeNode, dep_tree
-    from gt.work.tracker import Tracker
+    from gt.beads.tracker import Tracker
+    from gt.town.context import routed
 
-    view = Tracker.routed([bead]).view()
+    view = routed([bead]).view()
     beads = Tracker.summaries(view)
     root = dep_tree(beads, Tracker.resolve(view, bead))
 
@@ -88,7 +89,7 @@ def cycles_(out: Out) -> None:
     Example: bd dep cycles
     """
     from gt.model.graph import cycles
-    from gt.work.tracker import Tracker
+    from gt.beads.tracker import Tracker
 
     found = cycles(Tracker.summaries(Tracker.open().view()))
     out.emit(found, "\n".join(" -> ".join(c + c[:1]) for c in found) if found else "No cycles")

@@ -11,8 +11,8 @@ def command(out: Out, fix: bool) -> None:
     Example: bd doctor --fix
     """
     from gt.cli import format
-    from gt.work.doctor import doctor
-    from gt.work.tracker import Tracker
+    from gt.beads.doctor import doctor
+    from gt.beads.tracker import Tracker
 
     findings = doctor(Tracker.open(), fix)
 

@@ -12,8 +12,8 @@ def command(out: Out, output: str | None) -> None:
     """
     import sys
 
-    from gt.work.exchange import export
-    from gt.work.tracker import Tracker
+    from gt.beads.exchange import export
+    from gt.beads.tracker import Tracker
 
     view = Tracker.open().view()
     if output is None:

@@ -10,10 +10,11 @@ def command(out: Out, bead: str) -> None:
 
     Example: bd history gt-a3f8k
     """
-    from gt.work.history import history
-    from gt.work.tracker import Tracker
+    from gt.beads.history import history
+    from gt.beads.tracker import Tracker
+    from gt.town.context import routed
 
-    tracker = Tracker.routed([bead])
+    tracker = routed([bead])
     view = tracker.view()
     bead_id = Tracker.resolve(view, bead)
     events = history(tracker, bead_id)

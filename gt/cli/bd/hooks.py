@@ -19,14 +19,14 @@ def install(out: Out, bare_path: str | None) -> None:
     Example: bd hooks install --bare /srv/git/project.git
     """
     from gt.ledger.gitdir import discover, paths_for_gitdir
-    from gt.work import githooks as hooks
+    from gt.githooks import install
 
     repo = paths_for_gitdir(bare_path, None) if bare_path else discover()
     if bare_path and not __import__("os").path.isdir(__import__("os").path.join(bare_path, "objects")):
         from gt.errors import UsageError
 
         raise UsageError(f"{bare_path} is not a bare git repository")
-    paths = hooks.install(repo)
+    paths = install.install(repo)
     out.emit(paths, "\n".join(f"installed {p}" for p in paths))
 
 

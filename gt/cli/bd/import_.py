@@ -13,8 +13,8 @@ def command(out: Out, path: str) -> None:
     import sys
 
     from gt.errors import UsageError
-    from gt.work.exchange import import_docs, read_records
-    from gt.work.tracker import Tracker
+    from gt.beads.exchange import import_docs, read_records
+    from gt.beads.tracker import Tracker
 
     tracker = Tracker.open()
     tracker.require()

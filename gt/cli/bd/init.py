@@ -12,17 +12,17 @@ def command(out: Out, prefix: str | None, branch: str | None) -> None:
     Example: bd init --prefix gt
     """
     from gt.ledger.gitdir import discover
-    from gt.town import local
-    from gt.work import beads
-    from gt.work.tracker import Tracker
+    from gt.beads import clone_settings
+    from gt.beads import operations
+    from gt.beads.tracker import Tracker
 
     repo = discover()
-    settings = local.load(repo)
+    settings = clone_settings.load(repo)
     if branch:
         settings.branch = branch
     tracker = Tracker(repo, settings)
-    edit = beads.init(tracker, out.signature(repo), prefix.lower() if prefix else None)
-    path = local.save(repo, settings)
+    edit = operations.init(tracker, out.signature(repo), prefix.lower() if prefix else None)
+    path = clone_settings.save(repo, settings)
     result = {**edit.result, "branch": settings.branch, "settings": path}
     verb = "Initialised" if result["created"] else "Already initialised:"
     out.emit(result, f"{verb} ledger '{settings.branch}' with prefix '{result['prefix']}'")

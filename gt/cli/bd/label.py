@@ -12,12 +12,12 @@ def command() -> None:
 
 
 def _run(out: Out, bead: str, labels: tuple[str, ...], adding: bool) -> None:
-    from gt.work import beads
-    from gt.work.tracker import Tracker
+    from gt.beads import operations
+    from gt.town.context import routed
 
-    tracker = Tracker.routed([bead])
+    tracker = routed([bead])
     actor = out.signature(tracker.repo)
-    edit = beads.labels(tracker, actor, bead, add=labels if adding else (), remove=() if adding else labels)
+    edit = operations.labels(tracker, actor, bead, add=labels if adding else (), remove=() if adding else labels)
     doc = edit.result[0]
     out.emit(doc, f"{doc['id']}: {', '.join(doc.get('labels') or []) or '(no labels)'}")
 

@@ -21,12 +21,13 @@ def command(out: Out, all_rigs: bool, status: str | None, priority: str | None, 
     Example: bd list -s open,in_progress -l backend
     """
     from gt.model.bead import check_status, parse_priority
-    from gt.work.queries import Filter, across, full_across, list_beads, town_views
-    from gt.work.tracker import Tracker
+    from gt.beads.queries import Filter, across, full_across, list_beads
+    from gt.town.context import all_views
+    from gt.beads.tracker import Tracker
 
     statuses = tuple(check_status(s.strip()) for s in status.split(",")) if status else None
     flt = Filter(statuses, parse_priority(priority) if priority is not None else None, type_, assignee, labels, parent)
-    views = town_views() if all_rigs else [Tracker.open().view()]
+    views = all_views() if all_rigs else [Tracker.open().view()]
     pairs = across(views, lambda view: list_beads(view, flt, include_closed, limit or None, sort), limit or None, sort)
     if out.json:
         out.emit(full_across(pairs))

@@ -14,12 +14,13 @@ def command(out: Out, all_rigs: bool, limit: int, assignee: str | None, labels: 
 
     Example: bd ready -n 5
     """
-    from gt.work.queries import Filter, across, full_across, ready, town_views
-    from gt.work.tracker import Tracker
+    from gt.beads.queries import Filter, across, full_across, ready
+    from gt.beads.tracker import Tracker
+    from gt.town.context import all_views, with_other_ledgers
 
     flt = Filter(None, None, type_, assignee, labels)
-    views = town_views() if all_rigs else [Tracker.open().view()]
-    pairs = across(views, lambda view: ready(view, flt, limit or None), limit or None)
+    views = all_views() if all_rigs else [Tracker.open().view()]
+    pairs = across(views, lambda view: ready(view, flt, limit or None, with_other_ledgers), limit or None)
     if out.json:
         out.emit(full_across(pairs))
         return

@@ -11,10 +11,10 @@ def command(out: Out, ids: tuple[str, ...], reason: str | None) -> None:
 
     Example: bd reopen gt-a3f8k -r "still failing on CI"
     """
-    from gt.work import beads
-    from gt.work.tracker import Tracker
+    from gt.beads import operations
+    from gt.town.context import routed
 
-    tracker = Tracker.routed(list(ids))
-    edit = beads.reopen(tracker, out.signature(tracker.repo), list(ids), reason)
+    tracker = routed(list(ids))
+    edit = operations.reopen(tracker, out.signature(tracker.repo), list(ids), reason)
     docs = edit.result
     out.emit(docs[0] if len(ids) == 1 else docs, f"Reopened {', '.join(d['id'] for d in docs)}")

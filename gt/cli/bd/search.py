@@ -11,8 +11,8 @@ def command(out: Out, text: str, open_only: bool) -> None:
 
     Example: bd search "login timeout"
     """
-    from gt.work.queries import full, search
-    from gt.work.tracker import Tracker
+    from gt.beads.queries import full, search
+    from gt.beads.tracker import Tracker
 
     view = Tracker.open().view()
     ids = search(view, text, include_closed=not open_only)

@@ -10,9 +10,10 @@ def command(out: Out, ids: tuple[str, ...]) -> None:
 
     Example: bd show gt-a3f8k
     """
-    from gt.work.tracker import Tracker
+    from gt.beads.tracker import Tracker
+    from gt.town.context import routed
 
-    tracker = Tracker.routed(list(ids))
+    tracker = routed(list(ids))
     view = tracker.view()
     docs = [Tracker.get(view, Tracker.resolve(view, q)) for q in ids]
     if out.json:

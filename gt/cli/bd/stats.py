@@ -17,8 +17,8 @@ def command(out: Out, actor_glob: str | None, group_by: str | None, since: str |
     if group_by or actor_glob or since or until:
         _records(out, actor_glob, group_by, since, until)
         return
-    from gt.work.queries import stats
-    from gt.work.tracker import Tracker
+    from gt.beads.queries import stats
+    from gt.beads.tracker import Tracker
 
     result = stats(Tracker.open().view())
 
@@ -39,11 +39,11 @@ COLUMNS = (("completed", "done"), ("escalated", "esc"), ("deferred", "def"), ("r
 
 
 def _records(out: Out, actor_glob: str | None, group_by: str | None, since: str | None, until: str | None) -> None:
-    from gt.work import records
+    from gt.records import history
 
-    lgs = records.ledgers()
-    args = [group_by, actor_glob, records.parse_when(since), records.parse_when(until)]
-    result = records.cached(lgs, "stats", args, lambda: records.stats(lgs, *args))
+    lgs = history.ledgers()
+    args = [group_by, actor_glob, history.parse_when(since), history.parse_when(until)]
+    result = history.cached(lgs, "stats", args, lambda: history.stats(lgs, *args))
 
     def text() -> str:
         width = max([len(k) for k in result["groups"]] + [5])

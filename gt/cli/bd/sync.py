@@ -12,8 +12,8 @@ def command(out: Out, remote: str | None, no_push: bool, show_status: bool) -> N
 
     Example: bd sync --remote origin
     """
-    from gt.work import sync
-    from gt.work.tracker import Tracker
+    from gt.beads import sync
+    from gt.beads.tracker import Tracker
 
     tracker = Tracker.open()
     if show_status:

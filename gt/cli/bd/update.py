@@ -34,8 +34,8 @@ def command(out: Out, ids: tuple[str, ...], status: str | None, priority: str | 
     Example: bd update gt-a3f8k --status in_progress --assignee alice
     """
     from gt.model.bead import normalize_time, parse_priority
-    from gt.work import beads
-    from gt.work.tracker import Tracker
+    from gt.beads import operations
+    from gt.town.context import routed
 
     fields = {
         "status": status, "title": title, "type": type_, "assignee": assignee, "notes": notes,
@@ -49,8 +49,8 @@ def command(out: Out, ids: tuple[str, ...], status: str | None, priority: str | 
         fields["due_at"] = normalize_time(due, "due date") if due else ""
     if defer is not None:
         fields["defer_until"] = normalize_time(defer, "defer date") if defer else ""
-    tracker = Tracker.routed(list(ids))
-    edit = beads.update(
+    tracker = routed(list(ids))
+    edit = operations.update(
         tracker, out.signature(tracker.repo), list(ids), fields=fields, add_labels=add_label,
         remove_labels=remove_label, append_notes=append_notes, parent=parent, claim=claim,
     )

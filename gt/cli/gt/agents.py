@@ -8,7 +8,7 @@ def command(out: Out) -> None:
     Example: gt agents
     """
     from gt.town.layout import require_town
-    from gt.work import runtimes
+    from gt.roles import runtimes
 
     found = runtimes.listing(require_town())
     out.emit(found, "\n".join(f"{s['identity']}  {s['state']}  pid {s['pid']}  {s['agent']}"

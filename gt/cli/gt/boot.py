@@ -20,7 +20,7 @@ def triage(out: Out) -> None:
     Example: gt boot triage   (or from cron: * * * * * cd ~/gt && gt boot triage)
     """
     from gt.town.layout import require_town
-    from gt.work import boot
+    from gt.roles import boot
 
     result = boot.triage(require_town())
     out.emit(result, f"{result['decision']}: {result['reason']}")

@@ -45,7 +45,7 @@ def create(out: Out, name: str | None, beads: tuple[str, ...], notify: tuple[str
 
     Example: gt convoy create "Login revamp" gz-a3f8k wd-b2c4d --notify mayor
     """
-    from gt.work import convoys
+    from gt.dispatch import convoys
 
     if from_epic and name and not beads and "-" in name and name == name.lower() and " " not in name:
         beads, name = (name,) + beads, None  # `--from-epic E gz-x`: the first argument is a bead
@@ -64,7 +64,7 @@ def add(out: Out, convoy: str, beads: tuple[str, ...]) -> None:
 
     Example: gt convoy status hq-cv-x7k2m
     """
-    from gt.work import convoys
+    from gt.dispatch import convoys
 
     doc = convoys.add(_town(), out.signature(None), convoy, beads)
     out.emit(doc, f"{doc['id']} tracks {len(convoys.tracked(doc))} beads ({doc['status']})")
@@ -77,7 +77,7 @@ def status(out: Out, convoy: str | None) -> None:
 
     Example: gt convoy list --all --json
     """
-    from gt.work import convoys
+    from gt.dispatch import convoys
 
     found = convoys.status(_town(), convoy)
     out.emit(found[0] if convoy else found, lambda: _status_text(found))
@@ -93,7 +93,7 @@ def list_(out: Out, everything: bool, state: str | None) -> None:
 
     Example: gt convoy stranded
     """
-    from gt.work import convoys
+    from gt.dispatch import convoys
 
     found = convoys.status(_town(), include_closed=everything or state == "closed")
     if state:
@@ -109,7 +109,7 @@ def check(out: Out) -> None:
 
     Example: gt convoy check
     """
-    from gt.work import convoys
+    from gt.dispatch import convoys
 
     landed = convoys.check(_town(), out.signature(None))
     out.emit(landed, "\n".join(f"Landed {c['id']} {c['title']}: notified {', '.join(c['notified'])}" for c in landed)
@@ -124,7 +124,7 @@ def stranded(out: Out) -> None:
 
     Example: gt convoy close hq-cv-x7k2m --force -r "dropped"
     """
-    from gt.work import convoys
+    from gt.dispatch import convoys
 
     found = convoys.stranded(_town())
     out.emit(found, "\n".join(f"{c['id']} {c['title']}: ready {', '.join(c['ready'])}" for c in found)
@@ -140,7 +140,7 @@ def close(out: Out, convoy: str, force: bool, reason: str | None) -> None:
 
     Example: gt convoy close hq-cv-x7k2m --force -r "dropped"
     """
-    from gt.work import convoys
+    from gt.dispatch import convoys
 
     doc = convoys.close(_town(), out.signature(None), convoy, force, reason)
     out.emit(doc, f"Closed {doc['id']}")

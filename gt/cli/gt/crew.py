@@ -21,7 +21,7 @@ def add(out: Out, name: str, rig: str | None) -> None:
 
     Example: gt crew list --rig gizmo
     """
-    from gt.work import crew
+    from gt.town import crew
 
     town, rig = out.town_and_rig(rig, "--rig NAME")
     result = crew.add(town, rig, name)
@@ -35,7 +35,7 @@ def list_(out: Out, rig: str | None) -> None:
 
     Example: gt crew remove joe --rig gizmo
     """
-    from gt.work import crew
+    from gt.town import crew
 
     town, rig = out.town_and_rig(rig, "--rig NAME")
     found = crew.members(town, rig)
@@ -51,7 +51,7 @@ def remove(out: Out, name: str, rig: str | None, force: bool) -> None:
 
     Example: gt crew start joe --rig gizmo --agent claude
     """
-    from gt.work import crew
+    from gt.town import crew
 
     town, rig = out.town_and_rig(rig, "--rig NAME")
     crew.remove(town, rig, name, force)
@@ -67,7 +67,7 @@ def start(out: Out, name: str, rig: str | None, agent: str | None) -> None:
 
     Example: gt crew stop joe --rig gizmo
     """
-    from gt.work import sessions
+    from gt.roles import sessions
 
     town, rig = out.town_and_rig(rig, "--rig NAME")
     data = sessions.start_home(town, f"{rig}/crew/{name}", agent)
@@ -82,7 +82,7 @@ def stop(out: Out, name: str, rig: str | None) -> None:
 
     Example: gt crew show joe --rig gizmo
     """
-    from gt.work import sessions
+    from gt.roles import sessions
 
     town, rig = out.town_and_rig(rig, "--rig NAME")
     stopped = sessions.stop_home(town, f"{rig}/crew/{name}")
@@ -98,12 +98,12 @@ def show(out: Out, name: str, rig: str | None) -> None:
     Example: gt crew show joe --rig gizmo
     """
     from gt.cli.format import cv_text
-    from gt.work import records
+    from gt.records import history
 
     _, rig = out.town_and_rig(rig, "--rig NAME")
     identity = f"{rig}/crew/{name}"
-    lgs = records.ledgers()
-    data = records.cached(lgs, "cv", [identity], lambda: records.cv(lgs, identity))
+    lgs = history.ledgers()
+    data = history.cached(lgs, "cv", [identity], lambda: history.cv(lgs, identity))
     out.emit(data, lambda: cv_text(data))
 
 

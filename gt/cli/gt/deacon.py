@@ -20,7 +20,7 @@ def tick(out: Out) -> None:
     Example: gt deacon tick --json
     """
     from gt.town.layout import require_town
-    from gt.work import deacon
+    from gt.roles import deacon
 
     report = deacon.tick(require_town())
     out.emit(report, lambda: "\n".join(

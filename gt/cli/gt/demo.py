@@ -12,7 +12,7 @@ def command(out: Out, workdir: str | None, agent: str | None) -> None:
 
     Example: gt demo --dir /tmp/gt-demo
     """
-    from gt.work.demo import run
+    from gt.town.demo import run
 
     code = run(workdir, agent=agent)
     if code:

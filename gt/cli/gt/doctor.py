@@ -12,7 +12,7 @@ def command(out: Out, fix: bool) -> None:
     """
     from gt.cli import format
     from gt.town.layout import require_town
-    from gt.work.town_doctor import doctor
+    from gt.town.doctor import doctor
 
     findings = doctor(require_town(), out.signature(None), fix)
 

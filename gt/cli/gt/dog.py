@@ -19,7 +19,7 @@ def list_(out: Out) -> None:
 
     Example: gt dog call maintenance
     """
-    from gt.work import dogs
+    from gt.roles import dogs
 
     found = dogs.listing()
     out.emit(found, "\n".join(f"{d['name']:<12} {d['does']}" for d in found))
@@ -35,7 +35,7 @@ def call(out: Out, name: str) -> None:
     import json
 
     from gt.town.layout import require_town
-    from gt.work import dogs
+    from gt.roles import dogs
 
     result = dogs.call(require_town(), name)
     out.emit(result, f"{name}: {json.dumps(result, sort_keys=True)}")

@@ -13,7 +13,7 @@ def command(out: Out, status: str, note: str | None) -> None:
     Example: gt done
     """
     from gt.town.layout import require_town
-    from gt.work.done import done
+    from gt.dispatch.done import done
 
     result = done(require_town(), out.signature(None), out.identity(), status, note)
     if result.get("merge_request"):

@@ -11,9 +11,9 @@ def command(out: Out, force: bool) -> None:
     Example: gt down
     """
     from gt.town.layout import require_town
-    from gt.work import supervisor
+    from gt.roles import services
 
-    stopped = supervisor.down(require_town(), force)
+    stopped = services.down(require_town(), force)
     agents = stopped.pop("agents")
     out.emit({**stopped, "agents": agents},
              "\n".join([f"{k}: {'stopped' if v else 'still running'}" for k, v in {**stopped, **agents}.items()]))

@@ -19,22 +19,22 @@ def command(out: Out, follow: bool, since: str | None, rig: str | None, actor_gl
     """
     import time
 
-    from gt.work import records
+    from gt.records import history
 
-    lgs = records.ledgers()
-    rows = records.feed_lines(lgs, records.parse_when(since), rig, actor_glob)
+    lgs = history.ledgers()
+    rows = history.feed_lines(lgs, history.parse_when(since), rig, actor_glob)
     if limit:
         rows = rows[-limit:]
     _print(out, rows)
-    heads = records.heads(lgs)
-    shown = records.commits(lgs) if follow else set()
+    heads = history.heads(lgs)
+    shown = history.commits(lgs) if follow else set()
     while follow:
         time.sleep(interval)
-        now = records.heads(lgs)
+        now = history.heads(lgs)
         if now != heads:
-            new = records.feed_lines(lgs, None, rig, actor_glob, shown=shown)
+            new = history.feed_lines(lgs, None, rig, actor_glob, shown=shown)
             _print(out, new)
-            shown |= records.commits(lgs)
+            shown |= history.commits(lgs)
             heads = now
 
 

@@ -12,7 +12,7 @@ def command(out: Out, subject: str, body: str) -> None:
     Example: gt handoff -m "tests pass; docs left to write"
     """
     from gt.town.layout import require_town
-    from gt.work import handoff
+    from gt.dispatch import handoff
 
     doc = handoff.handoff(require_town(), out.signature(None), out.identity(), subject, body)
     out.emit(doc, f"Handoff {doc['id']} saved: the next session of {doc['mail']['to'][0]} starts from it")

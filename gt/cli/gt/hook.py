@@ -1,6 +1,7 @@
 import click
 
 from gt.cli.common import Out, command
+from gt.town.context import Town
 
 
 @command("hook")
@@ -13,7 +14,7 @@ def command(out: Out, bead: str | None, agent: str | None, force: bool) -> None:
     Example: gt hook gz-a3f8k gizmo/polecats/nux
     """
     from gt.town.layout import require_town
-    from gt.work import agents
+    from gt.dispatch import agents
 
     town = require_town()
     who = out.identity()
@@ -27,14 +28,14 @@ def command(out: Out, bead: str | None, agent: str | None, force: bool) -> None:
 
 
 def _show(town, identity):  # type: ignore[no-untyped-def]
-    from gt.work import agents, convoys
-    from gt.work.done import merge_requests
+    from gt.dispatch import agents, convoys
+    from gt.dispatch.done import merge_requests
 
     record, doc = agents.on_hook(town, identity)
     if not doc:
         return {"agent": identity, "bead": None}, f"{identity}: nothing on the hook"
     tracking = convoys.tracking(town, [doc["id"]]).get(doc["id"], [])
-    attempt = len(merge_requests(agents.ledger_of(town, identity).view(), doc["id"])) + 1
+    attempt = len(merge_requests(Town(town).tracker_of(identity).view(), doc["id"])) + 1
     data = {"agent": identity, "bead": doc, "since": record.get("hooked_at"), "convoy": tracking[0] if tracking else None,
             "state": record.get("state"), "attempt": attempt}
     text = f"{identity}: {doc['id']} {doc['title']}\n  status {doc.get('status')}, hooked since {record.get('hooked_at')}"

@@ -26,9 +26,9 @@ def install(out: Out, path: str | None) -> None:
 
     Example: gt hooks list
     """
-    from gt.work import githooks
+    from gt.githooks import install
 
-    done = githooks.install(_repo(path), githooks.ALL)
+    done = install.install(_repo(path), install.ALL)
     out.emit(done, "\n".join(f"installed {p}" for p in done))
 
 
@@ -39,9 +39,9 @@ def list_(out: Out, path: str | None) -> None:
 
     Example: gt hooks uninstall ~/src/project
     """
-    from gt.work import githooks
+    from gt.githooks import install
 
-    found = githooks.listing(_repo(path))
+    found = install.listing(_repo(path))
     out.emit(found, "\n".join(f"{h['hook']:<20} {'installed' if h['installed'] else 'foreign' if h['foreign'] else '-'}"
                               + ("  (chains your hook)" if h["chained"] else "") for h in found))
 
@@ -53,9 +53,9 @@ def uninstall(out: Out, path: str | None) -> None:
 
     Example: gt hooks uninstall ~/src/project
     """
-    from gt.work import githooks
+    from gt.githooks import install
 
-    removed = githooks.uninstall(_repo(path))
+    removed = install.uninstall(_repo(path))
     out.emit(removed, "\n".join(f"removed {p}" for p in removed) or "No hooks of ours here")
 
 

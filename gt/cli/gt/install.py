@@ -20,8 +20,8 @@ def command(out: Out, path: str | None, name: str | None, force: bool, remote: s
 
     from gt.errors import UsageError
     from gt.town import layout
-    from gt.work import remotes
-    from gt.work.install import install
+    from gt.town import remotes
+    from gt.town.install import install
 
     root = Path(path) if path else layout.default_root()
     if from_url:

@@ -14,7 +14,7 @@ def command() -> None:
 def _reader(out: Out):  # type: ignore[no-untyped-def]
     from gt.ledger.store import Signature
     from gt.town.layout import require_town
-    from gt.work import mail
+    from gt.dispatch import mail
 
     who = mail.identity(out.actor)
     return require_town(), who.name, Signature(who.name)
@@ -38,7 +38,7 @@ def send(out: Out, to: tuple[str, ...], subject: str, body: str | None, body_fil
 
     Example: gt mail send gizmo/witness mayor -s "Status?" -m "How is gz-a3f8k going?"
     """
-    from gt.work import mail
+    from gt.dispatch import mail
 
     town, _, signature = _reader(out)
     addresses = list(to) + (["overseer"] if human else [])
@@ -54,7 +54,7 @@ def inbox(out: Out, everything: bool, unread: bool) -> None:
 
     Example: gt mail inbox --all --json
     """
-    from gt.work import mail
+    from gt.dispatch import mail
 
     town, reader, _ = _reader(out)
     found = mail.inbox(town, reader, everything, unread)
@@ -69,12 +69,12 @@ def check(out: Out) -> None:
 
     Example: gt mail read hq-m84ah
     """
-    from gt.town import runtime
-    from gt.work import mail
+    from gt.town import rundir
+    from gt.dispatch import mail
 
     town, reader, _ = _reader(out)
     unread = mail.inbox(town, reader, unread_only=True)
-    nudges = runtime.drain_nudges(town, reader)
+    nudges = rundir.drain_nudges(town, reader)
     out.emit({"unread": len(unread), "nudges": nudges},
              "\n".join([f"{len(unread)} unread" + (f": {unread[-1]['title']}" if unread else "")]
                        + [f"Nudge from {n['from']}: {n['message']}" for n in nudges]))
@@ -87,7 +87,7 @@ def read(out: Out, message_id: str) -> None:
 
     Example: gt mail reply hq-m84ah -m "On it."
     """
-    from gt.work import mail
+    from gt.dispatch import mail
 
     town, reader, signature = _reader(out)
     doc = mail.read(town, signature, reader, message_id)
@@ -104,7 +104,7 @@ def reply(out: Out, message_id: str, body: str) -> None:
 
     Example: gt mail reply hq-m84ah -m "On it."
     """
-    from gt.work import mail
+    from gt.dispatch import mail
 
     town, _, signature = _reader(out)
     doc = mail.reply(town, signature, message_id, read_text(body, None, "body") or "")
@@ -118,7 +118,7 @@ def archive(out: Out, message_id: str) -> None:
 
     Example: gt mail archive hq-m84ah
     """
-    from gt.work import mail
+    from gt.dispatch import mail
 
     town, reader, signature = _reader(out)
     doc = mail.archive(town, signature, reader, message_id)

@@ -21,7 +21,7 @@ def start(out: Out, agent: str | None) -> None:
     Example: gt mayor stop
     """
     from gt.town.layout import require_town
-    from gt.work import sessions
+    from gt.roles import sessions
 
     data = sessions.start_home(require_town(), "mayor", agent)
     out.emit(data, f"mayor: pid {data['pid']} ({data['agent']}), log {data['log']}")
@@ -34,7 +34,7 @@ def stop(out: Out) -> None:
     Example: gt mayor status
     """
     from gt.town.layout import require_town
-    from gt.work import sessions
+    from gt.roles import sessions
 
     stopped = sessions.stop_home(require_town(), "mayor")
     out.emit({"stopped": stopped}, "mayor: stopped" if stopped else "mayor: was not running")
@@ -47,7 +47,7 @@ def status(out: Out) -> None:
     Example: gt mayor status
     """
     from gt.town.layout import require_town
-    from gt.work import sessions
+    from gt.roles import sessions
 
     data = sessions.status(require_town(), "mayor")
     out.emit(data, f"mayor: {'running, pid ' + str(data['pid']) if data['running'] else 'not running'}")

@@ -20,7 +20,7 @@ def list_(out: Out, rig: str | None) -> None:
 
     Example: gt mq submit
     """
-    from gt.work import refinery
+    from gt.roles import refinery
 
     town, rig = out.town_and_rig(rig)
     found = refinery.queue(town, rig)
@@ -35,7 +35,7 @@ def submit(out: Out) -> None:
     Example: gt mq retry gz-mr9k2 --rig gizmo
     """
     from gt.town.layout import require_town
-    from gt.work.done import done
+    from gt.dispatch.done import done
 
     result = done(require_town(), out.signature(None), out.identity())
     out.emit(result, f"Submitted {result['bead']} as {result.get('merge_request')}")
@@ -49,7 +49,7 @@ def retry(out: Out, mr: str, rig: str | None) -> None:
 
     Example: gt mq reject gz-mr9k2 --rig gizmo -r "superseded"
     """
-    from gt.work import refinery
+    from gt.roles import refinery
 
     town, rig = out.town_and_rig(rig, "--rig NAME")
     doc = refinery.retry(town, out.signature(None), rig, mr)
@@ -65,7 +65,7 @@ def reject(out: Out, mr: str, reason: str, rig: str | None) -> None:
 
     Example: gt mq reject gz-mr9k2 --rig gizmo -r "superseded"
     """
-    from gt.work import refinery
+    from gt.roles import refinery
 
     town, rig = out.town_and_rig(rig, "--rig NAME")
     doc = refinery.reject(town, out.signature(None), rig, mr, reason)

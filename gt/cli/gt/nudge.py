@@ -12,7 +12,7 @@ def command(out: Out, agent: str, message: str) -> None:
     Example: gt nudge gizmo/polecats/nux "tests are red on main, rebase first"
     """
     from gt.town.layout import require_town
-    from gt.work import handoff, mail
+    from gt.dispatch import handoff, mail
 
     result = handoff.nudge(require_town(), mail.identity(out.actor).name, agent, message)
     out.emit(result, f"Nudged {agent}" + (" (typed into its tmux session)" if result["typed"] else ""))

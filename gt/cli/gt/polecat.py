@@ -29,11 +29,11 @@ def show(out: Out, name: str) -> None:
     Example: gt polecat identity show gizmo/polecats/nux --json
     """
     from gt.cli.format import cv_text
-    from gt.work import records
+    from gt.records import history
 
     identity_name = name if "/polecats/" in name else name.replace("/", "/polecats/", 1)
-    lgs = records.ledgers()
-    data = records.cached(lgs, "cv", [identity_name], lambda: records.cv(lgs, identity_name))
+    lgs = history.ledgers()
+    data = history.cached(lgs, "cv", [identity_name], lambda: history.cv(lgs, identity_name))
     out.emit(data, lambda: cv_text(data))
 
 

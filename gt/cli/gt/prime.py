@@ -8,7 +8,7 @@ def command(out: Out) -> None:
     Example: gt prime
     """
     from gt.town.layout import require_town
-    from gt.work.prime import prime
+    from gt.dispatch.prime import prime
 
     data = prime(require_town(), out.identity())
     out.emit(data, data["text"].rstrip("\n"))

@@ -21,7 +21,7 @@ def process(out: Out, rig: str | None, once: bool) -> None:
 
     Example: gt refinery process gizmo --once
     """
-    from gt.work import refinery
+    from gt.roles import refinery
 
     town, rig = out.town_and_rig(rig)
     outcomes = refinery.process(town, rig, once)

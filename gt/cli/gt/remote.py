@@ -19,7 +19,7 @@ def set_(out: Out, url: str) -> None:
     Example: gt remote set git@example.com:me/town.git
     """
     from gt.town.layout import require_town
-    from gt.work import remotes
+    from gt.town import remotes
 
     remotes.set_remote(require_town(), url)
     out.emit({"remote": url}, f"Town remote: {url}")

@@ -24,7 +24,7 @@ def add(out: Out, name: str, source: str, prefix: str | None, branch: str | None
     Example: gt rig list --json
     """
     from gt.town.layout import require_town
-    from gt.work import rigs
+    from gt.town import rigs
 
     config = rigs.add(require_town(), name, source, out.signature(None), prefix, branch)
     out.emit(config, f"Added rig {name} (prefix {config['prefix']}, branch {config['default_branch']})")
@@ -37,7 +37,7 @@ def list_(out: Out) -> None:
     Example: gt rig remove gizmo
     """
     from gt.town.layout import require_town
-    from gt.work import rigs
+    from gt.town import rigs
 
     found = rigs.registry(require_town())
     out.emit(list(found.values()), "\n".join(f"{r['name']}  {r['prefix']}  {r['default_branch']}  {r['git_url']}"
@@ -53,7 +53,7 @@ def remove(out: Out, name: str, force: bool) -> None:
     Example: gt rig remove gizmo
     """
     from gt.town.layout import require_town
-    from gt.work import rigs
+    from gt.town import rigs
 
     rigs.remove(require_town(), name, out.signature(None), force)
     out.emit({"removed": name}, f"Removed rig {name}")

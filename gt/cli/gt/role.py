@@ -17,7 +17,7 @@ def env(out: Out) -> None:
 
     Example: eval "$(gt role env)"
     """
-    from gt.work.install import role_env
+    from gt.town.install import role_env
 
     variables = role_env(out.actor)
     import shlex

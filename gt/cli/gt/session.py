@@ -23,10 +23,10 @@ def attach(out: Out, agent: str) -> None:
     import os
 
     from gt.errors import GtError
-    from gt.town import runtime
+    from gt.town import rundir
     from gt.town.layout import require_town
 
-    session = runtime.session(require_town(), agent) or {}
+    session = rundir.session(require_town(), agent) or {}
     if not session.get("tmux"):
         raise GtError(f"{agent} does not run in tmux: read its log instead ({session.get('log', 'no session')})",
                       code="not_found")

@@ -20,12 +20,13 @@ def command(out: Out, args: tuple[str, ...], to: str | None, agent: str | None, 
     Example: gt sling gz-a3f8k gz-b2c4d gizmo --agent script --model model-a
     """
     from gt.town.layout import require_town
-    from gt.work import sling
+    from gt.dispatch import sling
+    from gt.roles import polecats
 
     town = require_town()
     beads, target = sling.split_target(town, list(args), to)
-    report = sling.sling(town, out.signature(None), beads, target, agent=agent, model=model,
-                         convoy=not no_convoy, merge=merge, force=force, start=not no_start)
+    report = polecats.sling(town, out.signature(None), beads, target, agent=agent, model=model,
+                            convoy=not no_convoy, merge=merge, force=force, start=not no_start)
 
     def text() -> str:
         from gt.cli import format

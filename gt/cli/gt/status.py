@@ -8,9 +8,9 @@ def command(out: Out) -> None:
     Example: gt status
     """
     from gt.town.layout import require_town
-    from gt.work import supervisor
+    from gt.roles import services
 
-    data = supervisor.status(require_town())
+    data = services.status(require_town())
 
     def text() -> str:
         d = data["deacon"]

@@ -12,7 +12,7 @@ def command(out: Out, no_push: bool) -> None:
     """
     from gt.errors import GtError
     from gt.town.layout import require_town
-    from gt.work import remotes
+    from gt.town import remotes
 
     results, gained = remotes.sync_town(require_town(), out.signature(None), push_changes=not no_push)
 

@@ -11,7 +11,7 @@ def command(out: Out, agent: str | None) -> None:
     Example: gt unsling gizmo/polecats/nux
     """
     from gt.town.layout import require_town
-    from gt.work import agents
+    from gt.dispatch import agents
 
     target = agent or agents.require_agent(out.identity(), "gt unsling").name
     bead = agents.unsling(require_town(), out.signature(None), target)

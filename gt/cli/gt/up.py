@@ -8,7 +8,7 @@ def command(out: Out) -> None:
     Example: gt up
     """
     from gt.town.layout import require_town
-    from gt.work import supervisor
+    from gt.roles import services
 
-    started = supervisor.up(require_town())
+    started = services.up(require_town())
     out.emit(started, "\n".join(f"{name}: pid {pid}" for name, pid in started.items()))

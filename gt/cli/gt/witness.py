@@ -20,7 +20,7 @@ def patrol(out: Out, rig: str | None) -> None:
 
     Example: gt witness patrol gizmo --json
     """
-    from gt.work import witness
+    from gt.roles import witness
 
     town, rig = out.town_and_rig(rig)
     decisions = witness.patrol(town, rig)

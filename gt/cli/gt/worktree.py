@@ -36,7 +36,7 @@ def add(out: Out, rig: str) -> None:
     Example: gt worktree list --all
     """
     from gt.town.layout import require_town
-    from gt.work import worktrees
+    from gt.town import worktrees
 
     result = worktrees.add(require_town(), rig, _who(out))
     out.emit(result, f"Created {result['path']} (branch {result['branch']}, commits as {result['identity']})")
@@ -50,7 +50,7 @@ def list_(out: Out, everyone: bool) -> None:
     Example: gt worktree remove beads
     """
     from gt.town.layout import require_town
-    from gt.work import worktrees
+    from gt.town import worktrees
 
     found = worktrees.listing(require_town(), None if everyone else _who(out))
     out.emit(found, "\n".join(f"{w['rig']}  {w['path']}  {w['identity']}" for w in found) or "No worktrees")
@@ -65,7 +65,7 @@ def remove(out: Out, rig: str, force: bool) -> None:
     Example: gt worktree remove beads
     """
     from gt.town.layout import require_town
-    from gt.work import worktrees
+    from gt.town import worktrees
 
     result = worktrees.remove(require_town(), rig, _who(out), force)
     out.emit(result, f"Removed {result['removed']}")

@@ -1,0 +1,133 @@
+"""`bd doctor` and `bd compact`: find and repair problems in the ledger, its cache and its objects."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from gt.ledger.maintenance import estimated_loose_objects, pack, LOOSE_THRESHOLD
+from gt.ledger.objects import STALE_LOCK_SECONDS
+from gt.ledger.store import Signature, View, document_path
+from gt.model.bead import TOMBSTONE, parse_time, problems
+from gt.model.graph import cycles
+from gt.beads.tracker import BEADS, Edit, Tracker
+
+
+@dataclass
+class Finding:
+    kind: str
+    path: str
+    problem: str
+    fix: str | None = None  # what --fix does about it; None when it is left to a human
+    fixed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "path": self.path, "problem": self.problem, "fix": self.fix, "fixed": self.fixed}
+
+
+def doctor(tracker: Tracker, fix: bool = False) -> list[Finding]:
+    findings: list[Finding] = []
+    ledger = tracker.ledger
+    branch = ledger.branch
+    ref_lock = os.path.join(tracker.repo.commondir, ledger.ref + ".lock")
+    if os.path.exists(ref_lock) and time.time() - os.path.getmtime(ref_lock) > STALE_LOCK_SECONDS:
+        finding = Finding("stale-lock", ref_lock, "a killed writer left this ref lock", "remove it")
+        if fix:
+            with ledger.lock():
+                if os.path.exists(ref_lock):
+                    os.unlink(ref_lock)
+            finding.fixed = True
+        findings.append(finding)
+    if not ledger.exists():
+        findings.append(Finding("no-ledger", ledger.ref, "the ledger branch does not exist: run `bd init`", None))
+        return findings
+    findings += _check_cache(tracker, fix)
+    view = ledger.view()
+    if view.manifest and view.manifest.config_error:
+        findings.append(Finding("bad-config", f"{branch}:ledger.yaml", view.manifest.config_error))
+    for key, error in sorted(view.errors(BEADS).items()):
+        findings.append(Finding(
+            "unreadable", f"{branch}:{document_path(BEADS, key)}", error,
+            None,
+        ))
+    beads = Tracker.summaries(view, include_deleted=True)
+    for bead_id, doc in sorted(beads.items()):
+        path = f"{branch}:{document_path(BEADS, bead_id)}"
+        for problem in problems(doc, bead_id):
+            findings.append(Finding("bad-field", path, problem))
+        if doc.get("status") == TOMBSTONE:
+            continue
+        for dep in doc.get("dependencies") or ():
+            if dep.get("target") not in beads:
+                findings.append(Finding(
+                    "dangling-dependency", path,
+                    f"{bead_id} {dep.get('type')} -> {dep.get('target')}: no such bead (it does not block)",
+                ))
+    live = {k: v for k, v in beads.items() if v.get("status") != TOMBSTONE}
+    for cycle in cycles(live):
+        findings.append(Finding("cycle", f"{branch}:beads", f"dependency cycle: {' -> '.join(cycle)}"))
+    loose = estimated_loose_objects(tracker.repo.objects)
+    if loose > LOOSE_THRESHOLD:
+        finding = Finding("loose-objects", tracker.repo.objects, f"about {loose} loose objects", "pack them")
+        if fix:
+            pack(ledger)
+            finding.fixed = True
+        findings.append(finding)
+    return findings
+
+
+def _check_cache(tracker: Tracker, fix: bool) -> list[Finding]:
+    """The cache must agree with git: every shard's blob ids must match its tree."""
+    ledger = tracker.ledger
+    manifest = ledger.index.load_manifest(ledger.ref)
+    problems = []
+    if manifest is not None:
+        for collection, fans in manifest.collections.items():
+            for fan, tree_id in fans.items():
+                shard = ledger.index.load_shard(tree_id)
+                if shard is None:
+                    continue
+                try:
+                    tree = ledger._read(tree_id)
+                    actual = {e.path.decode()[:-5]: e.sha.decode() for e in tree.iteritems()
+                              if e.path.endswith(b".yaml") and e.mode != 0o040000}
+                except KeyError:
+                    actual = {}
+                cached = dict(shard.blobs)
+                if cached != actual:
+                    problems.append(f"{collection}/{fan}")
+    if not problems:
+        return []
+    finding = Finding("cache", ledger.index.root, f"index disagrees with git for {', '.join(problems[:5])}", "rebuild the index")
+    if fix:
+        shutil.rmtree(ledger.index.root, ignore_errors=True)
+        ledger.index._shards.clear()
+        ledger.view()
+        finding.fixed = True
+    return [finding]
+
+
+def compact(tracker: Tracker, actor: Signature, prune_days: float | None = 30) -> dict[str, Any]:
+    """Prune tombstones older than `prune_days` (one commit), repack the objects, drop unused cache."""
+    tracker.require()
+    pruned: list[str] = []
+    if prune_days is not None:
+        cutoff = time.time() - prune_days * 86400
+
+        def build(view: View) -> Edit:
+            pruned[:] = sorted(
+                bead_id for bead_id, doc in Tracker.summaries(view, include_deleted=True).items()
+                if doc.get("status") == TOMBSTONE and (parse_time(doc.get("deleted_at")) or cutoff) < cutoff
+            )
+            subject = f"compact: prune {len(pruned)} tombstones older than {prune_days:g} days"
+            return Edit("compact", subject, {bead_id: None for bead_id in pruned})
+
+        tracker.write(actor, build)
+    packed = pack(tracker.ledger, full=True)
+    view = tracker.ledger.view()
+    keep = {tree for fans in (view.manifest.collections.values() if view.manifest else ()) for tree in fans.values()}
+    dropped = tracker.ledger.index.prune(keep)
+    return {"pruned_tombstones": len(pruned), "packed_objects": packed["packed"],
+            "packs_merged": packed["consolidated"], "cache_files_dropped": dropped}

@@ -1,0 +1,281 @@
+"""`bd sync`: fetch the remote ledger, merge it inside the object store, push; never force.
+
+Transport uses the git binary (fast, and it runs the remote's hooks); the merge is ours and reads
+only the two states (see gt/model/merge.py), so any replicas that sync in any order converge.
+"""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any
+
+from gt.errors import GtError
+from gt.ledger import git
+from gt.ledger.store import CONFIG_FILE, Change, Signature, View
+from gt.ledger.yamlio import YamlError
+from gt.model import merge
+from gt.model.bead import TOMBSTONE
+from gt.beads.tracker import BEADS, LEDGER_FORMAT, Tracker
+
+MAX_ROUNDS = 5
+
+
+@dataclass
+class SyncReport:
+    remote: str
+    fetched: str | None = None  # the remote ledger's commit, None when it has no ledger yet
+    action: str = "up to date"  # up to date | fast-forward | merged | created
+    merged_beads: list[str] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)  # id collisions: old id -> new id
+    pushed: bool = False
+    rounds: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"remote": self.remote, "fetched": self.fetched, "action": self.action,
+                "merged_beads": self.merged_beads, "renamed": self.renamed, "pushed": self.pushed,
+                "rounds": self.rounds}
+
+
+def remote_ref(tracker: Tracker, remote: str) -> str:
+    """Where a remote's ledger is fetched to; a remote given as a path or URL gets a name from its hash."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", remote):
+        from hashlib import sha1
+
+        remote = "url-" + sha1(remote.encode()).hexdigest()[:12]
+    return f"refs/remotes/{remote}/{tracker.ledger.branch}"
+
+
+def _git(tracker: Tracker, *args: str) -> subprocess.CompletedProcess[str]:
+    return git.run(f"--git-dir={tracker.repo.commondir}", *args, check=False)
+
+
+def fetch(tracker: Tracker, remote: str) -> str | None:
+    """Fetch the remote's ledger branch into refs/remotes/<remote>/<branch>; None if it has none."""
+    branch = tracker.ledger.branch
+    result = _git(tracker, "fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{branch}:{remote_ref(tracker, remote)}")
+    if result.returncode != 0:
+        message = result.stderr.strip()
+        if "couldn't find remote ref" in message or "could not find remote ref" in message.lower():
+            return None
+        fatal = [line for line in message.splitlines() if line.startswith("fatal:")]
+        raise GtError(f"fetch from {remote} failed: {fatal[0] if fatal else git.last_line(message)}", code="fetch")
+    from gt.ledger.gitdir import read_ref
+
+    return read_ref(tracker.repo.commondir, remote_ref(tracker, remote))
+
+
+def push(tracker: Tracker, remote: str, commit: str) -> bool:
+    """Push the ledger (never forced); False when the remote moved and refused it."""
+    branch = tracker.ledger.branch
+    result = _git(tracker, "push", "--quiet", "--porcelain", remote, f"{commit}:refs/heads/{branch}")
+    if result.returncode == 0:
+        _git(tracker, "update-ref", remote_ref(tracker, remote), commit)
+        return True
+    text = result.stdout + result.stderr
+    if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text:
+        return False
+    reasons = [line[len("remote:"):].strip() for line in result.stderr.splitlines()
+               if line.startswith("remote:") and line[len("remote:"):].strip()]
+    detail = "; ".join(reasons) if reasons else git.last_line(result.stderr or result.stdout)
+    raise GtError(f"push to {remote} refused: {detail}", code="push")
+
+
+def sync(tracker: Tracker, actor: Signature, remote: str | None = None, push_changes: bool = True) -> SyncReport:
+    """Fetch, merge and push until the remote has our ledger (bounded retries)."""
+    remote = remote or tracker.settings.remote
+    report = SyncReport(remote)
+    from gt import progress
+
+    for round_number in range(1, MAX_ROUNDS + 1):
+        report.rounds = round_number
+        progress.report(f"fetching the ledger from {remote} …", every=0)
+        theirs = fetch(tracker, remote)
+        progress.report(f"merging with {remote} …", every=0)
+        report.fetched = theirs
+        if theirs is not None:
+            merge_into_local(tracker, actor, theirs, report)
+        ours = tracker.ledger.local_head()
+        if ours is None and theirs is None:
+            raise GtError(f"no ledger here or on {remote}: run `bd init` first", code="no_ledger")
+        if not push_changes or ours is None or ours == theirs:
+            return report
+        if push(tracker, remote, ours):
+            report.pushed = True
+            if theirs is None:
+                report.action = "created"
+            return report
+    raise GtError(f"the ledger on {remote} kept moving: gave up after {MAX_ROUNDS} rounds; run `bd sync` again",
+                  code="sync")
+
+
+def merge_into_local(tracker: Tracker, actor: Signature, theirs: str, report: SyncReport) -> None:
+    """Bring `theirs` into the local branch: fast-forward when possible, else a merge commit."""
+    ledger = tracker.ledger
+    ours = ledger.local_head()
+    if ours == theirs or (ours is not None and ledger.is_ancestor(theirs, ours)):
+        return
+    if ours is None or ledger.is_ancestor(ours, theirs):
+        if ledger.fast_forward(theirs):
+            report.action = "fast-forward"
+            return
+
+    def build(view: View) -> Change | None:
+        local = view.commit
+        if local is None or local == theirs or ledger.is_ancestor(theirs, local):
+            return None
+        change = merged_change(tracker, view, theirs, actor, report)
+        return change
+
+    commit = ledger.transact(build, actor)
+    if commit is not None:
+        report.action = "merged"
+    elif ledger.local_head() is not None and not ledger.is_ancestor(theirs, ledger.local_head()):
+        merge_into_local(tracker, actor, theirs, report)  # the branch moved to a fast-forwardable state
+
+
+def merged_change(tracker: Tracker, view: View, theirs: str, actor: Signature, report: SyncReport) -> Change:
+    """The writes that turn our tree into the join of ours and theirs, as a merge commit."""
+    ledger = tracker.ledger
+    ours = view.commit
+    branch = ledger.branch
+    change = Change(f"sync: merge {report.remote}/{branch}", merge_parents=[theirs])
+    renamed: dict[str, str] = {}
+    mine: dict[str, dict[str, Any]] = {}
+    other: dict[str, dict[str, Any]] = {}
+    for collection, key, blob_ours, blob_theirs in ledger.diff(ours, theirs):
+        if collection == "":
+            config = _merge_config(_load(ledger, blob_ours, CONFIG_FILE), _load(ledger, blob_theirs, CONFIG_FILE))
+            if config["format"] > LEDGER_FORMAT:
+                raise GtError(f"the ledger on {report.remote} has format {config['format']}, newer than this bd "
+                              f"understands ({LEDGER_FORMAT}): upgrade bd before syncing", code="format")
+            change.config = config
+            continue
+        name = f"{branch}:{collection}/{key}.yaml"
+        doc_ours = _load(ledger, blob_ours, name)
+        doc_theirs = _load(ledger, blob_theirs, name)
+        if collection != BEADS:
+            change.put(collection, key, _pick(doc_ours, doc_theirs))
+            continue
+        if doc_theirs is None:
+            continue  # only ours has it: keep
+        if doc_ours is None:
+            _put_bead(change, view, key, doc_theirs)
+            continue
+        if merge.same_bead(doc_ours, doc_theirs):
+            _put_bead(change, view, key, merge.merge(doc_ours, doc_theirs))
+            continue
+        loser = merge.collision_loser(doc_ours, doc_theirs)
+        winner = doc_theirs if loser is doc_ours else doc_ours
+        new_id = merge.renamed_id(key, loser)
+        renamed[key] = new_id
+        (mine if loser is doc_ours else other)[key] = loser
+        change.put(BEADS, key, winner)
+        _put_bead(change, view, new_id, {**loser, "id": new_id})
+    if renamed:
+        _rewrite_references(tracker, view, theirs, change, renamed, mine)
+    change.trailers = [("Bead-Id", key) for (collection, key) in change.writes if collection == BEADS]
+    change.trailers += [("Op", "sync"), ("Actor", actor.name), ("Merged-From", f"{report.remote} {theirs}")]
+    change.trailers += [("Renamed", f"{old} -> {new}") for old, new in renamed.items()]
+    report.merged_beads = [key for (collection, key) in change.writes if collection == BEADS]
+    report.renamed.update(renamed)
+    if change.config is None and view.config.get("format", LEDGER_FORMAT) < LEDGER_FORMAT:
+        change.config = {**view.config, "format": LEDGER_FORMAT}
+    return change
+
+
+def _put_bead(change: Change, view: View, key: str, doc: dict[str, Any]) -> None:
+    """Write a bead of the merge, joining it with what the merge (or our side) already has for that id.
+
+    One id can receive several contributions in one merge: a colliding bead moved to its new id
+    while the other side already holds its own copy there. The join keeps every one of them.
+    """
+    for earlier in (change.writes.get((BEADS, key)), view.doc(BEADS, key)):
+        if earlier is not None and merge.same_bead(earlier, doc):
+            doc = merge.merge(earlier, doc)
+    change.put(BEADS, key, doc)
+
+
+def _rewrite_references(tracker: Tracker, view: View, theirs: str, change: Change,
+                        renamed: dict[str, str], ours_lost: dict[str, dict[str, Any]]) -> None:
+    """Dependencies that the renamed bead's own side added now point at its new id.
+
+    A reference that only the loser's side has was made there, so it meant the loser; one both
+    sides have predates the collision's merge and stays with the id's winner.
+    """
+    their_view = tracker.ledger.view(theirs)
+    candidates = set(Tracker.summaries(view)) | set(Tracker.summaries(their_view))
+    for bead_id in sorted(candidates):
+        current = change.writes.get((BEADS, bead_id))
+        if current is None:
+            current = view.doc(BEADS, bead_id) or their_view.doc(BEADS, bead_id)
+        if current is None or current.get("status") == TOMBSTONE:
+            continue
+        deps = current.get("dependencies") or []
+        if not any(d.get("target") in renamed for d in deps):
+            continue
+        ours_doc, theirs_doc = view.doc(BEADS, bead_id), their_view.doc(BEADS, bead_id)
+        rewritten = []
+        for dep in deps:
+            old = dep.get("target")
+            if old in renamed:
+                loser_side_doc = ours_doc if old in ours_lost else theirs_doc
+                winner_side_doc = theirs_doc if old in ours_lost else ours_doc
+                on_loser = loser_side_doc is not None and _has_dep(loser_side_doc, dep)
+                on_winner = winner_side_doc is not None and _has_dep(winner_side_doc, dep)
+                if on_loser and not on_winner:
+                    dep = {**dep, "target": renamed[old]}
+            rewritten.append(dep)
+        if rewritten != deps:
+            change.put(BEADS, bead_id, {**current, "dependencies": rewritten})
+
+
+def _has_dep(doc: dict[str, Any], dep: dict[str, Any]) -> bool:
+    key = merge.element_key("dependencies", dep)
+    return any(merge.element_key("dependencies", d) == key for d in doc.get("dependencies") or ())
+
+
+def _load(ledger: Any, blob: str | None, name: str) -> dict[str, Any] | None:
+    if blob is None:
+        return None
+    try:
+        return ledger.load(blob, name)
+    except YamlError as exc:
+        raise GtError(f"cannot merge: {exc}", code="bad_yaml") from None
+
+
+def _pick(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Documents of other collections (no stamps yet): a deterministic choice between the two."""
+    if a is None or b is None:
+        return a if b is None else b
+    import json
+
+    return max((a, b), key=lambda d: json.dumps(d, sort_keys=True, default=str))
+
+
+def _merge_config(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any]:
+    """Two ledgers' settings: the newer format, the union of extra types, one prefix for both."""
+    a, b = a or {}, b or {}
+    config = {**b, **a}
+    config["format"] = max(int(a.get("format", 1)), int(b.get("format", 1)), LEDGER_FORMAT)
+    prefixes = [str(d["prefix"]) for d in (a, b) if d.get("prefix")]
+    if prefixes:
+        config["prefix"] = min(prefixes)
+    types = sorted(set(a.get("types") or ()) | set(b.get("types") or ()))
+    if types:
+        config["types"] = types
+    else:
+        config.pop("types", None)
+    return {k: config[k] for k in ["format", "prefix", *sorted(k for k in config if k not in ("format", "prefix"))] if k in config}
+
+
+def status(tracker: Tracker, remote: str | None = None) -> dict[str, Any]:
+    """How many ledger commits each side has that the other lacks (after fetching the remote's)."""
+    remote = remote or tracker.settings.remote
+    theirs = fetch(tracker, remote)
+    ledger = tracker.ledger
+    ours = ledger.local_head()
+    ahead = len(ledger.commits_between(theirs, ours)) if ours else 0
+    behind = len(ledger.commits_between(ours, theirs)) if theirs else 0
+    return {"remote": remote, "local": ours, "remote_commit": theirs, "ahead": ahead, "behind": behind}

@@ -1,0 +1,146 @@
+"""The bead tracker of one repository: its ledger, id resolution and attributed writes."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from gt.errors import GtError
+from gt.ledger.gitdir import RepoPaths, discover
+from gt.ledger.store import Change, Ledger, Signature, View
+from gt.ledger.yamlio import YamlError
+from gt.model.bead import SUMMARY_VERSION, is_deleted, require_live, summarize
+from gt.model.merge import stamp_edit, strip_stamps
+from gt.model.ids import resolve
+from gt.beads import clone_settings
+
+LEDGER_FORMAT = 2  # 2: beads carry Lamport stamps (see gt/model/merge.py); 1 is read as 2 without stamps
+BEADS = "beads"  # the ledger collection holding one document per bead
+
+
+@dataclass
+class Edit:
+    """What one bead command writes: bead documents by id (None removes the file), the commit subject
+    and extra trailers."""
+
+    op: str
+    subject: str
+    beads: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    trailers: list[tuple[str, str]] = field(default_factory=list)
+    config: dict[str, Any] | None = None
+    records: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)  # other collections
+    result: Any = None  # what the command reports back (not written)
+    commit: str | None = None  # the ledger commit, once written
+
+
+def check_is_ledger(view: View) -> None:
+    """Refuse a branch that is not a ledger (no readable `ledger.yaml`), e.g. a code branch."""
+    manifest = view.manifest
+    if manifest is not None and manifest.config_error:
+        raise GtError(manifest.config_error, code="bad_config")
+    if manifest is not None and "format" not in manifest.config:
+        raise GtError(f"branch '{view.ledger.branch}' is not a ledger (it has no ledger.yaml)", code="not_ledger")
+
+
+def _summarize(collection: str, key: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """Beads are summarized (and checked) by the model; other collections' documents are kept whole."""
+    return summarize(key, doc) if collection == BEADS else doc
+
+
+def stamped(view: View, bead_id: str, doc: dict[str, Any], actor: str) -> dict[str, Any]:
+    """The document to write: stamped for what it changes relative to the ledger's current one."""
+    try:
+        before = view.doc(BEADS, bead_id)
+    except YamlError:
+        before = None  # an unreadable file being replaced: nothing to compare with
+    return stamp_edit(before, doc, actor)
+
+
+class Tracker:
+    def __init__(self, repo: RepoPaths, settings: clone_settings.LocalSettings | None = None) -> None:
+        from gt.ledger.gitdir import check_branch_name
+
+        self.repo = repo
+        self.settings = settings or clone_settings.load(repo)
+        check_branch_name(self.settings.branch)
+        fallback = (f"refs/remotes/{self.settings.remote}/{self.settings.branch}",)
+        self.ledger = Ledger(repo, self.settings.branch, _summarize, SUMMARY_VERSION, fallback)
+
+    @classmethod
+    def open(cls, start: str | None = None) -> "Tracker":
+        return cls(discover(start))
+
+    def require(self) -> None:
+        if not self.ledger.exists():
+            raise GtError(
+                f"no ledger here: branch '{self.ledger.branch}' does not exist (run `bd init`)",
+                code="no_ledger",
+            )
+
+    def view(self) -> View:
+        self.require()
+        view = self.ledger.view()
+        check_is_ledger(view)
+        return view
+
+    @property
+    def prefix(self) -> str:
+        return str(self.view().config.get("prefix", "bd"))
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def summaries(view: View, include_deleted: bool = False) -> dict[str, dict[str, Any]]:
+        beads = view.summaries(BEADS)
+        return beads if include_deleted else {k: v for k, v in beads.items() if not is_deleted(v)}
+
+    @staticmethod
+    def resolve(view: View, query: str) -> str:
+        """The id `query` names (an exact id, or a unique prefix); deleted beads only by exact id."""
+        query = query.strip().lower()
+        if view.entry(BEADS, query) is not None:
+            return query
+        return resolve(query, Tracker.summaries(view), view.config.get("prefix"))
+
+    @staticmethod
+    def get(view: View, bead_id: str) -> dict[str, Any]:
+        """A copy of the full, live bead (safe to modify), without its merge stamps."""
+        return copy.deepcopy(strip_stamps(require_live(view.doc(BEADS, bead_id), bead_id)))
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def write(self, actor: Signature, build: Callable[[View], Edit]) -> Edit:
+        """Run `build` on the current ledger and commit what it returns as one attributed commit.
+
+        An Edit with no beads writes nothing (its `commit` stays None) but is still returned.
+        """
+        self.require()
+        outcome: dict[str, Edit] = {}
+
+        def transaction(view: View) -> Change | None:
+            check_is_ledger(view)
+            found = view.config.get("format", LEDGER_FORMAT)
+            if not isinstance(found, int) or found > LEDGER_FORMAT:
+                raise GtError(
+                    f"the ledger has format {found!r}, newer than this bd understands ({LEDGER_FORMAT}): upgrade bd",
+                    code="format",
+                )
+            edit = outcome["edit"] = build(view)
+            if not edit.beads and edit.config is None and not edit.records:
+                return None
+            trailers = [("Bead-Id", bead_id) for bead_id in edit.beads]
+            trailers += [("Op", edit.op), ("Actor", actor.name)] + edit.trailers
+            config = edit.config
+            if found < LEDGER_FORMAT:  # migrate on first write: older documents are valid as they are
+                config = {**(config if config is not None else view.config), "format": LEDGER_FORMAT}
+            change = Change(edit.subject, trailers, config=config)
+            for bead_id, doc in edit.beads.items():
+                change.put(BEADS, bead_id, None if doc is None else stamped(view, bead_id, doc, actor.name))
+            for (collection, key), doc in edit.records.items():
+                change.put(collection, key, doc)
+            return change
+
+        commit = self.ledger.transact(transaction, actor)
+        edit = outcome["edit"]
+        edit.commit = commit
+        return edit

@@ -1,0 +1,180 @@
+"""`gt sling`: put work on an agent's hook and start it (the propulsion principle).
+
+A rig as target spawns (or reuses) a polecat: worktree and branch, identity, hook (before the
+session starts), a convoy tracking the work unless it is tracked already, then the agent runtime.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from gt.errors import GtError, UsageError
+from gt.ledger.store import Signature
+from gt.town import rundir, settings as town_settings
+from gt.town.identity import parse
+from gt.beads.tracker import Tracker
+from gt.town.context import routed, Town
+
+MERGE_MODES = ("mr", "direct", "local")
+
+
+class Workers(Protocol):
+    """What sling asks of the roles: polecats to name and set up, and agent runtimes to start."""
+
+    def check_runtime(self, config: dict[str, Any], agent: str) -> None:
+        """Refuse an agent runtime the settings do not define (before anything is written)."""
+
+    def homes(self, town: Path, rig: str) -> list[str]:
+        """The names of the rig's polecats that have a worktree."""
+
+    def allocate(self, town: Path, rig: str, config: dict[str, Any], records: dict[str, dict[str, Any]],
+                 taken: set[str]) -> str:
+        """An idle polecat of the rig or a new name; refuses at the rig's cap."""
+
+    def prepare(self, town: Path, rig: str, name: str, bead_id: str, config: dict[str, Any]) -> tuple[Path, str]:
+        """The polecat's worktree and branch for `bead_id`."""
+
+    def start(self, town: Path, identity: str, worktree: Path, agent: str, config: dict[str, Any],
+              model: str | None) -> int:
+        """Start the agent's session; its pid."""
+
+
+@dataclass
+class Slung:
+    bead: str
+    agent: str
+    worktree: str | None = None
+    branch: str | None = None
+    pid: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"bead": self.bead, "agent": self.agent, "worktree": self.worktree, "branch": self.branch,
+                "pid": self.pid}
+
+
+@dataclass
+class SlingReport:
+    slung: list[Slung] = field(default_factory=list)
+    convoy: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"slung": [s.as_dict() for s in self.slung], "convoy": self.convoy}
+
+
+def split_target(town: Path, args: list[str], to: str | None) -> tuple[list[str], str | None]:
+    """`BEAD… [TARGET]`: the last argument is the target when it names a rig or an agent."""
+    from gt.town.rigs import registry
+
+    if to or len(args) < 2:
+        return args, to
+    last = args[-1]
+    if last in registry(town) or parse(last).role != "human" or "/" in last:
+        return args[:-1], last
+    return args, None
+
+
+def sling(town: Path, actor: Signature, beads: list[str], target: str | None, workers: Workers, *,
+          agent: str | None = None, model: str | None = None, convoy: bool = True, merge: str = "mr",
+          force: bool = False, start: bool = True) -> SlingReport:
+    """Hook each bead on an agent (a polecat each when the target is a rig), track them in a convoy and
+    start the sessions; all or nothing up to the start."""
+    from gt.dispatch import agents, convoys
+    from gt.town.rigs import registry
+
+    if not beads:
+        raise UsageError("which beads? give at least one bead id")
+    if merge not in MERGE_MODES:
+        raise UsageError(f"invalid merge mode {merge!r}: use one of {', '.join(MERGE_MODES)}")
+    rigs = registry(town)
+    target = target or actor.name
+    who = parse(target)
+    if who.role == "dog":
+        raise GtError(f"{target} is a dog: dogs do the deacon's infrastructure work, not project work "
+                      "(sling to a rig, a polecat or crew)", code="refused")
+    to_rig = target in rigs
+    if not to_rig and who.role == "human":
+        raise GtError(f"no rig or agent named {target!r}", code="not_found")
+    if not to_rig and who.rig and who.rig not in rigs:
+        raise GtError(f"no rig named {who.rig}", code="not_found")
+    if len(beads) > 1 and not to_rig:
+        raise UsageError("several beads go to a rig (one polecat each); an agent's hook holds one")
+    rig = target if to_rig else who.rig
+    config = town_settings.load(town, rig)
+    agent = agent or str(config.get("default_agent"))
+    if start:
+        workers.check_runtime(config, agent)
+    model = model or (config.get("models") or {}).get(agent)
+
+    ids = []
+    for query in beads:  # refuse before anything is written
+        view = routed([query]).view()
+        bead_id = Tracker.resolve(view, query)
+        agents.check_takeable(Tracker.get(view, bead_id), target, force)
+        ids.append(bead_id)
+    report = SlingReport()
+    from filelock import FileLock
+
+    with FileLock(str(rundir.folder(town, "locks") / "sling.lock")):  # one allocation at a time: no polecat twice
+        plan = _plan(town, rig, ids, target, to_rig, config, workers)
+        reservations = [rundir.reserve(town, identity) for _, identity in plan]  # the witness keeps off
+        try:
+            for bead_id, identity in plan:
+                slung = Slung(bead_id, identity)
+                fields: dict[str, Any] = {"model": model, "agent": agent, "merge": merge}
+                if parse(identity).role == "polecat":
+                    home, branch = workers.prepare(town, str(rig), str(parse(identity).agent), bead_id, config)
+                    slung.worktree, slung.branch = str(home), branch
+                    fields.update(branch=branch, worktree=str(home.relative_to(town)))
+                agents.hook(town, actor, bead_id, identity, force=force, **fields)
+                report.slung.append(slung)
+        except BaseException:
+            for done in report.slung:  # all or nothing: the ones already hooked go back to open
+                agents.unsling(town, actor, done.agent)
+            for reservation in reservations:
+                reservation.unlink(missing_ok=True)
+            raise
+    try:
+        if convoy:  # after hooking: tracked work is never seen as stranded (ready, unhooked) meanwhile
+            tracked = convoys.tracking(town, ids)
+            untracked = [i for i in ids if i not in tracked]
+            if untracked:
+                report.convoy = convoys.create(town, actor, _title(untracked), untracked)["id"]
+            elif tracked:
+                report.convoy = next(iter(tracked.values()))[0]
+        for number, slung in enumerate(report.slung):
+            if start and slung.worktree is not None:
+                try:
+                    slung.pid = workers.start(town, slung.agent, Path(slung.worktree), agent, config, model)
+                except GtError:
+                    for unstarted in report.slung[number:]:  # nobody would ever run them: back to open
+                        agents.unsling(town, actor, unstarted.agent)
+                    raise
+    finally:
+        for reservation in reservations:
+            reservation.unlink(missing_ok=True)
+    return report
+
+
+def _plan(town: Path, rig: str | None, ids: list[str], target: str, to_rig: bool,
+          config: dict[str, Any], workers: Workers) -> list[tuple[str, str]]:
+    """Which agent takes which bead: a polecat each in a rig (idle ones first), else the target."""
+    from gt.dispatch import agents
+
+    if not to_rig:
+        return [(ids[0], target)]
+    records = agents.records(Town(town).tracker_of(f"{rig}/witness").view())
+    taken = {name for name in workers.homes(town, str(rig))
+             if rundir.reserved(town, f"{rig}/polecats/{name}", 600)}  # being set up by another sling
+    plan = []
+    for bead_id in ids:
+        name = workers.allocate(town, str(rig), config, records, taken)
+        taken.add(name)
+        plan.append((bead_id, f"{rig}/polecats/{name}"))
+    return plan
+
+
+def _title(ids: list[str]) -> str:
+    if len(ids) == 1:
+        return Tracker.get(routed(ids).view(), ids[0])["title"]
+    return f"Sling: {len(ids)} beads ({', '.join(ids[:3])}{', …' if len(ids) > 3 else ''})"

@@ -1,0 +1,65 @@
+"""Every git subprocess: transport (fetch, push, clone) and work trees, never ledger reads or writes."""
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import Mapping
+
+from gt.errors import GtError
+
+# Variables a git hook (or a caller inside git) hands down that would make our own git calls act on
+# the caller's repository, index or work tree instead of the one they name.
+INHERITED = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR",
+             "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH")
+
+
+def clean_env(base: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
+    """`base` (default: this process's environment) without git's inherited repository variables."""
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in INHERITED}
+    env.update(extra)
+    return env
+
+
+def scrub_environ() -> None:
+    """Drop the inherited repository variables from this process (a git hook's first step)."""
+    for name in INHERITED:
+        os.environ.pop(name, None)
+
+
+def run(*args: str, cwd: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """`git ARGS`, never prompting; with `check`, a failure raises GtError with git's last line."""
+    env = clean_env(GIT_TERMINAL_PROMPT="0")
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env)
+    if check and result.returncode != 0:
+        command = next((a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] != "-C")), "")
+        raise GtError(f"git {command} failed: {last_line(result.stderr)}")
+    return result
+
+
+def output(*args: str) -> str:
+    """git's standard output; a failure raises GtError."""
+    return run(*args).stdout
+
+
+def last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def is_dirty(checkout: str | os.PathLike[str]) -> bool:
+    """Whether the checkout has uncommitted changes (untracked files count); an unreadable one counts as
+    dirty, so that nothing is removed or reused on a guess."""
+    result = run("-C", str(checkout), "status", "--porcelain", check=False)
+    return result.returncode != 0 or bool(result.stdout.strip())
+
+
+def unlanded(gitdir: str | os.PathLike[str], branch: str, default: str) -> int:
+    """How many commits of `branch` are not on `default` (0 when either is missing)."""
+    found = run(f"--git-dir={gitdir}", "rev-list", "--count", branch, "--not", default, check=False).stdout.strip()
+    return int(found) if found.isdigit() else 0
+
+
+def unpushed(checkout: str | os.PathLike[str]) -> int:
+    """How many commits on the checkout's branches no remote has."""
+    found = run("-C", str(checkout), "rev-list", "--count", "--branches", "--not", "--remotes", check=False).stdout
+    return int(found.strip()) if found.strip().isdigit() else 0

@@ -1,0 +1,185 @@
+"""The Deacon: the town's supervisor, a background process that ticks on an interval.
+
+Each tick runs every rig's witness patrol and refinery pass, the convoy check, and the stranded
+convoy check (feeding stranded ready work to new polecats when `deacon.auto_feed` is on), and
+restarts the mayor's session when `mayor.autostart` asks for one. It writes a heartbeat file that
+Boot, its watchdog, reads. It never kills a healthy agent: only the witness decides about polecats.
+
+    <town>/.runtime/deacon/pid, heartbeat.json, stopped    <town>/.runtime/logs/deacon.log
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from gt.ledger import git
+from gt.ledger.store import Signature
+from gt.town import rundir, settings as town_settings
+
+IDENTITY = "deacon"
+DEFAULT_INTERVAL = 30.0
+
+
+def folder(town: Path) -> Path:
+    return rundir.folder(town, "deacon")
+
+
+def interval(town: Path) -> float:
+    return float((town_settings.load(town).get("deacon") or {}).get("interval", DEFAULT_INTERVAL))
+
+
+def tick(town: Path) -> dict[str, Any]:
+    """One round of supervision; a failing rig is reported and the others still run."""
+    from gt.dispatch import convoys
+    from gt.roles import refinery, witness
+    from gt.town import rigs
+
+    started = time.monotonic()
+    report: dict[str, Any] = {"rigs": {}, "landed": [], "fed": [], "errors": []}
+    for rig in sorted(rigs.registry(town)):
+        entry: dict[str, Any] = {}
+        for name, step in (("witness", lambda: witness.patrol(town, rig)),
+                           ("refinery", lambda: [o.as_dict() for o in refinery.process(town, rig)])):
+            try:
+                entry[name] = step()
+            except Exception as exc:  # one rig's trouble must not stop the town's supervision
+                report["errors"].append(f"{rig} {name}: {exc}")
+        report["rigs"][rig] = entry
+    me = Signature(IDENTITY)
+    try:
+        report["landed"] = convoys.check(town, me)
+        report["fed"] = _feed(town, me)
+        report["mayor"] = _keep_mayor(town)
+    except Exception as exc:
+        report["errors"].append(f"town: {exc}")
+    report["seconds"] = round(time.monotonic() - started, 3)
+    return report
+
+
+def _feed(town: Path, me: Signature) -> list[dict[str, Any]]:
+    """Stranded ready work of open convoys goes to new polecats of its rig, when the settings allow."""
+    from gt.errors import GtError
+    from gt.dispatch import convoys
+    from gt.roles import polecats
+    from gt.town import layout
+
+    settings = town_settings.load(town)
+    if not (settings.get("deacon") or {}).get("auto_feed"):
+        return []
+    fed = []
+    for convoy in convoys.stranded(town):
+        for bead_id in convoy["ready"]:
+            target = layout.route(town, bead_id)
+            if target is None or target == town.resolve():
+                continue  # town beads are not rig work
+            try:
+                report = polecats.sling(town, me, [bead_id], target.parent.name, convoy=False)
+            except GtError as exc:
+                fed.append({"bead": bead_id, "error": str(exc)})
+                continue
+            fed += [s.as_dict() for s in report.slung]
+    return fed
+
+
+def _keep_mayor(town: Path) -> str | None:
+    """Restart the mayor's session if the settings want one running and it died."""
+    settings = town_settings.load(town)
+    if not (settings.get("mayor") or {}).get("autostart"):
+        return None
+    session = rundir.session(town, "mayor")
+    if session and rundir.alive(session.get("pid")):
+        return "running"
+    from gt.roles import sessions
+
+    sessions.start_home(town, "mayor")
+    return "started"
+
+
+def town_exists(town: Path) -> bool:
+    """A loop whose town was deleted ends (and must not re-create its folders)."""
+    from gt.town.layout import TOWN_FILE
+
+    return (town / TOWN_FILE).is_file()
+
+
+def heartbeat(town: Path) -> dict[str, Any] | None:
+    return rundir.read_json(folder(town) / "heartbeat.json")
+
+
+def pid(town: Path) -> int | None:
+    try:
+        return int((folder(town) / "pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def running(town: Path) -> bool:
+    return rundir.alive(pid(town))
+
+
+def loop(town: Path) -> None:
+    """The Deacon process: tick, write the heartbeat, sleep; SIGTERM ends it after the current tick,
+    SIGUSR1 (a nudge from Boot) wakes it for a tick now."""
+    stopping = False
+
+    def stop(*_: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGUSR1, lambda *_: None)  # interrupts the sleep
+    (folder(town) / "pid").write_text(str(os.getpid()))
+    ticks = 0
+    while not stopping and town_exists(town):
+        try:
+            report = tick(town)
+            errors = report["errors"]
+        except Exception:
+            errors = [traceback.format_exc(limit=3)]
+            report = {"seconds": None}
+        ticks += 1
+        rundir.write_json(folder(town) / "heartbeat.json",
+                           {"pid": os.getpid(), "at": time.time(), "ticks": ticks, "seconds": report.get("seconds"),
+                            "errors": errors})
+        for line in errors:
+            print(f"[deacon] {time.strftime('%H:%M:%S')} {line}", flush=True)
+        deadline = time.time() + interval(town)
+        while not stopping and time.time() < deadline:
+            time.sleep(min(0.5, max(0.0, deadline - time.time())))
+    if town_exists(town):
+        (folder(town) / "pid").unlink(missing_ok=True)
+
+
+def spawn(town: Path, module: str, log_name: str) -> int:
+    """Start `python -m <module> <town>` detached, its output in the town's logs."""
+    env = rundir.our_commands_first(git.clean_env(**{rundir.SESSION_MARK: str(town)}))
+    log = rundir.folder(town, "logs") / log_name
+    with open(log, "ab") as out:
+        process = subprocess.Popen([sys.executable, "-m", module, str(town)], cwd=town, env=env,
+                                   stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    return process.pid
+
+
+def start(town: Path) -> int:
+    """Start the Deacon unless it runs already (two callers at once start one); returns its pid."""
+    from filelock import FileLock
+
+    with FileLock(str(folder(town) / "start.lock")):
+        current = pid(town)
+        if rundir.alive(current):
+            return int(current or 0)
+        (folder(town) / "stopped").unlink(missing_ok=True)
+        new = spawn(town, "gt.roles.deacon", "deacon.log")
+        (folder(town) / "pid").write_text(str(new))
+        return new
+
+
+if __name__ == "__main__":
+    loop(Path(sys.argv[1]))

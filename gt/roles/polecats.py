@@ -1,0 +1,95 @@
+"""Polecats: transient workers, each a worktree of the rig's `.repo.git` at `<rig>/polecats/<name>/`
+on its own branch, named from the town's name pool (names are unique in the town)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gt.errors import GtError
+from gt.ledger import git
+from gt.town import layout
+from gt.town.rigs import bind_identity, owner_email, registry
+
+if TYPE_CHECKING:
+    from gt.dispatch.sling import SlingReport
+    from gt.ledger.store import Signature
+
+
+def homes(town: Path, rig: str) -> list[str]:
+    folder = layout.rig_dir(town, rig) / "polecats"
+    return sorted(p.name for p in folder.iterdir() if (p / ".git").exists()) if folder.is_dir() else []
+
+
+def names_in_use(town: Path) -> set[str]:
+    return {name for rig in registry(town) for name in homes(town, rig)}
+
+
+def allocate(town: Path, rig: str, settings: dict[str, Any], records: dict[str, dict[str, Any]],
+             taken: set[str]) -> str:
+    """An idle polecat of the rig, or a new name from the pool; refuses at the rig's cap."""
+    existing = homes(town, rig)
+    for name in existing:
+        record = records.get(f"{rig}/polecats/{name}") or {}
+        if name not in taken and not record.get("hook") and record.get("state", "idle") == "idle":
+            return name
+    count = len(existing) + len(taken - set(existing))
+    cap = int(settings.get("max_polecats", 8))
+    if count >= cap:
+        raise GtError(f"rig {rig} has {count} polecats, its cap (max_polecats: {cap}): "
+                      "wait for one to finish or raise the cap", code="cap")
+    used = names_in_use(town) | taken
+    pool = [str(n) for n in settings.get("name_pool") or []] or ["polecat"]
+    for round_number in range(1, 1000):
+        for name in pool:
+            candidate = name if round_number == 1 else f"{name}{round_number}"
+            if candidate not in used:
+                return candidate
+    raise GtError("no free polecat name")
+
+
+def prepare(town: Path, rig: str, name: str, bead_id: str, settings: dict[str, Any]) -> tuple[Path, str]:
+    """The polecat's worktree on a fresh branch for `bead_id` from the default branch."""
+    config = registry(town)[rig]
+    default = config.get("default_branch", "main")
+    repo = layout.rig_dir(town, rig) / layout.RIG_REPO
+    home = layout.rig_dir(town, rig) / "polecats" / name
+    branch = str(settings.get("polecat_branch", "polecat/{name}/{bead}")).format(name=name, bead=bead_id, rig=rig)
+    exists = git.run(f"--git-dir={repo}", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}",
+                        check=False).returncode == 0
+    if home.exists():
+        if git.is_dirty(home):
+            raise GtError(f"{home} has uncommitted changes: clean it before reusing the polecat", code="refused")
+        git.output("-C", str(home), "checkout", "--quiet", *( [branch] if exists else ["-b", branch, default]))
+    else:
+        start = [branch] if exists else ["-b", branch, default]
+        git.output(f"--git-dir={repo}", "worktree", "add", "--quiet", str(home), *start)
+    bind_identity(home, f"{rig}/polecats/{name}", owner_email(town), worktree=True)
+    return home, branch
+
+
+class Workers:
+    """The polecats and agent runtimes `gt sling` hands work to (see gt.dispatch.sling.Workers)."""
+
+    homes = staticmethod(homes)
+    allocate = staticmethod(allocate)
+    prepare = staticmethod(prepare)
+
+    @staticmethod
+    def check_runtime(config: dict[str, Any], agent: str) -> None:
+        from gt.roles import runtimes
+
+        runtimes.command_for(config, agent, dict.fromkeys(("prompt", "prompt_file", "identity", "worktree", "model"), ""))
+
+    @staticmethod
+    def start(town: Path, identity: str, worktree: Path, agent: str, config: dict[str, Any],
+              model: str | None) -> int:
+        from gt.roles import runtimes
+
+        return int(runtimes.start(town, identity, worktree, agent, config, model)["pid"])
+
+
+def sling(town: Path, actor: Signature, beads: list[str], target: str | None, **options: Any) -> SlingReport:
+    """`gt sling` with this town's polecats and agent runtimes."""
+    from gt.dispatch.sling import sling as hook_and_start
+
+    return hook_and_start(town, actor, beads, target, Workers(), **options)

@@ -1,0 +1,335 @@
+"""The Refinery: each rig's merge queue. Lands finished polecat work on the default branch.
+
+For each open merge request, best score first, in `refinery/rig/` (a detached worktree): start
+from the latest default branch, bring the polecat branch onto it (rebase or merge), run the rig's
+gates, then advance the default branch by compare-and-swap — never to a commit whose gates did not
+pass, never over a commit someone else pushed meanwhile. Every attempt is recorded on the merge
+request (gates, timings, conflicts), which is what track records are computed from.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gt.errors import GtError
+from gt.ledger import git
+from gt.ledger.store import Signature, View
+from gt.model.bead import canonical, now_iso, parse_time, set_status
+from gt.town import layout, settings as town_settings
+from gt.dispatch import agents
+from gt.dispatch.done import MERGE_REQUEST, merge_requests
+from gt.beads.tracker import Edit, Tracker
+from gt.town.context import routed, Town
+
+GATES = ("setup_command", "lint_command", "test_command", "build_command")
+MAX_RACES = 5  # the default branch moved under us this many times: give up until the next pass
+TAIL = 2000  # characters of failing output kept on the merge request
+
+
+@dataclass
+class Outcome:
+    mr: str
+    result: str  # merged | failed | conflict | skipped
+    commit: str | None = None
+    detail: str = ""
+    gates: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"mr": self.mr, "result": self.result, "commit": self.commit, "detail": self.detail,
+                "gates": self.gates}
+
+
+def identity(rig: str) -> str:
+    return f"{rig}/refinery"
+
+
+def queue(town: Path, rig: str) -> list[dict[str, Any]]:
+    """Open merge requests, best first: priority, then retries, then age, then the convoy's age."""
+    from gt.dispatch import convoys
+
+    view = Town(town).tracker_of(identity(rig)).view()
+    open_mrs = [d for d in merge_requests(view) if d.get("status") == "open"]
+    convoy_age: dict[str, float] = {}
+    ids = {(d.get("mr") or {}).get("convoy") for d in open_mrs} - {None}
+    if ids:
+        for c in convoys.status(town, include_closed=True):
+            if c["id"] in ids:
+                convoy_age[c["id"]] = parse_time(c["created_at"]) or 0.0
+
+    def score(doc: dict[str, Any]) -> tuple[int, float, float, str]:
+        mr = doc.get("mr") or {}
+        retries = len([a for a in mr.get("attempts") or () if a.get("result") != "merged"])
+        return (int(doc.get("priority", 2)) + retries, parse_time(mr.get("submitted_at") or doc.get("created_at")) or 0.0,
+                convoy_age.get(mr.get("convoy"), float("inf")), doc["id"])
+
+    return sorted(open_mrs, key=score)
+
+
+def _git(worktree: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return git.run("-C", str(worktree), *args, check=check)
+
+
+def _lock(town: Path, rig: str) -> Any:
+    from filelock import FileLock
+
+    folder = layout.rig_dir(town, rig) / layout.RIG_REPO / "gt"
+    folder.mkdir(exist_ok=True)
+    return FileLock(str(folder / "refinery.lock"))
+
+
+def _progress(text: str) -> None:
+    from gt import progress
+
+    progress.report(text, every=0)
+
+
+def _gate(worktree: Path, name: str, command: str, timeout: float, env: dict[str, str]) -> dict[str, Any]:
+    _progress(f"refinery: {name} in {worktree} …")
+    started = time.monotonic()
+    try:
+        result = subprocess.run(command, shell=True, cwd=worktree, capture_output=True, text=True, timeout=timeout,
+                                env=env)
+        passed, output = result.returncode == 0, result.stdout + result.stderr
+        detail = f"exit {result.returncode}"
+    except subprocess.TimeoutExpired as exc:
+        passed, output, detail = False, str(exc.stdout or "") + str(exc.stderr or ""), f"timed out after {timeout:g} s"
+    return {"gate": name, "command": command, "passed": passed, "seconds": round(time.monotonic() - started, 3),
+            "detail": detail, "tail": "" if passed else output[-TAIL:]}
+
+
+def _integrate(worktree: Path, base: str, head: str, strategy: str, label: str) -> tuple[str | None, list[str]]:
+    """The candidate commit (the polecat's work on `base`), or None and the conflicting files."""
+    _git(worktree, "reset", "--quiet", "--hard")
+    _git(worktree, "clean", "-fdq")
+    if strategy == "merge":
+        _git(worktree, "checkout", "--quiet", "--detach", base)
+        result = _git(worktree, "merge", "--no-ff", "--no-edit", "-m", f"Merge {label}", head, check=False)
+        abort = ("merge", "--abort")
+    else:
+        _git(worktree, "checkout", "--quiet", "--detach", head)
+        result = _git(worktree, "rebase", "--quiet", base, check=False)
+        abort = ("rebase", "--abort")
+    if result.returncode != 0:
+        conflicts = _git(worktree, "diff", "--name-only", "--diff-filter=U", check=False).stdout.split()
+        _git(worktree, *abort, check=False)
+        return None, conflicts or [git.last_line(result.stderr or result.stdout)]
+    return _git(worktree, "rev-parse", "HEAD").stdout.strip(), []
+
+
+def process(town: Path, rig: str, once: bool = False) -> list[Outcome]:
+    """Work through the queue (just its best merge request with `once`), one merge at a time per rig."""
+    from filelock import Timeout
+
+    outcomes: list[Outcome] = []
+    try:
+        with _lock(town, rig).acquire(timeout=0):
+            while True:
+                mrs = queue(town, rig)
+                if not mrs:
+                    break
+                outcomes.append(_attempt(town, rig, mrs[0]))
+                if once:
+                    break
+    except Timeout:
+        raise GtError(f"the refinery of {rig} is busy (another process is merging)", code="busy") from None
+    return outcomes
+
+
+def _attempt(town: Path, rig: str, doc: dict[str, Any]) -> Outcome:
+    from gt.town.rigs import registry
+
+    settings = town_settings.load(town, rig)
+    mq = settings.get("merge_queue") or {}
+    record = registry(town)[rig]
+    default = record.get("default_branch", "main")
+    repo = layout.rig_dir(town, rig) / layout.RIG_REPO
+    worktree = layout.rig_dir(town, rig) / "refinery" / "rig"
+    mr = doc.get("mr") or {}
+    head = mr.get("head")
+    attempt: dict[str, Any] = {"at": now_iso(), "strategy": mq.get("strategy", "rebase")}
+    if not head or git.run(f"--git-dir={repo}", "cat-file", "-e", f"{head}^{{commit}}", check=False).returncode:
+        return _reject(town, rig, doc, attempt, "failed", f"the branch head {head} is not in the repository")
+    env = {**os.environ, "GT_ROLE": "refinery", "GT_RIG": rig}
+    for race in range(MAX_RACES):
+        base = git.run(f"--git-dir={repo}", "rev-parse", f"refs/heads/{default}").stdout.strip()
+        attempt.update(base=base, races=race)
+        candidate, conflicts = _integrate(worktree, base, head, attempt["strategy"], f"{mr.get('branch')} ({mr.get('source')})")
+        if candidate is None:
+            attempt["conflicts"] = conflicts
+            if mq.get("on_conflict") == "auto_rebase" and not attempt.get("auto_rebased"):
+                attempt["auto_rebased"] = True
+                continue  # once more, on whatever the default branch is now
+            return _reject(town, rig, doc, attempt, "conflict", f"conflicts in {', '.join(conflicts[:5])}")
+        gates = []
+        timeout = float(mq.get("gate_timeout", 600))
+        for name in GATES:
+            command = mq.get(name)
+            if not command:
+                continue
+            tries = 1 + (int(mq.get("retry_flaky_tests", 0)) if name == "test_command" else 0)
+            for _ in range(tries):
+                result = _gate(worktree, name, str(command), timeout, env)
+                gates.append(result)
+                if result["passed"]:
+                    break
+            if not gates[-1]["passed"]:
+                attempt["gates"] = gates
+                return _reject(town, rig, doc, attempt, "failed", f"{name} failed ({gates[-1]['detail']})",
+                               tail=gates[-1]["tail"])
+        attempt["gates"] = gates
+        moved = git.run(f"--git-dir={repo}", "update-ref", "-m", f"refinery: merge {mr.get('source')}",
+                           f"refs/heads/{default}", candidate, base, check=False)
+        if moved.returncode == 0:
+            attempt.update(result="merged", commit=candidate)
+            _push_origin(repo, default, mq)
+            return _merged(town, rig, doc, attempt, candidate)
+    attempt["result"] = "raced"
+    return Outcome(doc["id"], "skipped", None, f"{default} kept moving; try again")
+
+
+def _push_origin(repo: Path, default: str, mq: dict[str, Any]) -> None:
+    if mq.get("push_to_origin"):
+        git.run(f"--git-dir={repo}", "push", "--quiet", "origin", f"refs/heads/{default}:refs/heads/{default}")
+
+
+def _with_attempt(doc: dict[str, Any], attempt: dict[str, Any]) -> dict[str, Any]:
+    doc = dict(doc)
+    mr = dict(doc.get("mr") or {})
+    mr["attempts"] = list(mr.get("attempts") or ()) + [attempt]
+    doc["mr"] = mr
+    doc["updated_at"] = now_iso()
+    return doc
+
+
+def _merged(town: Path, rig: str, doc: dict[str, Any], attempt: dict[str, Any], commit: str) -> Outcome:
+    from gt.dispatch import convoys, mail
+    from gt.dispatch.lifecycle import close_beads
+
+    mr = doc.get("mr") or {}
+    source, worker = mr.get("source"), mr.get("worker")
+    me = Signature(identity(rig))
+    tracker = Town(town).tracker_of(identity(rig))
+    source_here = routed([source]).repo.commondir == tracker.repo.commondir
+    reason = f"merged as {commit[:7]} by {identity(rig)}"
+
+    def build(view: View) -> Edit:
+        current = _with_attempt(Tracker.get(view, doc["id"]), attempt)
+        set_status(current, "closed", now_iso(), reason)
+        current["mr"]["merged_commit"] = commit
+        current["mr"]["outcome"] = "merged"
+        edit = Edit("merge", f"close {source}: {reason}", {doc["id"]: canonical(current)},
+                    [("Merge-Request", doc["id"]), ("Merged-Commit", commit), ("Base", attempt["base"]),
+                     ("Worker", str(worker)), ("Attempts", str(len(current["mr"]["attempts"])))]
+                    + agents.facts({"model": mr.get("model"), "agent": mr.get("agent")}, source))
+        if source_here:
+            bead = Tracker.get(view, source)
+            set_status(bead, "closed", now_iso(), reason)
+            bead["updated_at"] = now_iso()
+            edit.beads[source] = canonical(bead)
+        if worker and (agents.record(view, worker) or {}).get("hook") == source:
+            agents.put(edit, worker, agents.updated(view, worker, state="idle", hook=None))
+        return edit
+
+    tracker.write(me, build)
+    if not source_here:
+        close_beads(routed([source]), me, [source], reason, force=True)  # the code has landed
+    else:
+        convoys.after_close(town, me, [source])
+    if (town_settings.load(town, rig).get("merge_queue") or {}).get("delete_merged_branches", True):
+        git.run(f"--git-dir={layout.rig_dir(town, rig) / layout.RIG_REPO}", "branch", "-D", str(mr.get("branch")),
+                   check=False)  # still checked out by the polecat: the witness removes both later
+    from gt.dispatch.lifecycle import close_named
+
+    close_named(layout.rig_dir(town, rig) / layout.RIG_REPO, f"{attempt['base']}..{commit}",  # `Closes:` lines
+                lambda text: _progress(f"refinery: {text}"))
+    mail.send(town, me, [f"{rig}/witness"], f"MERGED {source}", f"{mr.get('branch')} by {worker} merged as {commit}",
+              labels=("merged",), check=False)
+    return Outcome(doc["id"], "merged", commit, reason, attempt.get("gates", []))
+
+
+def _reject(town: Path, rig: str, doc: dict[str, Any], attempt: dict[str, Any], result: str, detail: str,
+            tail: str = "") -> Outcome:
+    """Gates failed or the work conflicts: the merge request is rejected and the work goes back to its polecat."""
+    from gt.dispatch import mail
+
+    attempt.update(result=result, detail=detail)
+    mr = doc.get("mr") or {}
+    source, worker = mr.get("source"), mr.get("worker")
+    me = Signature(identity(rig))
+    mq = town_settings.load(town, rig).get("merge_queue") or {}
+    policy = mq.get("on_conflict" if result == "conflict" else "on_failure", "assign_back")
+    tracker = Town(town).tracker_of(identity(rig))
+    source_here = routed([source]).repo.commondir == tracker.repo.commondir
+
+    def build(view: View) -> Edit:
+        current = _with_attempt(Tracker.get(view, doc["id"]), attempt)
+        set_status(current, "closed", now_iso(), f"rejected: {detail}")
+        current["mr"]["outcome"] = "rejected"
+        if tail:
+            current["notes"] = f"Failing output (tail):\n{tail}"
+        edit = Edit("reject", f"reject {doc['id']} ({source}): {detail}", {doc["id"]: canonical(current)},
+                    [("Merge-Request", doc["id"]), ("Worker", str(worker)), ("Result", result)]
+                    + agents.facts({"model": mr.get("model"), "agent": mr.get("agent")}, source))
+        holds_it = (agents.record(view, worker) or {}).get("hook") == source if worker else False
+        still_open = not source_here or Tracker.get(view, source).get("status") != "closed"
+        if worker and policy != "none" and holds_it and still_open:  # not if the work landed or moved on
+            if source_here:
+                bead = Tracker.get(view, source)
+                set_status(bead, "hooked", now_iso())
+                bead["assignee"] = worker
+                bead["updated_at"] = now_iso()
+                edit.beads[source] = canonical(bead)
+            agents.put(edit, worker, agents.updated(view, worker, state="fix_needed", hook=source))
+        return edit
+
+    tracker.write(me, build)
+    if worker:
+        subject = f"{'REBASE_NEEDED' if result == 'conflict' else 'FIX_NEEDED'} {source}"
+        body = f"{doc['id']} was rejected: {detail}." + (f"\n\n{tail}" if tail else "")
+        body += "\nRebase onto the default branch and resolve the conflicts, then `gt done`." if result == "conflict" \
+            else "\nFix it on your branch, then `gt done` again."
+        mail.send(town, me, [worker], subject, body, labels=("fix-needed",), check=False)
+    return Outcome(doc["id"], result, None, detail, attempt.get("gates", []))
+
+
+def retry(town: Path, actor: Signature, rig: str, mr_id: str) -> dict[str, Any]:
+    """Put a rejected merge request back in the queue."""
+    tracker = Town(town).tracker_of(identity(rig))
+
+    def build(view: View) -> Edit:
+        found = Tracker.resolve(view, mr_id)
+        doc = Tracker.get(view, found)
+        if doc.get("type") != MERGE_REQUEST:
+            raise GtError(f"{found} is not a merge request", code="refused")
+        if (doc.get("mr") or {}).get("outcome") == "merged":
+            raise GtError(f"{found} is merged already", code="refused")
+        if doc.get("status") == "open":
+            return Edit("mq-retry", "no change", result=doc)
+        set_status(doc, "open", now_iso())
+        doc["updated_at"] = now_iso()
+        doc = canonical(doc)
+        return Edit("mq-retry", f"retry {found}", {found: doc}, result=doc)
+
+    return tracker.write(actor, build).result
+
+
+def reject(town: Path, actor: Signature, rig: str, mr_id: str, reason: str) -> dict[str, Any]:
+    """Reject a merge request by hand (the work stays with its polecat)."""
+    tracker = Town(town).tracker_of(identity(rig))
+
+    def build(view: View) -> Edit:
+        found = Tracker.resolve(view, mr_id)
+        doc = Tracker.get(view, found)
+        if doc.get("type") != MERGE_REQUEST or doc.get("status") != "open":
+            raise GtError(f"{found} is not an open merge request", code="refused")
+        doc = _with_attempt(doc, {"at": now_iso(), "result": "rejected", "detail": reason, "by": actor.name})
+        set_status(doc, "closed", now_iso(), f"rejected: {reason}")
+        doc["mr"]["outcome"] = "rejected"
+        doc = canonical(doc)
+        return Edit("mq-reject", f"reject {found}: {reason}", {found: doc}, result=doc)
+
+    return tracker.write(actor, build).result

@@ -1,0 +1,248 @@
+"""The Witness: each rig's polecat supervisor. `gt witness patrol` runs one patrol.
+
+- a polecat whose session died with work on its hook is restarted in its worktree (the hook
+  carries the work across), at most `witness.max_restarts` times per bead, then escalated to the
+  mayor (state `stuck`); a polecat whose work was sent back (`fix_needed`) is restarted on it;
+- a live polecat with no activity for `witness.stall_seconds` is nudged, and restarted if it
+  stays silent as long again;
+- a bead hooked by a polecat that no longer exists goes back to open (mail RECOVERED_BEAD);
+- a free polecat whose branch has landed loses its worktree, then its branch; its identity and
+  record stay.
+Every decision is a ledger commit or a mail by `<rig>/witness`; a patrol that finds nothing writes nothing.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from gt.ledger import git
+from gt.ledger.store import Signature, View
+from gt.model.bead import canonical, now_iso, set_status
+from gt.town import layout, rundir, settings as town_settings
+from gt.dispatch import agents
+from gt.beads.tracker import Edit, Tracker
+from gt.town.context import routed, Town
+
+
+RECENT = 60  # seconds: a reservation by `gt sling` younger than this means the polecat is being set up
+
+
+def identity(rig: str) -> str:
+    return f"{rig}/witness"
+
+
+def _last_activity(town: Path, rec: dict[str, Any], session: dict[str, Any]) -> float:
+    """The latest sign of life: the session's start or output, a commit, or a post-commit hook's mark."""
+    times = [float(session.get("started_at") or 0)]
+    for path in (session.get("log"), rundir.folder(town, "activity") / rundir.key(rec["identity"])):
+        try:
+            if path:
+                times.append(os.path.getmtime(path))
+        except OSError:
+            pass
+    return max(times)
+
+
+def patrol(town: Path, rig: str) -> list[dict[str, Any]]:
+    """One patrol of the rig's polecats; returns the decisions taken.
+
+    Each decision is written only if the agent's record still says what the patrol saw (a polecat
+    that ran `gt done` meanwhile is left alone), and a session starts only after its write.
+    """
+    from gt.errors import GtError
+
+    me = Signature(identity(rig))
+    settings = town_settings.load(town, rig)
+    limits = settings.get("witness") or {}
+    stall = float(limits.get("stall_seconds", 900))
+    max_restarts = int(limits.get("max_restarts", 3))
+    tracker = Town(town).tracker_of(identity(rig))
+    view = tracker.view()
+    decisions: list[dict[str, Any]] = []
+    polecats = {i: r for i, r in agents.records(view).items() if r.get("role") == "polecat" and r.get("rig") == rig}
+    for who, rec in sorted(polecats.items()):
+        if rundir.reserved(town, who, RECENT):
+            continue  # `gt sling` is setting it up right now
+        home = layout.rig_dir(town, rig) / "polecats" / str(rec.get("name"))
+        session = rundir.session(town, who) or {}
+        running = rundir.alive(session.get("pid"))
+        bead = rec.get("hook")
+        state = rec.get("state")
+        try:
+            if bead and state in ("working", "fix_needed") and not home.exists():
+                decision = _recover(town, me, tracker, who, bead, "its polecat's worktree is gone", state)
+            elif bead and state == "fix_needed" and not running:
+                decision = _restart(town, me, tracker, who, rec, settings, "fix needed", counted=False)
+            elif bead and state == "working" and not running and session:  # never started (--no-start): not ours
+                decision = _restart_or_escalate(town, me, tracker, who, rec, settings, max_restarts,
+                                                "its session died")
+            elif bead and state == "working" and running:
+                decision = _stalled(town, me, tracker, who, rec, session, settings, stall, max_restarts)
+            elif not bead and state in ("idle", None) and home.exists():
+                decision = _clean_up(town, rig, me, tracker, who, rec, home)
+            else:
+                decision = None
+        except GtError as exc:  # one polecat's trouble must not stop the patrol
+            decision = {"action": "error", "agent": who, "bead": bead, "reason": str(exc)}
+        if decision:
+            decisions.append(decision)
+    decisions += _orphans(town, rig, me, tracker, polecats)
+    return decisions
+
+
+def _stalled(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[str, Any], session: dict[str, Any],
+             settings: dict[str, Any], stall: float, max_restarts: int) -> dict[str, Any] | None:
+    """A live agent silent for `stall` seconds is nudged; silent as long again, it is restarted."""
+    from gt.roles import runtimes
+
+    quiet = time.time() - _last_activity(town, rec, session)
+    nudged = float(session.get("nudged_at") or 0)
+    if quiet > stall and nudged < time.time() - quiet:
+        rundir.nudge(town, who, f"no activity for {int(quiet)} s: are you stuck? (gt done --status ESCALATED)",
+                      me.name)
+        rundir.save_session(town, who, {**session, "nudged_at": time.time()})
+        return {"action": "nudge", "agent": who, "bead": rec["hook"]}
+    if quiet > stall and nudged and time.time() - nudged > stall:
+        runtimes.stop(town, who)  # waits for it to end
+        return _restart_or_escalate(town, me, tracker, who, rec, settings, max_restarts,
+                                    f"no activity for {int(quiet)} s after a nudge")
+    return None
+
+
+def _still(view: View, who: str, bead: str, states: tuple[str, ...]) -> dict[str, Any] | None:
+    """The agent's record, if it still holds `bead` in one of `states` (else the decision is moot)."""
+    current = agents.record(view, who)
+    return current if current and current.get("hook") == bead and current.get("state") in states else None
+
+
+def _restart(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[str, Any], settings: dict[str, Any],
+             reason: str, counted: bool) -> dict[str, Any] | None:
+    """Record the restart (counted on the work when the session died), then start the session."""
+    from gt.roles import runtimes
+
+    bead = rec["hook"]
+    expected = ("fix_needed",) if not counted else ("working",)
+
+    def build(view: View) -> Edit:
+        current = _still(view, who, bead, expected)
+        if current is None:
+            return Edit("restart", "no change")
+        op = "restart" if counted else "resume"
+        edit = Edit(op, f"restart {who} on {bead}: {reason}", trailers=[("Reason", reason)] + agents.facts(current, bead))
+        fields: dict[str, Any] = {"state": "working"}
+        if counted:
+            fields["restarts"] = {**(current.get("restarts") or {}), bead: int((current.get("restarts") or {}).get(bead, 0)) + 1}
+            if bead in Tracker.summaries(view):  # counted on the work, for track records
+                doc = Tracker.get(view, bead)
+                doc["witness_restarts"] = int(doc.get("witness_restarts", 0)) + 1
+                doc["updated_at"] = now_iso()
+                edit.beads[bead] = canonical(doc)
+        return agents.put(edit, who, agents.updated(view, who, **fields))
+
+    if tracker.write(me, build).commit is None:
+        return None
+    home = layout.rig_dir(town, str(rec.get("rig"))) / "polecats" / str(rec.get("name"))
+    runtimes.start(town, who, home, str(rec.get("agent") or settings.get("default_agent")), settings, rec.get("model"))
+    return {"action": "restart", "agent": who, "bead": bead, "reason": reason}
+
+
+def _restart_or_escalate(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[str, Any],
+                         settings: dict[str, Any], max_restarts: int, reason: str) -> dict[str, Any] | None:
+    from gt.dispatch import mail
+
+    bead = rec["hook"]
+    done_so_far = int((rec.get("restarts") or {}).get(bead, 0))
+    if done_so_far < max_restarts:
+        return _restart(town, me, tracker, who, rec, settings, reason, counted=True)
+
+    def build(view: View) -> Edit:
+        current = _still(view, who, bead, ("working",))
+        if current is None:
+            return Edit("escalate", "no change")
+        edit = Edit("escalate", f"escalate {bead}: {who} stuck after {done_so_far} restarts",
+                    trailers=agents.facts(current, bead))
+        return agents.put(edit, who, agents.updated(view, who, state="stuck"))
+
+    if tracker.write(me, build).commit is None:
+        return None
+    mail.send(town, me, ["mayor"], f"ESCALATED {bead}: {who} is stuck",
+              f"{who} {reason}; restarted {done_so_far} times already. Needs a human or the mayor.",
+              labels=("escalation",), check=False)
+    return {"action": "escalate", "agent": who, "bead": bead, "reason": reason}
+
+
+def _recover(town: Path, me: Signature, tracker: Tracker, who: str | None, bead: str, reason: str,
+             state: str | None = None) -> dict[str, Any] | None:
+    """The bead back to open, unassigned; the polecat's record (if it still holds it) freed; mail RECOVERED_BEAD."""
+    from gt.dispatch import mail
+
+    def build(view: View) -> Edit:
+        edit = Edit("recover", f"recover {bead} from {who}: {reason}", trailers=[("Source", bead), ("Worker", str(who))])
+        if bead in Tracker.summaries(view):
+            doc = Tracker.get(view, bead)
+            if doc.get("status") in ("hooked", "in_progress") and doc.get("assignee") == who:
+                set_status(doc, "open", now_iso())
+                doc.pop("assignee", None)
+                doc["updated_at"] = now_iso()
+                edit.beads[bead] = canonical(doc)
+        if who and state and _still(view, who, bead, (state,)):
+            agents.put(edit, who, agents.updated(view, who, state="idle", hook=None))
+        return edit if edit.beads or edit.records else Edit("recover", "no change")
+
+    if tracker.write(me, build).commit is None and routed([bead]).repo.commondir == tracker.repo.commondir:
+        return None
+    if routed([bead]).repo.commondir != tracker.repo.commondir:
+        agents.release(town, me, bead)
+    mail.send(town, me, ["mayor"], f"RECOVERED_BEAD {bead}", f"{bead} was hooked by {who}, but {reason}: it is open again.",
+              labels=("recovered",), check=False)
+    return {"action": "recover", "agent": who, "bead": bead, "reason": reason}
+
+
+def _orphans(town: Path, rig: str, me: Signature, tracker: Tracker, polecats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Beads hooked by polecats of this rig that exist neither as a worktree nor as a busy record."""
+    from gt.dispatch.done import merge_requests
+
+    view = tracker.view()
+    found = []
+    prefix = f"{rig}/polecats/"
+    for bead_id, doc in Tracker.summaries(view).items():
+        holder = doc.get("assignee") or ""
+        if doc.get("status") not in ("hooked", "in_progress") or not holder.startswith(prefix):
+            continue
+        if (layout.rig_dir(town, rig) / "polecats" / holder[len(prefix):]).exists():
+            continue  # the polecat exists: its record was handled above
+        if any(m.get("status") == "open" for m in merge_requests(view, bead_id)):
+            continue  # its work waits in the merge queue
+        decision = _recover(town, me, tracker, holder, bead_id, "its polecat no longer exists")
+        if decision:
+            found.append(decision)
+    return found
+
+
+def _clean_up(town: Path, rig: str, me: Signature, tracker: Tracker, who: str, rec: dict[str, Any],
+              home: Path) -> dict[str, Any] | None:
+    """A free polecat whose branch has landed: remove the worktree first, then the branch."""
+    from gt.town.rigs import registry
+
+    repo = layout.rig_dir(town, rig) / layout.RIG_REPO
+    default = registry(town)[rig].get("default_branch", "main")
+    branch = git.run("-C", str(home), "rev-parse", "--abbrev-ref", "HEAD", check=False).stdout.strip()
+    if not branch or branch == "HEAD":
+        return None
+    dirty, unlanded = git.is_dirty(home), git.unlanded(repo, branch, default)
+    landed_by_rebase = git.run(f"--git-dir={repo}", "cherry", default, branch, check=False).stdout
+    if dirty or (unlanded and any(line.startswith("+") for line in landed_by_rebase.splitlines())):
+        return None
+    from filelock import FileLock
+
+    with FileLock(str(rundir.folder(town, "locks") / "sling.lock")):  # no sling picks it up meanwhile
+        fresh = agents.record(tracker.view(), who) or {}
+        if rundir.reserved(town, who, RECENT) or fresh.get("hook") or fresh.get("state") not in ("idle", None):
+            return None
+        git.run(f"--git-dir={repo}", "worktree", "remove", "--force", str(home))
+        git.run(f"--git-dir={repo}", "branch", "-D", branch, check=False)
+        agents.set_state(town, me, who, f"clean up {who}: {branch} landed", state="idle", hook=None, branch=None,
+                         worktree=None)
+    return {"action": "clean-up", "agent": who, "branch": branch}

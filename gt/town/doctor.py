@@ -1,0 +1,145 @@
+"""`gt doctor [--fix]`: the town's health — layout, registry, routes, hooks, ledgers, identities, locks.
+
+Every finding names the path and what `--fix` does about it (None: a human decides).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+from gt.errors import GtError
+from gt.ledger import git
+from gt.ledger.gitdir import discover
+from gt.ledger.store import Signature
+from gt.town import layout
+from gt.town.identity import git_config
+from gt.beads.doctor import Finding, doctor as ledger_doctor
+from gt.beads.tracker import Tracker
+
+LAYOUT = (layout.TOWN_FILE, layout.RIGS_FILE, layout.ROUTES_FILE, layout.SETTINGS_FILE, Path("deacon/dogs/boot"))
+
+
+def doctor(town: Path, actor: Signature, fix: bool = False) -> list[Finding]:
+    findings: list[Finding] = []
+
+    def found(kind: str, path: Path | str, problem: str, fix_text: str | None = None,
+              repair: Callable[[], object] | None = None) -> None:
+        finding = Finding(kind, str(path), problem, fix_text)
+        if fix and repair is not None:
+            try:
+                repair()
+                finding.fixed = True
+            except GtError as exc:
+                finding.problem += f" (fix failed: {exc})"
+        findings.append(finding)
+
+    from gt.githooks import install as git_hooks
+    from gt.town import rigs
+    from gt.town.install import install
+
+    missing = [str(p) for p in LAYOUT if not (town / p).exists()]
+    if missing:
+        found("layout", f"{town}: {', '.join(missing)}", "missing", "re-create them (gt install --force)",
+              lambda: install(town, actor.name, force=True))
+
+    registered = rigs.registry(town)
+    for name, record in sorted(registered.items()):
+        if not layout.rig_dir(town, name).is_dir():
+            found("registry", layout.rig_dir(town, name), f"rig {name} is registered but its folder is missing",
+                  f"clone it again from {record.get('git_url')}", lambda: _rebuilt(town, actor))
+    for path in sorted(town.iterdir()):
+        if (path / layout.RIG_CONFIG).is_file() and path.name not in registered:
+            found("registry", path, f"{path.name} looks like a rig but is not registered",
+                  None)  # a human decides: `gt rig add` it properly, or delete the folder
+
+    routes = layout.read_routes(town)
+    wanted = {layout.TOWN_PREFIX: ".", **{r["prefix"]: f"{n}/{layout.RIG_REPO}" for n, r in registered.items()}}
+    if routes != wanted:
+        wrong = sorted(set(routes.items()) ^ set(wanted.items()))
+        found("routes", town / layout.ROUTES_FILE, f"routes disagree with the registry: {wrong}",
+              "rewrite them from the registry", lambda: layout.write_routes(town, wanted))
+    mirrored = _read_json(town / layout.RIGS_FILE).get("rigs")
+    if (town / layout.RIGS_FILE).exists() and mirrored != json.loads(json.dumps(registered)):
+        found("registry", town / layout.RIGS_FILE, "differs from the registry in the town ledger",
+              "rewrite it from the ledger", lambda: rigs._mirror(town))
+
+    ledgers = [("town", town)] + [(n, layout.rig_dir(town, n) / layout.RIG_REPO) for n in sorted(registered)]
+    for label, path in ledgers:
+        if not path.exists():
+            continue
+        tracker = Tracker(discover(str(path)))
+        for finding in ledger_doctor(tracker, fix):
+            finding.problem = f"{label} ledger: {finding.problem}"
+            findings.append(finding)
+        if label != "town":
+            missing_hooks = [h["hook"] for h in git_hooks.listing(tracker.repo) if not h["installed"]]
+            if missing_hooks:
+                found("hooks", Path(tracker.repo.commondir) / "hooks", f"not installed: {', '.join(missing_hooks)}",
+                      "install them", lambda t=tracker: git_hooks.install(t.repo, git_hooks.RIG_HOOKS))
+    for name in sorted(registered):
+        findings += _identities(town, name, actor, fix)
+    return findings
+
+
+def _rebuilt(town: Path, actor: Signature) -> None:
+    from gt.town import rigs
+
+    _, failed = rigs.rebuild_missing(town, actor)
+    if failed:
+        raise GtError("; ".join(failed.values()))
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _identities(town: Path, rig: str, actor: Signature, fix: bool) -> list[Finding]:
+    """Every clone and worktree of the rig commits as its agent; linked worktrees need worktree config."""
+    from gt.town import rigs
+
+    findings: list[Finding] = []
+    home = layout.rig_dir(town, rig)
+    repo = home / layout.RIG_REPO
+    if not repo.is_dir():
+        return findings
+    shared_bare = git.run(f"--git-dir={repo}", "config", "--file", str(repo / "config"), "core.bare",
+                             check=False).stdout.strip()
+    enabled = git.run(f"--git-dir={repo}", "config", "extensions.worktreeConfig", check=False).stdout.strip()
+    if enabled != "true" or shared_bare:
+        finding = Finding("worktree-config", str(repo / "config"),
+                          "per-worktree identities need extensions.worktreeConfig with core.bare in config.worktree",
+                          "enable it and move core.bare")
+        if fix:
+            rigs.enable_worktree_config(repo)
+            finding.fixed = True
+        findings.append(finding)
+    email = rigs.owner_email(town)
+    checkouts = [(home / "mayor" / "rig", "mayor"), (home / "refinery" / "rig", f"{rig}/refinery")]
+    for kind in ("crew", "polecats"):
+        folder = home / kind
+        for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+            if (path / ".git").exists():
+                owner = None if (path / ".git").is_file() and kind == "crew" else f"{rig}/{kind}/{path.name}"
+                checkouts.append((path, owner))  # a cross-rig worktree keeps whatever owner it names
+    for path, identity in checkouts:
+        if not path.exists():
+            continue
+        paths = discover(str(path), follow_redirect=False)
+        recorded = git_config(paths, "gt", "identity")
+        name = git_config(paths, "user", "name")
+        expected = identity or recorded
+        if expected and recorded == expected and name == expected:
+            continue
+        worktree = (path / ".git").is_file()
+        finding = Finding("identity", str(path), f"commits here would not carry {expected or 'an agent identity'} "
+                          f"(gt.identity={recorded}, user.name={name})",
+                          f"set it to {expected}" if expected else None)
+        if fix and expected:
+            rigs.bind_identity(path, expected, email, worktree=worktree)
+            finding.fixed = True
+        findings.append(finding)
+    return findings

@@ -1,0 +1,226 @@
+"""`gt rig add/list/remove`: rigs are project containers inside a town.
+
+    <town>/<rig>/
+      config.json        type, name, git_url, default_branch, beads prefix
+      .repo.git/         bare clone shared by every worktree; the rig's ledger lives here
+      .beads/redirect    so `bd` anywhere inside the rig finds that ledger
+      mayor/rig/         the mayor's worktree (detached at the default branch)
+      refinery/rig/      the merge queue's worktree (detached likewise)
+      witness/ crew/ polecats/
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from gt.errors import GtError, UsageError
+from gt.ledger import git
+from gt.ledger.gitdir import paths_for_gitdir
+from gt.ledger.store import Change, Ledger, Signature
+from gt.model.ids import check_prefix, prefix_from_name
+from gt.town import layout
+from gt.town.context import Town
+
+WORKTREES = ("mayor/rig", "refinery/rig")
+FOLDERS = ("witness", "crew", "polecats")
+
+
+def enable_worktree_config(repo: Path) -> None:
+    """Let each linked worktree of the bare `repo` have its own config (its agent's identity).
+
+    With `extensions.worktreeConfig`, git reads `core.bare` for every worktree from the shared
+    config, so it moves into the bare repository's own `config.worktree`, or every linked worktree
+    would think it is bare.
+    """
+    git.output(f"--git-dir={repo}", "config", "extensions.worktreeConfig", "true")
+    git.output(f"--git-dir={repo}", "config", "--worktree", "core.bare", "true")
+    git.run(f"--git-dir={repo}", "config", "--unset", "core.bare", check=False)
+
+
+def bind_identity(checkout: Path, identity: str, email: str, worktree: bool) -> None:
+    """Make every commit and ledger write in `checkout` carry `identity`: `git commit` typed by a
+    person there too. A linked worktree gets it in its own config (`--worktree`)."""
+    scope = ("--worktree",) if worktree else ()
+    # the human owner's address, or an explicit empty one: git then never stops to ask who is committing
+    for key, value in (("user.name", identity), ("gt.identity", identity), ("user.email", email)):
+        git.output("-C", str(checkout), "config", *scope, key, value)
+
+
+def owner_email(town: Path) -> str:
+    """The town owner's address, recorded by `gt install` (what agents' commits carry)."""
+    try:
+        return str(json.loads((town / layout.TOWN_FILE).read_text()).get("email") or "")
+    except (OSError, ValueError):
+        return ""
+
+
+def _town_ledger(town: Path) -> Ledger:
+
+    return Town(town).tracker().ledger
+
+
+def registry(town: Path) -> dict[str, dict[str, Any]]:
+    """The rigs recorded in the town ledger, by name."""
+    ledger = _town_ledger(town)
+    return ledger.view().summaries(layout.RIGS_COLLECTION) if ledger.exists() else {}
+
+
+def _mirror(town: Path) -> None:
+    rigs = registry(town)
+    (town / layout.RIGS_FILE).write_text(json.dumps({"rigs": rigs}, indent=2, sort_keys=True) + "\n")
+
+
+def add(town: Path, name: str, url: str, actor: Signature, prefix: str | None = None,
+        branch: str | None = None) -> dict[str, Any]:
+    """Clone `url` as a rig of the town; records it in the town ledger and the routes."""
+    from gt.ledger.store import check_key
+
+    try:
+        check_key(name)
+    except GtError:
+        raise UsageError(f"invalid rig name {name!r}: use lowercase letters, digits, '.', '_' and '-'") from None
+    if name in ("mayor", "deacon", "settings") or name.startswith("."):
+        raise UsageError(f"{name!r} is reserved in a town")
+    if name in registry(town) or layout.rig_dir(town, name).exists():
+        raise GtError(f"a rig named {name} exists already", code="exists")
+    source = os.path.abspath(url) if os.path.isdir(url) else url
+    config = build(town, name, source, actor, prefix, branch)
+    record = {**config, "added_at": datetime.now(timezone.utc).isoformat(), "added_by": actor.name}
+
+    def record_rig(view: Any) -> Change:
+        change = Change(f"rig add {name} (prefix {config['prefix']})",
+                        [("Rig", name), ("Op", "rig-add"), ("Actor", actor.name)])
+        change.put(layout.RIGS_COLLECTION, name, record)
+        return change
+
+    _town_ledger(town).transact(record_rig, actor)
+    _mirror(town)
+    return config
+
+
+def build(town: Path, name: str, source: str, actor: Signature, prefix: str | None = None,
+          branch: str | None = None) -> dict[str, Any]:
+    """Make the rig's directories from `source` and route its prefix (not recorded in the ledger)."""
+    rig = layout.rig_dir(town, name)
+    routes = layout.read_routes(town)
+    repo = rig / layout.RIG_REPO
+    try:
+        rig.mkdir(parents=True)
+        git.output("clone", "--bare", "--quiet", source, str(repo))
+        # a bare clone has no fetch refspec, and a mirror one would overwrite the local ledger on fetch
+        git.output(f"--git-dir={repo}", "config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*")
+        git.output(f"--git-dir={repo}", "fetch", "--quiet", "origin")
+        default = branch or _default_branch(repo)
+        paths = paths_for_gitdir(str(repo), None)
+        prefix = _rig_ledger(paths, name, prefix, routes, actor)
+        enable_worktree_config(repo)
+        for worktree, identity in zip(WORKTREES, ("mayor", f"{name}/refinery")):
+            git.output(f"--git-dir={repo}", "worktree", "add", "--quiet", "--detach", str(rig / worktree), default)
+            bind_identity(rig / worktree, identity, owner_email(town), worktree=True)
+        for folder in FOLDERS:
+            (rig / folder).mkdir()
+        (rig / ".beads").mkdir()
+        (rig / layout.REDIRECT).write_text(f"{layout.RIG_REPO}\n")
+        from gt.githooks import install
+
+        install.install(paths, install.RIG_HOOKS)
+    except BaseException:
+        shutil.rmtree(rig, ignore_errors=True)  # nothing recorded yet: leave no half rig behind
+        raise
+    config = {"type": "rig", "name": name, "git_url": source, "default_branch": default, "prefix": prefix}
+    (rig / layout.RIG_CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+    routes[prefix] = f"{name}/{layout.RIG_REPO}"
+    layout.write_routes(town, routes)
+    return config
+
+
+def rebuild_missing(town: Path, actor: Signature) -> tuple[list[str], dict[str, str]]:
+    """Re-create the rigs the town ledger registers but this machine lacks (a town joined from its
+    remote, or a rig another machine added); their ledgers come from their origins. Returns the rigs
+    made and, by name, why others could not be (one unreachable URL does not stop the rest)."""
+    made, failed = [], {}
+    for name, record in sorted(registry(town).items()):
+        if not layout.rig_dir(town, name).exists():
+            try:
+                build(town, name, record["git_url"], actor, record.get("prefix"), record.get("default_branch"))
+            except GtError as exc:
+                failed[name] = f"cannot clone {record['git_url']}: {exc}"
+                continue
+            made.append(name)
+    if made:
+        _mirror(town)
+    return made, failed
+
+
+def _unsaved_checkouts(rig: Path) -> list[str]:
+    """Crew clones and worktrees of the rig with uncommitted changes or commits pushed nowhere."""
+    found = []
+    homes = [rig / "mayor" / "rig", rig / "refinery" / "rig"]
+    for kind in ("crew", "polecats"):
+        folder = rig / kind
+        homes += sorted(p for p in folder.iterdir() if (p / ".git").exists()) if folder.is_dir() else []
+    for home in homes:
+        if not (home / ".git").exists():
+            continue
+        unpushed = git.unpushed(home) if (home / ".git").is_dir() else 0  # a clone (a worktree pushes nowhere)
+        if git.is_dirty(home) or unpushed:
+            found.append(str(home.relative_to(rig)))
+    return found
+
+
+def _default_branch(repo: Path) -> str:
+    head = (repo / "HEAD").read_text().strip()
+    if head.startswith("ref: refs/heads/"):
+        return head[len("ref: refs/heads/"):]
+    raise GtError(f"cannot tell the default branch of {repo}: pass --branch")
+
+
+def _rig_ledger(paths: Any, name: str, prefix: str | None, routes: dict[str, str], actor: Signature) -> str:
+    """Adopt the ledger the project already has, or create one; its prefix must be free in the town."""
+    from gt.beads import operations
+    from gt.beads.tracker import Tracker
+
+    tracker = Tracker(paths)
+    existing = tracker.ledger.view().config.get("prefix") if tracker.ledger.exists() else None
+    if existing and prefix and existing != prefix:
+        raise UsageError(f"the project's ledger already has prefix {existing!r}")
+    chosen = check_prefix(existing or prefix or prefix_from_name(name))
+    if chosen in routes:
+        raise GtError(f"prefix {chosen!r} belongs to {routes[chosen]} already: pass --prefix", code="exists")
+    if existing is None:
+        operations.init(tracker, actor, chosen)
+    return chosen
+
+
+def remove(town: Path, name: str, actor: Signature, force: bool = False) -> None:
+    """Remove a rig; refuses while a polecat branch holds work not merged into the default branch."""
+    rigs = registry(town)
+    if name not in rigs:
+        raise GtError(f"no rig named {name}", code="not_found")
+    rig = layout.rig_dir(town, name)
+    repo = rig / layout.RIG_REPO
+    default = rigs[name].get("default_branch", "main")
+    if repo.exists() and not force:
+        unmerged = git.output(f"--git-dir={repo}", "branch", "--list", "polecat/*", "crew/*", "--no-merged", default).split()
+        if unmerged:
+            raise GtError(f"{name} has unmerged work ({', '.join(unmerged[:5])}): merge it or use --force",
+                          code="refused")
+        unsaved = _unsaved_checkouts(rig)
+        if unsaved:
+            raise GtError(f"{name} has uncommitted or unpushed work in {', '.join(unsaved[:5])}: "
+                          "push it or use --force", code="refused")
+
+    def build(view: Any) -> Change:
+        change = Change(f"rig remove {name}", [("Rig", name), ("Op", "rig-remove"), ("Actor", actor.name)])
+        change.put(layout.RIGS_COLLECTION, name, None)
+        return change
+
+    _town_ledger(town).transact(build, actor)
+    routes = {p: t for p, t in layout.read_routes(town).items() if t != f"{name}/{layout.RIG_REPO}"}
+    layout.write_routes(town, routes)
+    shutil.rmtree(rig, ignore_errors=True)
+    _mirror(town)

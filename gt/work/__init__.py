@@ -1,1 +1,0 @@
-"""Roles and workflows: operations that combine the ledger and the model."""

@@ -17,6 +17,7 @@ demo: $(VENV)/.installed
 	$(BIN)/gt demo
 
 test: $(VENV)/.installed
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -n 2 tests
 
 bench: $(VENV)/.installed

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 BIN = Path(sys.executable).parent
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "beads-issues-v0.47.0.jsonl"
+ROOT = Path(__file__).resolve().parents[1]  # the project
+FIXTURES = ROOT / "fixtures"
+TIMEOUT = 120  # seconds: the most any one command a test runs may take (pyproject's `timeout` is the backstop)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "town(**options): how the `town` fixture builds its town (see make_town)")
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +37,7 @@ def hermetic_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 
 def git(cwd: Path | str, *args: str, check: bool = True) -> str:
     """Run the real git binary and return its stdout."""
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
     if check and result.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed: {result.stderr}")
     return result.stdout
@@ -108,11 +115,62 @@ def bd(repo: Path) -> Bd:
     return runner
 
 
+def head(repo: Path, branch: str = "beads") -> str:
+    """The commit a branch (the ledger's by default) points at."""
+    return git(repo, "rev-parse", branch).strip()
+
+
+def commit_count(repo: Path, branch: str = "beads") -> int:
+    return int(git(repo, "rev-list", "--count", branch).strip())
+
+
+def last_message(repo: Path, branch: str = "beads") -> str:
+    return git(repo, "log", "-1", "--format=%B", branch)
+
+
+def trailers(message: str, key: str) -> list[str]:
+    """The values of one trailer key in a commit message."""
+    return [line.split(": ", 1)[1] for line in message.splitlines() if line.startswith(f"{key}: ")]
+
+
+def new(bd: Bd, title: str, *args: str) -> str:
+    """Create a bead and return its id."""
+    return bd("create", title, *args).stdout.strip()
+
+
+# -- the beads corpus ----------------------------------------------------------------------------
+
+CORPUS_NAME = "beads-issues-v0.47.0.jsonl"
+
+
+def corpus_places() -> list[Path]:
+    """Where the corpus is looked for: $GT_CORPUS (the file, or a folder holding it), then
+    ../shared/corpus/ beside the project."""
+    places = []
+    if os.environ.get("GT_CORPUS"):
+        given = Path(os.environ["GT_CORPUS"]).expanduser()
+        places.append(given / CORPUS_NAME if given.is_dir() else given)
+    places.append(ROOT.parent / "shared" / "corpus" / CORPUS_NAME)
+    return places
+
+
+def require_corpus() -> Path:
+    """The corpus file. Absent, the test is skipped on a developer's machine but fails under CI (CI=true),
+    where the corpus must be there."""
+    places = corpus_places()
+    found = next((p for p in places if p.is_file()), None)
+    if found is None:
+        message = (f"the shared corpus is absent (looked for {', '.join(map(str, places))}; "
+                   f"set GT_CORPUS to the file or its folder)")
+        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return found
+
+
 @pytest.fixture
 def corpus() -> Path:
-    if not CORPUS.exists():
-        pytest.skip(f"the shared corpus is absent ({CORPUS})")
-    return CORPUS
+    return require_corpus()
 
 
 def hand_commit(repo: Path, path: str, text: str, message: str = "hand edit", move_ref: bool = True) -> str:
@@ -122,14 +180,14 @@ def hand_commit(repo: Path, path: str, text: str, message: str = "hand edit", mo
     """
     env = {**os.environ, "GIT_INDEX_FILE": str(repo / ".git" / "hand-index")}
     blob = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo, input=text, text=True,
-                          capture_output=True, check=True).stdout.strip()
-    subprocess.run(["git", "read-tree", "beads"], cwd=repo, env=env, check=True)
+                          capture_output=True, check=True, timeout=TIMEOUT).stdout.strip()
+    subprocess.run(["git", "read-tree", "beads"], cwd=repo, env=env, check=True, timeout=TIMEOUT)
     subprocess.run(["git", "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}"], cwd=repo, env=env,
-                   check=True)
+                   check=True, timeout=TIMEOUT)
     tree = subprocess.run(["git", "write-tree"], cwd=repo, env=env, capture_output=True, text=True,
-                          check=True).stdout.strip()
+                          check=True, timeout=TIMEOUT).stdout.strip()
     commit = subprocess.run(["git", "commit-tree", tree, "-p", "beads", "-m", message], cwd=repo,
-                            capture_output=True, text=True, check=True).stdout.strip()
+                            capture_output=True, text=True, check=True, timeout=TIMEOUT).stdout.strip()
     if move_ref:
         git(repo, "update-ref", "refs/heads/beads", commit)
     return commit
@@ -145,11 +203,11 @@ def bead_path(bead_id: str) -> str:
     return f"beads/{hashlib.sha1(bead_id.encode()).hexdigest()[:2]}/{bead_id}.yaml"
 
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+# -- towns ---------------------------------------------------------------------------------------
 
 
 def gt(cwd: Path, *args: str, env: dict | None = None, ok: bool = True,
-       timeout: float = 120) -> subprocess.CompletedProcess:
+       timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
     """Run the real `gt` command; with `ok` (default) it must succeed."""
     result = subprocess.run([str(BIN / "gt"), *args], cwd=cwd, capture_output=True, text=True,
                             env={**os.environ, **(env or {})}, timeout=timeout)
@@ -161,5 +219,92 @@ def gt(cwd: Path, *args: str, env: dict | None = None, ok: bool = True,
 def make_sample(path: Path, name: str, *extra: str) -> Path:
     """A small real project (see fixtures/make_sample.py) with a few commits and ./tests.sh."""
     subprocess.run([sys.executable, str(FIXTURES / "make_sample.py"), str(path), "--name", name, *extra],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, timeout=TIMEOUT)
     return path
+
+
+# A rig's merge queue that runs the sample project's tests.
+MERGE_QUEUE = {"gizmo/settings/config.yaml": "merge_queue:\n  test_command: ./tests.sh\n"}
+
+
+def make_town(tmp: Path, rigs: dict[str, str] | None = None, *, agent: str | None = "script",
+              settings: str = "", files: dict[str, str] | None = None) -> Path:
+    """A town installed in tmp/gt by steve: `agent` as its default agent, `settings` appended to its
+    settings/config.yaml, one rig per `rigs` entry (name: prefix) added from a sample project, then
+    `files` (paths relative to the town) written. By default: the scripted agent and rig gizmo (gz)."""
+    root = tmp / "gt"
+    gt(tmp, "install", str(root), "--actor", "steve")
+    config = root / "settings" / "config.yaml"
+    text = config.read_text()
+    if agent:
+        text = text.replace("default_agent: claude", f"default_agent: {agent}")
+    config.write_text(text + settings)
+    for name, prefix in ({"gizmo": "gz"} if rigs is None else rigs).items():
+        gt(root, "rig", "add", name, str(make_sample(tmp / "src" / name, name)), "--prefix", prefix)
+    for path, content in (files or {}).items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(content)
+    return root
+
+
+@pytest.fixture
+def town(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A fresh town (see make_town), built as the nearest `@pytest.mark.town(...)` (test, class or module's
+    `pytestmark`) says. Afterwards, whatever the test did, `gt down --force` stops what it left running."""
+    marker = request.node.get_closest_marker("town")
+    root = make_town(tmp_path, *(marker.args if marker else ()), **(marker.kwargs if marker else {}))
+    yield root
+    if our_processes(root):
+        gt(root, "down", "--force", ok=False)
+
+
+SCRIPT = '```gt-script\nfiles: {{{path}: "{text}\\n"}}\nrun: ./tests.sh\n```\n'  # the scripted agent's plan
+
+
+def bead(town: Path, title: str, rig: str = "gizmo", script: str | None = None, *extra: str) -> str:
+    """A bead in a rig's ledger; with `script`, a description the scripted agent follows."""
+    args = ["create", title, "--rig", rig, *extra]
+    if script is not None:
+        args += ["-d", f"Do it.\n\n{script}"]
+    return Bd(town)(*args).stdout.strip()
+
+
+def wait_for(check, timeout: float = 60, what: str = "the agent"):  # type: ignore[no-untyped-def]
+    """Poll `check()` until it returns something true (returned), failing after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def merge_requests(town: Path, rig: str = "gizmo") -> list[dict]:
+    return Bd(town / rig / "mayor" / "rig").json("list", "-t", "merge-request", "--all")
+
+
+def agent_record(town: Path, identity: str) -> dict:
+    rig = identity.split("/")[0]
+    from gt.ledger.store import document_path
+    from gt.ledger.yamlio import load_mapping
+
+    path = document_path("agents", identity.replace("/", "."))
+    return load_mapping(git(town / rig / ".repo.git", "show", f"beads:{path}"), path)
+
+
+def our_processes(town: Path) -> list[int]:
+    """Live processes started by this town (their command line or working directory is in it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cwd = os.readlink(entry / "cwd")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and (str(town) in cmdline or cwd.startswith(str(town))):
+            found.append(int(entry.name))
+    return found

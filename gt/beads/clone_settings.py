@@ -22,7 +22,8 @@ class LocalSettings:
     remote: str = "origin"
 
 
-def _parse(text: str, path: str) -> dict[str, str]:
+def parse_flat(text: str, path: str) -> dict[str, str]:
+    """A flat `key: value` file (plain scalars read without the YAML library; anything fancier with it)."""
     values: dict[str, str] = {}
     for line in text.splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
@@ -47,7 +48,7 @@ def load(repo: RepoPaths) -> LocalSettings:
     for path in _paths(repo):
         try:
             with open(path, encoding="utf-8") as f:
-                values = _parse(f.read(), path)
+                values = parse_flat(f.read(), path)
         except FileNotFoundError:
             continue
         known = {k: v for k, v in values.items() if k in LocalSettings.__dataclass_fields__ and v}

@@ -26,6 +26,18 @@ def export(view: View, out: IO[str], include_deleted: bool = True) -> int:
     return count
 
 
+def export_file(view: View, path: str) -> int:
+    """`export` into a file, replaced atomically (a reader never sees half of it); the bead count."""
+    import io
+
+    from gt.ledger.index import write_atomic
+
+    buffer = io.StringIO()
+    count = export(view, buffer)
+    write_atomic(path, buffer.getvalue().encode("utf-8"), make_dirs=False)
+    return count
+
+
 def read_records(lines: Iterable[str], source: str) -> list[dict[str, Any]]:
     """Parse JSON Lines into bead documents; the first bad line refuses the whole file."""
     docs: dict[str, dict[str, Any]] = {}
@@ -55,7 +67,7 @@ def import_docs(tracker: Tracker, actor: Signature, docs: list[dict[str, Any]], 
         from gt import progress
 
         created, updated, unchanged = [], [], []
-        changed: dict[str, dict[str, Any]] = {}
+        changed: dict[str, dict[str, Any] | None] = {}
         for number, doc in enumerate(docs, 1):
             progress.report(f"importing {number}/{len(docs)} beads …")
             doc = canonical(doc)

@@ -2,7 +2,7 @@
 
 Refused: deleting the ledger branch, rewriting its history (not a fast-forward), and any new commit
 with a ledger file that does not parse or breaks the bead schema (the message names file and problem).
-Run by git as `python -m gt.beads.guard` with the ref updates on stdin.
+Run by git as `python -m gt.githooks pre-receive` (gt/githooks/__main__.py) with the ref updates on stdin.
 """
 from __future__ import annotations
 
@@ -116,5 +116,5 @@ def main() -> int:
     return 0
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # guards installed before `python -m gt.githooks pre-receive` call this
     sys.exit(main())

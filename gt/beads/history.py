@@ -50,6 +50,8 @@ def history(tracker: Tracker, bead_id: str) -> list[dict[str, Any]]:
     store = tracker.ledger.object_store
     path = document_path(BEADS, bead_id)
     head = tracker.ledger.head()
+    if head is None:  # require() saw a head; it went away meanwhile
+        return []
     seen: set[bytes] = set()
     pending = [head.encode()]
     events = []

@@ -145,7 +145,7 @@ def update(
     add_labels = [_check_label(label) for label in add_labels]
     remove_labels = [label.strip() for label in remove_labels]
 
-    def build(view: View) -> Edit | None:
+    def build(view: View) -> Edit:
         if "type" in fields:
             check_type(fields["type"], _extra_types(view))
         now = now_iso()
@@ -153,7 +153,7 @@ def update(
         parent_id = Tracker.resolve(view, parent) if parent else None
         if parent_id is not None:
             Tracker.get(view, parent_id)  # must exist and not be deleted
-        changed: dict[str, dict[str, Any]] = {}
+        changed: dict[str, dict[str, Any] | None] = {}
         changed_fields: set[str] = set()
         for bead_id in dict.fromkeys(ids):
             doc = Tracker.get(view, bead_id)
@@ -213,12 +213,12 @@ def close(tracker: Tracker, actor: Signature, queries: list[str], reason: str | 
     """Close beads in one commit; refuses open children of an epic or open blockers unless `force`."""
     reason = _check_reason(reason)
 
-    def build(view: View) -> Edit | None:
+    def build(view: View) -> Edit:
         beads = Tracker.summaries(view)
         ids = list(dict.fromkeys(Tracker.resolve(view, q) for q in queries))
         closing = set(ids)
         now = now_iso()
-        changed = {}
+        changed: dict[str, dict[str, Any] | None] = {}
         for bead_id in ids:
             doc = Tracker.get(view, bead_id)
             if is_closed(doc):
@@ -250,10 +250,10 @@ def close(tracker: Tracker, actor: Signature, queries: list[str], reason: str | 
 
 def reopen(tracker: Tracker, actor: Signature, queries: list[str], reason: str | None = None) -> Edit:
     reason = _check_reason(reason)
-    def build(view: View) -> Edit | None:
+    def build(view: View) -> Edit:
         ids = list(dict.fromkeys(Tracker.resolve(view, q) for q in queries))
         now = now_iso()
-        changed = {}
+        changed: dict[str, dict[str, Any] | None] = {}
         for bead_id in ids:
             doc = Tracker.get(view, bead_id)
             if doc.get("status") != "closed":
@@ -271,12 +271,12 @@ def delete(tracker: Tracker, actor: Signature, queries: list[str], force: bool =
     """Replace beads by tombstones; refuses while other beads depend on them unless `force`."""
     reason = _check_reason(reason)
 
-    def build(view: View) -> Edit | None:
+    def build(view: View) -> Edit:
         beads = Tracker.summaries(view)
         ids = list(dict.fromkeys(Tracker.resolve(view, q) for q in queries))
         doomed = set(ids)
         now = now_iso()
-        changed = {}
+        changed: dict[str, dict[str, Any] | None] = {}
         for bead_id in ids:
             doc = Tracker.get(view, bead_id)
             users = [u for u in graph.dependents(beads, bead_id, None) if u not in doomed]
@@ -299,7 +299,7 @@ def dep_add(tracker: Tracker, actor: Signature, source: str, target: str, dep_ty
     """
     check_dep_type(dep_type)
 
-    def build(view: View) -> Edit | None:
+    def build(view: View) -> Edit:
         other = target_view or view
         a = Tracker.resolve(view, source)
         b = Tracker.resolve(other, target)
@@ -322,7 +322,7 @@ def dep_add(tracker: Tracker, actor: Signature, source: str, target: str, dep_ty
 
 
 def dep_remove(tracker: Tracker, actor: Signature, source: str, target: str, dep_type: str | None = None) -> Edit:
-    def build(view: View) -> Edit | None:
+    def build(view: View) -> Edit:
         a = Tracker.resolve(view, source)
         doc = Tracker.get(view, a)
         target_id = target.strip().lower()
@@ -352,7 +352,7 @@ def comment(tracker: Tracker, actor: Signature, query: str, text: str) -> Edit:
     if not text.strip():
         raise UsageError("empty comment")
 
-    def build(view: View) -> Edit | None:
+    def build(view: View) -> Edit:
         bead_id = Tracker.resolve(view, query)
         doc = Tracker.get(view, bead_id)
         now = now_iso()

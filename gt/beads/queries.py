@@ -141,3 +141,13 @@ def stats(view: View) -> dict[str, Any]:
         "by_priority": dict(sorted(by_priority.items())),
         "bookkeeping": sum(1 for d in beads.values() if d.get("type") in BOOKKEEPING_TYPES),
     }
+
+
+def merge_requests(view: View, source: str | None = None) -> list[dict[str, Any]]:
+    """The ledger's merge requests (for one source bead), oldest first."""
+    from gt.model.merge_request import fields, is_merge_request
+
+    docs = full(view, [i for i, d in Tracker.summaries(view).items() if is_merge_request(d)])
+    if source:
+        docs = [d for d in docs if fields(d).get("source") == source]
+    return sorted(docs, key=lambda d: str(d.get("created_at", "")))

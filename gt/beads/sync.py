@@ -11,7 +11,7 @@ from typing import Any
 
 from gt.errors import GtError
 from gt.ledger import git
-from gt.ledger.store import CONFIG_FILE, Change, Signature, View
+from gt.ledger.store import CONFIG_FILE, Change, Ledger, Signature, View
 from gt.ledger.yamlio import YamlError
 from gt.model import merge
 from gt.model.bead import TOMBSTONE
@@ -131,7 +131,7 @@ def merge_into_local(tracker: Tracker, actor: Signature, theirs: str, report: Sy
     commit = ledger.transact(build, actor)
     if commit is not None:
         report.action = "merged"
-    elif ledger.local_head() is not None and not ledger.is_ancestor(theirs, ledger.local_head()):
+    elif (local := ledger.local_head()) is not None and not ledger.is_ancestor(theirs, local):
         merge_into_local(tracker, actor, theirs, report)  # the branch moved to a fast-forwardable state
 
 
@@ -236,7 +236,7 @@ def _has_dep(doc: dict[str, Any], dep: dict[str, Any]) -> bool:
     return any(merge.element_key("dependencies", d) == key for d in doc.get("dependencies") or ())
 
 
-def _load(ledger: Any, blob: str | None, name: str) -> dict[str, Any] | None:
+def _load(ledger: Ledger, blob: str | None, name: str) -> dict[str, Any] | None:
     if blob is None:
         return None
     try:

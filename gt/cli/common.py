@@ -6,11 +6,18 @@ import importlib
 import json
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
 from gt.errors import GtError, UsageError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from gt.ledger.gitdir import RepoPaths
+    from gt.ledger.store import Signature
+    from gt.town.identity import Identity
 
 MAX_ARGUMENT = 128 * 1024  # one command-line argument; longer texts come from a file or stdin
 
@@ -46,9 +53,12 @@ class LazyGroup(click.Group):
         return sorted({*super().list_commands(ctx), *self.lazy})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in self.lazy:
+        if name in self.lazy:  # "package.module:attr"; without ":attr", the module's own name
             module_name, _, attr = self.lazy[name].partition(":")
-            return getattr(importlib.import_module(module_name), attr or "command")
+            found = getattr(importlib.import_module(module_name), attr or module_name.rpartition(".")[2])
+            if not isinstance(found, click.Command):
+                raise TypeError(f"{self.lazy[name]} is not a click command")
+            return found
         return super().get_command(ctx, name)
 
     def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
@@ -82,13 +92,13 @@ class Out:
             if line is not None:
                 click.echo(line)
 
-    def identity(self) -> Any:
+    def identity(self) -> Identity:
         """Who is calling (see `gt whoami`)."""
         from gt.town.identity import detect
 
         return detect(self.actor, None)
 
-    def town_and_rig(self, rig: str | None, option: str = "the rig's name") -> tuple[Any, str]:
+    def town_and_rig(self, rig: str | None, option: str = "the rig's name") -> tuple[Path, str]:
         """The town, and the rig: given, or the caller's (its directory, or --actor/--identity)."""
         from gt.town.layout import require_town
 
@@ -98,7 +108,7 @@ class Out:
             raise UsageError(f"which rig? give {option} (or run this inside the rig)")
         return town, rig
 
-    def signature(self, repo: Any) -> Any:
+    def signature(self, repo: RepoPaths | None) -> Signature:
         from gt.town.identity import detect_actor
 
         return detect_actor(self.actor, repo)
@@ -135,7 +145,7 @@ def command(name: str | None = None, acting: tuple[str, ...] = ("--actor", "--id
         run = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(run)
         run = click.option(*acting, "acting_as", metavar="NAME",
                            help="Act as NAME for this command (default: detected; see `gt whoami`).")(run)
-        return click.command(name, **kwargs)(run)
+        return click.command(name, cls=click.Command, **kwargs)(run)
 
     return decorate
 

@@ -63,7 +63,7 @@ def check_takeable(doc: dict[str, Any], identity: str, force: bool) -> None:
         raise GtError(f"{doc['id']} is already hooked by {holder} (use --force to take it)", code="refused")
 
 
-def _take_bead(view: View, query: str, identity: str, force: bool, dispatch: dict[str, Any]) -> tuple[str, dict | None]:
+def _take_bead(view: View, query: str, identity: str, force: bool, dispatch: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
     """The bead hooked by `identity` (None when it already is); refuses closed or taken beads."""
     bead_id = Tracker.resolve(view, query)
     doc = Tracker.get(view, bead_id)
@@ -108,7 +108,7 @@ def hook(town: Path, actor: Signature, query: str, identity: str, *, force: bool
          **fields: Any) -> dict[str, Any]:
     """Put a bead on an agent's hook (nothing starts); `fields` (model, agent, branch, …) go on the
     agent record, and model/agent on the bead's `dispatch`."""
-    agent_tracker = Town(town).tracker_of(identity)
+    agent_tracker = Town.at(town).tracker_of(identity)
     bead_tracker = routed([query])
     dispatch = {"worker": identity, "model": fields.get("model"), "agent": fields.get("agent"),
                 "by": actor.name, "at": now_iso()}
@@ -175,7 +175,7 @@ def release(town: Path, actor: Signature, bead_id: str) -> None:
 
 def unsling(town: Path, actor: Signature, identity: str, state: str = "idle", op: str = "unsling") -> str | None:
     """Take the bead off `identity`'s hook (the bead goes back to open); returns its id."""
-    tracker = Town(town).tracker_of(identity)
+    tracker = Town.at(town).tracker_of(identity)
     taken: list[str] = []
 
     def build(view: View) -> Edit:
@@ -196,7 +196,7 @@ def unsling(town: Path, actor: Signature, identity: str, state: str = "idle", op
 def set_state(town: Path, actor: Signature, identity: str, subject: str, op: str = "agent",
               trailers: tuple[tuple[str, str], ...] = (), **fields: Any) -> None:
     """Record a transition of the agent (state, hook, …) as one commit."""
-    tracker = Town(town).tracker_of(identity)
+    tracker = Town.at(town).tracker_of(identity)
     tracker.write(actor, lambda view: put(Edit(op, subject, trailers=list(trailers)), identity,
                                           updated(view, identity, **fields)))
 
@@ -210,7 +210,7 @@ def facts(record: dict[str, Any] | None, bead: str | None = None) -> list[tuple[
 
 def on_hook(town: Path, identity: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The agent's record and the bead on its hook (None, None when it has no record)."""
-    rec = record(Town(town).tracker_of(identity).view(), identity)
+    rec = record(Town.at(town).tracker_of(identity).view(), identity)
     if not rec or not rec.get("hook"):
         return rec, None
     try:

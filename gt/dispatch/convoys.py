@@ -59,7 +59,7 @@ def tracking(town: Path, bead_ids: Iterable[str], open_only: bool = True) -> dic
     """Bead id -> the convoys tracking it."""
     wanted = set(bead_ids)
     out: dict[str, list[str]] = {}
-    for convoy_id, doc in _convoys(Town(town).tracker().view()).items():
+    for convoy_id, doc in _convoys(Town.at(town).tracker().view()).items():
         if open_only and is_closed(doc):
             continue
         for target in tracked(doc):
@@ -109,7 +109,8 @@ def create(town: Path, actor: Signature, name: str | None, beads: Iterable[str] 
                        convoy={"notify": notify, "owned": owned})
         return Edit("convoy-create", f"convoy create {new}: {name} ({len(ids)} beads)", {new: doc}, result=doc)
 
-    return Town(town).tracker().write(actor, build).result
+    doc: dict[str, Any] = Town.at(town).tracker().write(actor, build).result
+    return doc
 
 
 def _get_convoy(view: View, query: str) -> dict[str, Any]:
@@ -138,12 +139,13 @@ def add(town: Path, actor: Signature, convoy: str, beads: Iterable[str]) -> dict
         subject = f"convoy add {doc['id']}: {', '.join(new)}" + (" (reopened)" if reopened else "")
         return Edit("convoy-add", subject, {doc["id"]: doc}, result=doc)
 
-    return Town(town).tracker().write(actor, build).result
+    doc: dict[str, Any] = Town.at(town).tracker().write(actor, build).result
+    return doc
 
 
 def status(town: Path, convoy: str | None = None, include_closed: bool = False) -> list[dict[str, Any]]:
     """Each convoy with its tracked beads, progress and swarm (the agents hooked on its beads)."""
-    view = Town(town).tracker().view()
+    view = Town.at(town).tracker().view()
     if convoy:
         ids = [_get_convoy(view, convoy)["id"]]
     else:
@@ -179,7 +181,7 @@ def _rig_of(town: Path, bead_id: str) -> str | None:
 
 def check(town: Path, actor: Signature, only: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """Land every open convoy (or those of `only`) whose tracked beads are all closed; returns them."""
-    tracker = Town(town).tracker()
+    tracker = Town.at(town).tracker()
     view = tracker.view()
     candidates = {i: d for i, d in _convoys(view).items() if not is_closed(d) and tracked(d)}
     if only is not None:
@@ -188,7 +190,7 @@ def check(town: Path, actor: Signature, only: Iterable[str] | None = None) -> li
     if not candidates:
         return []
     beads = _lookup({t for d in candidates.values() for t in tracked(d)})
-    ready = [i for i, d in candidates.items() if all(beads.get(t) and is_closed(beads[t]) for t in tracked(d))]
+    ready = [i for i, d in candidates.items() if all(is_closed(beads.get(t) or {}) for t in tracked(d))]
     if not ready:
         return []
     landed: list[dict[str, Any]] = []
@@ -264,7 +266,7 @@ def stranded(town: Path) -> list[dict[str, Any]]:
 
 
 def close(town: Path, actor: Signature, convoy: str, force: bool = False, reason: str | None = None) -> dict[str, Any]:
-    view = Town(town).tracker().view()
+    view = Town.at(town).tracker().view()
     doc = _get_convoy(view, convoy)
     beads = _lookup(tracked(doc))
     open_ones = [t for t, b in beads.items() if b and not is_closed(b)]
@@ -281,4 +283,5 @@ def close(town: Path, actor: Signature, convoy: str, force: bool = False, reason
         return Edit("convoy-close", f"convoy close {current['id']}" + (f": {reason}" if reason else ""),
                     {current["id"]: current}, result=current)
 
-    return Town(town).tracker().write(actor, build).result
+    closed: dict[str, Any] = Town.at(town).tracker().write(actor, build).result
+    return closed

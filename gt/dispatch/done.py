@@ -15,24 +15,14 @@ from gt.ledger import git
 from gt.ledger.gitdir import discover
 from gt.ledger.store import Signature, View
 from gt.model.bead import canonical, new_bead, now_iso, set_status
+from gt.beads.queries import merge_requests
+from gt.model import merge_request
 from gt.town.identity import Identity
 from gt.dispatch import agents
 from gt.beads.tracker import Edit, Tracker
 from gt.town.context import routed, Town
 
 STATUSES = ("COMPLETED", "ESCALATED", "DEFERRED")
-MERGE_REQUEST = "merge-request"
-
-
-def merge_requests(view: View, source: str | None = None) -> list[dict[str, Any]]:
-    """The ledger's merge requests (for one source bead), oldest first."""
-    from gt.beads.queries import full
-
-    ids = [i for i, d in Tracker.summaries(view).items() if d.get("type") == MERGE_REQUEST]
-    docs = full(view, ids)
-    if source:
-        docs = [d for d in docs if (d.get("mr") or {}).get("source") == source]
-    return sorted(docs, key=lambda d: d.get("created_at", ""))
 
 
 def _branch_state(worktree: Path, default: str) -> tuple[str, str, int]:
@@ -85,7 +75,7 @@ def done(town: Path, actor: Signature, who: Identity, status: str = "COMPLETED",
     if merge == "direct":
         return _direct(town, actor, who, bead_id, Path(checkout.worktree), default, head)
     convoy_ids = convoys.tracking(town, [bead_id]).get(bead_id, [])
-    tracker = Town(town).tracker_of(who.name)
+    tracker = Town.at(town).tracker_of(who.name)
     source_here = routed([bead_id]).repo.commondir == tracker.repo.commondir
     made: dict[str, Any] = {}
 
@@ -97,13 +87,13 @@ def done(town: Path, actor: Signature, who: Identity, status: str = "COMPLETED",
                     and (d.get("status") == "open" or (d.get("mr") or {}).get("outcome") == "merged")]
         if merge == "mr" and not existing:
             new = fresh_id(Tracker.summaries(view, include_deleted=True), str(view.config.get("prefix")), None)
-            fields = {"branch": branch, "target": default, "head": head, "source": bead_id, "worker": who.name,
-                      "model": record.get("model"), "agent": record.get("agent"),
-                      "convoy": convoy_ids[0] if convoy_ids else None, "rig": rig, "commits": commits,
-                      "submitted_at": now_iso(), "attempts": []}
+            fields = merge_request.new_fields(
+                branch=branch, target=default, head=head, source=bead_id, worker=who.name, model=record.get("model"),
+                agent=record.get("agent"), convoy=convoy_ids[0] if convoy_ids else None, rig=rig, commits=commits,
+                submitted_at=now_iso(), attempts=[])
             doc = new_bead(new, f"Merge {branch}: {bead['title'] if bead else bead_id}", actor=who.name, now=now_iso(),
-                           type=MERGE_REQUEST, priority=int((bead or {}).get("priority", 2)),
-                           mr={k: v for k, v in fields.items() if v is not None})
+                           type=merge_request.MERGE_REQUEST, priority=int((bead or {}).get("priority", 2)),
+                           mr=fields)
             edit.beads[new] = doc
             made["mr"] = new
         elif existing:

@@ -55,7 +55,7 @@ def _polecat_known(town: Path, who: Identity) -> bool:
 
     if (layout.rig_dir(town, str(who.rig)) / "polecats" / str(who.agent)).exists():
         return True
-    return agents.record(Town(town).tracker_of(who.name).view(), who.name) is not None
+    return agents.record(Town.at(town).tracker_of(who.name).view(), who.name) is not None
 
 
 def message_doc(view: View, sender: str, to: list[str], subject: str, body: str, reply_to: str | None = None,
@@ -85,12 +85,13 @@ def send(town: Path, actor: Signature, to: list[str], subject: str, body: str, r
         doc = message_doc(view, actor.name, to, subject, body, reply_to, labels)
         return Edit("mail", f"mail {doc['id']} to {', '.join(to)}: {subject}", {doc["id"]: doc}, result=doc)
 
-    return Town(town).tracker().write(actor, build).result
+    doc: dict[str, Any] = Town.at(town).tracker().write(actor, build).result
+    return doc
 
 
 def inbox(town: Path, reader: str, include_archived: bool = False, unread_only: bool = False) -> list[dict[str, Any]]:
     """Messages to `reader`, oldest first, each with `read` for that reader."""
-    view = Town(town).tracker().view()
+    view = Town.at(town).tracker().view()
     found = []
     for doc in Tracker.summaries(view).values():
         mail = doc.get("mail") or {}
@@ -124,7 +125,8 @@ def _mark(town: Path, actor: Signature, reader: str, message_id: str, label: str
         doc = canonical(doc)
         return Edit(verb, f"{verb} {found} by {reader}", {found: doc}, result=doc)
 
-    return Town(town).tracker().write(actor, build).result
+    doc: dict[str, Any] = Town.at(town).tracker().write(actor, build).result
+    return doc
 
 
 def read(town: Path, actor: Signature, reader: str, message_id: str) -> dict[str, Any]:
@@ -137,9 +139,11 @@ def archive(town: Path, actor: Signature, reader: str, message_id: str) -> dict[
 
 
 def reply(town: Path, actor: Signature, message_id: str, body: str) -> dict[str, Any]:
-    view = Town(town).tracker().view()
+    view = Town.at(town).tracker().view()
     original = Tracker.get(view, Tracker.resolve(view, message_id))
     sender = (original.get("mail") or {}).get("from")
+    if not isinstance(sender, str):
+        raise GtError(f"{original['id']} is not a message with a sender", code="refused")
     subject = original.get("title", "")
     subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
     return send(town, actor, [sender], subject, body, reply_to=original["id"], check=False)

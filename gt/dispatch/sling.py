@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from gt.errors import GtError, UsageError
 from gt.ledger.store import Signature
 from gt.town import rundir, settings as town_settings
+from gt.town.settings import Settings
 from gt.town.identity import parse
 from gt.beads.tracker import Tracker
 from gt.town.context import routed, Town
@@ -22,20 +23,20 @@ MERGE_MODES = ("mr", "direct", "local")
 class Workers(Protocol):
     """What sling asks of the roles: polecats to name and set up, and agent runtimes to start."""
 
-    def check_runtime(self, config: dict[str, Any], agent: str) -> None:
+    def check_runtime(self, config: Settings, agent: str) -> None:
         """Refuse an agent runtime the settings do not define (before anything is written)."""
 
     def homes(self, town: Path, rig: str) -> list[str]:
         """The names of the rig's polecats that have a worktree."""
 
-    def allocate(self, town: Path, rig: str, config: dict[str, Any], records: dict[str, dict[str, Any]],
+    def allocate(self, town: Path, rig: str, config: Settings, records: dict[str, dict[str, Any]],
                  taken: set[str]) -> str:
         """An idle polecat of the rig or a new name; refuses at the rig's cap."""
 
-    def prepare(self, town: Path, rig: str, name: str, bead_id: str, config: dict[str, Any]) -> tuple[Path, str]:
+    def prepare(self, town: Path, rig: str, name: str, bead_id: str, config: Settings) -> tuple[Path, str]:
         """The polecat's worktree and branch for `bead_id`."""
 
-    def start(self, town: Path, identity: str, worktree: Path, agent: str, config: dict[str, Any],
+    def start(self, town: Path, identity: str, worktree: Path, agent: str, config: Settings,
               model: str | None) -> int:
         """Start the agent's session; its pid."""
 
@@ -101,10 +102,10 @@ def sling(town: Path, actor: Signature, beads: list[str], target: str | None, wo
         raise UsageError("several beads go to a rig (one polecat each); an agent's hook holds one")
     rig = target if to_rig else who.rig
     config = town_settings.load(town, rig)
-    agent = agent or str(config.get("default_agent"))
+    agent = agent or config.default_agent
     if start:
         workers.check_runtime(config, agent)
-    model = model or (config.get("models") or {}).get(agent)
+    model = model or config.models.get(agent)
 
     ids = []
     for query in beads:  # refuse before anything is written
@@ -157,13 +158,13 @@ def sling(town: Path, actor: Signature, beads: list[str], target: str | None, wo
 
 
 def _plan(town: Path, rig: str | None, ids: list[str], target: str, to_rig: bool,
-          config: dict[str, Any], workers: Workers) -> list[tuple[str, str]]:
+          config: Settings, workers: Workers) -> list[tuple[str, str]]:
     """Which agent takes which bead: a polecat each in a rig (idle ones first), else the target."""
     from gt.dispatch import agents
 
     if not to_rig:
         return [(ids[0], target)]
-    records = agents.records(Town(town).tracker_of(f"{rig}/witness").view())
+    records = agents.records(Town.at(town).rig_tracker(str(rig)).view())
     taken = {name for name in workers.homes(town, str(rig))
              if rundir.reserved(town, f"{rig}/polecats/{name}", 600)}  # being set up by another sling
     plan = []
@@ -176,5 +177,5 @@ def _plan(town: Path, rig: str | None, ids: list[str], target: str, to_rig: bool
 
 def _title(ids: list[str]) -> str:
     if len(ids) == 1:
-        return Tracker.get(routed(ids).view(), ids[0])["title"]
+        return str(Tracker.get(routed(ids).view(), ids[0])["title"])  # a string: the model checks titles
     return f"Sling: {len(ids)} beads ({', '.join(ids[:3])}{', …' if len(ids) > 3 else ''})"

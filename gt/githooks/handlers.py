@@ -1,4 +1,5 @@
-"""Git hooks that turn ordinary git events into ledger transitions (see hooks/).
+"""Git hooks that turn ordinary git events into ledger transitions (see hooks/; git runs them as
+`python -m gt.githooks NAME`, see __main__.py).
 
 - prepare-commit-msg (and commit-msg, for messages written in the editor), in an agent's clone or
   worktree: trailers `Bead:` (the hooked bead), `Agent:` (the identity) and `Model:` (when known);
@@ -17,11 +18,14 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from gt.ledger.gitdir import RepoPaths
 
 
 
-def _bound() -> tuple[Any, str | None]:
+def _bound() -> tuple[RepoPaths, str | None]:
     """The checkout and the agent identity bound to it (None where no agent is)."""
     from gt.ledger.gitdir import discover
     from gt.town.identity import git_config
@@ -30,7 +34,7 @@ def _bound() -> tuple[Any, str | None]:
     return repo, git_config(repo, "gt", "identity")
 
 
-def _town_of(repo: Any) -> Path | None:
+def _town_of(repo: RepoPaths) -> Path | None:
     from gt.town.layout import find_town
 
     return find_town(repo.worktree or repo.commondir)
@@ -51,7 +55,7 @@ def prepare_commit_msg(message_file: str, *_: str) -> None:
         from gt.town.context import Town
 
         try:
-            record = agents.record(Town(town).tracker_of(identity).view(), identity) or {}
+            record = agents.record(Town.at(town).tracker_of(identity).view(), identity) or {}
         except Exception:
             record = {}
         hook_bead, model = record.get("hook"), record.get("model")
@@ -78,7 +82,7 @@ def post_commit(*_: str) -> None:
     from gt.dispatch.lifecycle import start_on_first_commit
     from gt.town.context import Town
 
-    bead = (agents.record(Town(town).tracker_of(identity).view(), identity) or {}).get("hook")
+    bead = (agents.record(Town.at(town).tracker_of(identity).view(), identity) or {}).get("hook")
     if bead:
         start_on_first_commit(identity, bead)
 
@@ -105,7 +109,7 @@ def post_receive(*_: str) -> None:
         close_named(repo.commondir, new if set(old) == {"0"} else f"{old}..{new}", lambda text: _log(f"post-receive: {text}"))
 
 
-HOOKS = {"prepare-commit-msg": prepare_commit_msg, "commit-msg": prepare_commit_msg, "post-commit": post_commit,
+HOOKS: dict[str, Callable[..., None]] = {"prepare-commit-msg": prepare_commit_msg, "commit-msg": prepare_commit_msg, "post-commit": post_commit,
          "post-receive": post_receive}
 
 
@@ -135,5 +139,5 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # hooks installed before `python -m gt.githooks NAME` (see __main__.py) call this
     sys.exit(main(sys.argv[1:]))

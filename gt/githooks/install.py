@@ -1,8 +1,20 @@
-"""Installing the git hook scripts from `hooks/` into a repository (keeping any hook it had)."""
+"""Installing the git hook scripts into a repository (keeping any hook it had), and recognising ours.
+
+The scripts are `hooks/` in the source tree, shipped inside the package as `gt._hooks` (see
+pyproject.toml) and read with importlib.resources, so an installed wheel has them too. Each runs
+`python -m gt.githooks NAME` with the Python that installed it (`py=` line), or `gt hook-impl NAME`
+with the gt on PATH when that Python is gone. A hook of ours that is not today's script for the
+Python it records (an older version's, or one whose Python is gone) is outdated: `gt doctor --fix`
+rewrites it.
+"""
 from __future__ import annotations
 
+import functools
 import os
+import re
+import shlex
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,12 +22,64 @@ from gt.errors import GtError
 from gt.ledger.gitdir import RepoPaths
 from gt.beads.guard import USER_HOOK_SUFFIX
 
-HOOKS_DIR = Path(__file__).resolve().parents[2] / "hooks"
-MARKER = "installed by `bd hooks install`"
+TEMPLATES = "gt._hooks"  # the package holding the scripts (hooks/ in the source tree)
+MARKER = "# gastown-git hook: "  # the line `# gastown-git hook: NAME` in every hook we install
+OLD_MARKERS = ("installed by `bd hooks install`",)  # what hooks installed by earlier versions say
 SHIPPED = ("pre-receive",)  # what `bd hooks install` puts in a repository others push to
 CLONE_HOOKS = ("prepare-commit-msg", "commit-msg", "post-commit")  # an agent's clone (crew)
 RIG_HOOKS = ("pre-receive", "post-receive") + CLONE_HOOKS  # a rig's .repo.git: all its worktrees share them
 ALL = RIG_HOOKS
+
+
+def template(name: str) -> str:
+    """Hook NAME's script as shipped (with `@PYTHON@` still in it)."""
+    from importlib import resources
+
+    try:
+        return resources.files(TEMPLATES).joinpath(name).read_text(encoding="utf-8")
+    except (ImportError, OSError) as exc:
+        raise GtError(f"hook template missing: {TEMPLATES}/{name} ({exc}); reinstall gastown-git") from None
+
+
+def render(name: str, python: str | None = None) -> str:
+    """Hook NAME as installed: it runs `python -m gt.githooks NAME` with `python` (default: this Python)."""
+    return template(name).replace("@PYTHON@", shlex.quote(python or sys.executable or "python3"))
+
+
+def ours(text: str) -> bool:
+    """Whether a hook script is one of ours (today's or an earlier version's)."""
+    return any(marker in text for marker in (MARKER, *OLD_MARKERS))
+
+
+def recorded_python(text: str) -> str | None:
+    """The Python a hook of ours runs (its `py=` line); None for hooks older than that line."""
+    found = re.search(r"^py=(.*)$", text, re.M)
+    try:
+        words = shlex.split(found.group(1)) if found else []
+    except ValueError:
+        return None
+    return words[0] if len(words) == 1 else None
+
+
+def outdated(name: str, text: str) -> bool:
+    """A hook of ours that is not today's script, or whose Python is gone or no longer has Gas Town
+    (`gt doctor --fix` rewrites it)."""
+    python = recorded_python(text)
+    return python is None or text != render(name, python) or not _runs_gt(python)
+
+
+@functools.lru_cache(maxsize=None)
+def _runs_gt(python: str) -> bool:
+    """Whether `python -m gt.githooks` can run (this Python: yes; another: asked, once)."""
+    if python == sys.executable:
+        return True
+    if not os.access(python, os.X_OK):
+        return False
+    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('gt.githooks.__main__') is None)"
+    try:
+        return subprocess.run([python, "-P", "-c", probe], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def install(repo: RepoPaths, names: tuple[str, ...] = SHIPPED) -> list[str]:
@@ -24,12 +88,9 @@ def install(repo: RepoPaths, names: tuple[str, ...] = SHIPPED) -> list[str]:
     target.mkdir(exist_ok=True)
     installed = []
     for name in names:
-        source = HOOKS_DIR / name
-        if not source.exists():
-            raise GtError(f"hook template missing: {source}")
-        text = source.read_text().replace("@PYTHON@", sys.executable)
+        text = render(name)
         path = target / name
-        if path.exists() and MARKER not in path.read_text(errors="replace"):
+        if path.exists() and not ours(path.read_text(errors="replace")):
             kept = target / (name + USER_HOOK_SUFFIX)
             if kept.exists():
                 raise GtError(f"{path} is not ours and {kept} exists already: merge them by hand")
@@ -41,14 +102,17 @@ def install(repo: RepoPaths, names: tuple[str, ...] = SHIPPED) -> list[str]:
 
 
 def listing(repo: RepoPaths) -> list[dict[str, object]]:
-    """Each hook we ship: installed or not, and whether a hook the repository had is chained."""
+    """Each hook we ship: installed or not (outdated: ours, but see `outdated`), and whether a hook
+    the repository had is chained."""
     target = Path(repo.commondir) / "hooks"
     out = []
     for name in ALL:
         path = target / name
-        ours = path.exists() and MARKER in path.read_text(errors="replace")
-        out.append({"hook": name, "installed": ours, "chained": (target / (name + USER_HOOK_SUFFIX)).exists(),
-                    "foreign": path.exists() and not ours})
+        text = path.read_text(errors="replace") if path.exists() else None
+        mine = text is not None and ours(text)
+        out.append({"hook": name, "installed": mine, "outdated": mine and outdated(name, text or ""),
+                    "chained": (target / (name + USER_HOOK_SUFFIX)).exists(),
+                    "foreign": text is not None and not mine})
     return out
 
 
@@ -58,7 +122,7 @@ def uninstall(repo: RepoPaths, names: tuple[str, ...] = ALL) -> list[str]:
     removed = []
     for name in names:
         path = target / name
-        if path.exists() and MARKER in path.read_text(errors="replace"):
+        if path.exists() and ours(path.read_text(errors="replace")):
             path.unlink()
             kept = target / (name + USER_HOOK_SUFFIX)
             if kept.exists():

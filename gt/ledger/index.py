@@ -66,7 +66,7 @@ class Shard:
     @property
     def full(self) -> dict[str, dict[str, Any]]:
         """Every readable full document, by key."""
-        return {key: self.doc(key) for key in self._packed()}
+        return {key: doc for key in self._packed() if (doc := self.doc(key)) is not None}
 
     def __contains__(self, key: str) -> bool:
         return key in self.summaries or key in self.errors

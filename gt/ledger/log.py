@@ -92,6 +92,7 @@ def entries(ledger: Any) -> list[Entry]:
     if cached is not None and cached["head"] == head:
         return list(map(Entry._make, cached["rows"]))
     known = {row[0]: row for row in cached["rows"]} if cached else {}
+    old_head = cached["head"] if cached else None
     store = ledger.object_store
     new: list[tuple[Any, ...]] = []
     seen: set[str] = set()
@@ -103,7 +104,7 @@ def entries(ledger: Any) -> list[Entry]:
             continue
         seen.add(sha)
         if sha in known:
-            reached_old_head |= sha == cached["head"]  # type: ignore[index]
+            reached_old_head |= sha == old_head
             continue
         kind, raw = store.get_raw(sha.encode())
         row = _entry(sha, raw)
@@ -111,7 +112,7 @@ def entries(ledger: Any) -> list[Entry]:
         pending.extend(row[1])
     if known and not reached_old_head:
         return _rebuild(ledger, path, head)
-    rows = list(cached["rows"]) if cached else []  # type: ignore[index]
+    rows = list(cached["rows"]) if cached else []
     rows += reversed(new)  # the walk meets children first
     rows.sort(key=lambda r: r[2])  # stable: same-second commits keep parents-first order
     _save(path, {"version": CACHE_VERSION, "head": head, "rows": rows})

@@ -5,6 +5,10 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from dulwich.object_store import DiskObjectStore
+    from dulwich.objects import ObjectID, ShaFile
+    from dulwich.pack import Pack
+
     from gt.ledger.store import Ledger
 
 # Like git's gc.auto: estimate the loose objects from one fan-out directory (objects/17).
@@ -57,7 +61,7 @@ def pack(ledger: "Ledger", wait: bool = True, full: bool = False) -> dict[str, i
         lock.release()
 
 
-def _consolidate(store, keep_largest: bool) -> int:
+def _consolidate(store: DiskObjectStore, keep_largest: bool) -> int:
     """Merge packs into one; with keep_largest, leave the biggest alone (a geometric repack).
 
     A pack is removed only once every object it holds is in the new pack, and never when it *is*
@@ -70,8 +74,8 @@ def _consolidate(store, keep_largest: bool) -> int:
         packs = packs[:-1]
     if len(packs) < 2:
         return 0
-    objects = {}
-    held: dict[str, list[bytes]] = {}
+    objects: dict[ObjectID, ShaFile] = {}
+    held: dict[str, list[ObjectID]] = {}
     for p in packs:
         ids = held[p._basename] = []
         for obj in p.iterobjects():
@@ -89,6 +93,6 @@ def _consolidate(store, keep_largest: bool) -> int:
     return removed
 
 
-def _is_protected(pack) -> bool:
+def _is_protected(pack: Pack) -> bool:
     base = pack._basename
     return os.path.exists(base + ".keep") or os.path.exists(base + ".promisor")

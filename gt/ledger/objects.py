@@ -1,11 +1,15 @@
 """Git objects and refs through dulwich: opening the store, writing objects and refs that survive races."""
 from __future__ import annotations
 
+import functools
 import os
 import time
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from gt.ledger.gitdir import RepoPaths
+
+if TYPE_CHECKING:
+    from dulwich.refs import DiskRefsContainer
 
 T = TypeVar("T")
 
@@ -24,7 +28,7 @@ def open_object_store(repo: RepoPaths) -> Any:
     return DiskObjectStore(repo.objects)
 
 
-def open_refs(repo: RepoPaths) -> Any:
+def open_refs(repo: RepoPaths) -> DiskRefsContainer:
     from dulwich.refs import DiskRefsContainer
 
     return DiskRefsContainer(repo.commondir)
@@ -69,7 +73,8 @@ def add_objects(store: Any, objects: list[Any]) -> None:
     """
     for obj in objects:
         path = store._get_shafile_path(obj.id) + ".lock"
-        retry_git_lock(lambda: store.add_object(obj), path, is_ours=lambda p=path: _older_than(p, STALE_LOCK_SECONDS))
+        retry_git_lock(functools.partial(store.add_object, obj), path,
+                       is_ours=functools.partial(_older_than, path, STALE_LOCK_SECONDS))
 
 
 def _older_than(path: str, seconds: float) -> bool:
@@ -79,23 +84,26 @@ def _older_than(path: str, seconds: float) -> bool:
         return False
 
 
-def set_ref_if_equals(refs: Any, name: str, old: str | None, new: str, private_dir: str) -> bool:
+def set_ref_if_equals(refs: DiskRefsContainer, name: str, old: str | None, new: str, private_dir: str) -> bool:
     """Compare-and-swap a ref (None: the ref must not exist yet). Call with the writer lock held.
 
     A marker file in our private dir records a ref update in flight; finding one before we start
     means a writer of ours died mid-update, so a `.lock` on the ref is its leftover.
     """
+    from dulwich.objects import ObjectID
+    from dulwich.refs import Ref
+
     from gt.ledger.gitdir import ZERO
 
-    ref = name.encode()
-    expected = (old or ZERO).encode()
+    ref = Ref(name.encode())
+    expected = ObjectID((old or ZERO).encode())
     lockfile = os.path.join(os.fsdecode(refs.path), name) + ".lock"
     marker = os.path.join(private_dir, "ref-update-in-flight")
     leftover = os.path.exists(marker)
     with open(marker, "w") as f:
         f.write(f"{os.getpid()} {name}\n")
     try:
-        return retry_git_lock(lambda: refs.set_if_equals(ref, expected, new.encode()), lockfile,
+        return retry_git_lock(lambda: refs.set_if_equals(ref, expected, ObjectID(new.encode())), lockfile,
                               is_ours=lambda: leftover)
     finally:
         os.unlink(marker)

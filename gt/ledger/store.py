@@ -14,12 +14,17 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-try:  # the builtin module: importing hashlib costs milliseconds of OpenSSL start-up on every read
-    from _sha1 import sha1
-except ImportError:  # pragma: no cover
+if TYPE_CHECKING:  # the same function (the builtin module has no stubs)
     from hashlib import sha1
+
+    from dulwich.objects import ObjectID
+else:
+    try:  # the builtin module: importing hashlib costs milliseconds of OpenSSL start-up on every read
+        from _sha1 import sha1
+    except ImportError:  # pragma: no cover
+        from hashlib import sha1
 
 from gt.errors import GtError
 from gt.ledger.gitdir import RepoPaths, append_reflog, checked_out_in, read_ref
@@ -146,8 +151,8 @@ class View:
                 yield from shard.full.values()
             return
         for key in keys:
-            shard = self._shard(collection, fan_of(key))
-            doc = shard.doc(key) if shard is not None else None
+            holder = self._shard(collection, fan_of(key))
+            doc = holder.doc(key) if holder is not None else None
             if doc is not None:
                 yield doc
 
@@ -263,8 +268,8 @@ class Ledger:
                 continue
             key = name[: -len(".yaml")]
             blob_id = item.sha.decode()
-            if old is not None and old.blobs.get(key) == blob_id:
-                entries[key] = old.entry(key)
+            if old is not None and old.blobs.get(key) == blob_id and (kept := old.entry(key)) is not None:
+                entries[key] = kept
                 reused = old.doc(key)
                 if reused is not None:
                     full[key] = reused
@@ -336,7 +341,7 @@ class Ledger:
         self, view: View, change: Change, author: Signature
     ) -> tuple[str, dict[tuple[str, str], tuple[str, dict[str, Entry], dict[str, dict[str, Any]]]]]:
         """Write blobs, trees and the commit for `change` on top of `view`; nothing touches the ref."""
-        from dulwich.objects import Blob, Commit
+        from dulwich.objects import Blob, Commit, ObjectID
 
         from gt.ledger.objects import add_objects
 
@@ -389,7 +394,7 @@ class Ledger:
 
         commit = Commit()
         commit.tree = root.id
-        commit.parents = [p.encode() for p in ([view.commit] if view.commit else []) + change.merge_parents]
+        commit.parents = [ObjectID(p.encode()) for p in ([view.commit] if view.commit else []) + change.merge_parents]
         commit.author = commit.committer = author.git_identity()
         commit.author_time = commit.commit_time = int(time.time())
         offset = time.localtime().tm_gmtoff
@@ -496,14 +501,15 @@ class Ledger:
         """Parse one document by blob id; raises YamlError naming `name` when it does not parse."""
         return load_mapping(self._read(blob_id).data, name)
 
-    def _subtree(self, entry: tuple[int, bytes] | None) -> dict[bytes, tuple[int, bytes]]:
+    def _subtree(self, entry: tuple[int, ObjectID] | None) -> dict[bytes, tuple[int, ObjectID]]:
         """The entries of a tree entry; nothing for a missing one or a file where a tree belongs."""
         return self._tree_entries(entry[1]) if entry is not None and entry[0] == TREE_MODE else {}
 
-    def _tree_entries(self, tree_id: bytes) -> dict[bytes, tuple[int, bytes]]:
+    def _tree_entries(self, tree_id: bytes) -> dict[bytes, tuple[int, ObjectID]]:
         return {e.path: (e.mode, e.sha) for e in self._read(tree_id.decode()).iteritems()}
 
-    def _index_written(self, commit: str, view: View, change: Change, shards: dict) -> None:
+    def _index_written(self, commit: str, view: View, change: Change,
+                       shards: dict[tuple[str, str], tuple[str, dict[str, Entry], dict[str, dict[str, Any]]]]) -> None:
         """Record what we just wrote in the index, so the next reader starts warm."""
         try:
             collections = {c: dict(f) for c, f in (view.manifest.collections.items() if view.manifest else ())}
@@ -526,11 +532,11 @@ class Ledger:
             pass  # the index is a cache: the next reader rebuilds what is missing
 
 
-def _hex(entry: tuple[int, bytes] | None) -> str | None:
+def _hex(entry: tuple[int, ObjectID] | None) -> str | None:
     return entry[1].decode() if entry else None
 
 
-def _make_tree(entries: dict[bytes, tuple[int, bytes]]) -> Any:
+def _make_tree(entries: dict[bytes, tuple[int, ObjectID]]) -> Any:
     from dulwich.objects import Tree
 
     tree = Tree()

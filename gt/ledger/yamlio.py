@@ -32,7 +32,7 @@ def _yaml() -> Any:
     yaml = YAML(typ="safe")
     yaml.Representer = Representer
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # ruamel types it as None
     yaml.allow_unicode = True
     yaml.width = 1 << 20
     return yaml
@@ -44,7 +44,7 @@ def _loader_class() -> Any:
     and the YAML 1.2 resolver rules compiled once (ruamel's own `YAML.load` rebuilds a loader class
     and its rule table for every document, which dominated indexing 10,000 beads)."""
     from ruamel.yaml.constructor import SafeConstructor
-    from ruamel.yaml.cyaml import CParser
+    from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]  # from ruamel.yaml.clib: no stubs
     from ruamel.yaml.nodes import ScalarNode, SequenceNode
     from ruamel.yaml.resolver import BaseResolver, implicit_resolvers
     from ruamel.yaml.tag import Tag
@@ -52,7 +52,8 @@ def _loader_class() -> Any:
     rules: dict[Any, list[tuple[str, Any]]] = {}
     for versions, tag, regexp, first in implicit_resolvers:
         if (1, 2) in versions:
-            for char in first or [None]:
+            starts: list[str | None] = [*first] if first else [None]
+            for char in starts:
                 rules.setdefault(char, []).append((tag, regexp))
     any_first = rules.get(None, [])
 
@@ -61,7 +62,7 @@ def _loader_class() -> Any:
 
     Constructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
 
-    class Loader(CParser, Constructor, BaseResolver):
+    class Loader(CParser, Constructor, BaseResolver):  # type: ignore[misc]  # CParser is untyped (C extension)
         processing_version = (1, 2)  # what the constructor asks to pick YAML 1.2 number rules
 
         def __init__(self, stream: Any) -> None:

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gt.errors import GtError, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 STATUSES = ("open", "in_progress", "blocked", "deferred", "hooked", "pinned", "closed")
 TOMBSTONE = "tombstone"  # a deleted bead: kept so that sync cannot resurrect it
@@ -164,14 +167,15 @@ def is_closed(doc: dict[str, Any]) -> bool:
     return doc.get("status") == "closed"
 
 
-def is_deleted(doc: dict[str, Any]) -> bool:
+def is_deleted(doc: Mapping[str, Any]) -> bool:
     return doc.get("status") == TOMBSTONE
 
 
-def parent_of(doc: dict[str, Any]) -> str | None:
+def parent_of(doc: Mapping[str, Any]) -> str | None:
     for dep in doc.get("dependencies") or ():
         if dep.get("type") == PARENT:
-            return dep.get("target")
+            target = dep.get("target")
+            return target if isinstance(target, str) else None
     return None
 
 

@@ -73,7 +73,7 @@ def blocked_map(beads: Beads) -> dict[str, Blocked]:
             continue
         parent = parent_of(doc)
         parent_doc = beads.get(parent) if parent else None
-        via = parent if parent_doc is not None and parent_doc.get("status") not in _DONE and is_blocked(parent) else None
+        via = parent if parent and parent_doc is not None and parent_doc.get("status") not in _DONE and is_blocked(parent) else None
         out[bead_id] = Blocked(tuple(open_blockers(beads, bead_id)), via, doc.get("status") == "blocked")
     return out
 

@@ -11,8 +11,12 @@ Each replica also refuses an id it already has, so a collision needs two clones 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from gt.errors import GtError, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
 
 MIN_LENGTH = 6
 MIN_CHILD_LENGTH = 4
@@ -69,7 +73,7 @@ def child_id(parent: str, siblings: int, entropy: bytes) -> str:
     return f"{parent}.{base36(entropy, id_length(siblings, MIN_CHILD_LENGTH))}"
 
 
-def resolve(query: str, ids: "set[str] | dict[str, object]", prefix: str | None = None) -> str:
+def resolve(query: str, ids: Collection[str], prefix: str | None = None) -> str:
     """The one id `query` names: an exact id, or a unique prefix of an id or of its part after the
     ledger's `prefix` (or, for ids of other prefixes, after their first '-')."""
     query = query.strip().lower()

@@ -16,7 +16,7 @@ A value with no stamp (written before stamps existed, or never edited) ranks low
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 from gt.model.bead import TOMBSTONE, canonical, parse_time
 
@@ -106,7 +106,7 @@ def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         return a
     stamps_a, stamps_b = a.get(STAMPS) or {}, b.get(STAMPS) or {}
     out: dict[str, Any] = {}
-    stamps: dict[str, str] = {}
+    stamps: dict[str, object] = {}  # as the replicas hold them (parse_stamp reads a malformed one as zero)
     for key in IDENTITY:  # equal for the same bead; min() keeps the merge symmetric regardless
         values = [d[key] for d in (a, b) if d.get(key) is not None]
         if values:
@@ -194,7 +194,3 @@ def collision_loser(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 def strip_stamps(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != STAMPS}
-
-
-def references(doc: dict[str, Any]) -> Iterable[str]:
-    return (d.get("target") for d in doc.get("dependencies") or ())

@@ -16,14 +16,14 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from gt.ledger import git
 from gt.ledger.store import Signature
 from gt.town import rundir, settings as town_settings
 
 IDENTITY = "deacon"
-DEFAULT_INTERVAL = 30.0
+DEFAULT_INTERVAL = town_settings.Deacon.interval  # while the settings are broken
 
 
 def folder(town: Path) -> Path:
@@ -31,7 +31,13 @@ def folder(town: Path) -> Path:
 
 
 def interval(town: Path) -> float:
-    return float((town_settings.load(town).get("deacon") or {}).get("interval", DEFAULT_INTERVAL))
+    """The configured tick interval; the default while the settings are broken (each tick reports why)."""
+    from gt.errors import GtError
+
+    try:
+        return town_settings.load(town).deacon.interval
+    except GtError:
+        return DEFAULT_INTERVAL
 
 
 def tick(town: Path) -> dict[str, Any]:
@@ -44,8 +50,10 @@ def tick(town: Path) -> dict[str, Any]:
     report: dict[str, Any] = {"rigs": {}, "landed": [], "fed": [], "errors": []}
     for rig in sorted(rigs.registry(town)):
         entry: dict[str, Any] = {}
-        for name, step in (("witness", lambda: witness.patrol(town, rig)),
-                           ("refinery", lambda: [o.as_dict() for o in refinery.process(town, rig)])):
+        steps: tuple[tuple[str, Callable[[], object]], ...] = (
+            ("witness", lambda: witness.patrol(town, rig)),
+            ("refinery", lambda: [o.as_dict() for o in refinery.process(town, rig)]))
+        for name, step in steps:
             try:
                 entry[name] = step()
             except Exception as exc:  # one rig's trouble must not stop the town's supervision
@@ -69,8 +77,7 @@ def _feed(town: Path, me: Signature) -> list[dict[str, Any]]:
     from gt.roles import polecats
     from gt.town import layout
 
-    settings = town_settings.load(town)
-    if not (settings.get("deacon") or {}).get("auto_feed"):
+    if not town_settings.load(town).deacon.auto_feed:
         return []
     fed = []
     for convoy in convoys.stranded(town):
@@ -89,8 +96,7 @@ def _feed(town: Path, me: Signature) -> list[dict[str, Any]]:
 
 def _keep_mayor(town: Path) -> str | None:
     """Restart the mayor's session if the settings want one running and it died."""
-    settings = town_settings.load(town)
-    if not (settings.get("mayor") or {}).get("autostart"):
+    if not town_settings.load(town).mayor.autostart:
         return None
     session = rundir.session(town, "mayor")
     if session and rundir.alive(session.get("pid")):
@@ -158,7 +164,9 @@ def loop(town: Path) -> None:
 
 def spawn(town: Path, module: str, log_name: str) -> int:
     """Start `python -m <module> <town>` detached, its output in the town's logs."""
-    env = rundir.our_commands_first(git.clean_env(**{rundir.SESSION_MARK: str(town)}))
+    env = git.clean_env()
+    env[rundir.SESSION_MARK] = str(town)
+    env = rundir.our_commands_first(env)
     log = rundir.folder(town, "logs") / log_name
     with open(log, "ab") as out:
         process = subprocess.Popen([sys.executable, "-m", module, str(town)], cwd=town, env=env,

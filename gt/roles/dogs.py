@@ -29,7 +29,7 @@ def _maintenance(town: Path) -> dict[str, Any]:
     from gt.beads.tracker import Tracker
 
     me = Signature("deacon/dogs/maintenance")
-    days = float((town_settings.load(town).get("dogs") or {}).get("tombstone_days", 30))
+    days = town_settings.load(town).dogs.tombstone_days
     result: dict[str, Any] = {"ledgers": {}, "branches_deleted": []}
     registry = rigs.registry(town)
     for label, path in [("town", town)] + [(n, layout.rig_dir(town, n) / layout.RIG_REPO) for n in sorted(registry)]:

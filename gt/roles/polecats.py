@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gt.errors import GtError
+from gt.errors import GtError, UsageError
 from gt.ledger import git
 from gt.town import layout
 from gt.town.rigs import bind_identity, owner_email, registry
@@ -13,6 +13,7 @@ from gt.town.rigs import bind_identity, owner_email, registry
 if TYPE_CHECKING:
     from gt.dispatch.sling import SlingReport
     from gt.ledger.store import Signature
+    from gt.town.settings import Settings
 
 
 def homes(town: Path, rig: str) -> list[str]:
@@ -24,7 +25,7 @@ def names_in_use(town: Path) -> set[str]:
     return {name for rig in registry(town) for name in homes(town, rig)}
 
 
-def allocate(town: Path, rig: str, settings: dict[str, Any], records: dict[str, dict[str, Any]],
+def allocate(town: Path, rig: str, settings: Settings, records: dict[str, dict[str, Any]],
              taken: set[str]) -> str:
     """An idle polecat of the rig, or a new name from the pool; refuses at the rig's cap."""
     existing = homes(town, rig)
@@ -33,12 +34,12 @@ def allocate(town: Path, rig: str, settings: dict[str, Any], records: dict[str, 
         if name not in taken and not record.get("hook") and record.get("state", "idle") == "idle":
             return name
     count = len(existing) + len(taken - set(existing))
-    cap = int(settings.get("max_polecats", 8))
+    cap = settings.max_polecats
     if count >= cap:
         raise GtError(f"rig {rig} has {count} polecats, its cap (max_polecats: {cap}): "
                       "wait for one to finish or raise the cap", code="cap")
     used = names_in_use(town) | taken
-    pool = [str(n) for n in settings.get("name_pool") or []] or ["polecat"]
+    pool = settings.name_pool or ["polecat"]
     for round_number in range(1, 1000):
         for name in pool:
             candidate = name if round_number == 1 else f"{name}{round_number}"
@@ -47,13 +48,17 @@ def allocate(town: Path, rig: str, settings: dict[str, Any], records: dict[str, 
     raise GtError("no free polecat name")
 
 
-def prepare(town: Path, rig: str, name: str, bead_id: str, settings: dict[str, Any]) -> tuple[Path, str]:
+def prepare(town: Path, rig: str, name: str, bead_id: str, settings: Settings) -> tuple[Path, str]:
     """The polecat's worktree on a fresh branch for `bead_id` from the default branch."""
     config = registry(town)[rig]
     default = config.get("default_branch", "main")
     repo = layout.rig_dir(town, rig) / layout.RIG_REPO
     home = layout.rig_dir(town, rig) / "polecats" / name
-    branch = str(settings.get("polecat_branch", "polecat/{name}/{bead}")).format(name=name, bead=bead_id, rig=rig)
+    try:
+        branch = settings.polecat_branch.format(name=name, bead=bead_id, rig=rig)
+    except (KeyError, IndexError, ValueError):
+        raise UsageError(f"polecat_branch {settings.polecat_branch!r}: the placeholders are {{name}}, {{bead}} "
+                         "and {rig}") from None
     exists = git.run(f"--git-dir={repo}", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}",
                         check=False).returncode == 0
     if home.exists():
@@ -75,13 +80,13 @@ class Workers:
     prepare = staticmethod(prepare)
 
     @staticmethod
-    def check_runtime(config: dict[str, Any], agent: str) -> None:
+    def check_runtime(config: Settings, agent: str) -> None:
         from gt.roles import runtimes
 
         runtimes.command_for(config, agent, dict.fromkeys(("prompt", "prompt_file", "identity", "worktree", "model"), ""))
 
     @staticmethod
-    def start(town: Path, identity: str, worktree: Path, agent: str, config: dict[str, Any],
+    def start(town: Path, identity: str, worktree: Path, agent: str, config: Settings,
               model: str | None) -> int:
         from gt.roles import runtimes
 

@@ -19,13 +19,14 @@ from gt.errors import GtError
 from gt.ledger import git
 from gt.ledger.store import Signature, View
 from gt.model.bead import canonical, now_iso, parse_time, set_status
-from gt.town import layout, settings as town_settings
+from gt.town import layout
+from gt.town.settings import MergeQueue
 from gt.dispatch import agents
-from gt.dispatch.done import MERGE_REQUEST, merge_requests
+from gt.beads.queries import merge_requests
+from gt.model.merge_request import MERGE_REQUEST
 from gt.beads.tracker import Edit, Tracker
-from gt.town.context import routed, Town
+from gt.town.context import Town
 
-GATES = ("setup_command", "lint_command", "test_command", "build_command")
 MAX_RACES = 5  # the default branch moved under us this many times: give up until the next pass
 TAIL = 2000  # characters of failing output kept on the merge request
 
@@ -49,9 +50,14 @@ def identity(rig: str) -> str:
 
 def queue(town: Path, rig: str) -> list[dict[str, Any]]:
     """Open merge requests, best first: priority, then retries, then age, then the convoy's age."""
+    return _queue(Town.at(town), rig)
+
+
+def _queue(ctx: Town, rig: str) -> list[dict[str, Any]]:
     from gt.dispatch import convoys
 
-    view = Town(town).tracker_of(identity(rig)).view()
+    town = ctx.root
+    view = ctx.rig_tracker(rig).view()
     open_mrs = [d for d in merge_requests(view) if d.get("status") == "open"]
     convoy_age: dict[str, float] = {}
     ids = {(d.get("mr") or {}).get("convoy") for d in open_mrs} - {None}
@@ -64,7 +70,7 @@ def queue(town: Path, rig: str) -> list[dict[str, Any]]:
         mr = doc.get("mr") or {}
         retries = len([a for a in mr.get("attempts") or () if a.get("result") != "merged"])
         return (int(doc.get("priority", 2)) + retries, parse_time(mr.get("submitted_at") or doc.get("created_at")) or 0.0,
-                convoy_age.get(mr.get("convoy"), float("inf")), doc["id"])
+                convoy_age.get(mr.get("convoy") or "", float("inf")), doc["id"])
 
     return sorted(open_mrs, key=score)
 
@@ -126,12 +132,12 @@ def process(town: Path, rig: str, once: bool = False) -> list[Outcome]:
 
     outcomes: list[Outcome] = []
     try:
-        with _lock(town, rig).acquire(timeout=0):
+        with _lock(town, rig).acquire(timeout=0), Town(town).session() as ctx:  # ledgers and settings read once
             while True:
-                mrs = queue(town, rig)
+                mrs = _queue(ctx, rig)
                 if not mrs:
                     break
-                outcomes.append(_attempt(town, rig, mrs[0]))
+                outcomes.append(_attempt(ctx, rig, mrs[0]))
                 if once:
                     break
     except Timeout:
@@ -139,20 +145,17 @@ def process(town: Path, rig: str, once: bool = False) -> list[Outcome]:
     return outcomes
 
 
-def _attempt(town: Path, rig: str, doc: dict[str, Any]) -> Outcome:
-    from gt.town.rigs import registry
-
-    settings = town_settings.load(town, rig)
-    mq = settings.get("merge_queue") or {}
-    record = registry(town)[rig]
-    default = record.get("default_branch", "main")
+def _attempt(ctx: Town, rig: str, doc: dict[str, Any]) -> Outcome:
+    town = ctx.root
+    mq = ctx.settings(rig).merge_queue
+    default = ctx.default_branch(rig)
     repo = layout.rig_dir(town, rig) / layout.RIG_REPO
     worktree = layout.rig_dir(town, rig) / "refinery" / "rig"
     mr = doc.get("mr") or {}
     head = mr.get("head")
-    attempt: dict[str, Any] = {"at": now_iso(), "strategy": mq.get("strategy", "rebase")}
+    attempt: dict[str, Any] = {"at": now_iso(), "strategy": mq.strategy}
     if not head or git.run(f"--git-dir={repo}", "cat-file", "-e", f"{head}^{{commit}}", check=False).returncode:
-        return _reject(town, rig, doc, attempt, "failed", f"the branch head {head} is not in the repository")
+        return _reject(ctx, rig, doc, attempt, "failed", f"the branch head {head} is not in the repository")
     env = {**os.environ, "GT_ROLE": "refinery", "GT_RIG": rig}
     for race in range(MAX_RACES):
         base = git.run(f"--git-dir={repo}", "rev-parse", f"refs/heads/{default}").stdout.strip()
@@ -160,25 +163,21 @@ def _attempt(town: Path, rig: str, doc: dict[str, Any]) -> Outcome:
         candidate, conflicts = _integrate(worktree, base, head, attempt["strategy"], f"{mr.get('branch')} ({mr.get('source')})")
         if candidate is None:
             attempt["conflicts"] = conflicts
-            if mq.get("on_conflict") == "auto_rebase" and not attempt.get("auto_rebased"):
+            if mq.on_conflict == "auto_rebase" and not attempt.get("auto_rebased"):
                 attempt["auto_rebased"] = True
                 continue  # once more, on whatever the default branch is now
-            return _reject(town, rig, doc, attempt, "conflict", f"conflicts in {', '.join(conflicts[:5])}")
+            return _reject(ctx, rig, doc, attempt, "conflict", f"conflicts in {', '.join(conflicts[:5])}")
         gates = []
-        timeout = float(mq.get("gate_timeout", 600))
-        for name in GATES:
-            command = mq.get(name)
-            if not command:
-                continue
-            tries = 1 + (int(mq.get("retry_flaky_tests", 0)) if name == "test_command" else 0)
+        for name, command in mq.gates():
+            tries = 1 + (mq.retry_flaky_tests if name == "test_command" else 0)
             for _ in range(tries):
-                result = _gate(worktree, name, str(command), timeout, env)
+                result = _gate(worktree, name, command, mq.gate_timeout, env)
                 gates.append(result)
                 if result["passed"]:
                     break
             if not gates[-1]["passed"]:
                 attempt["gates"] = gates
-                return _reject(town, rig, doc, attempt, "failed", f"{name} failed ({gates[-1]['detail']})",
+                return _reject(ctx, rig, doc, attempt, "failed", f"{name} failed ({gates[-1]['detail']})",
                                tail=gates[-1]["tail"])
         attempt["gates"] = gates
         moved = git.run(f"--git-dir={repo}", "update-ref", "-m", f"refinery: merge {mr.get('source')}",
@@ -186,14 +185,22 @@ def _attempt(town: Path, rig: str, doc: dict[str, Any]) -> Outcome:
         if moved.returncode == 0:
             attempt.update(result="merged", commit=candidate)
             _push_origin(repo, default, mq)
-            return _merged(town, rig, doc, attempt, candidate)
+            return _merged(ctx, rig, doc, attempt, candidate)
     attempt["result"] = "raced"
     return Outcome(doc["id"], "skipped", None, f"{default} kept moving; try again")
 
 
-def _push_origin(repo: Path, default: str, mq: dict[str, Any]) -> None:
-    if mq.get("push_to_origin"):
+def _push_origin(repo: Path, default: str, mq: MergeQueue) -> None:
+    if mq.push_to_origin:
         git.run(f"--git-dir={repo}", "push", "--quiet", "origin", f"refs/heads/{default}:refs/heads/{default}")
+
+
+def _source(doc: dict[str, Any]) -> str:
+    """The bead a merge request is for (`gt done` always names it)."""
+    source = (doc.get("mr") or {}).get("source")
+    if not isinstance(source, str) or not source:
+        raise GtError(f"{doc['id']} names no source bead: reject it with `gt mq reject`", code="refused")
+    return source
 
 
 def _with_attempt(doc: dict[str, Any], attempt: dict[str, Any]) -> dict[str, Any]:
@@ -205,15 +212,16 @@ def _with_attempt(doc: dict[str, Any], attempt: dict[str, Any]) -> dict[str, Any
     return doc
 
 
-def _merged(town: Path, rig: str, doc: dict[str, Any], attempt: dict[str, Any], commit: str) -> Outcome:
+def _merged(ctx: Town, rig: str, doc: dict[str, Any], attempt: dict[str, Any], commit: str) -> Outcome:
     from gt.dispatch import convoys, mail
     from gt.dispatch.lifecycle import close_beads
 
     mr = doc.get("mr") or {}
-    source, worker = mr.get("source"), mr.get("worker")
-    me = Signature(identity(rig))
-    tracker = Town(town).tracker_of(identity(rig))
-    source_here = routed([source]).repo.commondir == tracker.repo.commondir
+    source, worker = _source(doc), mr.get("worker")
+    town, me = ctx.root, Signature(identity(rig))
+    tracker = ctx.rig_tracker(rig)
+    source_tracker = ctx.tracker_for(str(source)) or tracker
+    source_here = source_tracker.repo.commondir == tracker.repo.commondir
     reason = f"merged as {commit[:7]} by {identity(rig)}"
 
     def build(view: View) -> Edit:
@@ -236,10 +244,10 @@ def _merged(town: Path, rig: str, doc: dict[str, Any], attempt: dict[str, Any], 
 
     tracker.write(me, build)
     if not source_here:
-        close_beads(routed([source]), me, [source], reason, force=True)  # the code has landed
+        close_beads(source_tracker, me, [source], reason, force=True)  # the code has landed
     else:
         convoys.after_close(town, me, [source])
-    if (town_settings.load(town, rig).get("merge_queue") or {}).get("delete_merged_branches", True):
+    if ctx.settings(rig).merge_queue.delete_merged_branches:
         git.run(f"--git-dir={layout.rig_dir(town, rig) / layout.RIG_REPO}", "branch", "-D", str(mr.get("branch")),
                    check=False)  # still checked out by the polecat: the witness removes both later
     from gt.dispatch.lifecycle import close_named
@@ -251,19 +259,19 @@ def _merged(town: Path, rig: str, doc: dict[str, Any], attempt: dict[str, Any], 
     return Outcome(doc["id"], "merged", commit, reason, attempt.get("gates", []))
 
 
-def _reject(town: Path, rig: str, doc: dict[str, Any], attempt: dict[str, Any], result: str, detail: str,
+def _reject(ctx: Town, rig: str, doc: dict[str, Any], attempt: dict[str, Any], result: str, detail: str,
             tail: str = "") -> Outcome:
     """Gates failed or the work conflicts: the merge request is rejected and the work goes back to its polecat."""
     from gt.dispatch import mail
 
     attempt.update(result=result, detail=detail)
     mr = doc.get("mr") or {}
-    source, worker = mr.get("source"), mr.get("worker")
-    me = Signature(identity(rig))
-    mq = town_settings.load(town, rig).get("merge_queue") or {}
-    policy = mq.get("on_conflict" if result == "conflict" else "on_failure", "assign_back")
-    tracker = Town(town).tracker_of(identity(rig))
-    source_here = routed([source]).repo.commondir == tracker.repo.commondir
+    source, worker = _source(doc), mr.get("worker")
+    town, me = ctx.root, Signature(identity(rig))
+    mq = ctx.settings(rig).merge_queue
+    policy = mq.on_conflict if result == "conflict" else mq.on_failure
+    tracker = ctx.rig_tracker(rig)
+    source_here = (ctx.tracker_for(str(source)) or tracker).repo.commondir == tracker.repo.commondir
 
     def build(view: View) -> Edit:
         current = _with_attempt(Tracker.get(view, doc["id"]), attempt)
@@ -298,7 +306,7 @@ def _reject(town: Path, rig: str, doc: dict[str, Any], attempt: dict[str, Any], 
 
 def retry(town: Path, actor: Signature, rig: str, mr_id: str) -> dict[str, Any]:
     """Put a rejected merge request back in the queue."""
-    tracker = Town(town).tracker_of(identity(rig))
+    tracker = Town.at(town).rig_tracker(rig)
 
     def build(view: View) -> Edit:
         found = Tracker.resolve(view, mr_id)
@@ -314,12 +322,13 @@ def retry(town: Path, actor: Signature, rig: str, mr_id: str) -> dict[str, Any]:
         doc = canonical(doc)
         return Edit("mq-retry", f"retry {found}", {found: doc}, result=doc)
 
-    return tracker.write(actor, build).result
+    retried: dict[str, Any] = tracker.write(actor, build).result
+    return retried
 
 
 def reject(town: Path, actor: Signature, rig: str, mr_id: str, reason: str) -> dict[str, Any]:
     """Reject a merge request by hand (the work stays with its polecat)."""
-    tracker = Town(town).tracker_of(identity(rig))
+    tracker = Town.at(town).rig_tracker(rig)
 
     def build(view: View) -> Edit:
         found = Tracker.resolve(view, mr_id)
@@ -332,4 +341,5 @@ def reject(town: Path, actor: Signature, rig: str, mr_id: str, reason: str) -> d
         doc = canonical(doc)
         return Edit("mq-reject", f"reject {found}: {reason}", {found: doc}, result=doc)
 
-    return tracker.write(actor, build).result
+    rejected: dict[str, Any] = tracker.write(actor, build).result
+    return rejected

@@ -12,22 +12,23 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gt.ledger import git
 from gt.errors import GtError, UsageError
 from gt.town import rundir
 from gt.town.identity import parse
 
+if TYPE_CHECKING:
+    from gt.town.settings import Settings
 
-def command_for(settings: dict[str, Any], agent: str, values: dict[str, str]) -> list[str]:
-    agents = settings.get("agents") or {}
+
+def command_for(settings: Settings, agent: str, values: dict[str, str]) -> list[str]:
+    agents = settings.agents
     if agent not in agents:
         raise UsageError(f"no agent runtime named {agent!r}: the settings name {', '.join(sorted(agents)) or 'none'}")
-    template = (agents[agent] or {}).get("command")
-    if isinstance(template, str):
-        template = [template]
-    if not template or not all(isinstance(part, str) for part in template):
+    template = agents[agent].command
+    if not template:
         raise UsageError(f"agent {agent!r} has no command (a list of strings) in the settings")
     out = [part.format(**values) if "{" in part else part for part in template]
     if out[0] in ("python", "python3"):
@@ -35,7 +36,7 @@ def command_for(settings: dict[str, Any], agent: str, values: dict[str, str]) ->
     return out
 
 
-def start(town: Path, identity: str, worktree: Path, agent: str, settings: dict[str, Any],
+def start(town: Path, identity: str, worktree: Path, agent: str, settings: Settings,
           model: str | None = None) -> dict[str, Any]:
     """Start `identity`'s session: the agent's command in its worktree with the role environment."""
     from filelock import FileLock
@@ -44,7 +45,7 @@ def start(town: Path, identity: str, worktree: Path, agent: str, settings: dict[
         return _start(town, identity, worktree, agent, settings, model)
 
 
-def _start(town: Path, identity: str, worktree: Path, agent: str, settings: dict[str, Any],
+def _start(town: Path, identity: str, worktree: Path, agent: str, settings: Settings,
            model: str | None) -> dict[str, Any]:
     """`start` under the agent's lock: two starts at once (sling and a witness) make one session."""
     from gt.town.install import agent_env
@@ -70,7 +71,7 @@ def _start(town: Path, identity: str, worktree: Path, agent: str, settings: dict
         env["GT_MODEL"] = model
     env = rundir.our_commands_first(env)
     log = rundir.folder(town, "logs") / f"{key}.log"
-    use_tmux = bool((settings.get("agents", {}).get(agent) or {}).get("tmux")) and shutil.which("tmux")
+    use_tmux = settings.agents[agent].tmux and shutil.which("tmux")
     with open(log, "ab") as out:
         out.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} start {' '.join(command[:3])} …\n".encode())
         out.flush()

@@ -14,13 +14,13 @@ GRACE = 10.0  # seconds an agent gets to finish when the town goes down
 
 def up(town: Path) -> dict[str, Any]:
     """Start the Deacon, Boot's watchdog loop and (when the settings say so) the mayor."""
-    started = {"deacon": deacon.start(town)}
+    started: dict[str, int | None] = {"deacon": deacon.start(town)}
     watcher = boot.watcher_pid(town)
     if not rundir.alive(watcher):
         watcher = deacon.spawn(town, "gt.roles.boot", "boot.log")
         (deacon.folder(town) / "boot.pid").write_text(str(watcher))
     started["boot"] = watcher
-    if (town_settings.load(town).get("mayor") or {}).get("autostart"):
+    if town_settings.load(town).mayor.autostart:
         session = rundir.session(town, "mayor")
         if not (session and rundir.alive(session.get("pid"))):
             from gt.roles import sessions
@@ -33,9 +33,9 @@ def down(town: Path, force: bool = False) -> dict[str, Any]:
     """Stop Boot (so it restarts nothing), then the Deacon, then every agent session."""
     (deacon.folder(town) / "stopped").write_text(str(time.time()))
     grace = 0.0 if force else GRACE
-    stopped = {"boot": rundir.terminate(boot.watcher_pid(town), grace, force),
-               "deacon": rundir.terminate(deacon.pid(town), grace, force)}
-    agents = {}
+    stopped: dict[str, bool | dict[str, bool]] = {"boot": rundir.terminate(boot.watcher_pid(town), grace, force),
+                                                  "deacon": rundir.terminate(deacon.pid(town), grace, force)}
+    agents: dict[str, bool] = {}
     for session in rundir.sessions(town):
         if rundir.alive(session.get("pid")):
             if session.get("tmux"):
@@ -91,12 +91,12 @@ def status(town: Path) -> dict[str, Any]:
                    "ticks": beat.get("ticks"), "boot": rundir.alive(boot.watcher_pid(town))},
         "rigs": [], "agents": [], "convoys": [],
     }
-    records = list(agents.records(Town(town).tracker().view()).values())
+    records = list(agents.records(Town.at(town).tracker().view()).values())
     for name, record in sorted(rigs.registry(town).items()):
         queue = refinery.queue(town, name)
         out["rigs"].append({"name": name, "prefix": record.get("prefix"), "merge_queue": len(queue),
                             "merge_requests": [d["id"] for d in queue]})
-        records += agents.records(Town(town).tracker_of(f"{name}/witness").view()).values()
+        records += agents.records(Town.at(town).rig_tracker(name).view()).values()
     for rec in sorted(records, key=lambda r: r["identity"]):
         out["agents"].append({"identity": rec["identity"], "state": rec.get("state"), "hook": rec.get("hook"),
                               "model": rec.get("model"), "running": sessions.get(rec["identity"], False)})

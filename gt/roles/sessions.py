@@ -31,9 +31,9 @@ def start_home(town: Path, identity: str, agent: str | None = None, model: str |
     from gt.roles import runtimes
 
     settings = town_settings.load(town, parse(identity).rig)
-    role_settings = settings.get(parse(identity).role) or {}
-    agent = agent or role_settings.get("agent") or str(settings.get("default_agent"))
-    return runtimes.start(town, identity, home_of(town, identity), agent, settings, model or role_settings.get("model"))
+    role_agent, role_model = settings.session_defaults(parse(identity).role)
+    agent = agent or role_agent or settings.default_agent
+    return runtimes.start(town, identity, home_of(town, identity), agent, settings, model or role_model)
 
 
 def stop_home(town: Path, identity: str) -> bool:

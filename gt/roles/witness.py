@@ -21,6 +21,7 @@ from gt.ledger import git
 from gt.ledger.store import Signature, View
 from gt.model.bead import canonical, now_iso, set_status
 from gt.town import layout, rundir, settings as town_settings
+from gt.town.settings import Settings
 from gt.dispatch import agents
 from gt.beads.tracker import Edit, Tracker
 from gt.town.context import routed, Town
@@ -51,14 +52,17 @@ def patrol(town: Path, rig: str) -> list[dict[str, Any]]:
     Each decision is written only if the agent's record still says what the patrol saw (a polecat
     that ran `gt done` meanwhile is left alone), and a session starts only after its write.
     """
+    with Town(town).session():  # the pass reads each ledger and the settings once
+        return _patrol(town, rig)
+
+
+def _patrol(town: Path, rig: str) -> list[dict[str, Any]]:
     from gt.errors import GtError
 
     me = Signature(identity(rig))
     settings = town_settings.load(town, rig)
-    limits = settings.get("witness") or {}
-    stall = float(limits.get("stall_seconds", 900))
-    max_restarts = int(limits.get("max_restarts", 3))
-    tracker = Town(town).tracker_of(identity(rig))
+    stall, max_restarts = settings.witness.stall_seconds, settings.witness.max_restarts
+    tracker = Town.at(town).rig_tracker(rig)
     view = tracker.view()
     decisions: list[dict[str, Any]] = []
     polecats = {i: r for i, r in agents.records(view).items() if r.get("role") == "polecat" and r.get("rig") == rig}
@@ -93,7 +97,7 @@ def patrol(town: Path, rig: str) -> list[dict[str, Any]]:
 
 
 def _stalled(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[str, Any], session: dict[str, Any],
-             settings: dict[str, Any], stall: float, max_restarts: int) -> dict[str, Any] | None:
+             settings: Settings, stall: float, max_restarts: int) -> dict[str, Any] | None:
     """A live agent silent for `stall` seconds is nudged; silent as long again, it is restarted."""
     from gt.roles import runtimes
 
@@ -117,7 +121,7 @@ def _still(view: View, who: str, bead: str, states: tuple[str, ...]) -> dict[str
     return current if current and current.get("hook") == bead and current.get("state") in states else None
 
 
-def _restart(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[str, Any], settings: dict[str, Any],
+def _restart(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[str, Any], settings: Settings,
              reason: str, counted: bool) -> dict[str, Any] | None:
     """Record the restart (counted on the work when the session died), then start the session."""
     from gt.roles import runtimes
@@ -144,12 +148,12 @@ def _restart(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[st
     if tracker.write(me, build).commit is None:
         return None
     home = layout.rig_dir(town, str(rec.get("rig"))) / "polecats" / str(rec.get("name"))
-    runtimes.start(town, who, home, str(rec.get("agent") or settings.get("default_agent")), settings, rec.get("model"))
+    runtimes.start(town, who, home, str(rec.get("agent") or settings.default_agent), settings, rec.get("model"))
     return {"action": "restart", "agent": who, "bead": bead, "reason": reason}
 
 
 def _restart_or_escalate(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[str, Any],
-                         settings: dict[str, Any], max_restarts: int, reason: str) -> dict[str, Any] | None:
+                         settings: Settings, max_restarts: int, reason: str) -> dict[str, Any] | None:
     from gt.dispatch import mail
 
     bead = rec["hook"]
@@ -202,7 +206,7 @@ def _recover(town: Path, me: Signature, tracker: Tracker, who: str | None, bead:
 
 def _orphans(town: Path, rig: str, me: Signature, tracker: Tracker, polecats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Beads hooked by polecats of this rig that exist neither as a worktree nor as a busy record."""
-    from gt.dispatch.done import merge_requests
+    from gt.beads.queries import merge_requests
 
     view = tracker.view()
     found = []

@@ -1,14 +1,19 @@
 """The town a command or a patrol pass works in: its ledgers, registry and settings, each opened once.
 
 `Town(root)` is cheap; what it reads (trackers, the rig registry, settings) is read on first use and
-kept for the life of the object, so one pass of the refinery or the witness opens every ledger once.
-Make a new one per command or per pass: it never notices changes made behind its back.
+kept for the life of the object. A pass of the refinery or the witness runs inside `with
+town.session():`, and everything it calls that asks for the town (`Town.at`, `Town.find`, `routed`)
+gets that same object, so the pass opens every ledger and reads the settings once. Outside a
+session each of those makes a new one: nothing is kept between commands or passes, so a change
+made behind a town's back is seen by the next one.
 `routed(bead_ids)` is the tracker that owns beads by their prefix, in a town or outside one.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from gt.beads.tracker import Tracker
 from gt.errors import GtError
@@ -19,6 +24,9 @@ from gt.town.identity import parse
 if TYPE_CHECKING:
     from gt.ledger.store import View
     from gt.town.settings import Settings
+
+
+_SESSION: ContextVar[Town | None] = ContextVar("town_session", default=None)
 
 
 class Town:
@@ -32,13 +40,28 @@ class Town:
         self._routes: dict[str, str] | None = None
 
     @classmethod
+    def at(cls, root: Path) -> Town:
+        """The town at `root`: the session's when one is open for it, else a new one."""
+        active = _SESSION.get()
+        return active if active is not None and active.root == Path(root) else cls(root)
+
+    @classmethod
     def find(cls, start: str | Path | None = None) -> Town | None:
         root = layout.find_town(start)
-        return cls(root) if root is not None else None
+        return cls.at(root) if root is not None else None
 
     @classmethod
     def require(cls) -> Town:
-        return cls(layout.require_town())
+        return cls.at(layout.require_town())
+
+    @contextmanager
+    def session(self) -> Iterator[Town]:
+        """Within the block, `Town.at(self.root)` (and `find`, `routed`) give this object."""
+        token = _SESSION.set(self)
+        try:
+            yield self
+        finally:
+            _SESSION.reset(token)
 
     # -- ledgers ---------------------------------------------------------------------------------
 

@@ -37,9 +37,9 @@ def add(town: Path, rig: str, name: str) -> dict[str, Any]:
         git.output("clone", "--quiet", str(repo), str(home))
         bind_identity(home, identity, owner_email(town), worktree=False)
         from gt.ledger.gitdir import discover
-        from gt.githooks import install
+        from gt.githooks import install as git_hooks
 
-        install.install(discover(str(home), follow_redirect=False), install.CLONE_HOOKS)
+        git_hooks.install(discover(str(home), follow_redirect=False), git_hooks.CLONE_HOOKS)
         (home / ".beads").mkdir(exist_ok=True)
         (home / layout.REDIRECT).write_text(f"../../{layout.RIG_REPO}\n")
         exclude = home / ".git" / "info" / "exclude"

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from gt.errors import GtError
+
 TIMEOUT = 110.0  # seconds to wait for the convoy to land
 MODELS = ("model-a", "model-b")
 
@@ -65,11 +67,26 @@ class Demo:
             self.echo(f"$ {command}")
         result = subprocess.run(command, shell=True, cwd=where, env=self.env, capture_output=True, text=True)
         output = (result.stdout + result.stderr).rstrip()
-        if show and output and not quiet:
-            self.echo(output)
+        if output and ((show and not quiet) or result.returncode != 0):
+            self.echo(output)  # a failed step's output is always shown: it says why
         if result.returncode != 0:
-            raise DemoFailed(f"{command} (exit {result.returncode}): {output[-500:]}")
+            last = output.splitlines()[-1].strip() if output else ""
+            raise DemoFailed(f"`{command}` exited {result.returncode}" + (f": {last}" if last else ""))
         return result.stdout.strip()
+
+    def sample(self, path: Path, name: str) -> None:
+        """A small project with ./tests.sh, made by fixtures/make_sample.py (shipped as gt._fixtures)."""
+        from importlib import resources
+
+        try:
+            source = resources.files("gt._fixtures").joinpath("make_sample.py")
+        except ImportError as exc:
+            raise DemoFailed(f"this installation lacks the sample maker ({exc}): reinstall gastown-git") from None
+        if not source.is_file():
+            raise DemoFailed(f"this installation lacks {source}: reinstall gastown-git")
+        with resources.as_file(source) as maker:
+            self.sh(f"{shlex.quote(sys.executable)} {shlex.quote(str(maker))} {shlex.quote(str(path))} --name {name}",
+                    show=False)
 
     def create(self, title: str, rig: str, description: str, *extra: str) -> str:
         args = " ".join(shlex.quote(a) for a in extra)
@@ -89,9 +106,7 @@ class Demo:
         self.say("Two rigs (projects), each cloned from a sample repository with a test command")
         for name, prefix in (("gizmo", "gz"), ("widget", "wd")):
             sample = self.root / "src" / name
-            maker = Path(__file__).resolve().parents[2] / "fixtures" / "make_sample.py"
-            self.sh(f"{shlex.quote(sys.executable)} {shlex.quote(str(maker))} {shlex.quote(str(sample))} --name {name}",
-                    show=False)
+            self.sample(sample, name)
             self.sh(f"gt rig add {name} {shlex.quote(str(sample))} --prefix {prefix}")
             (self.town / name / "settings").mkdir(exist_ok=True)
             (self.town / name / "settings" / "config.yaml").write_text("merge_queue:\n  test_command: ./tests.sh\n")
@@ -179,8 +194,8 @@ class Demo:
         raise DemoFailed(f"the convoy did not land within {TIMEOUT:g} s")
 
 
-class DemoFailed(Exception):
-    pass
+class DemoFailed(GtError):
+    """A demo step failed: `gt demo` prints this one line as its error and exits 1."""
 
 
 def _agents_of_caller(agent: str, demo_town: Path) -> dict[str, Any]:
@@ -190,12 +205,12 @@ def _agents_of_caller(agent: str, demo_town: Path) -> dict[str, Any]:
     caller = os.environ.get("GT_ROOT")
     if not caller or not (Path(caller) / "settings").is_dir() or Path(caller).resolve() == demo_town.resolve():
         return {}
-    agents = town_settings.load(Path(caller)).get("agents") or {}
-    return {agent: agents[agent]} if agent in agents else {}
+    agents = town_settings.load(Path(caller)).agents
+    return {agent: agents[agent].as_dict()} if agent in agents else {}
 
 
 def run(workdir: str | None = None, echo: Callable[[str], None] = print, agent: str | None = None) -> int:
-    """Run the demo in `workdir` (default: a temporary directory removed afterwards)."""
+    """Run the demo in `workdir` (default: a temporary directory removed afterwards): 0, or DemoFailed."""
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="gt-demo-") as tmp:
             return _run(Path(tmp), echo, agent, kept=False)
@@ -208,13 +223,17 @@ def _run(root: Path, echo: Callable[[str], None], agent: str | None, kept: bool)
     started = time.time()
     try:
         demo.run()
-        code = 0
-    except DemoFailed as exc:
-        echo(f"demo step failed: {exc}")
-        code = 1
+    except Exception as exc:  # one error line (exit 1), never a success message after a failure
+        detail = str(exc) if isinstance(exc, DemoFailed) else f"{type(exc).__name__}: {exc}"
+        note = f" (the town is kept in {demo.town})" if kept and demo.town.exists() else ""
+        raise DemoFailed(f"the demo failed: {detail}{note}") from exc
     finally:
-        subprocess.run([os.path.join(os.path.dirname(sys.executable), "gt"), "down", "--force"], cwd=root,
-                       env=demo.env, capture_output=True)
+        if demo.town.exists():
+            try:
+                subprocess.run([os.path.join(os.path.dirname(sys.executable), "gt"), "down", "--force"], cwd=root,
+                               env=demo.env, capture_output=True, timeout=120)
+            except subprocess.TimeoutExpired:
+                echo("gt down --force did not finish within 120 s")
     where = f"kept in {shlex.quote(str(demo.town))}" if kept else "removed now; pass --dir PATH to keep it"
     echo(f"\nDone in {time.time() - started:.0f} s: a real town, inspectable with plain git ({where}).")
-    return code
+    return 0

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from gt.errors import GtError
 from gt.ledger import git
-from gt.ledger.gitdir import discover
+from gt.ledger.gitdir import RepoPaths, discover
 from gt.ledger.store import Signature
 from gt.town import layout
 from gt.town.identity import git_config
@@ -73,13 +73,39 @@ def doctor(town: Path, actor: Signature, fix: bool = False) -> list[Finding]:
             finding.problem = f"{label} ledger: {finding.problem}"
             findings.append(finding)
         if label != "town":
-            missing_hooks = [h["hook"] for h in git_hooks.listing(tracker.repo) if not h["installed"]]
-            if missing_hooks:
-                found("hooks", Path(tracker.repo.commondir) / "hooks", f"not installed: {', '.join(missing_hooks)}",
-                      "install them", lambda t=tracker: git_hooks.install(t.repo, git_hooks.RIG_HOOKS))
+            _hooks(found, tracker.repo, git_hooks.RIG_HOOKS, required=True)
+            crew = layout.rig_dir(town, label) / "crew"
+            for clone in sorted(crew.iterdir()) if crew.is_dir() else ():
+                if (clone / ".git").is_dir():  # a crew clone has hooks of its own (a worktree shares its repo's)
+                    _hooks(found, discover(str(clone), follow_redirect=False), git_hooks.CLONE_HOOKS, required=False)
     for name in sorted(registered):
         findings += _identities(town, name, actor, fix)
+    findings += _settings(town, sorted(registered))
     return findings
+
+
+def _settings(town: Path, rigs: list[str]) -> list[Finding]:
+    """Unknown keys (often misspellings) and bad values in the town's and the rigs' settings files."""
+    from gt.town import settings
+
+    return [Finding("settings", str(town / p.file), p.text) for p in settings.problems(town, rigs)]
+
+
+def _hooks(found: Callable[..., None], repo: RepoPaths, names: tuple[str, ...], required: bool) -> None:
+    """Our git hooks in one repository: missing (where `required`) and outdated ones, i.e. an earlier
+    version's script (`-m gt.work.transitions`, `-m gt.githooks.handlers`, …) or one whose Python is gone."""
+    from gt.githooks import install as git_hooks
+
+    listed = [h for h in git_hooks.listing(repo) if h["hook"] in names]
+    where = Path(repo.commondir) / "hooks"
+    missing = [str(h["hook"]) for h in listed if not h["installed"]]
+    if missing and required:
+        found("hooks", where, f"not installed: {', '.join(missing)}", "install them",
+              lambda: git_hooks.install(repo, names))
+    stale = tuple(str(h["hook"]) for h in listed if h["outdated"])
+    if stale:
+        found("hooks", where, f"outdated (an earlier version's, or their Python is gone): {', '.join(stale)}",
+              "rewrite them for this installation", lambda: git_hooks.install(repo, stale))
 
 
 def _rebuilt(town: Path, actor: Signature) -> None:
@@ -90,11 +116,12 @@ def _rebuilt(town: Path, actor: Signature) -> None:
         raise GtError("; ".join(failed.values()))
 
 
-def _read_json(path: Path) -> dict:
+def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _identities(town: Path, rig: str, actor: Signature, fix: bool) -> list[Finding]:
@@ -118,7 +145,8 @@ def _identities(town: Path, rig: str, actor: Signature, fix: bool) -> list[Findi
             finding.fixed = True
         findings.append(finding)
     email = rigs.owner_email(town)
-    checkouts = [(home / "mayor" / "rig", "mayor"), (home / "refinery" / "rig", f"{rig}/refinery")]
+    checkouts: list[tuple[Path, str | None]] = [(home / "mayor" / "rig", "mayor"),
+                                                (home / "refinery" / "rig", f"{rig}/refinery")]
     for kind in ("crew", "polecats"):
         folder = home / kind
         for path in sorted(folder.iterdir()) if folder.is_dir() else ():

@@ -15,7 +15,7 @@ import getpass
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from gt.errors import UsageError
 from gt.ledger.gitdir import RepoPaths
@@ -103,7 +103,7 @@ def detect(explicit: str | None, repo: RepoPaths | None, cwd: Path | None = None
            env: Mapping[str, str] | None = None) -> Identity:
     """Decide who is acting, and say how it was decided."""
     env = os.environ if env is None else env
-    candidates = [
+    candidates: list[tuple[str, Callable[[], str | None]]] = [
         ("--actor", lambda: explicit),
         ("BD_ACTOR", lambda: env.get("BD_ACTOR")),
         ("GT_ROLE", lambda: from_role_env(env)),

@@ -77,11 +77,11 @@ def rig_dir(town: Path, name: str) -> Path:
 
 def read_routes(town: Path) -> dict[str, str]:
     """Bead prefix -> ledger repository path relative to the town (`.` is the town's own)."""
-    from gt.beads.clone_settings import _parse
+    from gt.beads.clone_settings import parse_flat
 
     path = town / ROUTES_FILE
     try:
-        return _parse(path.read_text(encoding="utf-8"), str(path))
+        return parse_flat(path.read_text(encoding="utf-8"), str(path))
     except FileNotFoundError:
         return {}
 

@@ -20,7 +20,8 @@ from typing import Any
 from gt.errors import GtError, UsageError
 from gt.ledger import git
 from gt.ledger.gitdir import paths_for_gitdir
-from gt.ledger.store import Change, Ledger, Signature
+from gt.beads.tracker import Edit
+from gt.ledger.store import Signature
 from gt.model.ids import check_prefix, prefix_from_name
 from gt.town import layout
 from gt.town.context import Town
@@ -58,15 +59,9 @@ def owner_email(town: Path) -> str:
         return ""
 
 
-def _town_ledger(town: Path) -> Ledger:
-
-    return Town(town).tracker().ledger
-
-
 def registry(town: Path) -> dict[str, dict[str, Any]]:
     """The rigs recorded in the town ledger, by name."""
-    ledger = _town_ledger(town)
-    return ledger.view().summaries(layout.RIGS_COLLECTION) if ledger.exists() else {}
+    return Town.at(town).registry()
 
 
 def _mirror(town: Path) -> None:
@@ -91,13 +86,9 @@ def add(town: Path, name: str, url: str, actor: Signature, prefix: str | None = 
     config = build(town, name, source, actor, prefix, branch)
     record = {**config, "added_at": datetime.now(timezone.utc).isoformat(), "added_by": actor.name}
 
-    def record_rig(view: Any) -> Change:
-        change = Change(f"rig add {name} (prefix {config['prefix']})",
-                        [("Rig", name), ("Op", "rig-add"), ("Actor", actor.name)])
-        change.put(layout.RIGS_COLLECTION, name, record)
-        return change
-
-    _town_ledger(town).transact(record_rig, actor)
+    Town.at(town).tracker().write(actor, lambda view: Edit(
+        "rig-add", f"rig add {name} (prefix {config['prefix']})", trailers=[("Rig", name)],
+        records={(layout.RIGS_COLLECTION, name): record}))
     _mirror(town)
     return config
 
@@ -125,9 +116,9 @@ def build(town: Path, name: str, source: str, actor: Signature, prefix: str | No
             (rig / folder).mkdir()
         (rig / ".beads").mkdir()
         (rig / layout.REDIRECT).write_text(f"{layout.RIG_REPO}\n")
-        from gt.githooks import install
+        from gt.githooks import install as git_hooks
 
-        install.install(paths, install.RIG_HOOKS)
+        git_hooks.install(paths, git_hooks.RIG_HOOKS)
     except BaseException:
         shutil.rmtree(rig, ignore_errors=True)  # nothing recorded yet: leave no half rig behind
         raise
@@ -214,12 +205,8 @@ def remove(town: Path, name: str, actor: Signature, force: bool = False) -> None
             raise GtError(f"{name} has uncommitted or unpushed work in {', '.join(unsaved[:5])}: "
                           "push it or use --force", code="refused")
 
-    def build(view: Any) -> Change:
-        change = Change(f"rig remove {name}", [("Rig", name), ("Op", "rig-remove"), ("Actor", actor.name)])
-        change.put(layout.RIGS_COLLECTION, name, None)
-        return change
-
-    _town_ledger(town).transact(build, actor)
+    Town.at(town).tracker().write(actor, lambda view: Edit(
+        "rig-remove", f"rig remove {name}", trailers=[("Rig", name)], records={(layout.RIGS_COLLECTION, name): None}))
     routes = {p: t for p, t in layout.read_routes(town).items() if t != f"{name}/{layout.RIG_REPO}"}
     layout.write_routes(town, routes)
     shutil.rmtree(rig, ignore_errors=True)

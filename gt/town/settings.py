@@ -3,45 +3,329 @@
 Agents are commands: `agents: {name: {command: [...]}}`, `default_agent`; polecats come from
 `name_pool` (names unique in the town), at most `max_polecats` per rig, on branches named by
 `polecat_branch`; `merge_queue` holds the refinery's defaults and a rig's gates.
+
+The dataclasses below are the schema: every key, its type and its default. `load` checks each file
+against it (a bad value is a `UsageError` naming the file, the dotted key and the expected type; an
+unknown key is a one-line warning, with a suggestion when it looks like a misspelling) and returns a
+`Settings` with every value of its declared type. `problems` lists the same findings for `gt doctor`.
 """
 from __future__ import annotations
 
+import difflib
+import sys
+import types
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import (
+    Any,
+    Literal,
+    NamedTuple,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
+from gt.errors import UsageError
 from gt.town import layout
 
-BUILTIN: dict[str, Any] = {
-    "agents": {"script": {"command": ["python", "-m", "gt.agents.scripted"]}},
-    "default_agent": "script",
-    "name_pool": ["toast", "nux", "slit", "furiosa", "capable", "dag", "ace", "rictus"],
-    "max_polecats": 8,
-    "polecat_branch": "polecat/{name}/{bead}",
-    "merge_queue": {},
-    "models": {},  # agent name -> the model it runs by default (for analytics)
-}
+Strategy = Literal["rebase", "merge"]
+OnFailure = Literal["assign_back", "none"]
+OnConflict = Literal["assign_back", "auto_rebase", "none"]
+GATES = ("setup_command", "lint_command", "test_command", "build_command")
 
 
-def _read(path: Path) -> dict[str, Any]:
-    from gt.ledger.yamlio import load_mapping
+@dataclass(frozen=True)
+class Agent:
+    """An agent runtime: a command template run in the agent's worktree (see gt.roles.runtimes)."""
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    return load_mapping(text, str(path))
+    command: list[str] = field(default_factory=list)  # a single string is taken as a one-word command
+    tmux: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
-def load(town: Path, rig: str | None = None) -> dict[str, Any]:
-    """Built-in defaults, then the town's settings, then the rig's (mappings merge one level deep)."""
-    merged: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in BUILTIN.items()}
-    layers = [town / layout.SETTINGS_FILE]
-    if rig:
-        layers.append(layout.rig_dir(town, rig) / layout.SETTINGS_FILE)
-    for path in layers:
-        for key, value in _read(path).items():
+@dataclass(frozen=True)
+class MergeQueue:
+    strategy: Strategy = "rebase"
+    setup_command: str = ""
+    lint_command: str = ""
+    test_command: str = ""
+    build_command: str = ""
+    gate_timeout: float = 600.0  # seconds per gate
+    retry_flaky_tests: int = 0  # extra tries of test_command
+    on_failure: OnFailure = "assign_back"
+    on_conflict: OnConflict = "assign_back"
+    delete_merged_branches: bool = True
+    push_to_origin: bool = False
+
+    def gates(self) -> list[tuple[str, str]]:
+        """The configured gates, in the order they run: (name, shell command)."""
+        commands = {"setup_command": self.setup_command, "lint_command": self.lint_command,
+                    "test_command": self.test_command, "build_command": self.build_command}
+        return [(name, commands[name]) for name in GATES if commands[name]]
+
+
+@dataclass(frozen=True)
+class Witness:
+    stall_seconds: float = 900.0  # no activity this long: nudge, then restart
+    max_restarts: int = 3  # per bead, then escalate
+
+
+@dataclass(frozen=True)
+class Deacon:
+    interval: float = 30.0  # seconds between ticks
+    auto_feed: bool = False
+
+
+@dataclass(frozen=True)
+class Mayor:
+    autostart: bool = False
+    agent: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class Crew:
+    agent: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class Dogs:
+    tombstone_days: float = 30.0
+
+
+def _builtin_agents() -> dict[str, Agent]:
+    return {"script": Agent(["python", "-m", "gt.agents.scripted"])}
+
+
+def _builtin_pool() -> list[str]:
+    return ["toast", "nux", "slit", "furiosa", "capable", "dag", "ace", "rictus"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The merged settings of a town (and a rig): what `load` returns."""
+
+    agents: dict[str, Agent] = field(default_factory=_builtin_agents)
+    default_agent: str = "script"
+    models: dict[str, str] = field(default_factory=dict)  # agent name -> its model (for analytics)
+    name_pool: list[str] = field(default_factory=_builtin_pool)
+    max_polecats: int = 8
+    polecat_branch: str = "polecat/{name}/{bead}"
+    merge_queue: MergeQueue = field(default_factory=MergeQueue)
+    witness: Witness = field(default_factory=Witness)
+    deacon: Deacon = field(default_factory=Deacon)
+    mayor: Mayor = field(default_factory=Mayor)
+    crew: Crew = field(default_factory=Crew)
+    dogs: Dogs = field(default_factory=Dogs)
+
+    def session_defaults(self, role: str) -> tuple[str | None, str | None]:
+        """The agent and model a persistent role's session runs by default (mayor, crew), else (None, None)."""
+        sections: dict[str, Mayor | Crew] = {"mayor": self.mayor, "crew": self.crew}
+        section = sections.get(role)
+        return (section.agent, section.model) if section else (None, None)
+
+
+class Problem(NamedTuple):
+    """An unknown key (a warning) or a bad value (an error) in one settings file."""
+
+    file: str  # relative to the town
+    key: str  # dotted
+    message: str
+    error: bool
+
+    @property
+    def text(self) -> str:
+        """The problem without the file's name."""
+        return f"{self.key}: {self.message}" if self.error and self.key else self.message
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.text}"
+
+
+_warned: set[tuple[str, str]] = set()
+
+
+def load(town: Path, rig: str | None = None) -> Settings:
+    """Built-in defaults, then the town's settings, then the rig's (mappings merge one level deep).
+
+    A bad value raises UsageError; an unknown key is warned about on stderr (once per process)."""
+    merged: dict[str, Any] = {"agents": {name: agent.as_dict() for name, agent in _builtin_agents().items()}}
+    for path in _layers(town, rig):
+        checked, found = _check_file(town, path)
+        errors = [problem for problem in found if problem.error]
+        if errors:
+            raise UsageError(str(errors[0]))
+        for problem in found:
+            if (str(path), problem.key) not in _warned:
+                _warned.add((str(path), problem.key))
+                print(f"warning: {problem}", file=sys.stderr)
+        for key, value in checked.items():
             if isinstance(value, dict) and isinstance(merged.get(key), dict):
                 merged[key] = {**merged[key], **value}
             else:
                 merged[key] = value
-    return merged
+    built: Settings = _build(Settings, merged)
+    return built
+
+
+def problems(town: Path, rigs: Iterable[str] = ()) -> list[Problem]:
+    """Unknown keys and bad values in the town's settings file and the given rigs' (for `gt doctor`)."""
+    found: list[Problem] = []
+    paths = [town / layout.SETTINGS_FILE] + [layout.rig_dir(town, rig) / layout.SETTINGS_FILE for rig in rigs]
+    for path in paths:
+        try:
+            found += _check_file(town, path)[1]
+        except UsageError as exc:  # the file does not parse
+            name = _name(town, path)
+            found.append(Problem(name, "", str(exc).removeprefix(f"{name}: "), True))
+    return found
+
+
+# -- checking one file ---------------------------------------------------------------------------
+
+
+def _layers(town: Path, rig: str | None) -> list[Path]:
+    layers = [town / layout.SETTINGS_FILE]
+    if rig:
+        layers.append(layout.rig_dir(town, rig) / layout.SETTINGS_FILE)
+    return layers
+
+
+def _name(town: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(town))
+    except ValueError:
+        return str(path)
+
+
+def _check_file(town: Path, path: Path) -> tuple[dict[str, Any], list[Problem]]:
+    """The file's values converted to the schema's types (sections partial: only the keys it names)."""
+    from gt.ledger.yamlio import YamlError, load_mapping
+
+    name = _name(town, path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}, []
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines()):
+        return {}, []  # empty, or only comments
+    try:
+        raw = load_mapping(text, name)
+    except YamlError as exc:
+        raise UsageError(str(exc)) from None
+    found: list[Problem] = []
+    return _section(raw, Settings, "", name, found), found
+
+
+class _Bad(Exception):
+    def __init__(self, expected: str, value: object) -> None:
+        super().__init__(f"expected {expected}, got {_shown(value)}")
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "nothing"
+    text = repr(value) if isinstance(value, (str, int, float)) else f"a {type(value).__name__}"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_hint_cache: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _hint_cache:
+        _hint_cache[cls] = get_type_hints(cls)
+    return _hint_cache[cls]
+
+
+def _section(raw: object, cls: type, prefix: str, name: str, found: list[Problem]) -> dict[str, Any]:
+    """The keys `raw` names of the dataclass `cls`, each converted; unknown keys go to `found`."""
+    if not isinstance(raw, dict):
+        raise _Bad("a mapping", raw)
+    hints = _hints(cls)
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        dotted = f"{prefix}{key}"
+        if key not in hints:
+            close = difflib.get_close_matches(str(key), list(hints), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            found.append(Problem(name, dotted, f"unknown key {dotted}{hint}", False))
+            continue
+        if value is None and not is_dataclass(hints[key]):
+            continue  # `key:` with no value: the default
+        try:
+            out[key] = _convert(value, hints[key], dotted, name, found)
+        except _Bad as exc:
+            found.append(Problem(name, dotted, str(exc), True))
+    return out
+
+
+def _convert(value: object, hint: Any, dotted: str, name: str, found: list[Problem]) -> Any:
+    origin, args = get_origin(hint), get_args(hint)
+    if isinstance(hint, type) and is_dataclass(hint):
+        return _section(value if value is not None else {}, hint, f"{dotted}.", name, found)
+    if origin in (Union, types.UnionType):  # X | None
+        if value is None:
+            return None
+        return _convert(value, next(a for a in args if a is not type(None)), dotted, name, found)
+    if origin is Literal:
+        if value not in args:
+            raise _Bad(f"one of {', '.join(map(str, args))}", value)
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise _Bad("true or false", value)
+        return value
+    if hint is int:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _Bad("a whole number", value)
+        return value
+    if hint is float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise _Bad("a number", value)
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise _Bad("a string", value)
+        return value
+    if origin is list:  # list[str]
+        if isinstance(value, str) and dotted.endswith(".command"):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _Bad("a list of strings", value)
+        return list(value)
+    if origin is dict:  # dict[str, str] or dict[str, Agent]: the keys are the user's own names
+        if not isinstance(value, dict):
+            raise _Bad("a mapping", value)
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            try:
+                out[str(key)] = _convert({} if item is None and args[1] is not str else item, args[1], f"{dotted}.{key}", name, found)
+            except _Bad as exc:
+                found.append(Problem(name, f"{dotted}.{key}", str(exc), True))
+        return out
+    raise TypeError(f"settings schema: no check for {hint!r}")  # a programming error in the schema
+
+
+def _build(cls: type[Any], data: dict[str, Any]) -> Any:
+    """An instance of the dataclass `cls` from checked (possibly partial) data; defaults fill the rest."""
+    hints = _hints(cls)
+    values: dict[str, Any] = {}
+    for item in fields(cls):
+        if item.name not in data:
+            continue
+        hint, value = hints[item.name], data[item.name]
+        if isinstance(hint, type) and is_dataclass(hint):
+            value = _build(hint, value)
+        elif get_origin(hint) is dict and is_dataclass(get_args(hint)[1]):
+            value = {key: _build(get_args(hint)[1], entry) for key, entry in value.items()}
+        values[item.name] = value
+    return cls(**values)
+

@@ -8,7 +8,7 @@ import click
 from gt.cli.common import LazyGroup, main_entry
 
 COMMANDS = {
-    name: f"gt.cli.bd.{module}:command"
+    name: f"gt.cli.bd.{module}:{module}"
     for name, module in {
         "init": "init", "create": "create", "show": "show", "update": "update", "close": "close",
         "reopen": "reopen", "list": "list_", "ready": "ready", "blocked": "blocked", "dep": "dep",

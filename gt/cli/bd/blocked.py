@@ -2,7 +2,7 @@ from gt.cli.common import Out, command
 
 
 @command("blocked")
-def command(out: Out) -> None:
+def blocked(out: Out) -> None:
     """Beads that are blocked, each with what blocks it.
 
     Example: bd blocked

@@ -7,7 +7,7 @@ from gt.cli.common import Out, command
 @click.argument("ids", nargs=-1, required=True)
 @click.option("-r", "--reason", help="Why it is closed.")
 @click.option("--force", is_flag=True, help="Close even with open children or open blockers.")
-def command(out: Out, ids: tuple[str, ...], reason: str | None, force: bool) -> None:
+def close(out: Out, ids: tuple[str, ...], reason: str | None, force: bool) -> None:
     """Close beads (one commit for all of them).
 
     Example: bd close gt-a3f8k -r "fixed in 4c1e2"

@@ -7,7 +7,7 @@ from gt.cli.common import Out, command, read_text
 @click.argument("bead")
 @click.argument("text", required=False)
 @click.option("-f", "--file", "path", metavar="FILE", help="Read the comment from FILE (- for stdin).")
-def command(out: Out, bead: str, text: str | None, path: str | None) -> None:
+def comment(out: Out, bead: str, text: str | None, path: str | None) -> None:
     """Add a comment to BEAD.
 
     Example: bd comment gt-a3f8k "Reproduced on staging"

@@ -5,7 +5,7 @@ from gt.cli.common import Out, command
 
 @command("comments")
 @click.argument("bead")
-def command(out: Out, bead: str) -> None:
+def comments(out: Out, bead: str) -> None:
     """List BEAD's comments, oldest first.
 
     Example: bd comments gt-a3f8k

@@ -6,7 +6,7 @@ from gt.cli.common import Out, command
 @command("compact")
 @click.option("--prune-tombstones-older-than", "days", type=click.FloatRange(min=0), default=30.0,
               show_default=True, metavar="DAYS", help="Remove tombstones of beads deleted more than DAYS ago.")
-def command(out: Out, days: float) -> None:
+def compact(out: Out, days: float) -> None:
     """Repack the ledger's objects and prune old tombstones.
 
     Example: bd compact --prune-tombstones-older-than 90

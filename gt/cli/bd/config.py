@@ -5,7 +5,7 @@ from gt.cli.common import Out, command as subcommand
 
 @click.group("config", invoke_without_command=True)
 @click.pass_context
-def command(ctx: click.Context) -> None:
+def config(ctx: click.Context) -> None:
     """The ledger's settings (stored in ledger.yaml on the ledger branch).
 
     Example: bd config set types event,spike
@@ -42,5 +42,5 @@ def set_(out: Out, key: str, value: str) -> None:
     out.emit(edit.result, f"{key}: {edit.result.get(key, '(none)')}" if edit.commit else "No change")
 
 
-command.add_command(show)
-command.add_command(set_)
+config.add_command(show)
+config.add_command(set_)

@@ -6,7 +6,7 @@ from gt.cli.common import Out, command
 @command("count")
 @click.option("-s", "--status", help="Only these statuses (comma-separated).")
 @click.option("--all", "include_closed", is_flag=True, help="Include closed beads.")
-def command(out: Out, status: str | None, include_closed: bool) -> None:
+def count(out: Out, status: str | None, include_closed: bool) -> None:
     """How many beads (open ones unless --all or -s).
 
     Example: bd count --all

@@ -31,7 +31,7 @@ def parse_deps(spec: str | None) -> list[tuple[str, str]]:
 @click.option("--estimate", type=click.IntRange(min=0), help="Estimated minutes.")
 @click.option("--prefix", "route_prefix", metavar="P", help="In a town: create in the ledger whose prefix is P.")
 @click.option("--rig", metavar="NAME", help="In a town: create in that rig's ledger.")
-def command(out: Out, title: str, type_: str, priority: str, description: str | None, description_file: str | None,
+def create(out: Out, title: str, type_: str, priority: str, description: str | None, description_file: str | None,
             design: str | None, acceptance: str | None, labels: tuple[str, ...], assignee: str | None,
             parent: str | None, deps: str | None, bead_id: str | None, external_ref: str | None,
             estimate: int | None, route_prefix: str | None, rig: str | None) -> None:

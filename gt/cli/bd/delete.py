@@ -7,7 +7,7 @@ from gt.cli.common import Out, command
 @click.argument("ids", nargs=-1, required=True)
 @click.option("--force", is_flag=True, help="Delete even when other beads depend on it.")
 @click.option("-r", "--reason", help="Why it is deleted.")
-def command(out: Out, ids: tuple[str, ...], force: bool, reason: str | None) -> None:
+def delete(out: Out, ids: tuple[str, ...], force: bool, reason: str | None) -> None:
     """Delete beads, leaving tombstones so that sync cannot bring them back.
 
     Example: bd delete gt-a3f8k -r duplicate

@@ -4,7 +4,7 @@ from gt.cli.common import Out, command as subcommand
 
 
 @click.group("dep")
-def command() -> None:
+def dep() -> None:
     """Dependencies between beads.
 
     Example: bd dep add gt-a3f8k gt-b2c4d   (gt-b2c4d blocks gt-a3f8k)
@@ -19,8 +19,6 @@ def add(out: Out, bead: str, depends_on: str, dep_type: str) -> None:
     """BEAD depends on DEPENDS_ON (by default: DEPENDS_ON blocks BEAD).
 
     Example: bd dep add gt-a3f8k gt-b2c4d
-
-    Example: bd dep remove gt-a3f8k gt-b2c4d
     """
     from gt.beads import operations
     from gt.town.context import routed
@@ -40,7 +38,7 @@ def add(out: Out, bead: str, depends_on: str, dep_type: str) -> None:
 def remove(out: Out, bead: str, depends_on: str, dep_type: str | None) -> None:
     """Remove BEAD's dependency on DEPENDS_ON.
 
-    Example: bd dep tree gt-a3f8k
+    Example: bd dep remove gt-a3f8k gt-b2c4d
     """
     from gt.beads import operations
     from gt.town.context import routed
@@ -65,7 +63,7 @@ def tree(out: Out, bead: str) -> None:
     beads = Tracker.summaries(view)
     root = dep_tree(beads, Tracker.resolve(view, bead))
 
-    def as_dict(node: TreeNode) -> dict:
+    def as_dict(node: TreeNode) -> dict[str, object]:
         doc = beads.get(node.id) or {}
         return {"id": node.id, "type": node.dep_type, "status": doc.get("status"), "title": doc.get("title"),
                 "repeated": node.repeated, "children": [as_dict(c) for c in node.children]}
@@ -95,7 +93,7 @@ def cycles_(out: Out) -> None:
     out.emit(found, "\n".join(" -> ".join(c + c[:1]) for c in found) if found else "No cycles")
 
 
-command.add_command(add)
-command.add_command(remove)
-command.add_command(tree)
-command.add_command(cycles_)
+dep.add_command(add)
+dep.add_command(remove)
+dep.add_command(tree)
+dep.add_command(cycles_)

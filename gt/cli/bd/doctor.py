@@ -5,7 +5,7 @@ from gt.cli.common import Out, command
 
 @command("doctor")
 @click.option("--fix", is_flag=True, help="Repair what is safe to repair.")
-def command(out: Out, fix: bool) -> None:
+def doctor(out: Out, fix: bool) -> None:
     """Check the ledger: unreadable files, dangling dependencies, cycles, stale locks, cache, objects.
 
     Example: bd doctor --fix

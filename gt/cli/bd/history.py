@@ -5,7 +5,7 @@ from gt.cli.common import Out, command
 
 @command("history")
 @click.argument("bead")
-def command(out: Out, bead: str) -> None:
+def history(out: Out, bead: str) -> None:
     """The bead's history from the ledger's commits: who changed what, when.
 
     Example: bd history gt-a3f8k

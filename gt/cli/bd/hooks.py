@@ -4,7 +4,7 @@ from gt.cli.common import Out, command as subcommand
 
 
 @click.group("hooks")
-def command() -> None:
+def hooks() -> None:
     """Git hooks that guard the ledger.
 
     Example: bd hooks install --bare /srv/git/project.git
@@ -18,16 +18,18 @@ def install(out: Out, bare_path: str | None) -> None:
 
     Example: bd hooks install --bare /srv/git/project.git
     """
+    import os
+
     from gt.ledger.gitdir import discover, paths_for_gitdir
-    from gt.githooks import install
+    from gt.githooks import install as git_hooks
 
     repo = paths_for_gitdir(bare_path, None) if bare_path else discover()
-    if bare_path and not __import__("os").path.isdir(__import__("os").path.join(bare_path, "objects")):
+    if bare_path and not os.path.isdir(os.path.join(bare_path, "objects")):
         from gt.errors import UsageError
 
         raise UsageError(f"{bare_path} is not a bare git repository")
-    paths = install.install(repo)
+    paths = git_hooks.install(repo)
     out.emit(paths, "\n".join(f"installed {p}" for p in paths))
 
 
-command.add_command(install)
+hooks.add_command(install)

@@ -5,7 +5,7 @@ from gt.cli.common import Out, command
 
 @command("import")
 @click.argument("path", metavar="FILE")
-def command(out: Out, path: str) -> None:
+def import_(out: Out, path: str) -> None:
     """Import beads from a beads JSON Lines file (- for stdin); one commit, updates by id.
 
     Example: bd import .beads/issues.jsonl

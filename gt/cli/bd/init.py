@@ -6,7 +6,7 @@ from gt.cli.common import Out, command
 @command("init")
 @click.option("--prefix", help="Id prefix for new beads (default: from the directory name).")
 @click.option("--branch", default=None, help="Ledger branch name (default: beads).")
-def command(out: Out, prefix: str | None, branch: str | None) -> None:
+def init(out: Out, prefix: str | None, branch: str | None) -> None:
     """Create the ledger branch here.
 
     Example: bd init --prefix gt

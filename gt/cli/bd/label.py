@@ -4,7 +4,7 @@ from gt.cli.common import Out, command as subcommand
 
 
 @click.group("label")
-def command() -> None:
+def label() -> None:
     """Labels on beads.
 
     Example: bd label add gt-a3f8k backend urgent
@@ -29,8 +29,6 @@ def add(out: Out, bead: str, labels: tuple[str, ...]) -> None:
     """Add LABELS to BEAD.
 
     Example: bd label add gt-a3f8k backend urgent
-
-    Example: bd label remove gt-a3f8k urgent
     """
     _run(out, bead, labels, True)
 
@@ -46,5 +44,5 @@ def remove(out: Out, bead: str, labels: tuple[str, ...]) -> None:
     _run(out, bead, labels, False)
 
 
-command.add_command(add)
-command.add_command(remove)
+label.add_command(add)
+label.add_command(remove)

@@ -14,7 +14,7 @@ from gt.cli.common import Out, command
 @click.option("--all", "include_closed", is_flag=True, help="Include closed beads.")
 @click.option("-n", "--limit", default=50, show_default=True, type=click.IntRange(min=0), help="At most this many (0: no limit).")
 @click.option("--sort", default="priority", show_default=True, type=click.Choice(["priority", "created", "updated"]))
-def command(out: Out, all_rigs: bool, status: str | None, priority: str | None, type_: str | None, assignee: str | None,
+def list_(out: Out, all_rigs: bool, status: str | None, priority: str | None, type_: str | None, assignee: str | None,
             labels: tuple[str, ...], parent: str | None, include_closed: bool, limit: int, sort: str) -> None:
     """List beads (closed ones only with --all or -s closed).
 

@@ -9,7 +9,7 @@ from gt.cli.common import Out, command
 @click.option("-l", "--label", "labels", multiple=True, help="Only beads with this label (repeatable).")
 @click.option("-t", "--type", "type_", help="Only this type.")
 @click.option("--all-rigs", is_flag=True, help="Every ledger of the town, not only this directory's.")
-def command(out: Out, all_rigs: bool, limit: int, assignee: str | None, labels: tuple[str, ...], type_: str | None) -> None:
+def ready(out: Out, all_rigs: bool, limit: int, assignee: str | None, labels: tuple[str, ...], type_: str | None) -> None:
     """Beads ready to work on: open, unblocked, not deferred; by priority, then age.
 
     Example: bd ready -n 5

@@ -6,7 +6,7 @@ from gt.cli.common import Out, command
 @command("reopen")
 @click.argument("ids", nargs=-1, required=True)
 @click.option("-r", "--reason", help="Why it is reopened.")
-def command(out: Out, ids: tuple[str, ...], reason: str | None) -> None:
+def reopen(out: Out, ids: tuple[str, ...], reason: str | None) -> None:
     """Reopen closed beads.
 
     Example: bd reopen gt-a3f8k -r "still failing on CI"

@@ -6,7 +6,7 @@ from gt.cli.common import Out, command
 @command("search")
 @click.argument("text")
 @click.option("--open", "open_only", is_flag=True, help="Leave out closed beads.")
-def command(out: Out, text: str, open_only: bool) -> None:
+def search(out: Out, text: str, open_only: bool) -> None:
     """Beads whose id, title, texts or comments contain TEXT (case-insensitive).
 
     Example: bd search "login timeout"

@@ -5,7 +5,7 @@ from gt.cli.common import Out, command
 
 @command("show")
 @click.argument("ids", nargs=-1, required=True)
-def command(out: Out, ids: tuple[str, ...]) -> None:
+def show(out: Out, ids: tuple[str, ...]) -> None:
     """Show beads in full (any unique prefix of an id works).
 
     Example: bd show gt-a3f8k

@@ -9,7 +9,7 @@ from gt.cli.common import Out, command
               help="Track records per group, computed from history (across the town's ledgers).")
 @click.option("--since", metavar="DATE", help="Only what happened from DATE on.")
 @click.option("--until", metavar="DATE", help="Only what happened up to DATE.")
-def command(out: Out, actor_glob: str | None, group_by: str | None, since: str | None, until: str | None) -> None:
+def stats(out: Out, actor_glob: str | None, group_by: str | None, since: str | None, until: str | None) -> None:
     """Counts by status, type and priority; with --group-by or --actor, track records from history.
 
     Example: bd stats --actor 'gizmo/polecats/*' --group-by model
@@ -39,11 +39,12 @@ COLUMNS = (("completed", "done"), ("escalated", "esc"), ("deferred", "def"), ("r
 
 
 def _records(out: Out, actor_glob: str | None, group_by: str | None, since: str | None, until: str | None) -> None:
-    from gt.records import history
+    from gt.records import sources, stats
 
-    lgs = history.ledgers()
-    args = [group_by, actor_glob, history.parse_when(since), history.parse_when(until)]
-    result = history.cached(lgs, "stats", args, lambda: history.stats(lgs, *args))
+    ledgers = sources.sources()
+    after, before = sources.parse_when(since), sources.parse_when(until)
+    args = [group_by, actor_glob, after, before]
+    result = sources.cached(ledgers, "stats", args, lambda: stats.stats(ledgers, group_by, actor_glob, after, before))
 
     def text() -> str:
         width = max([len(k) for k in result["groups"]] + [5])

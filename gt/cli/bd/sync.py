@@ -7,7 +7,7 @@ from gt.cli.common import Out, command
 @click.option("--remote", metavar="NAME", help="Remote to sync with (default: the configured one, else origin).")
 @click.option("--no-push", is_flag=True, help="Fetch and merge only.")
 @click.option("--status", "show_status", is_flag=True, help="Only say how many ledger commits each side is ahead.")
-def command(out: Out, remote: str | None, no_push: bool, show_status: bool) -> None:
+def sync(out: Out, remote: str | None, no_push: bool, show_status: bool) -> None:
     """Fetch the remote ledger, merge it, and push (never forced).
 
     Example: bd sync --remote origin

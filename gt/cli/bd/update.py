@@ -24,7 +24,7 @@ from gt.cli.common import Out, command, read_text
 @click.option("--due", metavar="DATE", help="Due date (YYYY-MM-DD or ISO 8601).")
 @click.option("--defer", metavar="DATE", help="Hide from `bd ready` until DATE ('' clears it).")
 @click.option("--parent", metavar="ID", help="Make the bead a child of ID.")
-def command(out: Out, ids: tuple[str, ...], status: str | None, priority: str | None, title: str | None,
+def update(out: Out, ids: tuple[str, ...], status: str | None, priority: str | None, title: str | None,
             type_: str | None, assignee: str | None, claim: bool, add_label: tuple[str, ...],
             remove_label: tuple[str, ...], notes: str | None, append_notes: str | None, description: str | None,
             description_file: str | None, design: str | None, acceptance: str | None, external_ref: str | None,

@@ -1,4 +1,4 @@
-"""`gt`: the town — agents and orchestration. Later issues add its commands."""
+"""`gt`: the town — agents and orchestration. Each subcommand lives in its own module, imported on use."""
 from __future__ import annotations
 
 import click
@@ -6,13 +6,13 @@ import click
 from gt.cli.common import LazyGroup, main_entry
 
 COMMANDS: dict[str, str] = {
-    name: f"gt.cli.gt.{module}:command"
+    name: f"gt.cli.gt.{module}:{module}"
     for name, module in {"demo": "demo", "install": "install", "whoami": "whoami", "role": "role", "rig": "rig", "crew": "crew", "worktree": "worktree", "remote": "remote", "sync": "sync", "doctor": "doctor", "hook": "hook", "unsling": "unsling", "sling": "sling", "done": "done",
                      "mail": "mail", "handoff": "handoff", "nudge": "nudge", "convoy": "convoy", "prime": "prime",
                      "agents": "agents", "session": "session", "mq": "mq",
                      "refinery": "refinery", "witness": "witness", "up": "up", "down": "down",
                      "status": "status", "deacon": "deacon", "boot": "boot", "dog": "dog", "mayor": "mayor",
-                     "hooks": "hooks", "feed": "feed", "polecat": "polecat"}.items()
+                     "hooks": "hooks", "hook-impl": "hook_impl", "feed": "feed", "polecat": "polecat"}.items()
 }
 
 

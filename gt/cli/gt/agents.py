@@ -2,7 +2,7 @@ from gt.cli.common import Out, command
 
 
 @command("agents")
-def command(out: Out) -> None:
+def agents(out: Out) -> None:
     """Agent sessions the town started: pid, runtime, state, log.
 
     Example: gt agents

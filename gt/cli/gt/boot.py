@@ -4,7 +4,7 @@ from gt.cli.common import Out, command as subcommand
 
 
 @click.group("boot")
-def command() -> None:
+def boot() -> None:
     """Boot, the dog that watches the Deacon (run by `gt up`, or from cron: `* * * * * gt boot triage`).
 
     Example: gt boot triage
@@ -26,4 +26,4 @@ def triage(out: Out) -> None:
     out.emit(result, f"{result['decision']}: {result['reason']}")
 
 
-command.add_command(triage)
+boot.add_command(triage)

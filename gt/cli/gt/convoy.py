@@ -1,23 +1,30 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from gt.cli.common import Out, command as subcommand
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 @click.group("convoy")
-def command() -> None:
+def convoy() -> None:
     """Convoys: batches of beads, from any rig, tracked until every one is closed.
 
     Example: gt convoy create "Login revamp" gz-a3f8k ot-b2c4d --notify mayor
     """
 
 
-def _town():  # type: ignore[no-untyped-def]
+def _town() -> Path:
     from gt.town.layout import require_town
 
     return require_town()
 
 
-def _status_text(convoys: list) -> str:
+def _status_text(convoys: list[dict[str, Any]]) -> str:
     from gt.cli import format
 
     lines = []
@@ -61,8 +68,6 @@ def add(out: Out, convoy: str, beads: tuple[str, ...]) -> None:
     """Track more beads (a landed convoy reopens).
 
     Example: gt convoy add hq-cv-x7k2m gz-a3f8k
-
-    Example: gt convoy status hq-cv-x7k2m
     """
     from gt.dispatch import convoys
 
@@ -75,7 +80,7 @@ def add(out: Out, convoy: str, beads: tuple[str, ...]) -> None:
 def status(out: Out, convoy: str | None) -> None:
     """Progress of a convoy (default: every open one), its beads and its swarm.
 
-    Example: gt convoy list --all --json
+    Example: gt convoy status hq-cv-x7k2m
     """
     from gt.dispatch import convoys
 
@@ -89,9 +94,7 @@ def status(out: Out, convoy: str | None) -> None:
 def list_(out: Out, everything: bool, state: str | None) -> None:
     """The convoy dashboard.
 
-    Example: gt convoy check
-
-    Example: gt convoy stranded
+    Example: gt convoy list --all --json
     """
     from gt.dispatch import convoys
 
@@ -120,9 +123,7 @@ def check(out: Out) -> None:
 def stranded(out: Out) -> None:
     """Open convoys with ready work that nobody is hooked on.
 
-    Example: gt convoy close hq-cv-x7k2m --force -r "dropped"
-
-    Example: gt convoy close hq-cv-x7k2m --force -r "dropped"
+    Example: gt convoy stranded --json
     """
     from gt.dispatch import convoys
 
@@ -147,4 +148,4 @@ def close(out: Out, convoy: str, force: bool, reason: str | None) -> None:
 
 
 for sub in (create, add, status, list_, check, stranded, close):
-    command.add_command(sub)
+    convoy.add_command(sub)

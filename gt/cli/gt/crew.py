@@ -4,7 +4,7 @@ from gt.cli.common import Out, command as subcommand
 
 
 @click.group("crew")
-def command() -> None:
+def crew() -> None:
     """Crew: persistent clones for human-directed agents, pushing to the default branch.
 
     Example: gt crew add joe --rig gastown
@@ -18,8 +18,6 @@ def add(out: Out, name: str, rig: str | None) -> None:
     """Add a crew member: a full clone at <rig>/crew/<name>.
 
     Example: gt crew add joe --rig gizmo
-
-    Example: gt crew list --rig gizmo
     """
     from gt.town import crew
 
@@ -33,7 +31,7 @@ def add(out: Out, name: str, rig: str | None) -> None:
 def list_(out: Out, rig: str | None) -> None:
     """The rig's crew.
 
-    Example: gt crew remove joe --rig gizmo
+    Example: gt crew list --rig gizmo
     """
     from gt.town import crew
 
@@ -49,7 +47,7 @@ def list_(out: Out, rig: str | None) -> None:
 def remove(out: Out, name: str, rig: str | None, force: bool) -> None:
     """Remove a crew member's clone (refused with unpushed work).
 
-    Example: gt crew start joe --rig gizmo --agent claude
+    Example: gt crew remove joe --rig gizmo
     """
     from gt.town import crew
 
@@ -65,7 +63,7 @@ def remove(out: Out, name: str, rig: str | None, force: bool) -> None:
 def start(out: Out, name: str, rig: str | None, agent: str | None) -> None:
     """Start the crew member's agent session in its clone.
 
-    Example: gt crew stop joe --rig gizmo
+    Example: gt crew start joe --rig gizmo --agent claude
     """
     from gt.roles import sessions
 
@@ -80,7 +78,7 @@ def start(out: Out, name: str, rig: str | None, agent: str | None) -> None:
 def stop(out: Out, name: str, rig: str | None) -> None:
     """Stop the crew member's agent session.
 
-    Example: gt crew show joe --rig gizmo
+    Example: gt crew stop joe --rig gizmo
     """
     from gt.roles import sessions
 
@@ -98,14 +96,14 @@ def show(out: Out, name: str, rig: str | None) -> None:
     Example: gt crew show joe --rig gizmo
     """
     from gt.cli.format import cv_text
-    from gt.records import history
+    from gt.records import audit, sources
 
     _, rig = out.town_and_rig(rig, "--rig NAME")
     identity = f"{rig}/crew/{name}"
-    lgs = history.ledgers()
-    data = history.cached(lgs, "cv", [identity], lambda: history.cv(lgs, identity))
+    ledgers = sources.sources()
+    data = sources.cached(ledgers, "cv", [identity], lambda: audit.cv(ledgers, identity))
     out.emit(data, lambda: cv_text(data))
 
 
 for sub in (add, list_, remove, start, stop, show):
-    command.add_command(sub)
+    crew.add_command(sub)

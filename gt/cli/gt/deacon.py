@@ -4,7 +4,7 @@ from gt.cli.common import Out, command as subcommand
 
 
 @click.group("deacon")
-def command() -> None:
+def deacon() -> None:
     """The Deacon: the town's supervisor (started by `gt up`).
 
     Example: gt deacon tick
@@ -30,4 +30,4 @@ def tick(out: Out) -> None:
         + [f"error: {e}" for e in report["errors"]] + [f"tick took {report['seconds']} s"]))
 
 
-command.add_command(tick)
+deacon.add_command(tick)

@@ -5,7 +5,7 @@ from gt.cli.common import Out, command
 
 @command("doctor")
 @click.option("--fix", is_flag=True, help="Repair what can be repaired safely.")
-def command(out: Out, fix: bool) -> None:
+def doctor(out: Out, fix: bool) -> None:
     """Check the town: layout, registry, routes, hooks, ledgers, identities, stale locks.
 
     Example: gt doctor --fix

@@ -4,7 +4,7 @@ from gt.cli.common import Out, command as subcommand
 
 
 @click.group("dog")
-def command() -> None:
+def dog() -> None:
     """The Deacon's dogs: infrastructure helpers (never project work).
 
     Example: gt dog call maintenance
@@ -17,7 +17,7 @@ def command() -> None:
 def list_(out: Out) -> None:
     """The dogs and what each does.
 
-    Example: gt dog call maintenance
+    Example: gt dog list
     """
     from gt.roles import dogs
 
@@ -41,5 +41,5 @@ def call(out: Out, name: str) -> None:
     out.emit(result, f"{name}: {json.dumps(result, sort_keys=True)}")
 
 
-command.add_command(list_)
-command.add_command(call)
+dog.add_command(list_)
+dog.add_command(call)

@@ -7,7 +7,7 @@ from gt.cli.common import Out, command
 @click.option("--status", "status", default="COMPLETED", show_default=True,
               type=click.Choice(["COMPLETED", "ESCALATED", "DEFERRED"], case_sensitive=False))
 @click.option("-m", "--message", "note", help="A note (for ESCALATED and DEFERRED).")
-def command(out: Out, status: str, note: str | None) -> None:
+def done(out: Out, status: str, note: str | None) -> None:
     """Submit the work on your hook: to the merge queue, or escalate, or give it back.
 
     Example: gt done

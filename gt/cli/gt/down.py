@@ -5,7 +5,7 @@ from gt.cli.common import Out, command
 
 @command("down")
 @click.option("--force", is_flag=True, help="Kill at once instead of letting agents finish.")
-def command(out: Out, force: bool) -> None:
+def down(out: Out, force: bool) -> None:
     """Stop Boot, the Deacon and every agent session.
 
     Example: gt down

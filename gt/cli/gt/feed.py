@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import Any
+
 import click
 
 from gt.cli.common import Out, command
@@ -11,7 +15,7 @@ from gt.cli.common import Out, command
 @click.option("-n", "--limit", default=50, show_default=True, type=click.IntRange(min=0),
               help="The last N events (0: all); --follow prints new ones as they come.")
 @click.option("--interval", default=0.5, show_default=True, type=float, help="Seconds between polls with --follow.")
-def command(out: Out, follow: bool, since: str | None, rig: str | None, actor_glob: str | None, limit: int,
+def feed(out: Out, follow: bool, since: str | None, rig: str | None, actor_glob: str | None, limit: int,
             interval: float) -> None:
     """The town's activity, newest last: `[14:32:08] ✓ gz-abc closed by gizmo/refinery (merged 4c1e2)`.
 
@@ -19,26 +23,26 @@ def command(out: Out, follow: bool, since: str | None, rig: str | None, actor_gl
     """
     import time
 
-    from gt.records import history
+    from gt.records import feed, sources
 
-    lgs = history.ledgers()
-    rows = history.feed_lines(lgs, history.parse_when(since), rig, actor_glob)
+    ledgers = sources.sources()
+    rows = feed.feed_lines(ledgers, sources.parse_when(since), rig, actor_glob)
     if limit:
         rows = rows[-limit:]
     _print(out, rows)
-    heads = history.heads(lgs)
-    shown = history.commits(lgs) if follow else set()
+    heads = sources.heads(ledgers)
+    shown = sources.commits(ledgers) if follow else set()
     while follow:
         time.sleep(interval)
-        now = history.heads(lgs)
+        now = sources.heads(ledgers)
         if now != heads:
-            new = history.feed_lines(lgs, None, rig, actor_glob, shown=shown)
+            new = feed.feed_lines(ledgers, None, rig, actor_glob, shown=shown)
             _print(out, new)
-            shown |= history.commits(lgs)
+            shown |= sources.commits(ledgers)
             heads = now
 
 
-def _print(out: Out, rows: list) -> None:  # type: ignore[type-arg]
+def _print(out: Out, rows: list[dict[str, Any]]) -> None:
     import json
     import sys
     import time

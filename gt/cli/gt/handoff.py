@@ -6,7 +6,7 @@ from gt.cli.common import Out, command
 @command("handoff")
 @click.option("-s", "--subject", default="Handoff", show_default=True)
 @click.option("-m", "--message", "body", default="", help="What the next session needs to know.")
-def command(out: Out, subject: str, body: str) -> None:
+def handoff(out: Out, subject: str, body: str) -> None:
     """Mail yourself a handoff and mark the session for recycling; the next `gt prime` shows it.
 
     Example: gt handoff -m "tests pass; docs left to write"

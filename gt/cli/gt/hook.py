@@ -1,14 +1,21 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from gt.cli.common import Out, command
 from gt.town.context import Town
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @command("hook")
 @click.argument("bead", required=False)
 @click.argument("agent", required=False)
 @click.option("--force", is_flag=True, help="Replace what is on a busy agent's hook.")
-def command(out: Out, bead: str | None, agent: str | None, force: bool) -> None:
+def hook(out: Out, bead: str | None, agent: str | None, force: bool) -> None:
     """Show your hook, or put BEAD on AGENT's hook (default: yours) without starting anything.
 
     Example: gt hook gz-a3f8k gizmo/polecats/nux
@@ -27,12 +34,12 @@ def command(out: Out, bead: str | None, agent: str | None, force: bool) -> None:
     out.emit(*_show(town, who.name))
 
 
-def _show(town, identity):  # type: ignore[no-untyped-def]
+def _show(town: Path, identity: str) -> tuple[dict[str, Any], str]:
     from gt.dispatch import agents, convoys
-    from gt.dispatch.done import merge_requests
+    from gt.beads.queries import merge_requests
 
     record, doc = agents.on_hook(town, identity)
-    if not doc:
+    if record is None or not doc:
         return {"agent": identity, "bead": None}, f"{identity}: nothing on the hook"
     tracking = convoys.tracking(town, [doc["id"]]).get(doc["id"], [])
     attempt = len(merge_requests(Town(town).tracker_of(identity).view(), doc["id"])) + 1

@@ -1,17 +1,24 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import click
 
 from gt.cli.common import Out, command as subcommand
 
+if TYPE_CHECKING:
+    from gt.ledger.gitdir import RepoPaths
+
 
 @click.group("hooks")
-def command() -> None:
+def hooks() -> None:
     """The git hooks that turn git events into ledger transitions (and guard the ledger).
 
     Example: gt hooks install ~/src/project
     """
 
 
-def _repo(path: str | None):  # type: ignore[no-untyped-def]
+def _repo(path: str | None) -> RepoPaths:
     from gt.ledger.gitdir import discover
 
     return discover(path, follow_redirect=False)
@@ -23,12 +30,10 @@ def install(out: Out, path: str | None) -> None:
     """Install every hook into PATH's repository (default: here), chaining hooks it already had.
 
     Example: gt hooks install ~/src/project
-
-    Example: gt hooks list
     """
-    from gt.githooks import install
+    from gt.githooks import install as git_hooks
 
-    done = install.install(_repo(path), install.ALL)
+    done = git_hooks.install(_repo(path), git_hooks.ALL)
     out.emit(done, "\n".join(f"installed {p}" for p in done))
 
 
@@ -37,11 +42,11 @@ def install(out: Out, path: str | None) -> None:
 def list_(out: Out, path: str | None) -> None:
     """Which hooks are installed, and which hooks of yours they chain.
 
-    Example: gt hooks uninstall ~/src/project
+    Example: gt hooks list ~/src/project
     """
-    from gt.githooks import install
+    from gt.githooks import install as git_hooks
 
-    found = install.listing(_repo(path))
+    found = git_hooks.listing(_repo(path))
     out.emit(found, "\n".join(f"{h['hook']:<20} {'installed' if h['installed'] else 'foreign' if h['foreign'] else '-'}"
                               + ("  (chains your hook)" if h["chained"] else "") for h in found))
 
@@ -53,11 +58,11 @@ def uninstall(out: Out, path: str | None) -> None:
 
     Example: gt hooks uninstall ~/src/project
     """
-    from gt.githooks import install
+    from gt.githooks import install as git_hooks
 
-    removed = install.uninstall(_repo(path))
+    removed = git_hooks.uninstall(_repo(path))
     out.emit(removed, "\n".join(f"removed {p}" for p in removed) or "No hooks of ours here")
 
 
 for sub in (install, list_, uninstall):
-    command.add_command(sub)
+    hooks.add_command(sub)

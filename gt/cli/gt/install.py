@@ -10,7 +10,7 @@ from gt.cli.common import Out, command
 @click.option("--remote", metavar="URL", help="Sync the town ledger with this git remote.")
 @click.option("--from", "from_url", metavar="URL", help="Join an existing town: clone its ledger and its rigs.")
 @click.option("--default-agent", metavar="NAME", help="The agent runtime gt sling starts (default: claude).")
-def command(out: Out, path: str | None, name: str | None, force: bool, remote: str | None,
+def install(out: Out, path: str | None, name: str | None, force: bool, remote: str | None,
             from_url: str | None, default_agent: str | None) -> None:
     """Create a town (default ~/gt, or $GT_ROOT).
 

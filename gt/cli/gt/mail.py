@@ -1,17 +1,26 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from gt.cli.common import Out, command as subcommand, read_text
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from gt.ledger.store import Signature
+
 
 @click.group("mail")
-def command() -> None:
+def mail() -> None:
     """Mail between agents and the overseer (messages in the town ledger).
 
     Example: gt mail send mayor -s "Need review" -m "gz-a3f8k is ready"
     """
 
 
-def _reader(out: Out):  # type: ignore[no-untyped-def]
+def _reader(out: Out) -> tuple[Path, str, Signature]:
     from gt.ledger.store import Signature
     from gt.town.layout import require_town
     from gt.dispatch import mail
@@ -20,7 +29,7 @@ def _reader(out: Out):  # type: ignore[no-untyped-def]
     return require_town(), who.name, Signature(who.name)
 
 
-def _line(msg: dict) -> str:
+def _line(msg: dict[str, Any]) -> str:
     mark = " " if msg.get("read") else "*"
     return f"{mark} {msg['id']}  {msg.get('created_at', '')[:16]}  {(msg.get('mail') or {}).get('from')}: {msg['title']}"
 
@@ -66,8 +75,6 @@ def check(out: Out) -> None:
     """How many unread messages you have (and your waiting nudges).
 
     Example: gt mail check
-
-    Example: gt mail read hq-m84ah
     """
     from gt.town import rundir
     from gt.dispatch import mail
@@ -85,7 +92,7 @@ def check(out: Out) -> None:
 def read(out: Out, message_id: str) -> None:
     """Show a message and mark it read.
 
-    Example: gt mail reply hq-m84ah -m "On it."
+    Example: gt mail read hq-m84ah
     """
     from gt.dispatch import mail
 
@@ -126,4 +133,4 @@ def archive(out: Out, message_id: str) -> None:
 
 
 for sub in (send, inbox, check, read, reply, archive):
-    command.add_command(sub)
+    mail.add_command(sub)

@@ -4,10 +4,8 @@ from gt.cli.common import Out, command as subcommand
 
 
 @click.group("mayor")
-def command() -> None:
+def mayor() -> None:
     """The mayor's agent session (in <town>/mayor, with the mayor's `gt prime` context).
-
-    Example: gt mayor start --agent claude
 
     Example: gt mayor start --agent claude
     """
@@ -18,7 +16,7 @@ def command() -> None:
 def start(out: Out, agent: str | None) -> None:
     """Start the mayor's session.
 
-    Example: gt mayor stop
+    Example: gt mayor start --agent claude
     """
     from gt.town.layout import require_town
     from gt.roles import sessions
@@ -31,7 +29,7 @@ def start(out: Out, agent: str | None) -> None:
 def stop(out: Out) -> None:
     """Stop the mayor's session.
 
-    Example: gt mayor status
+    Example: gt mayor stop
     """
     from gt.town.layout import require_town
     from gt.roles import sessions
@@ -54,4 +52,4 @@ def status(out: Out) -> None:
 
 
 for sub in (start, stop, status):
-    command.add_command(sub)
+    mayor.add_command(sub)

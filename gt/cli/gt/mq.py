@@ -4,7 +4,7 @@ from gt.cli.common import Out, command as subcommand
 
 
 @click.group("mq")
-def command() -> None:
+def mq() -> None:
     """The merge queue of a rig (what the refinery lands).
 
     Example: gt mq list gizmo
@@ -17,8 +17,6 @@ def list_(out: Out, rig: str | None) -> None:
     """Open merge requests, in the order the refinery takes them.
 
     Example: gt mq list gizmo --json
-
-    Example: gt mq submit
     """
     from gt.roles import refinery
 
@@ -32,7 +30,7 @@ def list_(out: Out, rig: str | None) -> None:
 def submit(out: Out) -> None:
     """Submit the work on your hook (what `gt done` does).
 
-    Example: gt mq retry gz-mr9k2 --rig gizmo
+    Example: gt mq submit
     """
     from gt.town.layout import require_town
     from gt.dispatch.done import done
@@ -47,7 +45,7 @@ def submit(out: Out) -> None:
 def retry(out: Out, mr: str, rig: str | None) -> None:
     """Put a rejected merge request back in the queue.
 
-    Example: gt mq reject gz-mr9k2 --rig gizmo -r "superseded"
+    Example: gt mq retry gz-mr9k2 --rig gizmo
     """
     from gt.roles import refinery
 
@@ -73,4 +71,4 @@ def reject(out: Out, mr: str, reason: str, rig: str | None) -> None:
 
 
 for sub in (list_, submit, retry, reject):
-    command.add_command(sub)
+    mq.add_command(sub)

@@ -6,7 +6,7 @@ from gt.cli.common import Out, command
 @command("nudge")
 @click.argument("agent")
 @click.argument("message")
-def command(out: Out, agent: str, message: str) -> None:
+def nudge(out: Out, agent: str, message: str) -> None:
     """Deliver a short message to a running agent (not mail: not kept in history).
 
     Example: gt nudge gizmo/polecats/nux "tests are red on main, rebase first"

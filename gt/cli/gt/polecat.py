@@ -4,10 +4,8 @@ from gt.cli.common import Out, command as subcommand
 
 
 @click.group("polecat")
-def command() -> None:
+def polecat() -> None:
     """Polecats: the rigs' transient workers.
-
-    Example: gt polecat identity show gizmo/nux
 
     Example: gt polecat identity show gizmo/nux
     """
@@ -29,13 +27,13 @@ def show(out: Out, name: str) -> None:
     Example: gt polecat identity show gizmo/polecats/nux --json
     """
     from gt.cli.format import cv_text
-    from gt.records import history
+    from gt.records import audit, sources
 
     identity_name = name if "/polecats/" in name else name.replace("/", "/polecats/", 1)
-    lgs = history.ledgers()
-    data = history.cached(lgs, "cv", [identity_name], lambda: history.cv(lgs, identity_name))
+    ledgers = sources.sources()
+    data = sources.cached(ledgers, "cv", [identity_name], lambda: audit.cv(ledgers, identity_name))
     out.emit(data, lambda: cv_text(data))
 
 
 identity.add_command(show)
-command.add_command(identity)
+polecat.add_command(identity)

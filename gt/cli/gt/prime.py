@@ -2,7 +2,7 @@ from gt.cli.common import Out, command
 
 
 @command("prime")
-def command(out: Out) -> None:
+def prime(out: Out) -> None:
     """Your role, the bead on your hook in full, handoff mail and nudges: what an agent starts from.
 
     Example: gt prime

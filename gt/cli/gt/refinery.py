@@ -4,7 +4,7 @@ from gt.cli.common import Out, command as subcommand
 
 
 @click.group("refinery")
-def command() -> None:
+def refinery() -> None:
     """The refinery: lands merge requests on the default branch after the rig's gates pass.
 
     Example: gt refinery process gizmo
@@ -30,4 +30,4 @@ def process(out: Out, rig: str | None, once: bool) -> None:
              or "The queue is empty")
 
 
-command.add_command(process)
+refinery.add_command(process)

@@ -4,7 +4,7 @@ from gt.cli.common import Out, command as subcommand
 
 
 @click.group("remote")
-def command() -> None:
+def remote() -> None:
     """The town ledger's git remote (each rig's ledger syncs with the rig's origin).
 
     Example: gt remote set file:///srv/git/town.git
@@ -25,4 +25,4 @@ def set_(out: Out, url: str) -> None:
     out.emit({"remote": url}, f"Town remote: {url}")
 
 
-command.add_command(set_)
+remote.add_command(set_)

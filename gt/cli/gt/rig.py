@@ -4,7 +4,7 @@ from gt.cli.common import Out, command as subcommand
 
 
 @click.group("rig")
-def command() -> None:
+def rig() -> None:
     """Rigs: one per project, each a bare clone shared by worktrees.
 
     Example: gt rig add gastown ~/src/gastown --prefix gt
@@ -20,8 +20,6 @@ def add(out: Out, name: str, source: str, prefix: str | None, branch: str | None
     """Add a rig from a git URL or path.
 
     Example: gt rig add gizmo ~/src/gizmo --prefix gz
-
-    Example: gt rig list --json
     """
     from gt.town.layout import require_town
     from gt.town import rigs
@@ -34,7 +32,7 @@ def add(out: Out, name: str, source: str, prefix: str | None, branch: str | None
 def list_(out: Out) -> None:
     """The town's rigs.
 
-    Example: gt rig remove gizmo
+    Example: gt rig list --json
     """
     from gt.town.layout import require_town
     from gt.town import rigs
@@ -59,6 +57,6 @@ def remove(out: Out, name: str, force: bool) -> None:
     out.emit({"removed": name}, f"Removed rig {name}")
 
 
-command.add_command(add)
-command.add_command(list_)
-command.add_command(remove)
+rig.add_command(add)
+rig.add_command(list_)
+rig.add_command(remove)

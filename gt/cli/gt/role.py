@@ -4,7 +4,7 @@ from gt.cli.common import Out, command as subcommand
 
 
 @click.group("role")
-def command() -> None:
+def role() -> None:
     """The role of the identity acting here.
 
     Example: eval "$(gt role env)"
@@ -25,4 +25,4 @@ def env(out: Out) -> None:
     out.emit(variables, "\n".join(f"export {k}={shlex.quote(v)}" for k, v in variables.items()))
 
 
-command.add_command(env)
+role.add_command(env)

@@ -4,10 +4,8 @@ from gt.cli.common import Out, command as subcommand
 
 
 @click.group("session")
-def command() -> None:
+def session() -> None:
     """Agent sessions in tmux (optional: agents run without it).
-
-    Example: gt session attach gizmo/polecats/nux
 
     Example: gt session attach gizmo/polecats/nux
     """
@@ -33,4 +31,4 @@ def attach(out: Out, agent: str) -> None:
     os.execvp("tmux", ["tmux", "attach-session", "-t", session["tmux"]])
 
 
-command.add_command(attach)
+session.add_command(attach)

@@ -13,7 +13,7 @@ from gt.cli.common import Out, command
               help="How finished work lands: merge queue, straight to the default branch, or left on its branch.")
 @click.option("--force", is_flag=True, help="Take beads hooked elsewhere; replace a busy agent's hook.")
 @click.option("--no-start", is_flag=True, help="Hook and prepare, but do not start the agent runtime.")
-def command(out: Out, args: tuple[str, ...], to: str | None, agent: str | None, model: str | None,
+def sling(out: Out, args: tuple[str, ...], to: str | None, agent: str | None, model: str | None,
             no_convoy: bool, merge: str, force: bool, no_start: bool) -> None:
     """Put beads on agents' hooks and start them: TARGET is a rig (a polecat each), an agent, or yourself.
 

@@ -2,7 +2,7 @@ from gt.cli.common import Out, command
 
 
 @command("status")
-def command(out: Out) -> None:
+def status(out: Out) -> None:
     """The town at a glance: deacon health, rigs, agents and their hooks, merge queues, convoys.
 
     Example: gt status

@@ -5,7 +5,7 @@ from gt.cli.common import Out, command
 
 @command("sync")
 @click.option("--no-push", is_flag=True, help="Fetch and merge only.")
-def command(out: Out, no_push: bool) -> None:
+def sync(out: Out, no_push: bool) -> None:
     """Sync every ledger of the town with its remote, and add rigs registered elsewhere.
 
     Example: gt sync

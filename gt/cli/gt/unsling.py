@@ -5,7 +5,7 @@ from gt.cli.common import Out, command
 
 @command("unsling")
 @click.argument("agent", required=False)
-def command(out: Out, agent: str | None) -> None:
+def unsling(out: Out, agent: str | None) -> None:
     """Take the bead off AGENT's hook (default: yours); the bead goes back to open.
 
     Example: gt unsling gizmo/polecats/nux

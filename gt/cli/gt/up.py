@@ -2,7 +2,7 @@ from gt.cli.common import Out, command
 
 
 @command("up")
-def command(out: Out) -> None:
+def up(out: Out) -> None:
     """Start the Deacon (and Boot's watchdog, and the mayor when the settings say so).
 
     Example: gt up

@@ -2,7 +2,7 @@ from gt.cli.common import Out, command
 
 
 @command("whoami")
-def command(out: Out) -> None:
+def whoami(out: Out) -> None:
     """Who you are acting as here, your role and rig, and how that was decided.
 
     Example: gt whoami

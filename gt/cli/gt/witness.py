@@ -4,7 +4,7 @@ from gt.cli.common import Out, command as subcommand
 
 
 @click.group("witness")
-def command() -> None:
+def witness() -> None:
     """The witness: watches a rig's polecats (restart, recover, escalate, clean up).
 
     Example: gt witness patrol gizmo
@@ -29,4 +29,4 @@ def patrol(out: Out, rig: str | None) -> None:
              or "Nothing to do")
 
 
-command.add_command(patrol)
+witness.add_command(patrol)

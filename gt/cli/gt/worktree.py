@@ -1,26 +1,34 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import click
 
 from gt.cli.common import Out, command as subcommand
+
+if TYPE_CHECKING:
+    from gt.town.identity import Identity
 
 
 class _Group(click.Group):
     """`gt worktree RIG` creates; `list` and `remove` are subcommands."""
 
-    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[no-untyped-def]
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["add", *args]
         return super().resolve_command(ctx, args)
 
 
 @click.group("worktree", cls=_Group)
-def command() -> None:
+def worktree() -> None:
     """Work in another rig as yourself: a worktree of RIG at <RIG>/crew/<your rig>-<your name>.
 
     Example: gt worktree beads   (run from your crew clone)
     """
 
 
-def _who(out: Out):  # type: ignore[no-untyped-def]
+def _who(out: Out) -> Identity:
     from gt.town.identity import detect
 
     return detect(out.actor, None)
@@ -32,8 +40,6 @@ def add(out: Out, rig: str) -> None:
     """Create your worktree of RIG.
 
     Example: gt worktree add beads   (same as: gt worktree beads)
-
-    Example: gt worktree list --all
     """
     from gt.town.layout import require_town
     from gt.town import worktrees
@@ -47,7 +53,7 @@ def add(out: Out, rig: str) -> None:
 def list_(out: Out, everyone: bool) -> None:
     """Your worktrees in other rigs.
 
-    Example: gt worktree remove beads
+    Example: gt worktree list --all
     """
     from gt.town.layout import require_town
     from gt.town import worktrees
@@ -71,6 +77,6 @@ def remove(out: Out, rig: str, force: bool) -> None:
     out.emit(result, f"Removed {result['removed']}")
 
 
-command.add_command(add)
-command.add_command(list_)
-command.add_command(remove)
+worktree.add_command(add)
+worktree.add_command(list_)
+worktree.add_command(remove)

@@ -6,21 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, Bd, bead_path, git, ledger_files, make_repo
+from conftest import Bd, bead_path, commit_count, git, head, ledger_files, make_repo, require_corpus
 
 CORPUS_SIZE = 1955
 
 
-def head(repo: Path) -> str:
-    return git(repo, "rev-parse", "beads").strip()
-
-
-def commit_count(repo: Path) -> int:
-    return int(git(repo, "rev-list", "--count", "beads").strip())
-
-
-def corpus_records() -> dict[str, dict]:
-    return {r["id"]: r for r in (json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines())}
+def corpus_records(corpus: Path) -> dict[str, dict]:
+    return {r["id"]: r for r in (json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines())}
 
 
 def fresh(tmp_path: Path, name: str = "fresh", prefix: str = "bd") -> tuple[Path, Bd]:
@@ -33,8 +25,7 @@ def fresh(tmp_path: Path, name: str = "fresh", prefix: str = "bd") -> tuple[Path
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory):
     """One repository with the whole corpus imported (shared: tests must not write to it)."""
-    if not CORPUS.exists():
-        pytest.skip(f"the shared corpus is absent ({CORPUS})")
+    corpus = require_corpus()
     home = tmp_path_factory.mktemp("corpus-home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HOME", str(home))
@@ -44,14 +35,14 @@ def imported(tmp_path_factory: pytest.TempPathFactory):
         repo = make_repo(tmp_path_factory.mktemp("corpus") / "proj", user="Importer")
         runner = Bd(repo)
         runner("init", "--prefix", "bd")
-        result = runner.json("import", str(CORPUS))
+        result = runner.json("import", str(corpus))
         exported = runner("export").stdout
     return repo, runner, result, exported
 
 
 @pytest.fixture
 def records(corpus) -> dict[str, dict]:
-    return corpus_records()
+    return corpus_records(corpus)
 
 
 # -- the real corpus ---------------------------------------------------------------------------
@@ -153,10 +144,10 @@ def test_corpus_comments_are_kept_with_their_ids(imported, records):
     assert len(set(all_ids)) == len(all_ids) == 12
 
 
-def test_corpus_import_twice_changes_nothing(imported):
+def test_corpus_import_twice_changes_nothing(imported, corpus):
     repo, bd, _, exported = imported
     before = head(repo)
-    result = bd.json("import", str(CORPUS))
+    result = bd.json("import", str(corpus))
     assert result["created"] == 0 and result["updated"] == 0 and result["unchanged"] == CORPUS_SIZE
     assert head(repo) == before
     assert len(ledger_files(repo)) == CORPUS_SIZE + 1
@@ -363,3 +354,17 @@ def test_export_json_summary_and_sorted_ids(bd, tmp_path):
     summary = bd.json("export", "-o", str(path))
     assert summary == {"exported": 3, "file": str(path)}
     assert [json.loads(line)["id"] for line in path.read_text().splitlines()] == ["gt-aaa", "gt-mmm", "gt-zzz"]
+
+
+def test_import_refuses_values_that_would_break_reads(bd, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "gt-bad1", "title": "T", "priority": "high"}) + "\n")
+    err = bd("import", str(bad), ok=False).stderr
+    assert "bad.jsonl:1" in err and "priority" in err
+    assert bd.json("list") == []
+
+
+def test_export_to_a_missing_directory_fails_and_creates_nothing(bd, tmp_path):
+    target = tmp_path / "missing" / "dir" / "out.jsonl"
+    bd("export", "-o", str(target), ok=False)
+    assert not (tmp_path / "missing").exists()

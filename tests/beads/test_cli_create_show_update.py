@@ -6,23 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Bd, bead_path, git, ledger_files, make_repo
-
-
-def head(repo: Path, branch: str = "beads") -> str:
-    return git(repo, "rev-parse", branch).strip()
-
-
-def commit_count(repo: Path, branch: str = "beads") -> int:
-    return int(git(repo, "rev-list", "--count", branch).strip())
-
-
-def last_message(repo: Path, branch: str = "beads") -> str:
-    return git(repo, "log", "-1", "--format=%B", branch)
-
-
-def trailers(message: str, key: str) -> list[str]:
-    return [line.split(": ", 1)[1] for line in message.splitlines() if line.startswith(f"{key}: ")]
+from conftest import Bd, bead_path, commit_count, git, head, last_message, ledger_files, make_repo, trailers
 
 
 def ledger_yaml(repo: Path, bead_id: str, branch: str = "beads") -> str:
@@ -302,6 +286,16 @@ def test_create_commit_has_trailers_and_author(bd, repo):
     assert bd.json("show", bead_id)["created_by"] == "carol"
 
 
+def test_create_writes_one_commit_with_trailers(bd, repo):
+    bead_id = bd("create", "Fix login", "-t", "bug", "-p", "0").stdout.strip()
+    log = git(repo, "log", "--format=%an|%s", "beads").splitlines()
+    assert log[0] == f"Test User|create {bead_id}: Fix login"
+    body = git(repo, "log", "-1", "--format=%B", "beads")
+    assert f"Bead-Id: {bead_id}" in body and "Op: create" in body and "Actor: Test User" in body
+    shown = git(repo, "show", f"beads:{bead_path(bead_id)}")
+    assert "priority: 0" in shown and "title: Fix login" in shown
+
+
 def test_each_create_is_exactly_one_commit(bd, repo):
     start = commit_count(repo)
     bd("create", "One")
@@ -417,6 +411,24 @@ def test_show_exact_id_wins_over_longer_ids(bd):
     parent = bd("create", "Parent", "--id", "gt-par001").stdout.strip()
     bd("create", "Child", "--parent", parent)
     assert bd.json("show", parent)["id"] == parent
+
+
+def test_short_ids_resolve_under_a_prefix_with_a_hyphen(repo):
+    runner = Bd(repo)
+    runner("init", "--prefix", "my-proj")
+    bead = runner("create", "first").stdout.strip()
+    assert runner.json("show", bead.split("-")[-1][:4])["id"] == bead
+
+
+def test_json_shape_follows_the_ids_asked_for(bd):
+    x = bd("create", "x").stdout.strip()
+    y = bd("create", "y").stdout.strip()
+    bd("close", y)
+    closed = bd.json("close", x, y)
+    assert isinstance(closed, list) and [d["id"] for d in closed] == [x, y]
+    updated = bd.json("update", x, y, "--title", "same")
+    assert [d["id"] for d in updated] == [x, y]
+    assert isinstance(bd.json("update", x, "--title", "same"), dict)
 
 
 # -- update ------------------------------------------------------------------------------------

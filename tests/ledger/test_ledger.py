@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, bead_path, git, hand_commit, ledger_files, make_repo
+from conftest import BIN, Bd, bead_path, git, hand_commit, ledger_files, make_repo, wait_for
 from gt.ledger.gitdir import discover
 from gt.ledger.store import Change, Ledger, Signature, check_key, fan_of
 from gt.beads.tracker import Tracker
@@ -116,8 +116,8 @@ def test_a_ref_lock_held_by_git_is_waited_for_not_deleted(bd, repo):
                            stderr=subprocess.PIPE)
     txn.stdin.write(f"start\nupdate refs/heads/beads {new} {old}\nprepare\n")
     txn.stdin.flush()
-    time.sleep(0.3)
-    assert (repo / ".git" / "refs" / "heads" / "beads.lock").exists()
+    wait_for(lambda: (repo / ".git" / "refs" / "heads" / "beads.lock").exists(), timeout=30,
+             what="git to take the ref lock")
     writer = subprocess.Popen([str(BIN / "bd"), "update", bead, "--title", "after git"],
                               cwd=repo, stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)
@@ -224,6 +224,38 @@ def test_bare_repository_holds_the_ledger(tmp_path):
     assert runner.json("show", bead)["title"] == "in the bare repo"
 
 
+def test_linked_worktrees_and_bare_repos_share_the_ledger_settings(tmp_path):
+    repo = make_repo(tmp_path / "r")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "init")
+    main = Bd(repo)
+    main("init", "--prefix", "pp", "--branch", "ledger")
+    bead = main("create", "one").stdout.strip()
+    git(repo, "worktree", "add", "-q", str(tmp_path / "wt"))
+    assert [b["id"] for b in Bd(tmp_path / "wt").json("list")] == [bead]
+    bare = tmp_path / "b.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    Bd(bare)("init", "--prefix", "bb", "--branch", "work-ledger", "--actor", "x")
+    made = Bd(bare)("create", "in bare", "--actor", "x").stdout.strip()
+    assert git(bare, "log", "--format=%s", "work-ledger").startswith(f"create {made}")
+
+
+def test_a_ledger_branch_checked_out_in_a_worktree_is_not_moved(bd, repo):
+    git(repo, "commit", "-q", "--allow-empty", "-m", "init")
+    bd("create", "x")
+    git(repo, "worktree", "add", "-q", str(repo.parent / "led"), "beads")
+    before = git(repo, "rev-parse", "beads")
+    err = bd("create", "y", ok=False).stderr
+    assert "checked out in" in err and str(repo.parent / "led") in err
+    assert git(repo, "rev-parse", "beads") == before
+
+
+def test_writes_are_in_the_reflog(bd, repo):
+    bead = bd("create", "x").stdout.strip()
+    bd("close", bead)
+    reflog = git(repo, "reflog", "--format=%gs", "beads").splitlines()
+    assert reflog[0] == f"close {bead}" and reflog[1] == f"create {bead}: x"
+
+
 CRASH_WRITER = r"""
 import sys
 from gt.ledger.gitdir import discover
@@ -245,7 +277,7 @@ def test_killed_writers_leave_old_or_new_state(bd, repo):
         proc = subprocess.Popen([sys.executable, "-c", CRASH_WRITER, str(repo), bead])
         time.sleep(0.6 + 0.13 * attempt)
         proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        proc.wait(timeout=30)
         git(repo, "fsck", "--no-dangling")  # every object the ref reaches exists and is sound
         notes = bd.json("show", bead).get("notes", "")
         lines = notes.splitlines()

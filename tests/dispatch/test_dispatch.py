@@ -3,55 +3,13 @@ prime, mail, nudges and convoys. Agents run as real processes."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import Bd, git, gt, make_sample
+from conftest import SCRIPT, Bd, agent_record, bead, git, gt, merge_requests, wait_for
 
-SCRIPT = '```gt-script\nfiles: {{{path}: "{text}\\n"}}\nrun: ./tests.sh\n```\n'
-
-
-@pytest.fixture
-def town(tmp_path: Path) -> Path:
-    root = tmp_path / "gt"
-    gt(tmp_path, "install", str(root), "--actor", "steve")
-    (root / "settings" / "config.yaml").write_text(
-        (root / "settings" / "config.yaml").read_text().replace("default_agent: claude", "default_agent: script"))
-    for name, prefix in (("gizmo", "gz"), ("other", "ot")):
-        gt(root, "rig", "add", name, str(make_sample(tmp_path / "src" / name, name)), "--prefix", prefix)
-    return root
-
-
-def bead(town: Path, title: str, rig: str = "gizmo", script: str | None = None, *extra: str) -> str:
-    args = ["create", title, "--rig", rig, *extra]
-    if script is not None:
-        args += ["-d", f"Do it.\n\n{script}"]
-    return Bd(town)(*args).stdout.strip()
-
-
-def wait_for(check, timeout: float = 60, what: str = "the agent"):  # type: ignore[no-untyped-def]
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def merge_requests(town: Path, rig: str = "gizmo") -> list[dict]:
-    return Bd(town / rig / "mayor" / "rig").json("list", "-t", "merge-request", "--all")
-
-
-def agent_record(town: Path, identity: str) -> dict:
-    rig = identity.split("/")[0]
-    from gt.ledger.yamlio import load_mapping
-    from gt.ledger.store import document_path
-
-    path = document_path("agents", identity.replace("/", "."))
-    return load_mapping(git(town / rig / ".repo.git", "show", f"beads:{path}"), path)
+pytestmark = pytest.mark.town({"gizmo": "gz", "other": "ot"})
 
 
 def test_sling_to_a_rig_spawns_a_polecat_whose_agent_commits_and_submits(town):

@@ -2,11 +2,10 @@
 import os
 import re
 import subprocess
-from pathlib import Path
 
-from conftest import BIN
+from conftest import BIN, ROOT, TIMEOUT
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = ROOT / "README.md"
 
 
 def section_script(title: str) -> str:
@@ -30,7 +29,8 @@ def test_town_quick_start_runs(tmp_path):
     assert "gizmo/refinery | close gz-" in out and "gizmo/polecats/toast | gz-" in out
     assert "model-a         1" in out
     assert "+ rig gizmo" in out and out.rstrip().endswith("Status: closed   Priority: P2   Type: task")
-    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout.split()
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True,
+                               timeout=TIMEOUT).stdout.split()
     assert leftovers == []  # gt down stopped everything
 
 
@@ -49,10 +49,7 @@ def test_quick_start_block_runs(tmp_path):
 
 def command_lines() -> list[tuple[str, str]]:
     """Every `gt …`/`bd …` command shown in the README's and docs' shell blocks and in the help examples."""
-    import click
-
-    from gt.cli.bd import bd
-    from gt.cli.gt import gt
+    from gt.cli.reference import commands, examples
 
     found = []
     for path in [README, *sorted((README.parent / "docs").glob("*.md"))]:
@@ -65,20 +62,11 @@ def command_lines() -> list[tuple[str, str]]:
                     if re.match(r"(gt|bd) ", part.strip()):
                         found.append((path.name, part.strip()))
 
-    def examples(group: click.Group) -> None:
-        ctx = click.Context(group)
-        for name in group.list_commands(ctx):
-            cmd = group.get_command(ctx, name)
-            for line in (cmd.help or "").splitlines():
-                if line.strip().startswith("Example:"):
-                    text = line.strip()[len("Example:"):].split("   (")[0].strip()
-                    if re.match(r"(gt|bd) ", text):
-                        found.append(("--help", text))
-            if isinstance(cmd, click.Group):
-                examples(cmd)
-
-    examples(gt)
-    examples(bd)
+    for _, cmd in commands():  # the walk that generates docs/cli.md
+        for example in examples(cmd):
+            text = example.split("   (")[0].strip()
+            if re.match(r"(gt|bd) ", text):
+                found.append(("--help", text))
     return found
 
 

@@ -10,13 +10,7 @@ from conftest import Bd, git, gt, make_sample
 from gt.town.identity import detect, from_directory, from_role_env, parse
 
 
-@pytest.fixture
-def town(tmp_path: Path) -> Path:
-    root = tmp_path / "gt"
-    gt(tmp_path, "install", str(root), "--actor", "steve")
-    (root / "gastown").mkdir()
-    (root / "gastown" / "config.json").write_text("{}")
-    return root
+pytestmark = pytest.mark.town({}, agent=None, files={"gastown/config.json": "{}"})
 
 
 def test_install_creates_the_layout_and_an_hq_ledger(town):

@@ -3,8 +3,7 @@ import json
 import subprocess
 import time
 
-from conftest import BIN, git, gt
-from test_deacon_hooks import our_processes
+from conftest import BIN, git, gt, our_processes
 
 
 def run_demo(tmp_path, *args, env=None):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, Bd, bead_path, git, hand_commit, make_repo
+from conftest import BIN, TIMEOUT, Bd, bead_path, git, hand_commit, head, make_repo
 
 
 @pytest.fixture
@@ -36,10 +36,6 @@ def pair(hub: Path) -> tuple[Bd, Bd]:
     return a, b
 
 
-def head(runner: Bd) -> str:
-    return git(runner.cwd, "rev-parse", "beads").strip()
-
-
 def test_first_sync_creates_the_remote_ledger_and_a_plain_clone_reads_it(hub):
     a = clone(hub, "ann")
     a("init", "--prefix", "sy")
@@ -66,7 +62,7 @@ def test_concurrent_edits_to_different_fields_of_one_bead_both_survive(pair):
     b("update", bead, "--title", "renamed by bob")
     b("comment", bead, "bob was here")
     a("sync"), b("sync"), a("sync")
-    assert head(a) == head(b)
+    assert head(a.cwd) == head(b.cwd)
     doc = a.json("show", bead)
     assert (doc["title"], doc["priority"], doc["labels"]) == ("renamed by bob", 0, ["urgent"])
     assert [c["text"] for c in doc["comments"]] == ["bob was here"]
@@ -83,7 +79,7 @@ def test_same_field_conflict_has_one_winner_whoever_merges(pair):
     a("update", bead, "--title", "ann's title")
     b("update", bead, "--title", "bob's title")
     b("sync"), a("sync"), b("sync")
-    assert head(a) == head(b)
+    assert head(a.cwd) == head(b.cwd)
     assert a.json("show", bead)["title"] == b.json("show", bead)["title"] in ("ann's title", "bob's title")
 
 
@@ -124,7 +120,7 @@ def test_id_collision_renames_one_side_and_rewrites_its_references(pair):
     assert list(report["renamed"]) == ["sy-same01"]
     new_id = report["renamed"]["sy-same01"]
     a("sync")
-    assert head(a) == head(b)
+    assert head(a.cwd) == head(b.cwd)
     titles = {a.json("show", "sy-same01")["title"], a.json("show", new_id)["title"]}
     assert titles == {"ann's bead", "bob's bead"}
     kept = a.json("show", "sy-same01")["title"]
@@ -143,7 +139,7 @@ def test_unrelated_ledgers_merge_as_two_roots(hub):
     a("sync")
     b("sync")
     a("sync")
-    assert head(a) == head(b)
+    assert head(a.cwd) == head(b.cwd)
     assert git(a.cwd, "rev-list", "--max-parents=0", "--count", "beads").strip() == "2"
     assert {d["id"] for d in a.json("list")} == {x, y}
 
@@ -208,7 +204,7 @@ def test_a_killed_sync_loses_nothing(pair):
     a("sync")
     b("sync")
     assert set(beads) <= {d["id"] for d in b.json("list", "-n", "0")}
-    assert head(a) == head(b)
+    assert head(a.cwd) == head(b.cwd)
 
 
 def test_rejected_push_is_retried_then_gives_a_clear_error(pair, tmp_path):
@@ -247,12 +243,14 @@ def test_guard_accepts_good_pushes_and_refuses_each_bad_kind(pair):
     bead = a("create", "x").stdout.strip()
     a("sync")
     # deleting the branch
-    res = subprocess.run(["git", "push", "origin", ":beads"], cwd=a.cwd, capture_output=True, text=True)
+    res = subprocess.run(["git", "push", "origin", ":beads"], cwd=a.cwd, capture_output=True, text=True,
+                         timeout=TIMEOUT)
     assert res.returncode != 0 and "refusing to delete the ledger branch" in res.stderr
     # rewriting history
     git(a.cwd, "update-ref", "refs/heads/beads", "beads~1")
     a("create", "diverged")
-    res = subprocess.run(["git", "push", "-f", "origin", "beads"], cwd=a.cwd, capture_output=True, text=True)
+    res = subprocess.run(["git", "push", "-f", "origin", "beads"], cwd=a.cwd, capture_output=True, text=True,
+                         timeout=TIMEOUT)
     assert res.returncode != 0 and "non-fast-forward" in res.stderr
     git(a.cwd, "update-ref", "refs/heads/beads", "origin/beads")
     # a file that does not parse, and one that breaks the schema
@@ -260,7 +258,7 @@ def test_guard_accepts_good_pushes_and_refuses_each_bad_kind(pair):
                            (f"id: {bead}\ntitle: t\nstatus: bogus\npriority: 9\n", "unknown status 'bogus'")]:
         commit = hand_commit(a.cwd, bead_path(bead), text, move_ref=False)
         res = subprocess.run(["git", "push", "origin", f"{commit}:refs/heads/beads"], cwd=a.cwd,
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, timeout=TIMEOUT)
         assert res.returncode != 0 and expected in res.stderr and bead_path(bead) in res.stderr
     assert git(hub, "rev-parse", "beads") == git(a.cwd, "rev-parse", "origin/beads")
     a("update", bead, "--title", "fine")
@@ -277,7 +275,7 @@ def test_a_users_own_pre_receive_hook_is_kept_and_still_runs(tmp_path):
     assert (bare / "hooks" / "pre-receive.user").exists()
     a = clone(bare, "ann")
     a("init", "--prefix", "sy")
-    res = subprocess.run([str(BIN / "bd"), "sync"], cwd=a.cwd, capture_output=True, text=True)
+    res = subprocess.run([str(BIN / "bd"), "sync"], cwd=a.cwd, capture_output=True, text=True, timeout=TIMEOUT)
     assert res.returncode == 0, res.stderr
     repo = make_repo(tmp_path / "pusher")
     assert repo.exists()
@@ -289,10 +287,10 @@ def test_a_remote_ledger_of_a_newer_format_is_not_merged(pair):
     hand_commit(b.cwd, "ledger.yaml", "format: 9\nprefix: sy\n")
     git(b.cwd, "push", "-q", "origin", "beads")
     a("create", "mine")
-    before = head(a)
+    before = head(a.cwd)
     err = a("sync", ok=False).stderr
     assert "format 9" in err and "upgrade bd" in err
-    assert head(a) == before
+    assert head(a.cwd) == before
 
 
 def test_sync_over_a_file_url(hub):
@@ -328,17 +326,17 @@ def test_a_renamed_bead_edited_on_both_sides_keeps_both_edits(pair):
         doc = side.json("show", moved_to)
         assert (doc["title"], doc.get("notes")) == ("ann edited on A", "edited on B")
         assert side.json("show", "sy-dup001")["title"] == "bob's"
-    assert head(a) == head(b)
+    assert head(a.cwd) == head(b.cwd)
 
 
 def _push_tree(repo: Path, entries: str) -> subprocess.CompletedProcess:
     """Push a commit on top of the ledger whose root tree is `git mktree` of `entries`."""
     tree = subprocess.run(["git", "mktree"], cwd=repo, input=entries, text=True, capture_output=True,
-                          check=True).stdout.strip()
+                          check=True, timeout=TIMEOUT).stdout.strip()
     commit = subprocess.run(["git", "commit-tree", tree, "-p", "beads", "-m", "reshape"], cwd=repo,
-                            capture_output=True, text=True, check=True).stdout.strip()
+                            capture_output=True, text=True, check=True, timeout=TIMEOUT).stdout.strip()
     return subprocess.run(["git", "push", "origin", f"{commit}:refs/heads/beads"], cwd=repo, capture_output=True,
-                          text=True)
+                          text=True, timeout=TIMEOUT)
 
 
 def test_guard_refuses_pushes_that_break_the_ledgers_shape(pair):
@@ -350,7 +348,7 @@ def test_guard_refuses_pushes_that_break_the_ledgers_shape(pair):
     res = _push_tree(a.cwd, without_config)
     assert res.returncode != 0 and "ledger.yaml is missing" in res.stderr
     blob = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=a.cwd, input="x\n", text=True,
-                          capture_output=True, check=True).stdout.strip()
+                          capture_output=True, check=True, timeout=TIMEOUT).stdout.strip()
     as_file = "".join((f"100644 blob {blob}\tbeads\n" if line.endswith("\tbeads") else line + "\n")
                       for line in root.splitlines())
     res = _push_tree(a.cwd, as_file)
@@ -358,10 +356,12 @@ def test_guard_refuses_pushes_that_break_the_ledgers_shape(pair):
     wrong_fan = "00" if bead_path(bead).split("/")[1] != "00" else "01"
     commit = hand_commit(a.cwd, f"beads/{wrong_fan}/sy-moved.yaml",
                          "id: sy-moved\ntitle: t\nstatus: open\npriority: 2\n", move_ref=False)
-    res = subprocess.run(["git", "push", "origin", f"{commit}:refs/heads/beads"], cwd=a.cwd, capture_output=True, text=True)
+    res = subprocess.run(["git", "push", "origin", f"{commit}:refs/heads/beads"], cwd=a.cwd, capture_output=True,
+                         text=True, timeout=TIMEOUT)
     assert res.returncode != 0 and "belongs in beads/" in res.stderr
     commit = hand_commit(a.cwd, "beads/sy-flat.yaml", "id: sy-flat\ntitle: t\nstatus: open\npriority: 2\n", move_ref=False)
-    res = subprocess.run(["git", "push", "origin", f"{commit}:refs/heads/beads"], cwd=a.cwd, capture_output=True, text=True)
+    res = subprocess.run(["git", "push", "origin", f"{commit}:refs/heads/beads"], cwd=a.cwd, capture_output=True,
+                         text=True, timeout=TIMEOUT)
     assert res.returncode != 0 and "not a fan-out folder" in res.stderr and "Traceback" not in res.stderr
     assert a.json("sync")["action"] == "up to date"
 

@@ -8,22 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Bd, git, gt, make_sample
-from test_dispatch import SCRIPT, agent_record, bead, merge_requests, wait_for
+from conftest import MERGE_QUEUE, SCRIPT, Bd, agent_record, bead, git, gt, merge_requests, wait_for
 
 BROKEN = "def add(a, b):\\n    return a - b\\n"
 FIXED = "def add(a, b):\\n    return a + b\\n\\n\\ndef sub(a, b):\\n    return a - b\\n"
 
 
-@pytest.fixture
-def town(tmp_path: Path) -> Path:
-    root = tmp_path / "gt"
-    gt(tmp_path, "install", str(root), "--actor", "steve")
-    settings = root / "settings" / "config.yaml"
-    settings.write_text(settings.read_text().replace("default_agent: claude", "default_agent: script"))
-    gt(root, "rig", "add", "gizmo", str(make_sample(tmp_path / "src" / "gizmo", "gizmo")), "--prefix", "gz")
-    rig_settings(root, "merge_queue:\n  test_command: ./tests.sh\n")
-    return root
+pytestmark = pytest.mark.town(files=MERGE_QUEUE)
 
 
 def rig_settings(town: Path, text: str) -> None:
@@ -42,7 +33,7 @@ def main_passes_tests(town: Path, tmp_path: Path) -> bool:
     git(tmp_path, "clone", "-q", "-b", "main", str(town / "gizmo" / ".repo.git"), str(check))
     import subprocess
 
-    return subprocess.run(["./tests.sh"], cwd=check, capture_output=True).returncode == 0
+    return subprocess.run(["./tests.sh"], cwd=check, capture_output=True, timeout=120).returncode == 0
 
 
 def test_slung_done_merged_closed_and_the_convoy_lands(town):
@@ -219,3 +210,34 @@ def test_flaky_tests_are_retried_and_mq_retry_and_reject(town, tmp_path):
     assert shown["status"] == "closed" and shown["close_reason"] == "rejected: not wanted after all"
     assert "is not an open merge request" in gt(town, "mq", "reject", mr["id"], "--rig", "gizmo", "-r", "x",
                                                ok=False).stderr
+
+
+def test_a_refinery_pass_opens_each_ledger_and_reads_the_settings_once(town, monkeypatch):
+    """One pass (a merge, its convoy landing, the mail) works in one Town session: one tracker per
+    ledger and one settings read, where the pass used to build 16 trackers and read settings 3 times."""
+    from gt.beads import tracker as tracker_module
+    from gt.roles import refinery
+    from gt.town import settings as settings_module
+
+    work = bead(town, "Add hello", script=SCRIPT.format(path="hello.txt", text="hello"))
+    gt(town, "sling", work, "gizmo")
+    submitted(town)
+    opened: list[str] = []
+    reads: list[str | None] = []
+    make_tracker, load_settings = tracker_module.Tracker.__init__, settings_module.load
+
+    def counting_tracker(self, repo, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(repo.commondir)
+        make_tracker(self, repo, *args, **kwargs)
+
+    def counting_load(root, rig=None):  # type: ignore[no-untyped-def]
+        reads.append(rig)
+        return load_settings(root, rig)
+
+    monkeypatch.setattr(tracker_module.Tracker, "__init__", counting_tracker)
+    monkeypatch.setattr(settings_module, "load", counting_load)
+    monkeypatch.chdir(town)
+    [outcome] = refinery.process(town, "gizmo")
+    assert outcome.result == "merged"
+    assert sorted(opened) == sorted({str(town / ".git"), str(town / "gizmo" / ".repo.git")})
+    assert reads == ["gizmo"]

@@ -7,31 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import bead_path, git, ledger_files
-
-
-def head(repo: Path) -> str:
-    return git(repo, "rev-parse", "beads").strip()
-
-
-def commit_count(repo: Path) -> int:
-    return int(git(repo, "rev-list", "--count", "beads").strip())
-
-
-def last_message(repo: Path) -> str:
-    return git(repo, "log", "-1", "--format=%B", "beads")
+from conftest import bead_path, commit_count, git, head, last_message, ledger_files, new, trailers
 
 
 def subject(repo: Path) -> str:
     return git(repo, "log", "-1", "--format=%s", "beads").strip()
-
-
-def trailers(message: str, key: str) -> list[str]:
-    return [line.split(": ", 1)[1] for line in message.splitlines() if line.startswith(f"{key}: ")]
-
-
-def new(bd, title: str, *args: str) -> str:
-    return bd("create", title, *args).stdout.strip()
 
 
 def ids(docs) -> list[str]:
@@ -280,6 +260,15 @@ def test_compact_keeps_recent_tombstones_by_default(bd, repo):
     assert bead_path(gone) in ledger_files(repo)
     counts = dict(line.split(": ") for line in git(repo, "count-objects", "-v").splitlines())
     assert counts["count"] == "0"
+
+
+def test_compact_prunes_with_trailers_and_history(bd, repo):
+    bead = bd("create", "doomed").stdout.strip()
+    bd("delete", bead)
+    bd("compact", "--prune-tombstones-older-than", "0")
+    body = git(repo, "log", "-1", "--format=%B", "beads")
+    assert f"Bead-Id: {bead}" in body and "Op: compact" in body
+    assert bead_path(bead) not in git(repo, "ls-tree", "-r", "--name-only", "beads")
 
 
 # -- dependencies ------------------------------------------------------------------------------

@@ -3,15 +3,16 @@ outcomes known by construction and against plain `git log`."""
 from __future__ import annotations
 
 import json
+import queue
 import statistics
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import BIN, Bd, git, gt, make_sample
-from test_dispatch import bead, merge_requests, wait_for
+from conftest import BIN, TIMEOUT, Bd, bead, git, gt, make_town, merge_requests, wait_for
 
 
 def script(name: str, outcome: str) -> str:
@@ -30,7 +31,7 @@ PLAN = {"model-a": {"a1": "pass", "a2": "pass", "a3": "fail-once", "a4": "escala
 
 
 @pytest.fixture(scope="module")
-def town(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def town_with_history(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """One town, two models, outcomes known by construction (built once: it runs real agents)."""
     import os
 
@@ -40,14 +41,8 @@ def town(tmp_path_factory: pytest.TempPathFactory) -> dict:
     env = {"HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"), "GIT_CONFIG_NOSYSTEM": "1"}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
-    root = tmp / "gt"
-    gt(tmp, "install", str(root), "--actor", "steve")
-    settings = root / "settings" / "config.yaml"
-    settings.write_text(settings.read_text().replace("default_agent: claude", "default_agent: script"))
-    gt(root, "rig", "add", "gizmo", str(make_sample(tmp / "src" / "gizmo", "gizmo")), "--prefix", "gz")
-    (root / "gizmo" / "settings").mkdir()
-    (root / "gizmo" / "settings" / "config.yaml").write_text(
-        "merge_queue:\n  test_command: './tests.sh && ! grep -rq BROKEN --include=*.txt .'\n")
+    root = make_town(tmp, files={"gizmo/settings/config.yaml":
+                                 "merge_queue:\n  test_command: './tests.sh && ! grep -rq BROKEN --include=*.txt .'\n"})
     ids = {}
     for model, beads in PLAN.items():
         for name, outcome in beads.items():
@@ -67,6 +62,7 @@ def town(tmp_path_factory: pytest.TempPathFactory) -> dict:
         ["merged", "merged"]
     wait_for(lambda: Bd(root).json("show", ids["b3"])["status"] == "open" or None, what="the deferral")
     yield {"root": root, "ids": ids}
+    gt(root, "down", "--force", ok=False)
     for k, v in old.items():
         if v is None:
             os.environ.pop(k, None)
@@ -88,8 +84,8 @@ def ledger_log(repo: Path) -> list[dict]:
     return out
 
 
-def test_stats_by_model_match_the_outcomes(town):
-    root, ids = town["root"], town["ids"]
+def test_stats_by_model_match_the_outcomes(town_with_history):
+    root, ids = town_with_history["root"], town_with_history["ids"]
     got = Bd(root).json("stats", "--actor", "gizmo/polecats/*", "--group-by", "model")["groups"]
     assert set(got) == {"model-a", "model-b"}
     a, b = got["model-a"], got["model-b"]
@@ -124,8 +120,8 @@ def test_stats_by_model_match_the_outcomes(town):
     assert set(Bd(root).json("stats", "--group-by", "actor")["groups"]) >= {"gizmo/polecats/toast"}
 
 
-def test_audit_matches_git_log(town):
-    root, ids = town["root"], town["ids"]
+def test_audit_matches_git_log(town_with_history):
+    root, ids = town_with_history["root"], town_with_history["ids"]
     worker = Bd(root).json("show", ids["a3"])["assignee"]
     rows = Bd(root).json("audit", "--actor", worker)
     ledger = [c["commit"] for c in ledger_log(root / "gizmo" / ".repo.git") if c["author"] == worker]
@@ -139,8 +135,8 @@ def test_audit_matches_git_log(town):
     assert all(r["commit"][:10] in text for r in rows)
 
 
-def test_cv_of_a_polecat(town):
-    root, ids = town["root"], town["ids"]
+def test_cv_of_a_polecat(town_with_history):
+    root, ids = town_with_history["root"], town_with_history["ids"]
     worker = Bd(root).json("show", ids["a3"])["assignee"]
     cv = json.loads(gt(root, "polecat", "identity", "show", worker, "--json").stdout)
     assert (cv["completed"], cv["failed"], cv["abandoned"], cv["escalated"]) == (1, 1, 0, 0)
@@ -152,28 +148,64 @@ def test_cv_of_a_polecat(town):
     assert Bd(root).json("show", ids["b3"])["status"] == "open"
 
 
-def test_feed_shows_the_town_and_follows_new_events(town):
-    root, ids = town["root"], town["ids"]
+def test_feed_shows_the_town_and_follows_new_events(town_with_history):
+    root, ids = town_with_history["root"], town_with_history["ids"]
     text = gt(root, "feed", "-n", "0").stdout
     assert f"ok {ids['a1']} closed by gizmo/refinery (merged " in text  # ✓ and → on a terminal
     assert f"-> {ids['a1']} hooked by gizmo/polecats/" in text
     assert "convoy created" in text and text.splitlines()[0].startswith("[")
     assert all(json.loads(line)["ledger"] == "gizmo" for line in
                gt(root, "feed", "--rig", "gizmo", "--json", "-n", "5").stdout.splitlines())
-    follower = subprocess.Popen([str(BIN / "gt"), "feed", "--follow", "-n", "0", "--json", "--interval", "0.1",
-                                 "--since", "2999-01-01"], cwd=root, stdout=subprocess.PIPE, text=True)
+    follower = subprocess.Popen([str(BIN / "gt"), "feed", "--follow", "-n", "1", "--json", "--interval", "0.1"],
+                                cwd=root, stdout=subprocess.PIPE, text=True)
     try:
-        time.sleep(1.0)
+        lines = lines_of(follower)
+        assert "ledger" in json.loads(next_line(lines, TIMEOUT))  # the last event: it has read the ledgers
+        # It prints every event made after it took stock of the ledgers, a moment after printing the
+        # backlog. Rather than guess how long that moment lasts, make events until it follows one.
+        made, deadline = [], time.monotonic() + TIMEOUT
+        while True:
+            made.append(Bd(root)("create", f"a new event {len(made)}", "--rig", "gizmo").stdout.strip())
+            try:
+                line = json.loads(next_line(lines, 2.0))
+                break
+            except queue.Empty:
+                assert time.monotonic() < deadline, "gt feed --follow printed no new event"
+        # Now that it follows, the next event is printed too (after any of the earlier ones still due).
         new = Bd(root)("create", "a new event", "--rig", "gizmo").stdout.strip()
-        line = json.loads(follower.stdout.readline())
-        assert new in line["line"] and line["op"] == "create"
+        made.append(new)
+        while True:
+            assert line["op"] == "create" and any(bead_id in line["line"] for bead_id in made), line
+            if new in line["line"]:
+                break
+            line = json.loads(next_line(lines, TIMEOUT))
     finally:
         follower.kill()
-        follower.wait()
+        follower.wait(timeout=TIMEOUT)
 
 
-def test_a_second_run_reads_the_cache(town):
-    root = town["root"]
+def lines_of(process: subprocess.Popen) -> queue.Queue:  # type: ignore[type-arg]
+    """The lines a process prints, read by a thread so that a test waits for each with a deadline."""
+    lines: queue.Queue = queue.Queue()  # type: ignore[type-arg]
+
+    def read() -> None:
+        for line in process.stdout:  # type: ignore[union-attr]
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def next_line(lines: queue.Queue, timeout: float) -> str:  # type: ignore[type-arg]
+    """The next line, or queue.Empty after `timeout` seconds."""
+    line = lines.get(timeout=timeout)
+    assert line is not None, "the process ended"
+    return line
+
+
+def test_a_second_run_reads_the_cache(town_with_history):
+    root = town_with_history["root"]
     first = Bd(root).json("stats", "--group-by", "model")
     cache = list((root / "gizmo" / ".repo.git" / "gt" / "log").glob("*.marshal")) + \
         list((root / ".git" / "gt" / "log" / "derived").glob("*.json"))
@@ -181,8 +213,8 @@ def test_a_second_run_reads_the_cache(town):
     assert Bd(root).json("stats", "--group-by", "model") == first
 
 
-def test_time_windows_and_the_crew_cv(town):
-    root = town["root"]
+def test_time_windows_and_the_crew_cv(town_with_history):
+    root = town_with_history["root"]
     assert Bd(root).json("stats", "--group-by", "model", "--until", "2000-01-01")["groups"] == {}
     everything = Bd(root).json("stats", "--group-by", "model", "--since", "2000-01-01")["groups"]
     assert everything["model-a"]["completed"] == 3

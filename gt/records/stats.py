@@ -1,0 +1,128 @@
+"""`bd stats --group-by`: per model, agent, actor, rig, type or label, how work went (from history)."""
+from __future__ import annotations
+
+import fnmatch
+import statistics
+from typing import Any
+
+from gt.model.bead import BOOKKEEPING_TYPES
+from gt.records.sources import Event, Source, all_beads, code_commits, events
+
+GROUPS = ("actor", "model", "agent", "rig", "type", "label")
+NONE = "(none)"
+
+
+def _keys(by: str | None, who: str, model: str | None, runtime: str | None, rig: str,
+          bead: dict[str, Any] | None) -> list[str]:
+    if by is None:
+        return ["all"]
+    if by == "actor":
+        return [who]
+    if by == "model":
+        return [model or NONE]
+    if by == "agent":
+        return [runtime or NONE]
+    if by == "rig":
+        return [rig]
+    if by == "type":
+        return [str((bead or {}).get("type") or NONE)]
+    return list((bead or {}).get("labels") or []) or [NONE]
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, int(round(q * (len(ordered) - 1)))))
+    return round(ordered[index], 1)
+
+
+def stats(sources: list[Source], group_by: str | None = None, actor: str | None = None, since: float | None = None,
+          until: float | None = None, history: tuple[dict[str, dict[str, Any]], list[Event]] | None = None
+          ) -> dict[str, Any]:
+    """Per group: completed, escalated, deferred, rejected, success rate, completion time,
+    revisions, first-pass share, conflicts, witness restarts and lines changed. `history` is the
+    (beads, events) pair when the caller has read it already."""
+    beads, all_events = history or (all_beads(sources), events(sources))
+    first_hook: dict[tuple[str, str], int] = {}
+    model_of: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+    hooks: dict[str, int] = {}
+    submits: dict[str, int] = {}
+    rejected_before: set[str] = set()
+    groups: dict[str, dict[str, Any]] = {}
+
+    def group(key: str) -> dict[str, Any]:
+        return groups.setdefault(key, {"completed": 0, "escalated": 0, "deferred": 0, "abandoned": 0,
+                                       "rejected_merge_requests": 0, "conflicts": 0, "witness_restarts": 0,
+                                       "_times": [], "_revisions": [], "_first_pass": [], "lines_changed": 0})
+
+    def counted(event: Event) -> bool:
+        return (since is None or event.time >= since) and (until is None or event.time <= until) \
+            and (actor is None or fnmatch.fnmatchcase(event.worker, actor))
+
+    merged = {e.bead for e in all_events if e.kind == "merge"}  # closed by a merge: never counted twice
+    for e in all_events:
+        pair = (e.bead, e.worker)
+        if e.kind == "hook":
+            first_hook.setdefault(pair, e.time)
+            model_of[pair] = (e.model, e.runtime)
+            hooks[e.bead] = hooks.get(e.bead, 0) + 1
+        elif e.kind == "submit":
+            submits[e.bead] = submits.get(e.bead, 0) + 1
+        model, runtime = e.model or model_of.get(pair, (None, None))[0], e.runtime or model_of.get(pair, (None, None))[1]
+        bead = beads.get(e.bead)
+        if e.kind in ("hook", "submit") or not counted(e):
+            if e.kind == "reject":
+                rejected_before.add(e.bead)
+            continue
+        if e.kind == "close":
+            if e.bead in merged or (bead or {}).get("type") in BOOKKEEPING_TYPES or bead is None:
+                continue
+            model, runtime = None, None
+        for key in _keys(group_by, e.worker, model, runtime, e.rig, bead):
+            g = group(key)
+            if e.kind in ("merge", "close"):
+                g["completed"] += 1
+                start = first_hook.get(pair)
+                if start is not None:
+                    g["_times"].append(e.time - start)
+                g["_revisions"].append(submits.get(e.bead, 0) + max(0, hooks.get(e.bead, 0) - 1))
+                if e.kind == "merge":
+                    g["_first_pass"].append(e.detail["attempts"] == 1 and e.bead not in rejected_before
+                                            and submits.get(e.bead, 0) <= 1)
+            elif e.kind == "reject":
+                g["rejected_merge_requests"] += 1
+                g["conflicts"] += e.detail.get("result") == "conflict"
+            elif e.kind == "escalate":
+                g["escalated"] += 1
+            elif e.kind == "defer":
+                g["deferred"] += 1
+            elif e.kind == "recover":
+                g["abandoned"] += 1
+            elif e.kind == "restart":
+                g["witness_restarts"] += 1
+        if e.kind == "reject":
+            rejected_before.add(e.bead)
+    for commit in code_commits(sources):
+        who = commit.agent or commit.author
+        if (since is not None and commit.time < since) or (until is not None and commit.time > until):
+            continue
+        if actor is not None and not fnmatch.fnmatchcase(who, actor):
+            continue
+        if group_by in (None, "actor", "model", "agent", "rig") or commit.bead:
+            for key in _keys(group_by, who, commit.model, None, commit.rig, beads.get(commit.bead or "")):
+                if group_by == "agent":
+                    break  # code commits do not name the runtime
+                group(key)["lines_changed"] += commit.lines
+    out = {}
+    for key, g in sorted(groups.items()):
+        finished = g["completed"] + g["escalated"] + g["deferred"] + g["abandoned"]
+        times, revisions, first = g.pop("_times"), g.pop("_revisions"), g.pop("_first_pass")
+        out[key] = {**g,
+                    "success_rate": round(g["completed"] / finished, 3) if finished else None,
+                    "completion_seconds_median": round(statistics.median(times), 1) if times else None,
+                    "completion_seconds_p90": _pct(times, 0.9),
+                    "revisions_median": statistics.median(revisions) if revisions else None,
+                    "revisions_mean": round(statistics.mean(revisions), 2) if revisions else None,
+                    "first_pass_rate": round(sum(first) / len(first), 3) if first else None}
+    return {"group_by": group_by, "actor": actor, "groups": out}

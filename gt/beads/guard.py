@@ -114,7 +114,3 @@ def main() -> int:
     if os.access(user_hook, os.X_OK):
         return subprocess.run([user_hook], input=lines, text=True).returncode
     return 0
-
-
-if __name__ == "__main__":  # guards installed before `python -m gt.githooks pre-receive` call this
-    sys.exit(main())

@@ -249,7 +249,9 @@ def close(tracker: Tracker, actor: Signature, queries: list[str], reason: str | 
 
 
 def reopen(tracker: Tracker, actor: Signature, queries: list[str], reason: str | None = None) -> Edit:
+    """Reopen closed beads in one commit; refuses a bead that is not closed."""
     reason = _check_reason(reason)
+
     def build(view: View) -> Edit:
         ids = list(dict.fromkeys(Tracker.resolve(view, q) for q in queries))
         now = now_iso()

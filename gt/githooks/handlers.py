@@ -137,7 +137,3 @@ def main(argv: list[str]) -> int:
 
         _log(f"{name} failed: {exc!r}\n{traceback.format_exc(limit=5)}")
     return 0
-
-
-if __name__ == "__main__":  # hooks installed before `python -m gt.githooks NAME` (see __main__.py) call this
-    sys.exit(main(sys.argv[1:]))

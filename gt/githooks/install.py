@@ -17,10 +17,14 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gt.errors import GtError
 from gt.ledger.gitdir import RepoPaths
 from gt.beads.guard import USER_HOOK_SUFFIX
+
+if TYPE_CHECKING:
+    from gt.beads.doctor import Finding
 
 TEMPLATES = "gt._hooks"  # the package holding the scripts (hooks/ in the source tree)
 MARKER = "# gastown-git hook: "  # the line `# gastown-git hook: NAME` in every hook we install
@@ -129,3 +133,32 @@ def uninstall(repo: RepoPaths, names: tuple[str, ...] = ALL) -> list[str]:
                 os.replace(kept, path)
             removed.append(str(path))
     return removed
+
+
+def check(repo: RepoPaths, names: tuple[str, ...], required: bool, fix: bool) -> list[Finding]:
+    """Doctor findings for our hooks in one repository: missing ones (where `required`) and outdated
+    ones (an earlier version's script, or one whose Python can no longer run Gas Town); `fix`
+    (re)installs them."""
+    from gt.beads.doctor import Finding
+
+    listed = [h for h in listing(repo) if h["hook"] in names]
+    where = str(Path(repo.commondir) / "hooks")
+    problems = []
+    missing = tuple(str(h["hook"]) for h in listed if not h["installed"])
+    if missing and required:
+        problems.append((missing, f"not installed: {', '.join(missing)}", "install them"))
+    stale = tuple(str(h["hook"]) for h in listed if h["outdated"])
+    if stale:
+        problems.append((stale, f"outdated (an earlier version's, or their Python cannot run Gas Town): "
+                                f"{', '.join(stale)}", "rewrite them for this installation"))
+    findings = []
+    for hooks, problem, repair in problems:
+        finding = Finding("hooks", where, problem, repair)
+        if fix:
+            try:
+                install(repo, hooks)
+                finding.fixed = True
+            except GtError as exc:
+                finding.problem += f" (fix failed: {exc})"
+        findings.append(finding)
+    return findings

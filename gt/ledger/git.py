@@ -8,9 +8,10 @@ from typing import Mapping
 from gt.errors import GtError
 
 # Variables a git hook (or a caller inside git) hands down that would make our own git calls act on
-# the caller's repository, index or work tree instead of the one they name.
-INHERITED = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR",
-             "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH")
+# the caller's repository, index or work tree instead of the one they name. The object-directory
+# variables stay: inside a pre-receive hook they make the pushed objects (still in quarantine)
+# visible, to git as to our own reads (gt.ledger.objects).
+INHERITED = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR")
 
 
 def clean_env(base: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
@@ -47,19 +48,24 @@ def last_line(text: str) -> str:
 
 
 def is_dirty(checkout: str | os.PathLike[str]) -> bool:
-    """Whether the checkout has uncommitted changes (untracked files count); an unreadable one counts as
-    dirty, so that nothing is removed or reused on a guess."""
+    """Whether the checkout has uncommitted changes (untracked files count); GtError when git cannot
+    tell, so that nothing is removed or reused on a guess."""
     result = run("-C", str(checkout), "status", "--porcelain", check=False)
-    return result.returncode != 0 or bool(result.stdout.strip())
+    if result.returncode != 0:
+        raise GtError(f"cannot read the status of {checkout}: {last_line(result.stderr)}")
+    return bool(result.stdout.strip())
 
 
-def unlanded(gitdir: str | os.PathLike[str], branch: str, default: str) -> int:
-    """How many commits of `branch` are not on `default` (0 when either is missing)."""
+def unlanded(gitdir: str | os.PathLike[str], branch: str, default: str) -> int | None:
+    """How many commits of `branch` are not on `default`; None when git cannot tell (a ref is missing):
+    a caller about to delete something must then keep it."""
     found = run(f"--git-dir={gitdir}", "rev-list", "--count", branch, "--not", default, check=False).stdout.strip()
-    return int(found) if found.isdigit() else 0
+    return int(found) if found.isdigit() else None
 
 
 def unpushed(checkout: str | os.PathLike[str]) -> int:
-    """How many commits on the checkout's branches no remote has."""
-    found = run("-C", str(checkout), "rev-list", "--count", "--branches", "--not", "--remotes", check=False).stdout
-    return int(found.strip()) if found.strip().isdigit() else 0
+    """How many commits on the checkout's branches no remote has; GtError when git cannot tell."""
+    found = run("-C", str(checkout), "rev-list", "--count", "--branches", "--not", "--remotes").stdout.strip()
+    if not found.isdigit():
+        raise GtError(f"cannot count the unpushed commits of {checkout}")
+    return int(found)

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from gt.errors import GtError
 from gt.ledger import git
 from gt.ledger.store import Signature, View
 from gt.model.bead import canonical, now_iso, set_status
@@ -57,7 +58,6 @@ def patrol(town: Path, rig: str) -> list[dict[str, Any]]:
 
 
 def _patrol(town: Path, rig: str) -> list[dict[str, Any]]:
-    from gt.errors import GtError
 
     me = Signature(identity(rig))
     settings = town_settings.load(town, rig)
@@ -235,9 +235,12 @@ def _clean_up(town: Path, rig: str, me: Signature, tracker: Tracker, who: str, r
     branch = git.run("-C", str(home), "rev-parse", "--abbrev-ref", "HEAD", check=False).stdout.strip()
     if not branch or branch == "HEAD":
         return None
-    dirty, unlanded = git.is_dirty(home), git.unlanded(repo, branch, default)
+    try:
+        dirty, unlanded = git.is_dirty(home), git.unlanded(repo, branch, default)
+    except GtError:
+        return None  # git cannot read the worktree: leave it for a person (gt doctor)
     landed_by_rebase = git.run(f"--git-dir={repo}", "cherry", default, branch, check=False).stdout
-    if dirty or (unlanded and any(line.startswith("+") for line in landed_by_rebase.splitlines())):
+    if dirty or unlanded is None or (unlanded and any(line.startswith("+") for line in landed_by_rebase.splitlines())):
         return None
     from filelock import FileLock
 

@@ -1,11 +1,11 @@
 """The town a command or a patrol pass works in: its ledgers, registry and settings, each opened once.
 
-`Town(root)` is cheap; what it reads (trackers, the rig registry, settings) is read on first use and
-kept for the life of the object. A pass of the refinery or the witness runs inside `with
-town.session():`, and everything it calls that asks for the town (`Town.at`, `Town.find`, `routed`)
-gets that same object, so the pass opens every ledger and reads the settings once. Outside a
-session each of those makes a new one: nothing is kept between commands or passes, so a change
-made behind a town's back is seen by the next one.
+`Town(root)` is cheap; its trackers and settings are made on first use and kept for the life of
+the object (the registry and the routes too, re-read when the town ledger or the routes file
+changes). A pass of the refinery or the witness runs inside `with town.session():`, and everything
+it calls that asks for the town (`Town.at`, `Town.find`, `routed`) gets that same object, so the
+pass opens every ledger and reads the settings once. Outside a session each of those makes a new
+one: nothing is kept between commands or passes, so the next one sees a change made meanwhile.
 `routed(bead_ids)` is the tracker that owns beads by their prefix, in a town or outside one.
 """
 from __future__ import annotations
@@ -19,7 +19,6 @@ from gt.beads.tracker import Tracker
 from gt.errors import GtError
 from gt.ledger.gitdir import discover
 from gt.town import layout
-from gt.town.identity import parse
 
 if TYPE_CHECKING:
     from gt.ledger.store import View
@@ -36,8 +35,8 @@ class Town:
         self.root = Path(root)
         self._trackers: dict[str, Tracker] = {}
         self._settings: dict[str | None, Settings] = {}
-        self._registry: dict[str, dict[str, Any]] | None = None
-        self._routes: dict[str, str] | None = None
+        self._registry: tuple[str | None, dict[str, dict[str, Any]]] | None = None  # (town ledger head, rigs)
+        self._routes: tuple[tuple[int, int], dict[str, str]] | None = None  # ((mtime, size) of the file, routes)
 
     @classmethod
     def at(cls, root: Path) -> Town:
@@ -84,13 +83,21 @@ class Town:
 
     def tracker_of(self, identity: str) -> Tracker:
         """The ledger holding `identity`'s agent record: its rig's, or the town's."""
+        from gt.town.identity import parse
+
         rig = parse(identity).rig
         return self.rig_tracker(rig) if rig else self.tracker()
 
     def routes(self) -> dict[str, str]:
-        if self._routes is None:
-            self._routes = layout.read_routes(self.root)
-        return self._routes
+        """Bead prefix -> ledger path (re-read when the routes file changes)."""
+        try:
+            stat = (self.root / layout.ROUTES_FILE).stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            stamp = (0, 0)
+        if self._routes is None or self._routes[0] != stamp:
+            self._routes = (stamp, layout.read_routes(self.root))
+        return self._routes[1]
 
     def tracker_for(self, bead_id: str) -> Tracker | None:
         """The tracker of the ledger that owns `bead_id` by its prefix (None: no route matches)."""
@@ -126,11 +133,12 @@ class Town:
     # -- registry, settings, identities ----------------------------------------------------------
 
     def registry(self) -> dict[str, dict[str, Any]]:
-        """The rigs recorded in the town ledger, by name."""
-        if self._registry is None:
-            ledger = self.tracker().ledger
-            self._registry = ledger.view().summaries(layout.RIGS_COLLECTION) if ledger.exists() else {}
-        return self._registry
+        """The rigs recorded in the town ledger, by name (re-read when the town ledger moves)."""
+        ledger = self.tracker().ledger
+        head = ledger.head()
+        if self._registry is None or self._registry[0] != head:
+            self._registry = (head, ledger.view().summaries(layout.RIGS_COLLECTION) if head is not None else {})
+        return self._registry[1]
 
     def default_branch(self, rig: str) -> str:
         return str(self.registry().get(rig, {}).get("default_branch", "main"))

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from gt.errors import GtError
 from gt.ledger import git
-from gt.ledger.gitdir import RepoPaths, discover
+from gt.ledger.gitdir import discover
 from gt.ledger.store import Signature
 from gt.town import layout
 from gt.town.identity import git_config
@@ -73,11 +73,12 @@ def doctor(town: Path, actor: Signature, fix: bool = False) -> list[Finding]:
             finding.problem = f"{label} ledger: {finding.problem}"
             findings.append(finding)
         if label != "town":
-            _hooks(found, tracker.repo, git_hooks.RIG_HOOKS, required=True)
+            findings += git_hooks.check(tracker.repo, git_hooks.RIG_HOOKS, required=True, fix=fix)
             crew = layout.rig_dir(town, label) / "crew"
             for clone in sorted(crew.iterdir()) if crew.is_dir() else ():
                 if (clone / ".git").is_dir():  # a crew clone has hooks of its own (a worktree shares its repo's)
-                    _hooks(found, discover(str(clone), follow_redirect=False), git_hooks.CLONE_HOOKS, required=False)
+                    clone_repo = discover(str(clone), follow_redirect=False)
+                    findings += git_hooks.check(clone_repo, git_hooks.CLONE_HOOKS, required=False, fix=fix)
     for name in sorted(registered):
         findings += _identities(town, name, actor, fix)
     findings += _settings(town, sorted(registered))
@@ -89,23 +90,6 @@ def _settings(town: Path, rigs: list[str]) -> list[Finding]:
     from gt.town import settings
 
     return [Finding("settings", str(town / p.file), p.text) for p in settings.problems(town, rigs)]
-
-
-def _hooks(found: Callable[..., None], repo: RepoPaths, names: tuple[str, ...], required: bool) -> None:
-    """Our git hooks in one repository: missing (where `required`) and outdated ones, i.e. an earlier
-    version's script (`-m gt.work.transitions`, `-m gt.githooks.handlers`, …) or one whose Python is gone."""
-    from gt.githooks import install as git_hooks
-
-    listed = [h for h in git_hooks.listing(repo) if h["hook"] in names]
-    where = Path(repo.commondir) / "hooks"
-    missing = [str(h["hook"]) for h in listed if not h["installed"]]
-    if missing and required:
-        found("hooks", where, f"not installed: {', '.join(missing)}", "install them",
-              lambda: git_hooks.install(repo, names))
-    stale = tuple(str(h["hook"]) for h in listed if h["outdated"])
-    if stale:
-        found("hooks", where, f"outdated (an earlier version's, or their Python is gone): {', '.join(stale)}",
-              "rewrite them for this installation", lambda: git_hooks.install(repo, stale))
 
 
 def _rebuilt(town: Path, actor: Signature) -> None:

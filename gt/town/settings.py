@@ -281,15 +281,15 @@ def _convert(value: object, hint: Any, dotted: str, name: str, found: list[Probl
         if not isinstance(value, bool):
             raise _Bad("true or false", value)
         return value
-    if hint is int:
-        if isinstance(value, float) and value.is_integer():
+    if hint is int:  # counts, caps, tries: never negative
+        if isinstance(value, float) and value.is_integer() and value >= 0:
             return int(value)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise _Bad("a whole number", value)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise _Bad("a whole number, 0 or more", value)
         return value
-    if hint is float:
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise _Bad("a number", value)
+    if hint is float:  # seconds: never negative
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise _Bad("a number, 0 or more", value)
         return float(value)
     if hint is str:
         if not isinstance(value, str):

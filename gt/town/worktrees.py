@@ -85,8 +85,9 @@ def remove(town: Path, rig: str, who: Identity, force: bool = False) -> dict[str
     default = config.get("default_branch", "main")
     if not force:
         dirty, unlanded = git.is_dirty(path), git.unlanded(repo, branch, default)
-        if dirty or unlanded:
-            what = "uncommitted changes" if dirty else f"{unlanded} commits not on {default}"
+        if dirty or unlanded != 0:
+            what = "uncommitted changes" if dirty else \
+                f"{unlanded} commits not on {default}" if unlanded else f"commits git cannot compare with {default}"
             raise GtError(f"{path} has {what}: land them (git push . HEAD:{default}) or use --force", code="refused")
     git.output(f"--git-dir={repo}", "worktree", "remove", "--force", str(path))
     if not force:

@@ -64,8 +64,8 @@ def test_hooks_run_python_m_gt_githooks_and_fall_back_to_the_gt_on_path(tmp_path
 
     done = commit(repo, "c.txt", SYSTEM_PATH)  # nothing can run them: one line each, and the commit is made
     assert done.returncode == 0
-    assert done.stderr.splitlines() == [f"gt: the {name} hook did nothing: /gone/bin/python is gone and no gt is on "
-                                        "PATH (reinstall Gas Town, then run gt doctor --fix)"
+    assert done.stderr.splitlines() == [f"gt: the {name} hook did nothing: /gone/bin/python cannot run Gas Town and "
+                                        "no gt is on PATH (reinstall it, then run gt doctor --fix)"
                                         for name in ("prepare-commit-msg", "commit-msg", "post-commit")]
     assert git(repo, "log", "-1", "--format=%s").strip() == "add c.txt"
     assert "Agent:" not in git(repo, "log", "-1", "--format=%B")
@@ -85,6 +85,10 @@ def test_a_hook_whose_python_lost_gas_town_is_outdated(tmp_path):
     listed = {h["hook"]: h["outdated"] for h in json.loads(gt(repo, "hooks", "list", "--json").stdout)}
     assert listed == {"pre-receive": False, "post-receive": False, "prepare-commit-msg": False, "commit-msg": False,
                       "post-commit": True}
+    git(repo, "config", "gt.identity", "someone")
+    done = commit(repo, "a.txt", WITH_GT)
+    assert done.returncode == 0 and done.stderr == ""  # that Python fails quietly; the gt on PATH runs the hook
+    assert "Agent: someone" in git(repo, "log", "-1", "--format=%B")
 
 
 def test_a_guard_that_cannot_run_refuses_the_push(tmp_path):
@@ -154,3 +158,43 @@ def test_a_failed_demo_exits_1_with_one_error_line(tmp_path):
     errors = result.stderr.strip().splitlines()
     assert len(errors) == 1 and errors[0].startswith("Error: the demo failed: `gt sling ")
     assert "no-such-agent" in errors[0] and f"(the town is kept in {tmp_path / 'd' / 'gt'})" in errors[0]
+
+
+def test_post_receive_runs_once_and_hands_its_input_to_a_chained_hook(tmp_path):
+    repo = make_repo(tmp_path / "proj")
+    gt(repo, "hooks", "install")
+    hooks = repo / ".git" / "hooks"
+    forget_python(hooks / "post-receive")
+    seen = tmp_path / "seen.txt"
+    user = hooks / "post-receive.user"
+    user.write_text(f"#!/bin/sh\ncat >> {seen}\nexit 3\n")
+    user.chmod(0o755)
+    line = "0" * 40 + " " + "1" * 40 + " refs/heads/main\n"
+    done = subprocess.run([str(hooks / "post-receive")], cwd=repo, input=line, capture_output=True, text=True,
+                          env={**os.environ, "PATH": SYSTEM_PATH}, timeout=60)
+    assert done.stderr.splitlines() == ["gt: the post-receive hook did nothing: /gone/bin/python cannot run Gas Town "
+                                        "and no gt is on PATH (reinstall it, then run gt doctor --fix)"]
+    assert seen.read_text() == line and done.returncode == 3  # the chained hook's input and exit status
+
+
+def test_bd_doctor_finds_and_fixes_an_outdated_guard_on_a_hub(tmp_path):
+    """A hub set up by an earlier `bd hooks install --bare` refuses every push after an upgrade
+    (its guard runs a module that no longer exists): bd doctor there says so, and --fix rewrites it."""
+    hub = tmp_path / "hub.git"
+    git(tmp_path, "init", "-q", "--bare", str(hub))
+    Bd(tmp_path)("hooks", "install", "--bare", str(hub))
+    repo = make_repo(tmp_path / "proj")
+    Bd(repo)("init", "--prefix", "pk")
+    git(repo, "push", "-q", str(hub), "beads")
+    (hub / "hooks" / "pre-receive").write_text(OLD_GUARD)
+    Bd(repo)("create", "after the upgrade")
+    assert subprocess.run(["git", "push", "-q", str(hub), "beads"], cwd=repo, capture_output=True,
+                          timeout=60).returncode != 0  # the old guard cannot run
+    listed = gt(hub, "hooks", "list").stdout
+    assert "pre-receive          outdated" in listed
+    found = Bd(hub)("doctor", "--json", ok=False).json()
+    assert [(f["kind"], f["fixed"]) for f in found] == [("hooks", False)] and "pre-receive" in found[0]["problem"]
+    fixed = Bd(hub)("doctor", "--fix", "--json").json()
+    assert [(f["kind"], f["fixed"]) for f in fixed] == [("hooks", True)]
+    git(repo, "push", "-q", str(hub), "beads")
+    assert Bd(hub).json("doctor") == []

@@ -81,17 +81,19 @@ def test_a_rig_overrides_the_town_one_level_deep_with_the_schemas_types(town):
 
 @pytest.mark.parametrize(("where", "text", "message"), [
     ("town", "witness:\n  stall_seconds: soon\n",
-     "settings/config.yaml: witness.stall_seconds: expected a number, got 'soon'"),
+     "settings/config.yaml: witness.stall_seconds: expected a number, 0 or more, got 'soon'"),
     ("rig", "merge_queue:\n  gate_timeout: [1]\n",
-     "gizmo/settings/config.yaml: merge_queue.gate_timeout: expected a number, got a list"),
+     "gizmo/settings/config.yaml: merge_queue.gate_timeout: expected a number, 0 or more, got a list"),
     ("rig", "merge_queue:\n  strategy: squash\n",
      "gizmo/settings/config.yaml: merge_queue.strategy: expected one of rebase, merge, got 'squash'"),
     ("rig", "witness: {max_restarts: 2.5}\n",
-     "gizmo/settings/config.yaml: witness.max_restarts: expected a whole number, got 2.5"),
+     "gizmo/settings/config.yaml: witness.max_restarts: expected a whole number, 0 or more, got 2.5"),
     ("rig", "name_pool: toast\n", "gizmo/settings/config.yaml: name_pool: expected a list of strings, got 'toast'"),
     ("rig", "agents:\n  mine: {command: [sh], tmux: yes}\n",
      "gizmo/settings/config.yaml: agents.mine.tmux: expected true or false, got 'yes'"),
     ("rig", "witness: 3\n", "gizmo/settings/config.yaml: witness: expected a mapping, got 3"),
+    ("rig", "merge_queue:\n  retry_flaky_tests: -1\n",
+     "gizmo/settings/config.yaml: merge_queue.retry_flaky_tests: expected a whole number, 0 or more, got -1"),
 ])
 def test_a_bad_value_is_one_line_naming_file_key_and_type_exit_2(town, where, text, message):
     if where == "town":

@@ -47,8 +47,13 @@ def list_(out: Out, path: str | None) -> None:
     from gt.githooks import install as git_hooks
 
     found = git_hooks.listing(_repo(path))
-    out.emit(found, "\n".join(f"{h['hook']:<20} {'installed' if h['installed'] else 'foreign' if h['foreign'] else '-'}"
-                              + ("  (chains your hook)" if h["chained"] else "") for h in found))
+    def state(hook: dict[str, object]) -> str:
+        if hook["outdated"]:
+            return "outdated (run gt doctor --fix or gt hooks install)"
+        return "installed" if hook["installed"] else "foreign" if hook["foreign"] else "-"
+
+    out.emit(found, "\n".join(f"{h['hook']:<20} {state(h)}" + ("  (chains your hook)" if h["chained"] else "")
+                              for h in found))
 
 
 @subcommand("uninstall")

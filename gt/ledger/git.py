@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from gt.errors import GtError
+
+if TYPE_CHECKING:
+    import subprocess
 
 # Variables a git hook (or a caller inside git) hands down that would make our own git calls act on
 # the caller's repository, index or work tree instead of the one they name. The object-directory
@@ -29,6 +31,7 @@ def scrub_environ() -> None:
 
 def run(*args: str, cwd: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
     """`git ARGS`, never prompting; with `check`, a failure raises GtError with git's last line."""
+    import subprocess  # here, not at the top: git hooks import this module for `scrub_environ` alone
     env = clean_env(GIT_TERMINAL_PROMPT="0")
     result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env)
     if check and result.returncode != 0:

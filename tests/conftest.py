@@ -233,12 +233,9 @@ def make_town(tmp: Path, rigs: dict[str, str] | None = None, *, agent: str | Non
     settings/config.yaml, one rig per `rigs` entry (name: prefix) added from a sample project, then
     `files` (paths relative to the town) written. By default: the scripted agent and rig gizmo (gz)."""
     root = tmp / "gt"
-    gt(tmp, "install", str(root), "--actor", "steve")
+    gt(tmp, "install", str(root), "--actor", "steve", *(["--default-agent", agent] if agent else []))
     config = root / "settings" / "config.yaml"
-    text = config.read_text()
-    if agent:
-        text = text.replace("default_agent: claude", f"default_agent: {agent}")
-    config.write_text(text + settings)
+    config.write_text(config.read_text() + settings)
     for name, prefix in ({"gizmo": "gz"} if rigs is None else rigs).items():
         gt(root, "rig", "add", name, str(make_sample(tmp / "src" / name, name)), "--prefix", prefix)
     for path, content in (files or {}).items():
@@ -308,3 +305,101 @@ def our_processes(town: Path) -> list[int]:
         if state != "Z" and (str(town) in cmdline or cwd.startswith(str(town))):
             found.append(int(entry.name))
     return found
+
+
+# -- a real sshd on 127.0.0.1 --------------------------------------------------------------------
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@dataclass
+class Sshd:
+    """An sshd of the test's own on 127.0.0.1: its host key, one authorized client key, a free port."""
+
+    port: int
+    user: str
+    ssh_command: str  # for GIT_SSH_COMMAND or `git config core.sshCommand`
+
+    def url(self, path: Path) -> str:
+        return f"ssh://{self.user}@127.0.0.1:{self.port}{path}"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def sshd(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Debian's openssh-server started as a non-daemon child (`sshd -D`) with a config, host key and
+    authorized key made for this test. Absent, the test is skipped on a developer's machine but fails
+    under CI (CI=true), where `make test` installs openssh-server."""
+    import getpass
+    import shutil
+    import socket
+
+    found = {name: shutil.which(name) or next((p for p in (f"/usr/sbin/{name}", f"/usr/local/sbin/{name}")
+                                               if os.access(p, os.X_OK)), None)
+             for name in ("sshd", "ssh", "ssh-keygen")}
+    missing = [name for name, path in found.items() if path is None]
+    if missing:
+        message = f"{', '.join(missing)} not found: `make test` installs openssh-server with apt-get when it is missing"
+        if in_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    home = tmp_path_factory.mktemp("sshd")
+    for key in ("host_key", "client_key"):
+        subprocess.run([found["ssh-keygen"], "-q", "-t", "ed25519", "-N", "", "-C", key, "-f", str(home / key)],
+                       check=True, capture_output=True, timeout=TIMEOUT)
+    (home / "authorized_keys").write_text((home / "client_key.pub").read_text())
+    if os.geteuid() == 0:
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege-separation directory
+    port = _free_port()
+    config = home / "sshd_config"
+    config.write_text("\n".join([
+        f"Port {port}", "ListenAddress 127.0.0.1", f"HostKey {home / 'host_key'}", f"PidFile {home / 'sshd.pid'}",
+        f"AuthorizedKeysFile {home / 'authorized_keys'}",
+        "StrictModes no",  # as root, sshd would demand root-owned, unwritable folders up to the key file
+        "PubkeyAuthentication yes", "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no",
+        "PermitRootLogin prohibit-password", "PrintMotd no", "LogLevel ERROR", "MaxStartups 100",
+        # Sessions: git sees neither the system's nor the user's git config, and the login shell skips
+        # ~/.bashrc (bash sources it for ssh commands only at SHLVL 0; a slow one costs every git call).
+        "SetEnv GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null SHLVL=1",
+        "KexAlgorithms curve25519-sha256",  # widely used and cheap: the default post-quantum one costs more CPU
+        "",
+    ]))
+    log = open(home / "sshd.log", "w")
+    proc = subprocess.Popen([found["sshd"], "-D", "-e", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    import shlex
+
+    ssh_command = (f"{shlex.quote(found['ssh'])} -i {shlex.quote(str(home / 'client_key'))} -o IdentitiesOnly=yes -o BatchMode=yes "
+                   "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR")
+    server = Sshd(port, getpass.getuser(), ssh_command)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"sshd exited {proc.returncode}: {(home / 'sshd.log').read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, f"sshd did not listen: {(home / 'sshd.log').read_text()}"
+                time.sleep(0.05)
+        login = subprocess.run([*shlex.split(ssh_command), "-p", str(port), f"{server.user}@127.0.0.1", "echo", "ok"],
+                               capture_output=True, text=True, timeout=TIMEOUT)
+        assert login.stdout.strip() == "ok", f"ssh login failed: {login.stderr}{(home / 'sshd.log').read_text()}"
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()

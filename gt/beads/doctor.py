@@ -5,14 +5,17 @@ import os
 import shutil
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from gt.ledger.maintenance import estimated_loose_objects, pack, LOOSE_THRESHOLD
 from gt.ledger.objects import STALE_LOCK_SECONDS
-from gt.ledger.store import Signature, View, document_path
+from gt.ledger.store import HOLDER_SUFFIX, Signature, View, document_path, read_holder
 from gt.model.bead import TOMBSTONE, parse_time, problems
 from gt.model.graph import cycles
 from gt.beads.tracker import BEADS, Edit, Tracker
+
+
+LOCK_HELD_SECONDS = 5.0  # a writer holds the ledger lock for milliseconds: longer than this is reported
 
 
 @dataclass
@@ -22,12 +25,19 @@ class Finding:
     problem: str
     fix: str | None = None  # what --fix does about it; None when it is left to a human
     fixed: bool = False
+    notice: bool = False  # worth showing, but nothing is broken: the doctor still exits 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "path": self.path, "problem": self.problem, "fix": self.fix, "fixed": self.fixed}
+        return {"kind": self.kind, "path": self.path, "problem": self.problem, "fix": self.fix, "fixed": self.fixed,
+                "notice": self.notice}
 
 
-def doctor(tracker: Tracker, fix: bool = False) -> list[Finding]:
+# The beads of other ledgers (a town's rigs) with these ids: what a dependency across ledgers points at.
+OtherLedgers = Callable[[View, set[str]], dict[str, dict[str, Any]]]
+
+
+def doctor(tracker: Tracker, fix: bool = False, others: OtherLedgers | None = None) -> list[Finding]:
+    """The ledger's problems; with `others`, a dependency on a bead of another ledger is checked there."""
     findings: list[Finding] = []
     ledger = tracker.ledger
     branch = ledger.branch
@@ -40,6 +50,7 @@ def doctor(tracker: Tracker, fix: bool = False) -> list[Finding]:
                     os.unlink(ref_lock)
             finding.fixed = True
         findings.append(finding)
+    findings += _check_writer_lock(tracker, fix)
     if not ledger.exists():
         findings.append(Finding("no-ledger", ledger.ref, "the ledger branch does not exist: run `bd init`", None))
         return findings
@@ -47,12 +58,14 @@ def doctor(tracker: Tracker, fix: bool = False) -> list[Finding]:
     view = ledger.view()
     if view.manifest and view.manifest.config_error:
         findings.append(Finding("bad-config", f"{branch}:ledger.yaml", view.manifest.config_error))
-    for key, error in sorted(view.errors(BEADS).items()):
-        findings.append(Finding(
-            "unreadable", f"{branch}:{document_path(BEADS, key)}", error,
-            None,
-        ))
+    for collection in sorted(view.manifest.collections if view.manifest else ()):  # beads, agents, rigs, …
+        for key, error in sorted(view.errors(collection).items()):
+            path = f"{branch}:{document_path(collection, key)}"
+            findings.append(Finding("unreadable", path, error.removeprefix(f"{path}: "), None))
     beads = Tracker.summaries(view, include_deleted=True)
+    targets = {str(d.get("target")) for doc in beads.values() for d in doc.get("dependencies") or ()
+               if isinstance(d, dict)}
+    elsewhere = others(view, targets - beads.keys()) if others is not None and targets - beads.keys() else {}
     for bead_id, doc in sorted(beads.items()):
         path = f"{branch}:{document_path(BEADS, bead_id)}"
         for problem in problems(doc, bead_id):
@@ -60,7 +73,7 @@ def doctor(tracker: Tracker, fix: bool = False) -> list[Finding]:
         if doc.get("status") == TOMBSTONE:
             continue
         for dep in doc.get("dependencies") or ():
-            if dep.get("target") not in beads:
+            if dep.get("target") not in beads and dep.get("target") not in elsewhere:
                 findings.append(Finding(
                     "dangling-dependency", path,
                     f"{bead_id} {dep.get('type')} -> {dep.get('target')}: no such bead (it does not block)",
@@ -76,6 +89,42 @@ def doctor(tracker: Tracker, fix: bool = False) -> list[Finding]:
             finding.fixed = True
         findings.append(finding)
     return findings
+
+
+def _check_writer_lock(tracker: Tracker, fix: bool) -> list[Finding]:
+    """A live writer holding the ledger lock for long (stopped or stuck: other writers wait behind it,
+    then give up), or the holder record a writer killed while holding it left behind (harmless: the
+    kernel freed the lock, and the next writer replaces the record)."""
+    from filelock import FileLock, Timeout
+
+    path = tracker.ledger.lock().path
+    if read_holder(path) is None:
+        return []
+    probe = FileLock(path, timeout=0)  # a bare probe: it writes no holder record of its own
+    try:
+        probe.acquire()
+    except Timeout:
+        holder = read_holder(path)
+        if holder is None or not holder.alive() or holder.age < LOCK_HELD_SECONDS:
+            return []  # released meanwhile, or a new holder that has not written its record yet
+        return [Finding("lock-held", path, f"a writer has held the ledger lock long: {holder.describe()}; other "
+                        "writers wait for it, then give up (BD_LOCK_TIMEOUT): stop it if it is stuck")]
+    try:
+        holder = read_holder(path)  # free now: any record left is a dead holder's
+        if holder is None:
+            return []
+        finding = Finding("stale-lock-holder", path + HOLDER_SUFFIX,
+                          f"pid {holder.pid} ({holder.command}) was killed holding the ledger lock "
+                          f"{holder.age:.0f} s ago; the kernel freed the lock", "remove the record", notice=True)
+        if fix:
+            try:
+                os.unlink(path + HOLDER_SUFFIX)
+            except FileNotFoundError:
+                pass
+            finding.fixed = True
+        return [finding]
+    finally:
+        probe.release()
 
 
 def _check_cache(tracker: Tracker, fix: bool) -> list[Finding]:

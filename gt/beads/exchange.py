@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import json
-from typing import IO, Any, Iterable
+from typing import IO, Any, Iterable, Iterator
 
 from gt.errors import GtError
 from gt.ledger.store import Signature, View, check_key
 from gt.ledger.yamlio import YamlError
 from gt.model.bead import canonical, problems
 from gt.model.ids import check_id
-from gt.model.jsonl import from_record, to_record
+from gt.model.jsonl import MAX_LINE, from_record, load_line, to_record
 from gt.model.merge import strip_stamps
 from gt.beads.tracker import BEADS, Edit, Tracker
 
@@ -38,17 +38,30 @@ def export_file(view: View, path: str) -> int:
     return count
 
 
-def read_records(lines: Iterable[str], source: str) -> list[dict[str, Any]]:
-    """Parse JSON Lines into bead documents; the first bad line refuses the whole file."""
+def read_lines(stream: IO[bytes]) -> Iterator[bytes]:
+    """The lines of a JSON Lines file, without reading more than one bead's worth at a time: a line
+    longer than MAX_LINE comes back cut at MAX_LINE + 1 bytes (read_records refuses it)."""
+    while True:
+        line = stream.readline(MAX_LINE + 1)
+        if not line:
+            return
+        yield line
+
+
+def read_records(lines: Iterable[bytes], source: str) -> list[dict[str, Any]]:
+    """Parse JSON Lines (UTF-8) into bead documents; the first bad line refuses the whole file."""
     docs: dict[str, dict[str, Any]] = {}
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
             continue
         try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-            doc = from_record(record)
+            if len(raw) > MAX_LINE:
+                raise ValueError(f"the line is longer than {MAX_LINE // (1024 * 1024)} MiB")
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"not UTF-8 text (byte {raw[exc.start]:#04x} at column {exc.start + 1})") from None
+            doc = from_record(load_line(line))
             check_id(doc["id"])
             check_key(doc["id"])
             found = problems(doc, doc["id"])

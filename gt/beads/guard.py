@@ -1,7 +1,11 @@
 """The ledger guard: a bare repository's pre-receive hook refuses pushes that would harm its ledger.
 
 Refused: deleting the ledger branch, rewriting its history (not a fast-forward), and any new commit
-with a ledger file that does not parse or breaks the bead schema (the message names file and problem).
+with a ledger file, in any collection, that the reader would refuse (larger, deeper or with more
+values than gt.ledger.yamlio allows, anchors or aliases, not YAML) or that breaks its collection's
+schema (gt.model.schema: beads, rigs, agents, ledger.yaml, and generic rules for any other
+collection). Each problem names the commit, the file and the reason; a commit the guard cannot check
+is refused too, with the reason, never with a traceback.
 Run by git as `python -m gt.githooks pre-receive` (gt/githooks/__main__.py) with the ref updates on stdin.
 """
 from __future__ import annotations
@@ -13,9 +17,7 @@ import sys
 from gt.ledger.gitdir import ZERO, discover
 from gt.ledger.store import CONFIG_FILE, Ledger, document_path
 from gt.ledger.yamlio import YamlError
-from gt.model.bead import problems
-from gt.model.ids import PREFIX_RE
-from gt.beads.tracker import BEADS
+from gt.model.schema import COLLECTION_RE, config_problems, document_problems
 
 USER_HOOK_SUFFIX = ".user"  # a hook the repository had before ours: run after our checks
 
@@ -28,9 +30,12 @@ def check_update(ledger: Ledger, old: str, new: str) -> list[str]:
         return [f"refusing a non-fast-forward push to {ledger.ref}: it would rewrite the ledger's history"]
     found: list[str] = []
     for commit in ledger.commits_between(None if old == ZERO else old, new):
-        parents = ledger.object_store[commit.encode()].parents
-        base = parents[0].decode() if parents else None
-        found += check_commit(ledger, base, commit)
+        try:
+            parents = ledger.object_store[commit.encode()].parents
+            base = parents[0].decode() if parents else None
+            found += check_commit(ledger, base, commit)
+        except Exception as exc:  # a commit we cannot read is refused with the reason, not a traceback
+            found.append(f"{commit[:9]}: cannot be checked: {type(exc).__name__}: {exc}"[:500])
         if len(found) >= 20:
             break
     return found
@@ -55,6 +60,9 @@ def check_shape(ledger: Ledger, parent: str | None, commit: str) -> list[str]:
         where = name.decode("utf-8", "replace")
         if entry[0] != TREE_MODE:
             found.append(f"{short}: {where}: a file where a collection folder belongs")
+            continue
+        if not COLLECTION_RE.fullmatch(where):
+            found.append(f"{short}: {where}/: not a collection name (lowercase letters, digits, '_', '-')")
             continue
         old_fans = ledger._subtree(before.get(name))
         for fan, fan_entry in ledger._tree_entries(entry[1]).items():
@@ -87,10 +95,9 @@ def check_commit(ledger: Ledger, parent: str | None, commit: str) -> list[str]:
             found.append(f"{short}: {exc}")
             continue
         if collection == "":
-            if not isinstance(doc.get("format"), int) or not PREFIX_RE.fullmatch(str(doc.get("prefix", ""))):
-                found.append(f"{short}: {name}: needs an integer format and a valid prefix")
-        elif collection == BEADS:
-            found += [f"{short}: {name}: {problem}" for problem in problems(doc, key)]
+            found += [f"{short}: {name}: {problem}" for problem in config_problems(doc)]
+        else:
+            found += [f"{short}: {name}: {problem}" for problem in document_problems(collection, key, doc)]
     return found
 
 
@@ -104,7 +111,10 @@ def main() -> int:
     for line in lines.splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[2] == ledger.ref:
-            found += check_update(ledger, parts[0], parts[1])
+            try:
+                found += check_update(ledger, parts[0], parts[1])
+            except Exception as exc:  # refuse with a reason, never with a traceback
+                found.append(f"the push cannot be checked: {type(exc).__name__}: {exc}"[:500])
     if found:
         print("ledger guard: push refused", file=sys.stderr)
         for problem in found[:20]:

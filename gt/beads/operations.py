@@ -16,7 +16,8 @@ from gt.beads.tracker import LEDGER_FORMAT, Edit, Tracker
 
 
 def _extra_types(view: View) -> tuple[str, ...]:
-    return tuple(view.config.get("types") or ())
+    types = view.config.get("types")  # a list of names; anything else (a hand edit) adds none
+    return tuple(t for t in types if isinstance(t, str)) if isinstance(types, list) else ()
 
 
 def _check_label(label: str) -> str:

@@ -127,7 +127,7 @@ def search(view: View, text: str, include_closed: bool = True) -> list[str]:
 def stats(view: View) -> dict[str, Any]:
     beads = Tracker.summaries(view)
     by_status = Counter(d.get("status") for d in beads.values())
-    by_type = Counter(d.get("type") for d in beads.values())
+    by_type = Counter(d.get("type") or "task" for d in beads.values())  # a hand-written file may lack one
     by_priority = Counter(f"P{d.get('priority')}" for d in beads.values())
     blocked_now = graph.blocked_map(beads)
     return {

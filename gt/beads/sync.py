@@ -5,7 +5,9 @@ only the two states (see gt/model/merge.py), so any replicas that sync in any or
 """
 from __future__ import annotations
 
+import random
 import subprocess
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +19,17 @@ from gt.model import merge
 from gt.model.bead import TOMBSTONE
 from gt.beads.tracker import BEADS, LEDGER_FORMAT, Tracker
 
-MAX_ROUNDS = 5
+MAX_ROUNDS = 10  # fetch-merge-push rounds before giving up (see docs/sync.md)
+BACKOFF_SECONDS = 0.05  # before round n+1: a random pause of up to BACKOFF_SECONDS * 2**n ...
+BACKOFF_CAP_SECONDS = 1.6  # ... never more than this (so 10 rounds pause 9.5 s in all at most, 4.75 s on average)
+
+# What git answers when the remote's ledger moved between our fetch and our push: the push was
+# refused as not a fast-forward of what the remote now has (`[rejected]`: non-fast-forward, fetch
+# first, stale info), or it lost the race for the remote's ref lock to another push (`[remote
+# rejected] (failed to update ref)`, "cannot lock ref …: is at X but expected Y", "incorrect old
+# value provided"). Every one means "fetch, merge, push again"; a refusal by a hook does not.
+REMOTE_MOVED = ("[rejected]", "non-fast-forward", "fetch first", "stale info", "cannot lock ref",
+                "failed to update ref", "failed to lock", "incorrect old value", "but expected")
 
 
 @dataclass
@@ -29,11 +41,12 @@ class SyncReport:
     renamed: dict[str, str] = field(default_factory=dict)  # id collisions: old id -> new id
     pushed: bool = False
     rounds: int = 0
+    retries: list[str] = field(default_factory=list)  # why each refused push was tried again
 
     def as_dict(self) -> dict[str, Any]:
         return {"remote": self.remote, "fetched": self.fetched, "action": self.action,
                 "merged_beads": self.merged_beads, "renamed": self.renamed, "pushed": self.pushed,
-                "rounds": self.rounds}
+                "rounds": self.rounds, "retries": self.retries}
 
 
 def remote_ref(tracker: Tracker, remote: str) -> str:
@@ -66,20 +79,39 @@ def fetch(tracker: Tracker, remote: str) -> str | None:
     return read_ref(tracker.repo.commondir, remote_ref(tracker, remote))
 
 
-def push(tracker: Tracker, remote: str, commit: str) -> bool:
-    """Push the ledger (never forced); False when the remote moved and refused it."""
+def push(tracker: Tracker, remote: str, commit: str) -> str | None:
+    """Push the ledger (never forced): None when accepted, git's answer when the remote moved meanwhile.
+
+    Any other refusal (a hook's, an unreachable remote) raises GtError with the remote's reasons.
+    """
     branch = tracker.ledger.branch
     result = _git(tracker, "push", "--quiet", "--porcelain", remote, f"{commit}:refs/heads/{branch}")
     if result.returncode == 0:
         _git(tracker, "update-ref", remote_ref(tracker, remote), commit)
-        return True
+        return None
     text = result.stdout + result.stderr
-    if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text:
-        return False
+    if "hook declined" not in text and any(answer in text for answer in REMOTE_MOVED):
+        return _moved_answer(result)
     reasons = [line[len("remote:"):].strip() for line in result.stderr.splitlines()
                if line.startswith("remote:") and line[len("remote:"):].strip()]
     detail = "; ".join(reasons) if reasons else git.last_line(result.stderr or result.stdout)
     raise GtError(f"push to {remote} refused: {detail}", code="push")
+
+
+def _moved_answer(result: subprocess.CompletedProcess[str]) -> str:
+    """The line of git's output that says how the remote moved (for the report and the final error)."""
+    lines = [" ".join(line.removeprefix("remote:").split()) for line in result.stderr.splitlines()]
+    # --porcelain's line for the ref: "!<TAB><from>:<to><TAB>[rejected] (fetch first)"
+    lines += [line.split("\t")[-1] for line in result.stdout.splitlines() if line.startswith("!")]
+    for line in lines:
+        if any(answer in line for answer in REMOTE_MOVED):
+            return line
+    return git.last_line(result.stderr or result.stdout)
+
+
+def backoff(round_number: int) -> float:
+    """The pause before the next round: full jitter, so racing clones stop meeting at the hub."""
+    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2 ** round_number))
 
 
 def sync(tracker: Tracker, actor: Signature, remote: str | None = None, push_changes: bool = True) -> SyncReport:
@@ -101,13 +133,18 @@ def sync(tracker: Tracker, actor: Signature, remote: str | None = None, push_cha
             raise GtError(f"no ledger here or on {remote}: run `bd init` first", code="no_ledger")
         if not push_changes or ours is None or ours == theirs:
             return report
-        if push(tracker, remote, ours):
+        answer = push(tracker, remote, ours)
+        if answer is None:
             report.pushed = True
             if theirs is None:
                 report.action = "created"
             return report
-    raise GtError(f"the ledger on {remote} kept moving: gave up after {MAX_ROUNDS} rounds; run `bd sync` again",
-                  code="sync")
+        report.retries.append(answer)
+        if round_number < MAX_ROUNDS:
+            progress.report(f"{remote} moved meanwhile; fetching again (round {round_number + 1}) …", every=0)
+            time.sleep(backoff(round_number))
+    raise GtError(f"the ledger on {remote} kept moving: gave up after {MAX_ROUNDS} rounds "
+                  f"(last answer: {report.retries[-1]}); nothing is lost: run `bd sync` again", code="sync")
 
 
 def merge_into_local(tracker: Tracker, actor: Signature, theirs: str, report: SyncReport) -> None:

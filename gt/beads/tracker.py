@@ -39,7 +39,8 @@ def check_is_ledger(view: View) -> None:
     if manifest is not None and manifest.config_error:
         raise GtError(manifest.config_error, code="bad_config")
     if manifest is not None and "format" not in manifest.config:
-        raise GtError(f"branch '{view.ledger.branch}' is not a ledger (it has no ledger.yaml)", code="not_ledger")
+        why = "its ledger.yaml has no `format`" if manifest.config else "it has no ledger.yaml"
+        raise GtError(f"branch '{view.ledger.branch}' is not a ledger ({why})", code="not_ledger")
 
 
 def _summarize(collection: str, key: str, doc: dict[str, Any]) -> dict[str, Any]:

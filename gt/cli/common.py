@@ -100,12 +100,14 @@ class Out:
 
     def town_and_rig(self, rig: str | None, option: str = "the rig's name") -> tuple[Path, str]:
         """The town, and the rig: given, or the caller's (its directory, or --actor/--identity)."""
-        from gt.town.layout import require_town
+        from gt.town.layout import RIG_REPO, require_town, rig_dir
 
         town = require_town()
         rig = rig or self.identity().rig
         if not rig:
             raise UsageError(f"which rig? give {option} (or run this inside the rig)")
+        if "/" in rig or "\\" in rig or rig.startswith(".") or not (rig_dir(town, rig) / RIG_REPO).is_dir():
+            raise GtError(f"no rig named {rig!r} in {town}", code="not_found")
         return town, rig
 
     def signature(self, repo: RepoPaths | None) -> Signature:
@@ -116,7 +118,7 @@ class Out:
 
 def fail(out_json: bool, error: GtError) -> None:
     exit_code = 2 if isinstance(error, UsageError) else 1
-    message = str(error)
+    message = str(error).replace("\r", "\\r").replace("\n", "\\n")  # one line, whatever the input held
     if out_json:
         click.echo(json.dumps({"error": message, "code": error.code}), err=True)
     else:
@@ -136,9 +138,12 @@ def command(name: str | None = None, acting: tuple[str, ...] = ("--actor", "--id
         def run(as_json: bool, acting_as: str | None, **params: Any) -> None:
             out = Out(as_json, acting_as)
             try:
+                check_utf8({"acting_as": acting_as, **params})
                 func(out, **params)
             except GtError as exc:
                 fail(as_json, exc)
+            except BrokenPipeError:
+                raise  # the reader went away (`| head`): Click exits quietly
             except OSError as exc:
                 fail(as_json, GtError(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)))
 
@@ -148,6 +153,51 @@ def command(name: str | None = None, acting: tuple[str, ...] = ("--actor", "--id
         return click.command(name, cls=click.Command, **kwargs)(run)
 
     return decorate
+
+
+# Variables whose values are written into the ledger (who acts, which branch): text, like arguments.
+TEXT_VARIABLES = ("BD_ACTOR", "BD_LEDGER_BRANCH", "GT_ROLE", "GT_RIG", "GT_POLECAT", "GT_CREW", "GT_DOG")
+
+
+def check_utf8(params: dict[str, Any]) -> None:
+    """Refuse a text argument that is not UTF-8 (bytes that cannot be decoded arrive as surrogate
+    escapes, and would fail when written): a usage error naming the argument. File paths are exempt."""
+    import os
+
+    for variable in TEXT_VARIABLES:
+        value = os.environ.get(variable)
+        if value is not None and not _is_utf8(value):
+            raise UsageError(f"the environment variable {variable} is not valid UTF-8 text: {_shown(value)}")
+    for name, value in params.items():
+        values = value if isinstance(value, (tuple, list)) else (value,)
+        bad = next((v for v in values if isinstance(v, str) and not _is_utf8(v)), None)
+        if bad is None:
+            continue
+        param = next((p for p in click.get_current_context().command.params if p.name == name), None)
+        if param is not None and (isinstance(param.type, click.Path) or param.metavar == "FILE"):
+            continue  # a file name is bytes on disk: opening it works, and it is never stored
+        if isinstance(param, click.Option):
+            label = next((o for o in param.opts if o.startswith("--")), param.opts[0])
+        else:
+            label = param.human_readable_name if param is not None else name
+        raise UsageError(f"{label} is not valid UTF-8 text: {_shown(bad)} (check the encoding of your terminal or script)")
+
+
+def _shown(text: str) -> str:
+    """Text that may hold undecodable bytes, as the bytes it came from (the first 60)."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "backslashreplace")
+    return repr(raw[:60]) + (" …" if len(raw) > 60 else "")
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def read_text(value: str | None, path: str | None, what: str) -> str | None:
@@ -180,6 +230,7 @@ def main_entry(group: click.Group) -> Callable[[], None]:
         import os
 
         gc.disable()  # a short-lived process: the cyclic collector only costs time (tens of ms at 10k beads)
+        os.umask(os.umask(0) | 0o002)  # nothing gt or bd writes (nor git, nor the agents it starts) is world-writable
         from gt import progress
 
         progress.enable(sys.stderr.isatty() and "--json" not in sys.argv[1:])
@@ -188,6 +239,9 @@ def main_entry(group: click.Group) -> Callable[[], None]:
             code: Any = 0
         except SystemExit as exc:
             code = exc.code
+        except Exception as exc:  # a bug, not the user's mistake: one line, the traceback in a log
+            progress.clear()
+            code = internal_error(exc)
         progress.clear()
         if isinstance(code, str):
             click.echo(code, err=True)
@@ -202,3 +256,62 @@ def main_entry(group: click.Group) -> Callable[[], None]:
         os._exit(code if isinstance(code, int) else 0)
 
     return main
+
+
+CRASH_LOG = "errors.log"
+CRASH_LOG_LIMIT = 1024 * 1024  # past this, the log moves to errors.log.1 (one old log is kept)
+
+
+def internal_error(exc: BaseException) -> int:
+    """Report an unexpected exception: one line on stderr (JSON with --json), exit code 1; the
+    traceback goes to a log file (the town's .runtime/logs/, else the repository's .git/gt/) and,
+    with GT_DEBUG=1, to stderr as well."""
+    import os
+    import traceback
+
+    text = "".join(traceback.format_exception(exc))
+    if os.environ.get("GT_DEBUG", "") not in ("", "0"):
+        sys.stderr.write(text)
+    log = _log_crash(text)
+    detail = " ".join(str(exc).split())[:300]
+    message = f"internal error: {type(exc).__name__}" + (f": {detail}" if detail else "")
+    message += f" (traceback in {log})" if log else " (run again with GT_DEBUG=1 to see the traceback)"
+    try:
+        if "--json" in sys.argv[1:]:
+            sys.stderr.write(json.dumps({"error": message, "code": "internal"}) + "\n")
+        else:
+            sys.stderr.write(f"Error: {message}\n")
+    except (OSError, ValueError):
+        pass
+    return 1
+
+
+def _log_crash(text: str) -> str | None:
+    """Append a traceback to the crash log; its path, or None when there is nowhere to write it."""
+    import os
+    import time
+
+    try:
+        from gt.town.layout import find_town
+        from gt.town.rundir import RUNTIME
+
+        town = find_town()
+        if town is not None:
+            folder = os.path.join(town, RUNTIME, "logs")
+        else:
+            from gt.ledger.gitdir import discover
+
+            folder = discover().private
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        path = os.path.join(folder, CRASH_LOG)
+        if os.path.exists(path) and os.path.getsize(path) > CRASH_LOG_LIMIT:
+            os.replace(path, path + ".1")
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        argv = " ".join(sys.argv)
+        entry = f"--- {stamp} pid {os.getpid()}: {argv}\n{text}\n"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
+            f.write(entry)
+        return path
+    except Exception:  # the report must not fail: without a log, GT_DEBUG=1 still shows it
+        return None

@@ -20,7 +20,19 @@ from gt.beads.tracker import Edit, Tracker
 from gt.town.context import routed, Town
 
 AGENTS = "agents"
-WORKER_ROLES = ("polecat", "crew", "mayor", "deacon", "witness", "refinery")
+INFRASTRUCTURE_ROLES = ("dog", "deacon", "witness", "refinery")  # they run the town: never project work
+
+
+def check_holder(identity: str) -> None:
+    """Refuse to put project work on a dog or an infrastructure role (the one check behind `gt sling`
+    and `gt hook`): only polecats, crew and the mayor hold beads."""
+    role = parse(identity).role
+    if role == "dog":
+        raise GtError(f"{identity} is a dog: dogs do the deacon's infrastructure work, not project work "
+                      "(sling to a rig, a polecat or crew)", code="refused")
+    if role in INFRASTRUCTURE_ROLES:
+        raise GtError(f"{identity} is the {role}: it runs the town and never holds project work "
+                      "(sling to a rig, a polecat or crew)", code="refused")
 
 
 def record(view: View, identity: str) -> dict[str, Any] | None:
@@ -108,6 +120,7 @@ def hook(town: Path, actor: Signature, query: str, identity: str, *, force: bool
          **fields: Any) -> dict[str, Any]:
     """Put a bead on an agent's hook (nothing starts); `fields` (model, agent, branch, …) go on the
     agent record, and model/agent on the bead's `dispatch`."""
+    check_holder(identity)
     agent_tracker = Town.at(town).tracker_of(identity)
     bead_tracker = routed([query])
     dispatch = {"worker": identity, "model": fields.get("model"), "agent": fields.get("agent"),

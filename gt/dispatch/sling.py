@@ -90,10 +90,9 @@ def sling(town: Path, actor: Signature, beads: list[str], target: str | None, wo
     rigs = registry(town)
     target = target or actor.name
     who = parse(target)
-    if who.role == "dog":
-        raise GtError(f"{target} is a dog: dogs do the deacon's infrastructure work, not project work "
-                      "(sling to a rig, a polecat or crew)", code="refused")
     to_rig = target in rigs
+    if not to_rig:
+        agents.check_holder(target)  # dogs and infrastructure roles never hold project work
     if not to_rig and who.role == "human":
         raise GtError(f"no rig or agent named {target!r}", code="not_found")
     if not to_rig and who.rig and who.rig not in rigs:
@@ -102,10 +101,14 @@ def sling(town: Path, actor: Signature, beads: list[str], target: str | None, wo
         raise UsageError("several beads go to a rig (one polecat each); an agent's hook holds one")
     rig = target if to_rig else who.rig
     config = town_settings.load(town, rig)
-    agent = agent or config.default_agent
+    agent = agent or config.default_agent or None  # no built-in default: only what this machine's settings name
     if start:
+        if not agent:
+            raise UsageError("no agent runtime configured: the settings name no default_agent, so gt sling "
+                             "would not know what to start; set default_agent (and its command under agents:) "
+                             "in settings/config.yaml, pass --agent, or use --no-start")
         workers.check_runtime(config, agent)
-    model = model or config.models.get(agent)
+    model = model or (config.models.get(agent) if agent else None)
 
     ids = []
     for query in beads:  # refuse before anything is written
@@ -135,21 +138,24 @@ def sling(town: Path, actor: Signature, beads: list[str], target: str | None, wo
             for reservation in reservations:
                 reservation.unlink(missing_ok=True)
             raise
+    made = None  # the convoy this sling created, if any
     try:
         if convoy:  # after hooking: tracked work is never seen as stranded (ready, unhooked) meanwhile
             tracked = convoys.tracking(town, ids)
             untracked = [i for i in ids if i not in tracked]
             if untracked:
-                report.convoy = convoys.create(town, actor, _title(untracked), untracked)["id"]
+                report.convoy = made = convoys.create(town, actor, _title(untracked), untracked)["id"]
             elif tracked:
                 report.convoy = next(iter(tracked.values()))[0]
         for number, slung in enumerate(report.slung):
             if start and slung.worktree is not None:
                 try:
-                    slung.pid = workers.start(town, slung.agent, Path(slung.worktree), agent, config, model)
-                except GtError:
+                    slung.pid = workers.start(town, slung.agent, Path(slung.worktree), str(agent), config, model)
+                except GtError as exc:
                     for unstarted in report.slung[number:]:  # nobody would ever run them: back to open
                         agents.unsling(town, actor, unstarted.agent)
+                    if made and not any(s.pid for s in report.slung):  # it would track work nobody runs
+                        _drop_convoy(town, actor, made, f"gt sling could not start its work: {exc}")
                     raise
     finally:
         for reservation in reservations:
@@ -173,6 +179,16 @@ def _plan(town: Path, rig: str | None, ids: list[str], target: str, to_rig: bool
         taken.add(name)
         plan.append((bead_id, f"{rig}/polecats/{name}"))
     return plan
+
+
+def _drop_convoy(town: Path, actor: Signature, convoy_id: str, reason: str) -> None:
+    """Delete the convoy a failed sling created (a tombstone: its history stays in the ledger)."""
+    from gt.beads.operations import delete
+
+    try:
+        delete(Town.at(town).tracker(), actor, [convoy_id], force=True, reason=" ".join(reason.split())[:200])
+    except GtError:
+        pass  # the sling's own error is the one to report
 
 
 def _title(ids: list[str]) -> str:

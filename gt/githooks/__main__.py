@@ -17,6 +17,9 @@ TRANSITIONS = ("prepare-commit-msg", "commit-msg", "post-commit", "post-receive"
 
 def run(argv: list[str]) -> int:
     """Run hook argv[0] with the rest as its arguments (stdin is the hook's); its exit status."""
+    import os
+
+    os.umask(os.umask(0) | 0o002)  # like gt and bd: nothing a hook writes is world-writable
     name = argv[0] if argv else ""
     if name == GUARD:
         from gt.beads.guard import main as guard

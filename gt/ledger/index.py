@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-INDEX_VERSION = "v3"
+INDEX_VERSION = "v4"  # v4: documents beyond the reader's limits (yamlio) are errors, not documents
 
 Entry = tuple[str, "dict[str, Any] | None", "str | None"]  # (blob id, summary, error)
 

@@ -26,7 +26,7 @@ else:
     except ImportError:  # pragma: no cover
         from hashlib import sha1
 
-from gt.errors import GtError
+from gt.errors import GtError, UsageError
 from gt.ledger.gitdir import RepoPaths, append_reflog, checked_out_in, read_ref
 from gt.ledger.index import Entry, IndexStore, Manifest, Shard
 from gt.ledger.yamlio import YamlError, dump, load_mapping
@@ -55,15 +55,28 @@ def document_path(collection: str, key: str) -> str:
     return f"{collection}/{fan_of(key)}/{key}.yaml"
 
 
+def default_email(name: str) -> str:
+    """The address of someone with none configured, as git makes one: `<name>@<host>`, the name
+    with `/` as `.` (`gizmo/polecats/nux` -> `gizmo.polecats.nux@host`). Agent identities always
+    have this one: their ledger writes and their code commits carry the same address."""
+    local = ".".join(part for part in re.split(r"[^A-Za-z0-9_+-]+", name) if part) or "unknown"
+    try:
+        node = os.uname().nodename
+    except (AttributeError, OSError):  # no uname (Windows)
+        node = os.environ.get("COMPUTERNAME", "")
+    host = ".".join(part for part in re.split(r"[^A-Za-z0-9-]+", node) if part)
+    return f"{local}@{host or 'localhost'}"
+
+
 @dataclass(frozen=True)
 class Signature:
-    """Who a commit is attributed to."""
+    """Who a commit is attributed to (with no email, `default_email` of the name: never `<>`)."""
 
     name: str
     email: str = ""
 
     def git_identity(self) -> bytes:
-        return f"{self.name} <{self.email}>".encode("utf-8")
+        return f"{self.name} <{self.email or default_email(self.name)}>".encode("utf-8")
 
 
 @dataclass
@@ -155,6 +168,140 @@ class View:
             doc = holder.doc(key) if holder is not None else None
             if doc is not None:
                 yield doc
+
+
+LOCK_TIMEOUT_SECONDS = 30.0  # how long a writer waits for the lock by default (BD_LOCK_TIMEOUT)
+QUIET_WAIT_SECONDS = 1.0  # a writer waiting longer for the lock says whom it waits for (on a terminal)
+HOLDER_SUFFIX = ".holder"  # beside the lock: who holds it (pid, command, since when), while held
+
+
+def lock_timeout() -> float:
+    """Seconds a writer waits for the ledger lock: $BD_LOCK_TIMEOUT, else LOCK_TIMEOUT_SECONDS."""
+    given = os.environ.get("BD_LOCK_TIMEOUT", "").strip()
+    if not given:
+        return LOCK_TIMEOUT_SECONDS
+    try:
+        value = float(given)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise UsageError(f"BD_LOCK_TIMEOUT={given!r}: give the seconds to wait for the ledger lock (a number >= 0)")
+    return value
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """Who holds (or last held) a writer lock, as its holder recorded it."""
+
+    pid: int
+    command: str
+    since: float  # when it took the lock (seconds since the epoch)
+
+    @property
+    def age(self) -> float:
+        return max(0.0, time.time() - self.since)
+
+    def alive(self) -> bool:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def describe(self) -> str:
+        return f"pid {self.pid} ({self.command}) for {self.age:.0f} s"
+
+
+def read_holder(lock_path: str) -> LockHolder | None:
+    """The holder record beside a lock; None when there is none or it cannot be read."""
+    import json
+
+    try:
+        with open(lock_path + HOLDER_SUFFIX, encoding="utf-8") as f:
+            data = json.loads(f.read(4096))
+        return LockHolder(int(data["pid"]), str(data["command"]), float(data["since"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _this_command() -> str:
+    import shlex
+    import sys
+
+    argv = list(sys.argv) or ["python"]
+    argv[0] = "python" if argv[0] in ("-c", "-m", "") else os.path.basename(argv[0])
+    command = shlex.join(argv)
+    return command if len(command) <= 200 else command[:199] + "…"
+
+
+class WriterLock:
+    """The ledger's writer lock (see Ledger.lock): while held, `<lock>.holder` says who holds it."""
+
+    def __init__(self, path: str, timeout: float | None = None) -> None:
+        self.path = path
+        self.timeout = timeout  # None: lock_timeout(), read when the lock is taken
+        self._lock: Any = None
+
+    def __enter__(self) -> "WriterLock":
+        from filelock import FileLock, Timeout
+
+        if self.timeout is None:
+            self.timeout = lock_timeout()
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        lock = FileLock(self.path, timeout=self.timeout)
+        started = time.monotonic()
+        try:
+            lock.acquire(timeout=min(self.timeout, QUIET_WAIT_SECONDS))
+        except Timeout:
+            if self.timeout <= QUIET_WAIT_SECONDS:
+                raise GtError(self._timeout_message(time.monotonic() - started), code="locked") from None
+            from gt import progress  # longer than a write takes: say whom we wait for, then wait on
+
+            holder = read_holder(self.path)
+            progress.report(f"waiting for the ledger lock, held by {holder.describe() if holder else 'another writer'} …",
+                            every=0)
+            try:
+                lock.acquire(timeout=max(0.0, self.timeout - (time.monotonic() - started)))
+            except Timeout:
+                raise GtError(self._timeout_message(time.monotonic() - started), code="locked") from None
+        self._lock = lock
+        try:
+            self._write_holder()
+        except BaseException:
+            lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            os.unlink(self.path + HOLDER_SUFFIX)
+        except OSError:
+            pass
+        self._lock.release()
+        self._lock = None
+
+    def _write_holder(self) -> None:
+        import json
+
+        record = json.dumps({"pid": os.getpid(), "command": _this_command(), "since": round(time.time(), 3)})
+        fd = os.open(self.path + HOLDER_SUFFIX, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, record.encode("utf-8") + b"\n")
+        finally:
+            os.close(fd)
+
+    def _timeout_message(self, waited: float) -> str:
+        holder = read_holder(self.path)
+        if holder is not None and holder.alive():
+            who = f"has been held by {holder.describe()}"
+            hint = f"; if it is stuck, stop it (kill {holder.pid}) and try again"
+        else:
+            who = "is held by a process that left no record"
+            hint = "; try again"
+        return (f"the ledger lock {self.path} {who}: gave up after waiting {waited:.0f} s "
+                f"(BD_LOCK_TIMEOUT={self.timeout:g}){hint}")
 
 
 class Ledger:
@@ -296,16 +443,14 @@ class Ledger:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def lock(self) -> Any:
-        """The writers' lock: an flock the kernel releases when its process dies.
+    def lock(self) -> "WriterLock":
+        """The writers' lock: an flock the kernel releases when its process dies, waited for at most
+        `BD_LOCK_TIMEOUT` seconds (default 30) before failing with a message naming its holder.
 
         filelock's default 50 ms poll measured best under 50 contending writers: shorter polls,
         backoff and kernel-side waiting all lowered throughput (see docs/performance.md).
         """
-        from filelock import FileLock
-
-        os.makedirs(self.repo.private, exist_ok=True)
-        return FileLock(os.path.join(self.repo.private, "ledger.lock"))
+        return WriterLock(os.path.join(self.repo.private, "ledger.lock"))
 
     def transact(self, build: Callable[[View], Change | None], author: Signature) -> str | None:
         """Apply `build` to the current state and commit its Change atomically; returns the new commit.
@@ -464,7 +609,7 @@ class Ledger:
                 if head is not None and not self.is_ancestor(head, target):
                     return False
                 if set_ref_if_equals(refs, self.ref, head, target, self.repo.private):
-                    append_reflog(self.repo.commondir, self.ref, head, target, b"bd <>", "fast-forward")
+                    append_reflog(self.repo.commondir, self.ref, head, target, f"bd <{default_email('bd')}>".encode(), "fast-forward")
                     return True
         raise GtError(f"could not update {self.ref}: it kept moving under us")
 

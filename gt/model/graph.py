@@ -206,25 +206,46 @@ def cycles(beads: Beads, types: Iterable[str] = (BLOCKING, PARENT)) -> list[list
     return sorted(found)
 
 
+MAX_TREE_DEPTH = 300  # deeper trees are not useful to read, and their JSON nests too deeply to encode
+
+
 @dataclass
 class TreeNode:
     id: str
     dep_type: str | None
     children: list["TreeNode"]
-    repeated: bool = False
+    repeated: bool = False  # met again on its own path: a cycle, not expanded again
+    truncated: bool = False  # it has dependencies, below the depth asked for
+    shown_above: bool = False  # expanded earlier in the tree (a shared dependency): not expanded again
 
 
 def dep_tree(beads: Beads, root: str, max_depth: int = 50) -> TreeNode:
-    """What `root` depends on, recursively; a bead met again on the same path is marked, not expanded."""
+    """What `root` depends on, recursively, to `max_depth` levels below it (built without recursion).
 
-    def build(bead_id: str, dep_type: str | None, path: frozenset[str], depth: int) -> TreeNode:
-        node = TreeNode(bead_id, dep_type, [])
-        if bead_id in path or depth >= max_depth:
+    A bead met again on its own path is a cycle: marked `repeated`. A bead whose dependencies lie
+    below `max_depth` is marked `truncated` (a long chain is not a cycle). A bead already expanded
+    elsewhere in the tree is marked `shown_above`, so that shared dependencies cost no more than once.
+    """
+    top = TreeNode(root, None, [])
+    expanded: set[str] = set()
+    stack: list[tuple[TreeNode, frozenset[str], int]] = [(top, frozenset(), 0)]
+    while stack:  # depth first, children in order: the order the tree is printed in
+        node, path, depth = stack.pop()
+        if node.id in path:
             node.repeated = True
-            return node
-        doc = beads.get(bead_id)
-        for dep in (doc.get("dependencies") or ()) if doc else ():
-            node.children.append(build(dep.get("target"), dep.get("type"), path | {bead_id}, depth + 1))
-        return node
-
-    return build(root, None, frozenset(), 0)
+            continue
+        doc = beads.get(node.id)
+        deps = [d for d in (doc.get("dependencies") or ()) if isinstance(d, dict)] if doc else []
+        if not deps:
+            continue
+        if depth >= max_depth:
+            node.truncated = True
+            continue
+        if node.id in expanded:
+            node.shown_above = True
+            continue
+        expanded.add(node.id)
+        node.children = [TreeNode(str(d.get("target")), d.get("type"), []) for d in deps]
+        below = path | {node.id}
+        stack.extend((child, below, depth + 1) for child in reversed(node.children))
+    return top

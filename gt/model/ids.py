@@ -40,7 +40,8 @@ def prefix_from_name(name: str) -> str:
 
 def check_id(bead_id: str) -> str:
     if not isinstance(bead_id, str) or len(bead_id) > 200 or not ID_RE.fullmatch(bead_id) or ".." in bead_id:
-        raise UsageError(f"invalid bead id {bead_id!r}: ids look like <prefix>-<letters and digits>")
+        shown = repr(bead_id) if len(str(bead_id)) <= 80 else repr(str(bead_id)[:80]) + " …"
+        raise UsageError(f"invalid bead id {shown}: ids look like <prefix>-<letters and digits>")
     return bead_id
 
 
@@ -91,6 +92,6 @@ def resolve(query: str, ids: Collection[str], prefix: str | None = None) -> str:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise GtError(f"no bead {query}", code="not_found")
+        raise GtError(f"no bead {query if len(query) <= 80 else query[:80] + ' …'}", code="not_found")
     shown = ", ".join(matches[:10]) + (f" and {len(matches) - 10} more" if len(matches) > 10 else "")
     raise GtError(f"ambiguous id {query}: matches {shown}", code="ambiguous")

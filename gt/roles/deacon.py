@@ -48,7 +48,7 @@ def tick(town: Path) -> dict[str, Any]:
 
     started = time.monotonic()
     report: dict[str, Any] = {"rigs": {}, "landed": [], "fed": [], "errors": []}
-    for rig in sorted(rigs.registry(town)):
+    for rig in rigs.here(town):  # a rig record waiting for `gt rig adopt` has nothing to supervise here
         entry: dict[str, Any] = {}
         steps: tuple[tuple[str, Callable[[], object]], ...] = (
             ("witness", lambda: witness.patrol(town, rig)),
@@ -168,7 +168,7 @@ def spawn(town: Path, module: str, log_name: str) -> int:
     env[rundir.SESSION_MARK] = str(town)
     env = rundir.our_commands_first(env)
     log = rundir.folder(town, "logs") / log_name
-    with open(log, "ab") as out:
+    with rundir.open_private(log) as out:
         process = subprocess.Popen([sys.executable, "-m", module, str(town)], cwd=town, env=env,
                                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)

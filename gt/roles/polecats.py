@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from gt.errors import GtError, UsageError
 from gt.ledger import git
 from gt.town import layout
-from gt.town.rigs import bind_identity, owner_email, registry
+from gt.town.rigs import bind_identity, registry
 
 if TYPE_CHECKING:
     from gt.dispatch.sling import SlingReport
@@ -36,8 +36,12 @@ def allocate(town: Path, rig: str, settings: Settings, records: dict[str, dict[s
     count = len(existing) + len(taken - set(existing))
     cap = settings.max_polecats
     if count >= cap:
-        raise GtError(f"rig {rig} has {count} polecats, its cap (max_polecats: {cap}): "
-                      "wait for one to finish or raise the cap", code="cap")
+        busy = [n for n in existing if n not in taken]  # the others are being set up by a sling (this one too)
+        parts = [f"{len(busy)} busy ({', '.join(busy[:5])}{', …' if len(busy) > 5 else ''})"] if busy else []
+        if count - len(busy):
+            parts.append(f"{count - len(busy)} being set up by gt sling (its other beads count too)")
+        raise GtError(f"rig {rig} is at its cap (max_polecats: {cap}): {'; '.join(parts) or 'no polecat may run'}; "
+                      "wait for one to finish, sling fewer beads at once, or raise the cap", code="cap")
     used = names_in_use(town) | taken
     pool = settings.name_pool or ["polecat"]
     for round_number in range(1, 1000):
@@ -68,7 +72,7 @@ def prepare(town: Path, rig: str, name: str, bead_id: str, settings: Settings) -
     else:
         start = [branch] if exists else ["-b", branch, default]
         git.output(f"--git-dir={repo}", "worktree", "add", "--quiet", str(home), *start)
-    bind_identity(home, f"{rig}/polecats/{name}", owner_email(town), worktree=True)
+    bind_identity(home, f"{rig}/polecats/{name}", worktree=True)
     return home, branch
 
 
@@ -83,7 +87,7 @@ class Workers:
     def check_runtime(config: Settings, agent: str) -> None:
         from gt.roles import runtimes
 
-        runtimes.command_for(config, agent, dict.fromkeys(("prompt", "prompt_file", "identity", "worktree", "model"), ""))
+        runtimes.check(config, agent)
 
     @staticmethod
     def start(town: Path, identity: str, worktree: Path, agent: str, config: Settings,

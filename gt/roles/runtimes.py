@@ -7,6 +7,7 @@ interpreter, so the scripted agent runs with the installed package.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -23,17 +24,49 @@ if TYPE_CHECKING:
     from gt.town.settings import Settings
 
 
+PLACEHOLDERS = ("prompt", "prompt_file", "identity", "worktree", "model")
+
+
 def command_for(settings: Settings, agent: str, values: dict[str, str]) -> list[str]:
+    """The agent's command with its placeholders filled; refuses an unknown agent, an empty or
+    malformed template, and a bead-derived placeholder where a shell would evaluate it."""
+    from gt.town.settings import shell_problem
+
     agents = settings.agents
+    if not agent:
+        raise UsageError("no agent runtime configured: name one in settings/config.yaml (agents: and "
+                         "default_agent:) or pass --agent")
     if agent not in agents:
         raise UsageError(f"no agent runtime named {agent!r}: the settings name {', '.join(sorted(agents)) or 'none'}")
     template = agents[agent].command
     if not template:
         raise UsageError(f"agent {agent!r} has no command (a list of strings) in the settings")
-    out = [part.format(**values) if "{" in part else part for part in template]
+    unsafe = shell_problem(template)
+    if unsafe:
+        raise UsageError(f"agent {agent!r}: {unsafe}")
+    try:
+        out = [part.format(**values) if "{" in part else part for part in template]
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        raise UsageError(f"agent {agent!r}: its command {template!r} does not format ({exc}): the placeholders "
+                         f"are {', '.join('{' + p + '}' for p in PLACEHOLDERS)}; write {{{{ and }}}} for braces") from None
     if out[0] in ("python", "python3"):
         out[0] = sys.executable
     return out
+
+
+def check(settings: Settings, agent: str) -> None:
+    """Refuse, before anything is written, an agent the settings do not define or whose program is
+    not installed (a path relative to the worktree is checked when it starts)."""
+    command = command_for(settings, agent, dict.fromkeys(PLACEHOLDERS, ""))
+    program = command[0]
+    if "/" in program:
+        found = os.path.isabs(program) and os.path.isfile(program) and os.access(program, os.X_OK)
+        if os.path.isabs(program) and not found:
+            raise GtError(f"cannot start agent {agent!r}: {program} is not an executable file", code="not_found")
+    elif not shutil.which(program, path=rundir.our_commands_first(dict(os.environ)).get("PATH")):
+        raise GtError(f"cannot start agent {agent!r}: {program} is not installed (not found on PATH); install it, "
+                      "or pick another runtime with --agent or default_agent in settings/config.yaml",
+                      code="not_found")
 
 
 def start(town: Path, identity: str, worktree: Path, agent: str, settings: Settings,
@@ -57,7 +90,7 @@ def _start(town: Path, identity: str, worktree: Path, agent: str, settings: Sett
     prompt = prime(town, parse(identity), drain=False)["text"]
     key = rundir.key(identity)
     prompt_file = rundir.folder(town, "prompts") / f"{key}.md"
-    prompt_file.write_text(prompt, encoding="utf-8")
+    rundir.write_private(prompt_file, prompt.encode("utf-8"))
     values = {"prompt": prompt, "prompt_file": str(prompt_file), "identity": identity, "worktree": str(worktree),
               "model": model or ""}
     command = command_for(settings, agent, values)
@@ -72,7 +105,7 @@ def _start(town: Path, identity: str, worktree: Path, agent: str, settings: Sett
     env = rundir.our_commands_first(env)
     log = rundir.folder(town, "logs") / f"{key}.log"
     use_tmux = settings.agents[agent].tmux and shutil.which("tmux")
-    with open(log, "ab") as out:
+    with rundir.open_private(log) as out:
         out.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} start {' '.join(command[:3])} …\n".encode())
         out.flush()
         if use_tmux:

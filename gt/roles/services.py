@@ -92,7 +92,10 @@ def status(town: Path) -> dict[str, Any]:
         "rigs": [], "agents": [], "convoys": [],
     }
     records = list(agents.records(Town.at(town).tracker().view()).values())
+    present = rigs.here(town)  # not a rig record waiting for `gt rig adopt`: it has no ledger here
     for name, record in sorted(rigs.registry(town).items()):
+        if name not in present:
+            continue
         queue = refinery.queue(town, name)
         out["rigs"].append({"name": name, "prefix": record.get("prefix"), "merge_queue": len(queue),
                             "merge_requests": [d["id"] for d in queue]})

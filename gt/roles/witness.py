@@ -19,9 +19,10 @@ from typing import Any
 
 from gt.errors import GtError
 from gt.ledger import git
-from gt.ledger.store import Signature, View
+from gt.ledger.store import Signature, View, check_key
 from gt.model.bead import canonical, now_iso, set_status
 from gt.town import layout, rundir, settings as town_settings
+from gt.town.identity import parse
 from gt.town.settings import Settings
 from gt.dispatch import agents
 from gt.beads.tracker import Edit, Tracker
@@ -33,6 +34,22 @@ RECENT = 60  # seconds: a reservation by `gt sling` younger than this means the 
 
 def identity(rig: str) -> str:
     return f"{rig}/witness"
+
+
+def _our_polecat(who: str, rig: str) -> bool:
+    """Whether an identity from the ledger names a polecat of `rig` with a plain name: the witness
+    finds its worktree by that name, and a record never leads it out of `<rig>/polecats/`."""
+    parsed = parse(who)
+    try:
+        check_key(str(parsed.agent))
+    except GtError:
+        return False
+    return parsed.role == "polecat" and parsed.rig == rig
+
+
+def _home(town: Path, who: str) -> Path:
+    parsed = parse(who)
+    return layout.rig_dir(town, str(parsed.rig)) / "polecats" / str(parsed.agent)
 
 
 def _last_activity(town: Path, rec: dict[str, Any], session: dict[str, Any]) -> float:
@@ -65,11 +82,11 @@ def _patrol(town: Path, rig: str) -> list[dict[str, Any]]:
     tracker = Town.at(town).rig_tracker(rig)
     view = tracker.view()
     decisions: list[dict[str, Any]] = []
-    polecats = {i: r for i, r in agents.records(view).items() if r.get("role") == "polecat" and r.get("rig") == rig}
+    polecats = {i: r for i, r in agents.records(view).items() if _our_polecat(i, rig)}
     for who, rec in sorted(polecats.items()):
         if rundir.reserved(town, who, RECENT):
             continue  # `gt sling` is setting it up right now
-        home = layout.rig_dir(town, rig) / "polecats" / str(rec.get("name"))
+        home = _home(town, who)
         session = rundir.session(town, who) or {}
         running = rundir.alive(session.get("pid"))
         bead = rec.get("hook")
@@ -145,11 +162,24 @@ def _restart(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[st
                 edit.beads[bead] = canonical(doc)
         return agents.put(edit, who, agents.updated(view, who, **fields))
 
+    agent, model = _runtime(town, who, settings)
+    runtimes.command_for(settings, agent, dict.fromkeys(runtimes.PLACEHOLDERS, ""))  # refuse before writing
     if tracker.write(me, build).commit is None:
         return None
-    home = layout.rig_dir(town, str(rec.get("rig"))) / "polecats" / str(rec.get("name"))
-    runtimes.start(town, who, home, str(rec.get("agent") or settings.default_agent), settings, rec.get("model"))
+    runtimes.start(town, who, _home(town, who), agent, settings, model)
     return {"action": "restart", "agent": who, "bead": bead, "reason": reason}
+
+
+def _runtime(town: Path, who: str, settings: Settings) -> tuple[str, str | None]:
+    """The runtime and model to restart `who` with, from this machine alone: what its last session
+    here ran (still defined in the settings), else the settings' default_agent. The `agent:` and
+    `model:` of its ledger record came from whichever machine wrote it, and pick nothing here."""
+    last = rundir.session(town, who) or {}
+    agent = last.get("agent")
+    if isinstance(agent, str) and agent in settings.agents:
+        model = last.get("model")
+        return agent, model if isinstance(model, str) and model else settings.models.get(agent)
+    return settings.default_agent, settings.models.get(settings.default_agent)
 
 
 def _restart_or_escalate(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[str, Any],

@@ -14,7 +14,7 @@ from gt.errors import GtError, UsageError
 from gt.ledger import git
 from gt.ledger.store import check_key
 from gt.town import layout
-from gt.town.rigs import bind_identity, owner_email, registry
+from gt.town.rigs import bind_identity, registry
 
 
 def _home(town: Path, rig: str, name: str) -> Path:
@@ -35,7 +35,7 @@ def add(town: Path, rig: str, name: str) -> dict[str, Any]:
     identity = f"{rig}/crew/{name}"
     try:
         git.output("clone", "--quiet", str(repo), str(home))
-        bind_identity(home, identity, owner_email(town), worktree=False)
+        bind_identity(home, identity, worktree=False)
         from gt.ledger.gitdir import discover
         from gt.githooks import install as git_hooks
 

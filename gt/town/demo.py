@@ -160,9 +160,15 @@ class Demo:
 
         path = self.town / "settings" / "config.yaml"
         settings = load_mapping(path.read_text(), str(path))
+        from gt.town.settings import SCRIPTED, SCRIPTED_AGENT
+
+        agents = dict(settings.get("agents") or {})
         if self.agent:
-            settings["agents"] = {**settings.get("agents", {}), **_agents_of_caller(self.agent, self.town)}
-        settings["default_agent"] = self.agent or "script"
+            agents.update(_agents_of_caller(self.agent, self.town))
+        if (self.agent or SCRIPTED) == SCRIPTED and SCRIPTED not in agents:
+            agents[SCRIPTED] = SCRIPTED_AGENT.as_dict()  # named explicitly: no town runs it unless told to
+        settings["agents"] = agents
+        settings["default_agent"] = self.agent or SCRIPTED
         path.write_bytes(dump(settings))
 
     def _until_landed(self, convoy_id: str) -> None:

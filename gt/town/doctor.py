@@ -44,8 +44,14 @@ def doctor(town: Path, actor: Signature, fix: bool = False) -> list[Finding]:
               lambda: install(town, actor.name, force=True))
 
     registered = rigs.registry(town)
+    # rig records this machine never said yes to: shown, never cloned, and the town is still healthy
+    waiting = {w["name"]: w for w in rigs.waiting(town)}
+    for name, w in waiting.items():
+        findings.append(Finding("waiting-rig", str(layout.rig_dir(town, name)),
+                                f"rig {name} from {w['git_url']} waits ({w['reason']}): "
+                                f"`gt rig adopt {name}` takes it", None, notice=True))
     for name, record in sorted(registered.items()):
-        if not layout.rig_dir(town, name).is_dir():
+        if name not in waiting and not layout.rig_dir(town, name).is_dir():
             found("registry", layout.rig_dir(town, name), f"rig {name} is registered but its folder is missing",
                   f"clone it again from {record.get('git_url')}", lambda: _rebuilt(town, actor))
     for path in sorted(town.iterdir()):
@@ -54,7 +60,8 @@ def doctor(town: Path, actor: Signature, fix: bool = False) -> list[Finding]:
                   None)  # a human decides: `gt rig add` it properly, or delete the folder
 
     routes = layout.read_routes(town)
-    wanted = {layout.TOWN_PREFIX: ".", **{r["prefix"]: f"{n}/{layout.RIG_REPO}" for n, r in registered.items()}}
+    wanted = {layout.TOWN_PREFIX: ".", **{r["prefix"]: f"{n}/{layout.RIG_REPO}" for n, r in registered.items()
+                                          if n not in waiting}}
     if routes != wanted:
         wrong = sorted(set(routes.items()) ^ set(wanted.items()))
         found("routes", town / layout.ROUTES_FILE, f"routes disagree with the registry: {wrong}",
@@ -64,12 +71,15 @@ def doctor(town: Path, actor: Signature, fix: bool = False) -> list[Finding]:
         found("registry", town / layout.RIGS_FILE, "differs from the registry in the town ledger",
               "rewrite it from the ledger", lambda: rigs._mirror(town))
 
+    from gt.town.context import Town
+
+    other_ledgers = Town(town).other_ledgers  # convoys track rigs' beads: checked in their ledgers
     ledgers = [("town", town)] + [(n, layout.rig_dir(town, n) / layout.RIG_REPO) for n in sorted(registered)]
     for label, path in ledgers:
         if not path.exists():
             continue
         tracker = Tracker(discover(str(path)))
-        for finding in ledger_doctor(tracker, fix):
+        for finding in ledger_doctor(tracker, fix, other_ledgers):
             finding.problem = f"{label} ledger: {finding.problem}"
             findings.append(finding)
         if label != "town":
@@ -128,7 +138,6 @@ def _identities(town: Path, rig: str, actor: Signature, fix: bool) -> list[Findi
             rigs.enable_worktree_config(repo)
             finding.fixed = True
         findings.append(finding)
-    email = rigs.owner_email(town)
     checkouts: list[tuple[Path, str | None]] = [(home / "mayor" / "rig", "mayor"),
                                                 (home / "refinery" / "rig", f"{rig}/refinery")]
     for kind in ("crew", "polecats"):
@@ -151,7 +160,7 @@ def _identities(town: Path, rig: str, actor: Signature, fix: bool) -> list[Findi
                           f"(gt.identity={recorded}, user.name={name})",
                           f"set it to {expected}" if expected else None)
         if fix and expected:
-            rigs.bind_identity(path, expected, email, worktree=worktree)
+            rigs.bind_identity(path, expected, worktree=worktree)
             finding.fixed = True
         findings.append(finding)
     return findings

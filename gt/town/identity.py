@@ -149,6 +149,18 @@ def _os_user() -> str | None:
         return None
 
 
+def email_of(identity: str) -> str:
+    """The address an agent identity's commits carry, in the ledger and in code alike
+    (`gizmo/crew/joe` -> `gizmo.crew.joe@<host>`): never its human's."""
+    from gt.ledger.store import default_email
+
+    return default_email(identity)
+
+
 def detect_actor(explicit: str | None, repo: RepoPaths | None) -> Signature:
-    """The acting identity as the signature of ledger writes (with git's user.email when known)."""
-    return Signature(detect(explicit, repo).name, git_config(repo, "user", "email") or "")
+    """The acting identity as the signature of ledger writes: an agent with its own address
+    (`email_of`), a person with git's user.email when known."""
+    who = detect(explicit, repo)
+    if who.role != "human":
+        return Signature(who.name, email_of(who.name))
+    return Signature(who.name, git_config(repo, "user", "email") or "")

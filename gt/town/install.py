@@ -54,6 +54,7 @@ def install(root: Path, actor: str, name: str | None = None, force: bool = False
         Repo.init(str(root), default_branch=b"main")
         report.created.append(".git/")
     from gt.town.identity import git_config
+    from gt.town.settings import SCRIPTED, SCRIPTED_AGENT
 
     email = git_config(None, "user", "email") or ""
     town = {"name": name or root.name, "owner": actor, "email": email, "created_at": datetime.now(timezone.utc).isoformat(),
@@ -65,6 +66,9 @@ def install(root: Path, actor: str, name: str | None = None, force: bool = False
     settings = layout.DEFAULT_SETTINGS
     if default_agent:
         settings = settings.replace("default_agent: claude", f"default_agent: {default_agent}")
+    if default_agent == SCRIPTED:  # named explicitly: the scripted stand-in joins the town's agents
+        command = ", ".join(SCRIPTED_AGENT.command)
+        settings = settings.replace("default_agent:", f"  {SCRIPTED}:\n    command: [{command}]\ndefault_agent:", 1)
     write(layout.SETTINGS_FILE, settings)
     for folder in ("deacon/dogs/boot",):
         directory(folder)
@@ -124,9 +128,10 @@ def agent_env(town: Path | None, identity: str, repo: Any = None) -> dict[str, s
     if who.role == "dog":
         out["GT_DOG"] = who.agent or ""
     out.update(BD_ACTOR=who.name, GIT_AUTHOR_NAME=who.name, GIT_COMMITTER_NAME=who.name)
-    from gt.town.rigs import owner_email
+    from gt.town.identity import email_of
 
-    email = (owner_email(town) if town else "") or git_config(repo, "user", "email")
+    # the agent's own address, as on its ledger writes (a person's: git's user.email, if any)
+    email = email_of(who.name) if who.role != "human" else git_config(repo, "user", "email")
     if email:
         out["GIT_AUTHOR_EMAIL"] = email
         out["GIT_COMMITTER_EMAIL"] = email

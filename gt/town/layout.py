@@ -21,14 +21,13 @@ TOWN_PREFIX = "hq"
 
 DEFAULT_SETTINGS = """\
 # Town defaults. Agents are commands run in the agent's worktree with the role environment;
-# {prompt} is what `gt prime` prints and {prompt_file} a file holding it.
+# {prompt} is what `gt prime` prints and {prompt_file} a file holding it. Never put {prompt} inside
+# a `sh -c` string: pass it as an argument of its own, or use {prompt_file}.
 agents:
   claude:
     command: [claude, --dangerously-skip-permissions, -p, '{prompt}']
   codex:
     command: [codex, exec, '{prompt}']
-  script:
-    command: [python, -m, gt.agents.scripted]
 default_agent: claude
 merge_queue:
   strategy: rebase

@@ -4,6 +4,9 @@
     <town>/.runtime/logs/<key>.log      the session's output
     <town>/.runtime/prompts/<key>.md    the prompt it was started with ({prompt_file})
     <town>/.runtime/nudges/<key>.jsonl  short messages waiting for the agent's next `gt prime`
+
+Prompts and logs hold what beads and agents say: `.runtime/` and its folders are its user's only
+(0700) and the files written here 0600, whatever the umask.
 """
 from __future__ import annotations
 
@@ -30,17 +33,53 @@ def key(identity: str) -> str:
     return identity.replace("/", ".")
 
 
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+
+
 def folder(town: Path, kind: str) -> Path:
+    """`<town>/.runtime/<kind>/`, made (and kept) readable by this user only."""
     path = town / RUNTIME / kind
-    path.mkdir(parents=True, exist_ok=True)
+    for each in (town / RUNTIME, path):
+        try:
+            each.mkdir(mode=PRIVATE_DIR)
+        except FileExistsError:
+            pass
+        _restrict(each, PRIVATE_DIR)
     return path
+
+
+def _restrict(path: Path, mode: int) -> None:
+    """Set `path`'s permission bits to `mode` (mkdir and open are subject to the umask; chmod is not)."""
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            os.chmod(path, mode)
+    except OSError:
+        pass  # not ours to change: the folder's owner keeps it as it is
+
+
+def open_private(path: Path, append: bool = True) -> Any:
+    """`path` opened for binary writing (appending by default), created 0600 whatever the umask."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC) | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, PRIVATE_FILE)
+    try:
+        if os.fstat(fd).st_mode & 0o777 != PRIVATE_FILE:
+            os.fchmod(fd, PRIVATE_FILE)  # an older file, or the umask took bits away
+    except OSError:
+        pass
+    return os.fdopen(fd, "ab" if append else "wb")
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Replace `path` atomically with `data`, readable by this user only."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open_private(tmp, append=False) as out:
+        out.write(data)
+    os.replace(tmp, path)
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Replace `path` atomically (a reader never sees half a file)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    write_private(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -84,8 +123,8 @@ def alive(pid: int | None) -> bool:
 
 def nudge(town: Path, identity: str, message: str, sender: str) -> None:
     line = json.dumps({"from": sender, "message": message, "at": time.time()}) + "\n"
-    with open(folder(town, "nudges") / f"{key(identity)}.jsonl", "a", encoding="utf-8") as f:
-        f.write(line)  # one short append: atomic for concurrent senders
+    with open_private(folder(town, "nudges") / f"{key(identity)}.jsonl") as f:
+        f.write(line.encode("utf-8"))  # one short append: atomic for concurrent senders
 
 
 def drain_nudges(town: Path, identity: str) -> list[dict[str, Any]]:
@@ -105,7 +144,8 @@ def drain_nudges(town: Path, identity: str) -> list[dict[str, Any]]:
 def reserve(town: Path, identity: str) -> Path:
     """Mark an agent as being set up (by `gt sling`), so the witness leaves its worktree alone."""
     path = folder(town, "reserved") / key(identity)
-    path.write_text(str(os.getpid()))
+    with open_private(path, append=False) as out:
+        out.write(str(os.getpid()).encode())
     return path
 
 

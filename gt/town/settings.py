@@ -1,6 +1,8 @@
 """The town's settings (`settings/config.yaml`), with a rig's own `<rig>/settings/config.yaml` over them.
 
-Agents are commands: `agents: {name: {command: [...]}}`, `default_agent`; polecats come from
+Agents are commands: `agents: {name: {command: [...]}}`, `default_agent`. None is built in: a
+town runs only the runtimes its settings name (the scripted stand-in too, which `gt install
+--default-agent script`, the demo and the tests name explicitly). Polecats come from
 `name_pool` (names unique in the town), at most `max_polecats` per rig, on branches named by
 `polecat_branch`; `merge_queue` holds the refinery's defaults and a rig's gates.
 
@@ -98,8 +100,104 @@ class Dogs:
     tombstone_days: float = 30.0
 
 
-def _builtin_agents() -> dict[str, Agent]:
-    return {"script": Agent(["python", "-m", "gt.agents.scripted"])}
+SCRIPTED = "script"  # the scripted stand-in's usual name; a town has it only when its settings name it
+SCRIPTED_AGENT = Agent(["python", "-m", "gt.agents.scripted"])
+
+# The placeholders whose values come from a bead's text (through `gt prime`): never inside a string
+# a shell or an interpreter evaluates. The others ({prompt_file}, {identity}, {worktree}, {model})
+# come from this machine: the town's paths, the identity rules, the settings and the command line.
+BEAD_DERIVED = ("prompt",)
+_SHELLS = frozenset({"sh", "bash", "rbash", "dash", "zsh", "ksh", "mksh", "pdksh", "ash", "yash", "posh",
+                     "fish", "csh", "tcsh"})
+# programs that evaluate the argument of one of these options as code
+_EVALUATORS = {"python": "c", "pypy": "c", "perl": "eE", "ruby": "e", "node": "ep", "nodejs": "ep", "php": "r",
+               "su": "c", "runuser": "c", "script": "c"}
+
+
+def _program(word: str) -> str:
+    """`/usr/bin/python3.12` -> `python`, `bash5` -> `bash`: the program a command word runs."""
+    name = word.rsplit("/", 1)[-1]
+    return name.rstrip("0123456789.") or name
+
+
+def evaluated(command: list[str]) -> list[int]:
+    """Which elements of an agent's command a shell or interpreter runs as code: `sh -c STRING`
+    (also `bash -lc`, `env X=1 zsh -ec`, `timeout 60 sh -c`), `python -c CODE`, `perl -e CODE`, …;
+    and the first element, the program itself."""
+    found = [0] if command else []
+    for at, word in enumerate(command):
+        program = _program(word)
+        if program in _SHELLS:
+            found += _shell_script(command, at + 1)
+        elif program in _EVALUATORS:
+            found += _evaluator_code(command, at + 1, _EVALUATORS[program])
+    return sorted(set(found))
+
+
+def _shell_script(command: list[str], at: int) -> list[int]:
+    """The command string of `sh [options] -c [options] STRING`, if the shell runs one."""
+    running, takes_value = False, False
+    for index in range(at, len(command)):
+        word = command[index]
+        if takes_value:
+            takes_value = False
+            continue
+        if word == "--":
+            return [index + 1] if running and index + 1 < len(command) else []
+        if word.startswith("--"):  # bash --login, --rcfile FILE; fish --command=STRING, --command STRING
+            if word.startswith(("--command=", "--init-command=")):
+                return [index]
+            if word in ("--command", "--init-command"):
+                return [index + 1] if index + 1 < len(command) else []
+            takes_value = word in ("--rcfile", "--init-file")
+            continue
+        if len(word) > 1 and word[0] in "-+":
+            running = running or (word[0] == "-" and "c" in word[1:])
+            takes_value = word[1:] in ("o", "O")
+            continue
+        return [index] if running else []
+    return []
+
+
+def _evaluator_code(command: list[str], at: int, letters: str) -> list[int]:
+    """The code argument of `python -c CODE` (or `-cCODE`), `perl -e CODE`, `node --eval CODE`, …"""
+    for index in range(at, len(command)):
+        word = command[index]
+        if word in ("--eval", "--print"):
+            return [index + 1] if index + 1 < len(command) else []
+        if not word.startswith("-") or word == "--":
+            return []
+        flags = word[1:]
+        for position, letter in enumerate(flags):
+            if letter in letters:
+                rest = flags[position + 1:]
+                return [index] if rest else ([index + 1] if index + 1 < len(command) else [])
+    return []
+
+
+def placeholders(text: str) -> set[str]:
+    """The placeholder names a template element uses (`{prompt}`, `{prompt!r}`, `{prompt[0]}` → prompt)."""
+    import string
+
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError:
+        return set()  # a malformed template: command_for says so when it formats it
+    return {field.split(".")[0].split("[")[0] for _, field, _, _ in parsed if field is not None}
+
+
+def shell_problem(command: list[str]) -> str | None:
+    """Why an agent command is unsafe, if it is: a bead-derived placeholder inside a string that a
+    shell or an interpreter evaluates (a bead titled `$(rm -rf ~)` would run), else None."""
+    for index in evaluated(command):
+        if index < len(command):
+            unsafe = sorted(placeholders(command[index]) & set(BEAD_DERIVED))
+            if unsafe:
+                where = "as the program to run" if index == 0 else f"inside the code {command[index]!r}"
+                return (f"{{{unsafe[0]}}} {where} would run whatever a bead's text says: use {{prompt_file}} "
+                        "(a file holding the prompt) there, or pass {prompt} as an argument of its own, "
+                        "e.g. [sh, -c, 'agent \"$1\"', sh, '{prompt}']")
+    return None
 
 
 def _builtin_pool() -> list[str]:
@@ -110,8 +208,8 @@ def _builtin_pool() -> list[str]:
 class Settings:
     """The merged settings of a town (and a rig): what `load` returns."""
 
-    agents: dict[str, Agent] = field(default_factory=_builtin_agents)
-    default_agent: str = "script"
+    agents: dict[str, Agent] = field(default_factory=dict)  # none built in: only what the settings name
+    default_agent: str = ""  # none: gt sling needs --agent, or a default_agent in the settings
     models: dict[str, str] = field(default_factory=dict)  # agent name -> its model (for analytics)
     name_pool: list[str] = field(default_factory=_builtin_pool)
     max_polecats: int = 8
@@ -154,7 +252,7 @@ def load(town: Path, rig: str | None = None) -> Settings:
     """Built-in defaults, then the town's settings, then the rig's (mappings merge one level deep).
 
     A bad value raises UsageError; an unknown key is warned about on stderr (once per process)."""
-    merged: dict[str, Any] = {"agents": {name: agent.as_dict() for name, agent in _builtin_agents().items()}}
+    merged: dict[str, Any] = {}
     for path in _layers(town, rig):
         checked, found = _check_file(town, path)
         errors = [problem for problem in found if problem.error]
@@ -219,7 +317,12 @@ def _check_file(town: Path, path: Path) -> tuple[dict[str, Any], list[Problem]]:
     except YamlError as exc:
         raise UsageError(str(exc)) from None
     found: list[Problem] = []
-    return _section(raw, Settings, "", name, found), found
+    checked = _section(raw, Settings, "", name, found)
+    for agent, entry in (checked.get("agents") or {}).items():
+        unsafe = shell_problem(entry.get("command") or [])
+        if unsafe:
+            found.append(Problem(name, f"agents.{agent}.command", unsafe, True))
+    return checked, found
 
 
 class _Bad(Exception):

@@ -15,7 +15,7 @@ from gt.errors import GtError
 from gt.ledger import git
 from gt.town import layout
 from gt.town.identity import Identity, git_config
-from gt.town.rigs import bind_identity, owner_email, registry
+from gt.town.rigs import bind_identity, registry
 
 
 def _owner(who: Identity) -> tuple[str, str]:
@@ -47,7 +47,7 @@ def add(town: Path, rig: str, who: Identity) -> dict[str, Any]:
     start = [branch] if exists else ["-b", branch, config.get("default_branch", "main")]
     try:
         git.output(f"--git-dir={repo}", "worktree", "add", "--quiet", str(path), *start)
-        bind_identity(path, who.name, owner_email(town), worktree=True)
+        bind_identity(path, who.name, worktree=True)
     except BaseException:
         git.run(f"--git-dir={repo}", "worktree", "remove", "--force", str(path), check=False)
         shutil.rmtree(path, ignore_errors=True)

@@ -207,7 +207,10 @@ def test_a_killed_sync_loses_nothing(pair):
     assert head(a.cwd) == head(b.cwd)
 
 
-def test_rejected_push_is_retried_then_gives_a_clear_error(pair, tmp_path):
+def test_rejected_push_is_retried_then_gives_a_clear_error(pair, tmp_path, monkeypatch):
+    from gt.beads import sync
+
+    monkeypatch.setattr(sync, "BACKOFF_SECONDS", 0.001)  # the rounds, not their pauses, are tested here
     a, b = pair
     mirror = tmp_path / "stale.git"
     git(tmp_path, "clone", "-q", "--bare", str(a.cwd.parent / "hub.git"), str(mirror))
@@ -219,7 +222,8 @@ def test_rejected_push_is_retried_then_gives_a_clear_error(pair, tmp_path):
     a("create", "ann's work")
     before = git(a.cwd.parent / "hub.git", "rev-parse", "beads")
     err = a("sync", ok=False).stderr
-    assert "kept moving" in err and "run `bd sync` again" in err
+    assert f"gave up after {sync.MAX_ROUNDS} rounds" in err and "run `bd sync` again" in err
+    assert "(last answer: [rejected] (fetch first))" in err
     assert git(a.cwd.parent / "hub.git", "rev-parse", "beads") == before  # never forced
     git(a.cwd, "remote", "set-url", "origin", str(a.cwd.parent / "hub.git"))
     git(a.cwd, "remote", "set-url", "--push", "origin", str(a.cwd.parent / "hub.git"))

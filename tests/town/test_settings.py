@@ -37,7 +37,7 @@ def settings_findings(town: Path) -> list[dict[str, object]]:
 def test_defaults_are_typed_and_the_installed_file_is_clean(town):
     loaded = settings.load(town)
     assert isinstance(loaded, settings.Settings)
-    assert loaded.default_agent == "claude" and loaded.agents["script"].command == ["python", "-m", "gt.agents.scripted"]
+    assert loaded.default_agent == "claude" and set(loaded.agents) == {"claude", "codex"}  # no scripted agent
     assert loaded.agents["claude"].tmux is False and loaded.models == {}
     assert loaded.max_polecats == 8 and loaded.polecat_branch == "polecat/{name}/{bead}"
     assert "valkyrie" in loaded.name_pool and all(isinstance(n, str) for n in loaded.name_pool)
@@ -54,7 +54,7 @@ def test_defaults_are_typed_and_the_installed_file_is_clean(town):
     (town / "settings" / "config.yaml").write_text("# everything commented out\n")
     assert settings.load(town) == settings.Settings()
     (town / "settings" / "config.yaml").write_text("agents:\n  mine: {command: [sh]}\nmerge_queue:\n")
-    assert set(settings.load(town).agents) == {"script", "mine"}  # the built-in agent stays, as before
+    assert set(settings.load(town).agents) == {"mine"}  # none built in: only what the settings name
     assert settings.load(town).merge_queue == settings.MergeQueue()
 
 

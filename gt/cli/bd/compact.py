@@ -14,6 +14,10 @@ def compact(out: Out, days: float) -> None:
     from gt.beads.doctor import compact
     from gt.beads.tracker import Tracker
 
+    if days != days:  # NaN passes Click's range check
+        from gt.errors import UsageError
+
+        raise UsageError("invalid --prune-tombstones-older-than nan: give a number of days")
     tracker = Tracker.open()
     result = compact(tracker, out.signature(tracker.repo), days)
     out.emit(result, ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in result.items()))

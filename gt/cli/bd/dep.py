@@ -50,10 +50,12 @@ def remove(out: Out, bead: str, depends_on: str, dep_type: str | None) -> None:
 
 @subcommand("tree")
 @click.argument("bead")
-def tree(out: Out, bead: str) -> None:
-    """What BEAD depends on, recursively.
+@click.option("--max-depth", type=click.IntRange(1, 300), default=50, show_default=True, metavar="N",
+              help="Levels of dependencies to show below BEAD (at most 300).")
+def tree(out: Out, bead: str, max_depth: int) -> None:
+    """What BEAD depends on, recursively; a bead with more below the depth shown is marked.
 
-    Example: bd dep tree gt-a3f8k
+    Example: bd dep tree gt-a3f8k --max-depth 5
     """
     from gt.model.graph import TreeNode, dep_tree
     from gt.beads.tracker import Tracker
@@ -61,23 +63,29 @@ def tree(out: Out, bead: str) -> None:
 
     view = routed([bead]).view()
     beads = Tracker.summaries(view)
-    root = dep_tree(beads, Tracker.resolve(view, bead))
+    root = dep_tree(beads, Tracker.resolve(view, bead), max_depth)
 
     def as_dict(node: TreeNode) -> dict[str, object]:
         doc = beads.get(node.id) or {}
         return {"id": node.id, "type": node.dep_type, "status": doc.get("status"), "title": doc.get("title"),
-                "repeated": node.repeated, "children": [as_dict(c) for c in node.children]}
+                "repeated": node.repeated, "truncated": node.truncated, "shown_above": node.shown_above,
+                "children": [as_dict(c) for c in node.children]}
 
-    def lines(node: TreeNode, depth: int) -> list[str]:
-        doc = beads.get(node.id)
-        label = f"{node.id} [{doc.get('status')}] {doc.get('title')}" if doc else f"{node.id} (missing)"
-        prefix = "  " * depth + (f"{node.dep_type}: " if node.dep_type else "")
-        out_lines = [prefix + label + (" (cycle)" if node.repeated and depth else "")]
-        for child in node.children:
-            out_lines += lines(child, depth + 1)
+    def lines() -> list[str]:
+        out_lines = []
+        stack = [(root, 0)]
+        while stack:
+            node, depth = stack.pop()
+            doc = beads.get(node.id)
+            label = f"{node.id} [{doc.get('status')}] {doc.get('title')}" if doc else f"{node.id} (missing)"
+            prefix = "  " * depth + (f"{node.dep_type}: " if node.dep_type else "")
+            mark = (" (cycle)" if node.repeated else " (shown above)" if node.shown_above
+                    else f" (… more below: --max-depth {max_depth} reached)" if node.truncated else "")
+            out_lines.append(prefix + label + mark)
+            stack.extend((child, depth + 1) for child in reversed(node.children))
         return out_lines
 
-    out.emit(as_dict(root), "\n".join(lines(root, 0)))
+    out.emit(as_dict(root) if out.json else None, lambda: "\n".join(lines()))
 
 
 @subcommand("cycles")

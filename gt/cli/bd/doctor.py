@@ -16,9 +16,12 @@ def doctor(out: Out, fix: bool) -> None:
     from gt.beads.tracker import Tracker
     from gt.githooks import install as git_hooks
 
+    from gt.town.context import Town
+
     tracker = Tracker.open()
-    findings = doctor(tracker, fix) + git_hooks.check(tracker.repo, git_hooks.ALL, required=False, fix=fix)
+    town = Town.find(tracker.repo.commondir)  # in a town, a dependency may point into another rig's ledger
+    findings = doctor(tracker, fix, town.other_ledgers if town else None) + git_hooks.check(tracker.repo, git_hooks.ALL, required=False, fix=fix)
 
     out.emit([f.as_dict() for f in findings], lambda: format.findings(findings, "No problems found"))
-    if any(not f.fixed for f in findings):
+    if any(not f.fixed and not f.notice for f in findings):
         raise SystemExit(1)

@@ -19,5 +19,11 @@ def export(out: Out, output: str | None) -> None:
     if output is None:
         export(view, sys.stdout)
         return
-    count = export_file(view, output)
-    out.emit({"exported": count, "file": output}, f"Exported {count} beads to {output}", )
+    shown = output.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # a file name may not be UTF-8
+    try:
+        count = export_file(view, output)
+    except OSError as exc:
+        from gt.errors import GtError
+
+        raise GtError(f"cannot write {shown}: {exc.strerror}") from None
+    out.emit({"exported": count, "file": shown}, f"Exported {count} beads to {shown}")

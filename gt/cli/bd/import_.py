@@ -13,19 +13,21 @@ def import_(out: Out, path: str) -> None:
     import sys
 
     from gt.errors import UsageError
-    from gt.beads.exchange import import_docs, read_records
+    from gt.beads.exchange import import_docs, read_lines, read_records
     from gt.beads.tracker import Tracker
 
     tracker = Tracker.open()
     tracker.require()
+    # the name as text (a file name may not be UTF-8): it goes into the commit message
+    source = "<stdin>" if path == "-" else path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     try:
         if path == "-":
-            docs = read_records(sys.stdin, "<stdin>")
+            docs = read_records(read_lines(sys.stdin.buffer), source)
         else:
-            with open(path, encoding="utf-8") as f:
-                docs = read_records(f, path)
+            with open(path, "rb") as f:
+                docs = read_records(read_lines(f), source)
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    edit = import_docs(tracker, out.signature(tracker.repo), docs, path)
+        raise UsageError(f"cannot read {source}: {exc.strerror}") from None
+    edit = import_docs(tracker, out.signature(tracker.repo), docs, source)
     r = edit.result
-    out.emit(r, f"Imported {path}: {r['created']} created, {r['updated']} updated, {r['unchanged']} unchanged")
+    out.emit(r, f"Imported {source}: {r['created']} created, {r['updated']} updated, {r['unchanged']} unchanged")

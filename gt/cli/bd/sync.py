@@ -24,7 +24,8 @@ def sync(out: Out, remote: str | None, no_push: bool, show_status: bool) -> None
 
     def text() -> str:
         lines = [f"{report.remote}: {report.action}" + (f" ({len(report.merged_beads)} beads merged)" if report.merged_beads else "")
-                 + ("; pushed" if report.pushed else "")]
+                 + ("; pushed" if report.pushed else "")
+                 + (f" (the remote moved meanwhile: {report.rounds} rounds)" if report.retries else "")]
         lines += [f"id collision: {old} renamed to {new}" for old, new in report.renamed.items()]
         return "\n".join(lines)
 

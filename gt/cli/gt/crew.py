@@ -68,6 +68,7 @@ def start(out: Out, name: str, rig: str | None, agent: str | None) -> None:
     from gt.roles import sessions
 
     town, rig = out.town_and_rig(rig, "--rig NAME")
+    _check_name(name)
     data = sessions.start_home(town, f"{rig}/crew/{name}", agent)
     out.emit(data, f"{rig}/crew/{name}: pid {data['pid']} ({data['agent']}), log {data['log']}")
 
@@ -83,6 +84,7 @@ def stop(out: Out, name: str, rig: str | None) -> None:
     from gt.roles import sessions
 
     town, rig = out.town_and_rig(rig, "--rig NAME")
+    _check_name(name)
     stopped = sessions.stop_home(town, f"{rig}/crew/{name}")
     out.emit({"stopped": stopped}, f"{rig}/crew/{name}: {'stopped' if stopped else 'was not running'}")
 
@@ -99,10 +101,22 @@ def show(out: Out, name: str, rig: str | None) -> None:
     from gt.records import audit, sources
 
     _, rig = out.town_and_rig(rig, "--rig NAME")
+    _check_name(name)
     identity = f"{rig}/crew/{name}"
     ledgers = sources.sources()
     data = sources.cached(ledgers, "cv", [identity], lambda: audit.cv(ledgers, identity))
     out.emit(data, lambda: cv_text(data))
+
+
+def _check_name(name: str) -> None:
+    """A crew member's name is a plain name (it becomes a folder and part of an identity)."""
+    from gt.errors import GtError, UsageError
+    from gt.ledger.store import check_key
+
+    try:
+        check_key(name)
+    except GtError:
+        raise UsageError(f"invalid crew name {name!r}: use lowercase letters, digits, '.', '_' and '-'") from None
 
 
 for sub in (add, list_, remove, start, stop, show):

@@ -25,7 +25,16 @@ def feed(out: Out, follow: bool, since: str | None, rig: str | None, actor_glob:
 
     from gt.records import feed, sources
 
+    if not 0.1 <= interval <= 3600:  # NaN too
+        from gt.errors import UsageError
+
+        raise UsageError(f"invalid --interval {interval}: give seconds from 0.1 to 3600")
     ledgers = sources.sources()
+    if rig and rig not in {source.name for source in ledgers}:
+        from gt.errors import GtError
+
+        names = ", ".join(source.name for source in ledgers)
+        raise GtError(f"no ledger named {rig!r} here: give one of {names}", code="not_found")
     rows = feed.feed_lines(ledgers, sources.parse_when(since), rig, actor_glob)
     if limit:
         rows = rows[-limit:]

@@ -26,6 +26,10 @@ def hook(out: Out, bead: str | None, agent: str | None, force: bool) -> None:
     town = require_town()
     who = out.identity()
     if bead:
+        if agent is not None and any(part in ("", ".", "..") for part in agent.split("/")):
+            from gt.errors import UsageError
+
+            raise UsageError(f"invalid agent {agent!r}: give an identity such as mayor or <rig>/polecats/<name>")
         target = agent or agents.require_agent(who, "gt hook BEAD").name
         result = agents.hook(town, out.signature(None), bead, target, force=force)
         out.emit(result, f"Hooked {result['bead']} on {target}"

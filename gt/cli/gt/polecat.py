@@ -27,9 +27,25 @@ def show(out: Out, name: str) -> None:
     Example: gt polecat identity show gizmo/polecats/nux --json
     """
     from gt.cli.format import cv_text
+    from gt.errors import GtError, UsageError
+    from gt.ledger.store import check_key
     from gt.records import audit, sources
+    from gt.town.layout import require_town
+    from gt.town.rigs import registry
 
-    identity_name = name if "/polecats/" in name else name.replace("/", "/polecats/", 1)
+    parts = name.split("/")
+    if len(parts) == 3 and parts[1] == "polecats":
+        parts = [parts[0], parts[2]]
+    try:
+        if len(parts) != 2:
+            raise GtError(name)
+        for part in parts:
+            check_key(part)
+    except GtError:
+        raise UsageError(f"invalid polecat {name!r}: give RIG/NAME, e.g. gizmo/nux") from None
+    if parts[0] not in registry(require_town()):
+        raise GtError(f"no rig named {parts[0]!r}", code="not_found")
+    identity_name = f"{parts[0]}/polecats/{parts[1]}"
     ledgers = sources.sources()
     data = sources.cached(ledgers, "cv", [identity_name], lambda: audit.cv(ledgers, identity_name))
     out.emit(data, lambda: cv_text(data))

@@ -37,9 +37,27 @@ def list_(out: Out) -> None:
     from gt.town.layout import require_town
     from gt.town import rigs
 
-    found = rigs.registry(require_town())
+    town = require_town()
+    found = rigs.registry(town)
+    waits = {w["name"] for w in rigs.waiting(town)}
     out.emit(list(found.values()), "\n".join(f"{r['name']}  {r['prefix']}  {r['default_branch']}  {r['git_url']}"
-                                              for r in found.values()) or "No rigs")
+                                              + (f"  (waiting: gt rig adopt {n})" if n in waits else "")
+                                              for n, r in found.items()) or "No rigs")
+
+
+@subcommand("adopt")
+@click.argument("name")
+def adopt(out: Out, name: str) -> None:
+    """Take a rig another machine registered: clone it from its recorded URL and sync it from now on.
+
+    Example: gt rig adopt gizmo
+    """
+    from gt.town.layout import require_town
+    from gt.town import rigs
+
+    config = rigs.adopt(require_town(), name, out.signature(None))
+    out.emit(config, f"Adopted rig {name} from {config['git_url']} (prefix {config['prefix']}, "
+                     f"branch {config['default_branch']})")
 
 
 @subcommand("remove")
@@ -58,5 +76,6 @@ def remove(out: Out, name: str, force: bool) -> None:
 
 
 rig.add_command(add)
+rig.add_command(adopt)
 rig.add_command(list_)
 rig.add_command(remove)

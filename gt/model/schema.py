@@ -1,0 +1,227 @@
+"""What the documents of a ledger must look like, collection by collection.
+
+The ledger guard (gt.beads.guard) holds every document a push brings to these rules, in every
+collection; docs/security.md lists them.
+
+Every document, in any collection, and `ledger.yaml`: a mapping within the reader's limits
+(gt.ledger.yamlio: size, nesting, number of values, no anchors or aliases); its file name a ledger
+key (`[a-z0-9][a-z0-9._-]*`, no `..`, at most 200 characters); top-level keys field names
+(`[A-Za-z_][A-Za-z0-9_.-]*`, at most 64 characters); every key at any depth text of at most 1,000
+characters without control characters; values only what JSON holds: text, integers (64-bit),
+finite numbers, booleans, null, lists and mappings.
+
+The collections this version knows add their own schema: `beads` (gt.model.bead.problems, plus the
+fields of mail, convoys, merge requests and dispatch), `rigs` and `agents`. A collection it does
+not know is held to the rules above only, so a later version can add one and older guards take it.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from gt.ledger.store import KEY_RE, MAX_KEY_LENGTH
+from gt.model.bead import problems as bead_problems
+from gt.model.ids import ID_RE, PREFIX_RE
+
+# The collections with a schema of their own (the same names as gt.beads.tracker.BEADS,
+# gt.town.layout.RIGS_COLLECTION and gt.dispatch.agents.AGENTS).
+BEADS, RIGS, AGENTS = "beads", "rigs", "agents"
+COLLECTION_RE = re.compile(r"[a-z][a-z0-9_-]{0,63}")  # a collection folder's name
+FIELD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")  # a top-level key
+MAX_NESTED_KEY = 1000  # characters in a key below the top level (stamps, metadata, restarts)
+INT64 = 1 << 63
+MAX_URL = 4096
+AGENT_ROLES = ("mayor", "deacon", "dog", "witness", "refinery", "crew", "polecat", "human")
+IDENTITY_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]*(/[A-Za-z0-9_][A-Za-z0-9_.@+-]*)*")
+STATE_RE = re.compile(r"[a-z][a-z_]{0,31}")
+HELPER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9+.-]*::")  # `<helper>::<address>`: git runs a program for it
+
+
+def _control(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+def key_problems(collection: str, key: str) -> list[str]:
+    """A document's file name must be a ledger key (and a bead's a bead id)."""
+    if len(key) > MAX_KEY_LENGTH or not KEY_RE.fullmatch(key) or ".." in key:
+        return ["the file name is not a ledger key: lowercase letters, digits, '.', '_' and '-', "
+                f"at most {MAX_KEY_LENGTH} characters"]
+    if collection == BEADS and not ID_RE.fullmatch(key):
+        return ["the file name is not a bead id (<prefix>-<letters and digits>)"]
+    return []
+
+
+def generic_problems(doc: Any) -> list[str]:
+    """The rules every document follows, whatever its collection (walked without recursion)."""
+    if not isinstance(doc, dict):
+        return ["not a mapping"]
+    found: list[str] = []
+    for key in doc:
+        if not isinstance(key, str) or not FIELD_RE.fullmatch(key):
+            found.append(f"top-level key {_short(key)} is not a field name ([A-Za-z_][A-Za-z0-9_.-]*, "
+                         "at most 64 characters)")
+    pending: list[tuple[Any, str]] = [(value, str(key)) for key, value in doc.items()]
+    while pending and len(found) < 5:
+        value, where = pending.pop()
+        if isinstance(value, dict):
+            for key, child in value.items():
+                if not isinstance(key, str):
+                    found.append(f"{where}: key {_short(key)} is not text")
+                elif len(key) > MAX_NESTED_KEY or _control(key):
+                    found.append(f"{where}: key {_short(key)} is longer than {MAX_NESTED_KEY} characters "
+                                 "or holds control characters")
+                else:
+                    pending.append((child, f"{where}.{key}"[:200]))
+        elif isinstance(value, list):
+            pending.extend((child, f"{where}[{i}]"[:200]) for i, child in enumerate(value))
+        elif isinstance(value, bool) or value is None or isinstance(value, str):
+            continue
+        elif isinstance(value, int):
+            if not -INT64 <= value < INT64:
+                found.append(f"{where}: integer outside 64 bits")
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                found.append(f"{where}: a number that is not finite ({value})")
+        else:
+            found.append(f"{where}: a value of type {type(value).__name__} (only text, numbers, booleans, "
+                         "null, lists and mappings)")
+    return found
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _text(doc: dict[str, Any], name: str, required: bool = False, pattern: re.Pattern[str] | None = None,
+          longest: int = 1000) -> list[str]:
+    """A field that must be text (one line, at most `longest` characters, matching `pattern`)."""
+    value = doc.get(name)
+    if value is None:
+        return [f"{name} is missing"] if required else []
+    if not isinstance(value, str) or (required and not value):
+        return [f"{name} must be {'non-empty ' if required else ''}text"]
+    if len(value) > longest or _control(value) or (pattern is not None and not pattern.fullmatch(value)):
+        return [f"{name} {_short(value)} is not a valid {name}"]
+    return []
+
+
+def _texts(value: Any, name: str) -> list[str]:
+    """A field that must be a list of one-line texts."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(x, str) and not _control(x) for x in value):
+        return [f"{name} must be a list of text"]
+    return []
+
+
+def _mapping(doc: dict[str, Any], name: str) -> dict[str, Any] | None:
+    value = doc.get(name)
+    return value if isinstance(value, dict) else None
+
+
+def bead_field_problems(doc: dict[str, Any]) -> list[str]:
+    """The fields gt adds to beads: mail (`message`), convoys, merge requests, dispatch."""
+    found: list[str] = []
+    for name in ("mail", "convoy", "mr", "dispatch"):
+        if doc.get(name) is not None and not isinstance(doc[name], dict):
+            found.append(f"{name} must be a mapping")
+    mail = _mapping(doc, "mail")
+    if mail is not None:
+        found += [f"mail.{p}" for p in _text(mail, "from", required=doc.get("type") == "message")]
+        found += _texts(mail.get("to"), "mail.to") + [f"mail.{p}" for p in _text(mail, "reply_to", pattern=ID_RE)]
+    convoy = _mapping(doc, "convoy")
+    if convoy is not None:
+        found += _texts(convoy.get("notify"), "convoy.notify")
+        if convoy.get("owned") is not None and not isinstance(convoy["owned"], bool):
+            found.append("convoy.owned must be true or false")
+    mr = _mapping(doc, "mr")
+    if mr is not None:
+        for name in ("branch", "target", "head", "source", "worker", "model", "agent", "convoy", "rig", "outcome"):
+            found += [f"mr.{p}" for p in _text(mr, name)]
+        attempts = mr.get("attempts")
+        if attempts is not None and (not isinstance(attempts, list) or not all(
+                isinstance(a, dict) and isinstance(a.get("gates", []), list) for a in attempts)):
+            found.append("mr.attempts must be a list of mappings (with a list of gates)")
+    dispatch = _mapping(doc, "dispatch")
+    if dispatch is not None:
+        for name in ("worker", "model", "agent", "by", "at"):
+            found += [f"dispatch.{p}" for p in _text(dispatch, name)]
+    restarts = doc.get("witness_restarts")
+    if restarts is not None and (type(restarts) is not int or restarts < 0):
+        found.append("witness_restarts must be a whole number")
+    return found
+
+
+def rig_problems(doc: dict[str, Any], key: str) -> list[str]:
+    """A rig record of the town ledger (gt/town/rigs.py): a URL a machine may be asked to clone."""
+    found = [] if doc.get("name") == key else [f"name {_short(doc.get('name'))} does not match the file name {key!r}"]
+    if doc.get("type", "rig") != "rig":
+        found.append(f"type {_short(doc.get('type'))} is not 'rig'")
+    url = doc.get("git_url")
+    if not isinstance(url, str) or not url.strip():
+        found.append("git_url must be non-empty text")
+    elif len(url) > MAX_URL or _control(url):
+        found.append(f"git_url is longer than {MAX_URL} characters or holds control characters")
+    elif url.startswith("-"):
+        found.append("git_url starts with '-': git would read it as an option")
+    elif HELPER_RE.match(url):
+        found.append("git_url names a remote helper (<helper>::): git would run a program for it")
+    branch = doc.get("default_branch")
+    if branch is not None and (not isinstance(branch, str) or not re.fullmatch(r"[^\s~^:?*\[\\-][^\s~^:?*\[\\]{0,254}", branch)
+                               or ".." in branch or _control(branch)):
+        found.append(f"default_branch {_short(branch)} is not a branch name")
+    prefix = doc.get("prefix")
+    if not isinstance(prefix, str) or not PREFIX_RE.fullmatch(prefix) or prefix.endswith("-"):
+        found.append(f"prefix {_short(prefix)} is not a bead id prefix")
+    for name in ("added_at", "added_by"):
+        found += _text(doc, name)
+    return found
+
+
+def agent_problems(doc: dict[str, Any], key: str) -> list[str]:
+    """An agent record (gt/dispatch/agents.py): identity, role, state, the bead on its hook."""
+    found = _text(doc, "identity", required=True, pattern=IDENTITY_RE, longest=MAX_KEY_LENGTH)
+    if not found and str(doc["identity"]).replace("/", ".") != key:
+        found.append(f"identity {_short(doc['identity'])} does not match the file name {key!r}")
+    if doc.get("role") is not None and doc.get("role") not in AGENT_ROLES:
+        found.append(f"unknown role {_short(doc.get('role'))}")
+    found += _text(doc, "state", pattern=STATE_RE)
+    found += _text(doc, "hook", pattern=ID_RE, longest=200)
+    for name in ("rig", "name", "model", "agent", "merge", "branch", "worktree", "head", "hooked_at", "updated_at"):
+        found += _text(doc, name)
+    restarts = doc.get("restarts")
+    if restarts is not None and (not isinstance(restarts, dict) or not all(
+            type(n) is int and n >= 0 for n in restarts.values())):
+        found.append("restarts must map beads to whole numbers")
+    return found
+
+
+def config_problems(doc: dict[str, Any]) -> list[str]:
+    """`ledger.yaml`: the ledger's own settings."""
+    found = generic_problems(doc)
+    if type(doc.get("format")) is not int or doc["format"] < 1:
+        found.append("format must be a whole number (1 or more)")
+    prefix = doc.get("prefix")
+    if not isinstance(prefix, str) or not PREFIX_RE.fullmatch(prefix):
+        found.append("needs a valid prefix")
+    types = doc.get("types")
+    if types is not None and (not isinstance(types, list) or not all(
+            isinstance(t, str) and re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", t) for t in types)):
+        found.append("types must be a list of type names (lowercase letters, digits, '-', '_')")
+    return found
+
+
+def document_problems(collection: str, key: str, doc: Any) -> list[str]:
+    """What is wrong with the document `<collection>/<fan>/<key>.yaml` (empty when nothing is)."""
+    found = key_problems(collection, key) + generic_problems(doc)
+    if not isinstance(doc, dict):
+        return found
+    if collection == BEADS:
+        found += bead_problems(doc, key) + bead_field_problems(doc)
+    elif collection == RIGS:
+        found += rig_problems(doc, key)
+    elif collection == AGENTS:
+        found += agent_problems(doc, key)
+    return found

@@ -252,7 +252,7 @@ def import_beads(repo: str, workdir: str, n: int, name: str) -> tuple[list[dict[
     generate_s = time.perf_counter() - t
 
     t = time.perf_counter()
-    with open(jsonl, encoding="utf-8") as f:
+    with open(jsonl, "rb") as f:
         docs = read_records(f, jsonl)
     parse_s = time.perf_counter() - t
     t = time.perf_counter()

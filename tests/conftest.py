@@ -403,3 +403,34 @@ def sshd(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
             proc.kill()
             proc.wait(timeout=10)
         log.close()
+
+
+def child_processes(pid: int) -> list[int]:
+    """The processes `pid` started, and theirs (read from /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids = [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for kid in kids:
+            found += [kid, *child_processes(kid)]
+    return found
+
+
+def process_alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def wait_gone(pids: list[int], timeout: float = 30.0) -> None:
+    """Wait until none of `pids` runs; fail after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while any(process_alive(p) for p in pids):
+        assert time.monotonic() < deadline, f"processes {pids} still run after {timeout:g} s"
+        time.sleep(0.05)

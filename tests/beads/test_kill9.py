@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from conftest import BIN, TIMEOUT, Bd, git, make_repo
+from conftest import BIN, Bd, TIMEOUT, child_processes, git, make_repo, process_alive
 
 WRITE_ROUNDS, WRITERS = 22, 3  # 66 kills of writers in the middle of their writes
 IMPORT_KILLS = 20
@@ -116,7 +116,7 @@ def _kill_during(args: list[str], cwd: Path, started: Callable[[subprocess.Popen
         if _when(proc, lambda: started(proc)) is None:
             return False, []
         time.sleep(rng.uniform(0, window))
-        children = _children(proc.pid)
+        children = child_processes(proc.pid)
         killed = proc.poll() is None
         proc.kill()
         return killed, children
@@ -175,25 +175,6 @@ def test_killed_imports_are_all_or_nothing(tmp_path):
     print(f"\nimports: {kills} kills while holding the lock ({landed} after the commit), window {window:.2f} s")
 
 
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            kids = [int(k) for k in (task / "children").read_text().split()]
-        except OSError:
-            continue
-        for kid in kids:
-            found += [kid, *_children(kid)]
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
 def test_killed_syncs_lose_nothing_and_the_next_sync_finishes(tmp_path):
     hub = tmp_path / "hub.git"
     git(tmp_path, "init", "-q", "--bare", str(hub))
@@ -218,7 +199,7 @@ def test_killed_syncs_lose_nothing_and_the_next_sync_finishes(tmp_path):
         b("sync")  # so ann's sync has a merge to make as well as a push
 
     def started(proc: subprocess.Popen) -> bool:  # the sync's first git (its fetch) is running
-        return bool(_children(proc.pid))
+        return bool(child_processes(proc.pid))
 
     work()
     window = 1.2 * _span(bd_sync, a.cwd, started)  # fetch, merge, push: kills land anywhere in them
@@ -231,7 +212,7 @@ def test_killed_syncs_lose_nothing_and_the_next_sync_finishes(tmp_path):
         killed, children = _kill_during(bd_sync, a.cwd, started, window, rng)
         kills += killed
         deadline = time.monotonic() + 30  # a git push bd started finishes on its own, as on a real machine
-        while any(_alive(p) for p in children):
+        while any(process_alive(p) for p in children):
             assert time.monotonic() < deadline, "a child of the killed bd sync did not finish"
             time.sleep(0.05)
         git(a.cwd, "fsck", "--strict", "--no-dangling")

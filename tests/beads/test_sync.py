@@ -1,13 +1,12 @@
 """Sync between clones of one bare repository: merge without conflicts, lose nothing, converge."""
 from __future__ import annotations
 
-import pathlib
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import BIN, TIMEOUT, Bd, bead_path, git, hand_commit, head, make_repo
+from conftest import BIN, Bd, TIMEOUT, bead_path, child_processes, git, hand_commit, head, make_repo, wait_gone
 
 
 @pytest.fixture
@@ -158,35 +157,6 @@ def test_interrupted_sync_is_finished_by_the_next_one(pair):
     assert (status["ahead"], status["behind"]) == (0, 0)
 
 
-def _children(pid: int) -> list[int]:
-    """The processes `pid` started (and theirs)."""
-    found: list[int] = []
-    for task in pathlib.Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            kids = [int(k) for k in (task / "children").read_text().split()]
-        except OSError:
-            continue
-        for kid in kids:
-            found += [kid, *_children(kid)]
-    return found
-
-
-def _wait_gone(pids: list[int], timeout: float = 30.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while any(pathlib.Path(f"/proc/{p}").exists() and "Z" not in _state(p) for p in pids):
-        assert time.monotonic() < deadline, "a child of the killed bd did not finish"
-        time.sleep(0.05)
-
-
-def _state(pid: int) -> str:
-    try:
-        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return "Z"
-
-
 def test_a_killed_sync_loses_nothing(pair):
     a, b = pair
     beads = [a("create", f"bead {i}").stdout.strip() for i in range(30)]
@@ -196,10 +166,10 @@ def test_a_killed_sync_loses_nothing(pair):
     import time
 
     time.sleep(0.35)
-    children = _children(proc.pid)
+    children = child_processes(proc.pid)
     proc.kill()
     proc.wait(timeout=30)
-    _wait_gone(children)  # bd dies; a git push it started finishes on its own, as it would on a real machine
+    wait_gone(children)  # bd dies; a git push it started finishes on its own, as it would on a real machine
     git(a.cwd, "fsck", "--no-dangling")
     a("sync")
     b("sync")

@@ -121,6 +121,8 @@ def _plainly_within_limits(data: bytes) -> bool:
     `{a, b}` holds two empty values). UTF-16 (zero bytes) is always looked at closer."""
     if len(data) > _PLAIN_SIZE or b"\0" in data:
         return False
+    if b"\r" in data or b"\xc2\x85" in data or b"\xe2\x80\xa8" in data or b"\xe2\x80\xa9" in data:
+        return False  # line breaks other than \n (CR, NEL, LS, PS): the scan counts lines by \n alone
     if data.count(b"[") + data.count(b"{") + 2 * (_PLAIN_INDENT + 1) > MAX_DEPTH:
         return False
     if 2 * len(data.translate(None, _NOT_INDICATOR)) + 2 > MAX_NODES:

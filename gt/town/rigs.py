@@ -286,7 +286,13 @@ def _unsaved_checkouts(rig: Path) -> list[str]:
 def _default_branch(repo: Path) -> str:
     head = (repo / "HEAD").read_text().strip()
     if head.startswith("ref: refs/heads/"):
-        return head[len("ref: refs/heads/"):]
+        from gt.ledger.gitdir import check_branch_name
+
+        branch = head[len("ref: refs/heads/"):]
+        if branch.startswith("-"):  # the source's HEAD names it: never let git read it as an option
+            raise GtError(f"the default branch of {repo} is named {branch!r}: pass --branch")
+        check_branch_name(branch)
+        return branch
     raise GtError(f"cannot tell the default branch of {repo}: pass --branch")
 
 

@@ -111,7 +111,16 @@ _SHELLS = frozenset({"sh", "bash", "rbash", "dash", "zsh", "ksh", "mksh", "pdksh
                      "fish", "csh", "tcsh"})
 # programs that evaluate the argument of one of these options as code
 _EVALUATORS = {"python": "c", "pypy": "c", "perl": "eE", "ruby": "e", "node": "ep", "nodejs": "ep", "php": "r",
-               "su": "c", "runuser": "c", "script": "c"}
+               "su": "c", "runuser": "c", "script": "c", "lua": "e", "luajit": "e", "tclsh": "c"}
+# short options of those programs that take the next element as their value (`python -W ignore -c …`)
+_VALUE_LETTERS = {"python": "WXQm", "pypy": "WXQm", "perl": "IMmx", "ruby": "IrEC", "node": "rC", "nodejs": "rC",
+                  "php": "cdfz", "su": "ls", "runuser": "lgGus", "lua": "l", "luajit": "l"}
+_VALUE_LONG = frozenset({"--require", "--import", "--loader", "--experimental-loader", "--conditions",
+                         "--input-type", "--shell", "--group", "--user"})
+# programs that hand (some of) their arguments to a shell or an interpreter of their own: {prompt}
+# may appear nowhere in a command that runs one of them
+_REPARSERS = frozenset({"ssh", "flock", "awk", "gawk", "mawk", "nawk", "busybox", "pwsh", "powershell", "deno",
+                        "bun", "osascript", "expect", "watch", "eval", "xargs", "parallel"})
 
 
 def _program(word: str) -> str:
@@ -130,7 +139,10 @@ def evaluated(command: list[str]) -> list[int]:
         if program in _SHELLS:
             found += _shell_script(command, at + 1)
         elif program in _EVALUATORS:
-            found += _evaluator_code(command, at + 1, _EVALUATORS[program])
+            found += _evaluator_code(command, at + 1, _EVALUATORS[program], _VALUE_LETTERS.get(program, ""))
+        elif program in _REPARSERS or (program == "env" and any(
+                w in ("-S", "--split-string") or w.startswith(("-S", "--split-string=")) for w in command[at + 1:])):
+            found += range(at + 1, len(command))  # everything after it may be re-parsed
     return sorted(set(found))
 
 
@@ -159,19 +171,32 @@ def _shell_script(command: list[str], at: int) -> list[int]:
     return []
 
 
-def _evaluator_code(command: list[str], at: int, letters: str) -> list[int]:
-    """The code argument of `python -c CODE` (or `-cCODE`), `perl -e CODE`, `node --eval CODE`, …"""
+def _evaluator_code(command: list[str], at: int, letters: str, value_letters: str = "") -> list[int]:
+    """The code argument of `python -c CODE` (or `-cCODE`), `perl -e CODE`, `node --eval CODE`, …,
+    past options that take a value (`python -W ignore -c CODE`, `node --require x -e CODE`)."""
+    skip = False
     for index in range(at, len(command)):
         word = command[index]
-        if word in ("--eval", "--print"):
+        if skip:
+            skip = False
+            continue
+        if word in ("--eval", "--print", "--command", "-command"):
             return [index + 1] if index + 1 < len(command) else []
-        if not word.startswith("-") or word == "--":
+        if word.startswith(("--eval=", "--print=", "--command=")):
+            return [index]
+        if word.startswith("--"):  # a long option: its letters are not short flags
+            skip = word in _VALUE_LONG
+            continue
+        if not word.startswith("-") or word == "-":
             return []
         flags = word[1:]
         for position, letter in enumerate(flags):
             if letter in letters:
                 rest = flags[position + 1:]
                 return [index] if rest else ([index + 1] if index + 1 < len(command) else [])
+            if letter in value_letters:  # `-W ignore` takes the next element; `-Wignore` its own rest
+                skip = position == len(flags) - 1
+                break
     return []
 
 

@@ -112,6 +112,12 @@ def test_a_ledger_record_naming_another_agent_does_not_change_what_the_witness_s
 # -- {prompt} never inside a shell string --------------------------------------------------------
 
 REFUSED = [
+    # options that take a value before the code flag, and programs that re-parse their arguments
+    ["python", "-W", "ignore", "-c", "{prompt}"], ["python3", "-X", "dev", "-c", "{prompt}"],
+    ["perl", "-I", "lib", "-e", "{prompt}"], ["node", "--require", "x", "-e", "{prompt}"],
+    ["env", "-S", "sh -c 'agent {prompt}'"], ["ssh", "host", "agent", "{prompt}"],
+    ["flock", "lockfile", "-c", "agent {prompt}"], ["awk", 'BEGIN{{system("{prompt}")}}'],
+    ["pwsh", "-Command", "{prompt}"], ["lua", "-e", "{prompt}"], ["deno", "eval", "{prompt}"],
     ["sh", "-c", 'agent "{prompt}"'],
     ["bash", "-lc", "agent '{prompt}'"],
     ["/bin/dash", "-ec", "agent {prompt}"],

@@ -111,3 +111,15 @@ def test_rig_add_and_adopt_refuse_ext_and_option_urls(town, tmp_path):
         assert not (town / name).exists()
     assert gt(town, "rig", "adopt", "nobody", ok=False).returncode == 1
     assert not marker.exists()
+
+
+def test_a_source_whose_head_names_an_option_is_refused(tmp_path):
+    """The default branch comes from the source's HEAD: `--lock` there must not reach `git worktree add`."""
+    source = make_sample(tmp_path / "src" / "odd", "odd")
+    git(source, "update-ref", "refs/heads/--lock", "HEAD")
+    git(source, "symbolic-ref", "HEAD", "refs/heads/--lock")
+    root = tmp_path / "gt"
+    gt(tmp_path, "install", str(root), "--actor", "steve")
+    refused = gt(root, "rig", "add", "odd", str(source), "--prefix", "od", ok=False)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "--lock" in refused.stderr and not (root / "odd" / "mayor" / "rig").exists()

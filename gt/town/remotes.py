@@ -36,6 +36,7 @@ def check_url(url: str) -> str:
     from urllib.parse import urlsplit
 
     from gt.errors import UsageError
+    from gt.model.schema import HELPER_RE
 
     def refuse(why: str) -> UsageError:
         return UsageError(f"refused URL {url!r}: {why}")
@@ -46,7 +47,7 @@ def check_url(url: str) -> str:
         raise refuse("it holds control characters")
     if url.startswith("-"):
         raise refuse("git would read it as an option")
-    if re.match(r"[A-Za-z0-9][A-Za-z0-9+.-]*::", url):
+    if HELPER_RE.match(url):
         raise refuse("a remote helper (<helper>::) runs a program of its own")
     scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", url)
     if scheme:

@@ -29,7 +29,7 @@ from gt.ledger.gitdir import paths_for_gitdir
 from gt.beads.tracker import Edit
 from gt.ledger.store import Signature
 from gt.model.ids import check_prefix, prefix_from_name
-from gt.town import layout
+from gt.town import layout, rundir
 from gt.town.context import Town
 
 WORKTREES = ("mayor/rig", "refinery/rig")
@@ -117,11 +117,7 @@ def _adopted_file(town: Path) -> Path:
 
 def adopted(town: Path) -> dict[str, dict[str, str]]:
     """The rigs this machine may clone, fetch and push, by name: {git_url, how, at}."""
-    try:
-        data = json.loads(_adopted_file(town).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    rigs = data.get("rigs") if isinstance(data, dict) else None
+    rigs = (rundir.read_json(_adopted_file(town)) or {}).get("rigs")
     return {k: v for k, v in rigs.items() if isinstance(v, dict)} if isinstance(rigs, dict) else {}
 
 
@@ -136,9 +132,7 @@ def _update_adopted(town: Path, name: str, entry: dict[str, str] | None) -> None
             rigs.pop(name, None)
         else:
             rigs[name] = entry
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"rigs": rigs}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        rundir.write_json(path, {"rigs": rigs})
 
 
 def remember(town: Path, name: str, url: str, how: str) -> None:

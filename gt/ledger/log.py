@@ -75,11 +75,9 @@ def _load(path: str) -> dict[str, Any] | None:
 
 
 def _save(path: str, data: dict[str, Any]) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "wb") as f:
-        marshal.dump(data, f)
-    os.replace(tmp, path)
+    from gt.ledger.index import write_atomic
+
+    write_atomic(path, marshal.dumps(data))
 
 
 def entries(ledger: Any) -> list[Entry]:

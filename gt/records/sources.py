@@ -177,11 +177,9 @@ def cached(sources: list[Source], kind: str, args: Any, compute: Callable[[], An
     except (OSError, ValueError):
         pass
     value = compute()
-    os.makedirs(folder, exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(value, f)
-    os.replace(tmp, path)
+    from gt.ledger.index import write_atomic
+
+    write_atomic(path, json.dumps(value).encode("utf-8"))
     return value
 
 

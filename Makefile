@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean sshd
+.PHONY: demo test bench clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,21 +16,28 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 demo: $(VENV)/.installed
 	$(BIN)/gt demo
 
-test: $(VENV)/.installed sshd
+test: $(VENV)/.installed system-packages
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -n 2 tests
 
-# The sync tests run `bd sync` over ssh:// against a real sshd (Debian's openssh-server), started by
-# the test itself. Installed here when it is missing and apt-get can (as root, or with sudo -n);
-# without it that test is skipped, or fails under CI=true.
-sshd:
-	@if ! command -v sshd >/dev/null 2>&1 && [ ! -x /usr/sbin/sshd ]; then \
+# Programs the tests drive for real, from Debian's packages when they are missing and apt-get can
+# (as root, or with sudo -n): sshd (`bd sync` over ssh://), npm (fetches the real Claude Code and
+# Codex binaries, cached in ~/.cache/gt-tests), tmux (interactive sessions), unshare (the runtimes
+# as an unprivileged user). Without them those tests are skipped, or fail under CI=true.
+SYSTEM_PACKAGES := sshd:openssh-server npm:npm tmux:tmux unshare:util-linux
+
+system-packages:
+	@missing=; for pair in $(SYSTEM_PACKAGES); do \
+	  cmd=$${pair%%:*}; pkg=$${pair#*:}; \
+	  if ! command -v $$cmd >/dev/null 2>&1 && [ ! -x /usr/sbin/$$cmd ]; then missing="$$missing $$pkg"; fi; \
+	done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then sudo=; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo=none; fi; \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$sudo" != none ]; then \
-	    echo "installing openssh-server (for the ssh sync test)"; \
+	    echo "installing$$missing (for the tests that use them)"; \
 	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server >/dev/null; \
-	  else echo "sshd is missing and cannot be installed here: the ssh sync test will be skipped"; fi; \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing and not installable here:$$missing (the tests that need them are skipped)"; fi; \
 	fi
 
 bench: $(VENV)/.installed

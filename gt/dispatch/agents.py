@@ -233,6 +233,13 @@ def on_hook(town: Path, identity: str) -> tuple[dict[str, Any] | None, dict[str,
         return rec, None
 
 
+def attempt(town: Path, identity: str, bead_id: str) -> int:
+    """Which submission of `bead_id` the agent is working towards: 1, then one more per merge request."""
+    from gt.beads.queries import merge_requests
+
+    return len(merge_requests(Town.at(town).tracker_of(identity).view(), bead_id)) + 1
+
+
 def require_agent(who: Identity, what: str) -> Identity:
     """Refuse a human where an agent identity is needed, saying where to run the command."""
     if who.role in ("human",):

@@ -1,17 +1,21 @@
 """Mail: beads of type `message` in the town ledger, addressed to identities (and `overseer`, the human).
 
 A message holds `mail: {from, to, reply_to}`; each recipient's read and archived marks are labels
-(`read:<identity>`, `archived:<identity>`), which merge as sets across machines.
+(`read:<identity>`, `archived:<identity>`), which merge as sets across machines. The town's own
+mail names the bead it concerns right after its keyword in the subject (`FIX_NEEDED gz-a3f8k`,
+`REBASE_NEEDED …`, `MERGED …`, `ESCALATED …: title`, `RECOVERED_BEAD …`): see `concerns`.
 Nudges are not mail: see gt/town/rundir.py.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from gt.errors import GtError, UsageError
 from gt.ledger.store import Signature, View
 from gt.model.bead import canonical, check_text, check_title, new_bead, now_iso
+from gt.model.ids import ID_RE
 from gt.town import layout
 from gt.town.identity import Identity, detect, parse
 from gt.beads.queries import full
@@ -20,6 +24,15 @@ from gt.town.context import Town
 
 OVERSEER = "overseer"
 MESSAGE = "message"
+KEYWORD_SUBJECT = re.compile(r"[A-Z][A-Z_]+ (\S+?):?(?:\s|$)")  # `FIX_NEEDED gz-a3f8k`, `ESCALATED gz-a3f8k: …`
+
+
+def concerns(message: dict[str, Any]) -> str | None:
+    """The bead a message is about: the id after the keyword of the town's own mail (`FIX_NEEDED gz-a3f8k`);
+    None for other mail (a person's subject is not parsed for ids)."""
+    match = KEYWORD_SUBJECT.match(str(message.get("title") or ""))
+    found = match.group(1).lower() if match else None
+    return found if found and ID_RE.fullmatch(found) else None
 
 
 def identity(explicit: str | None) -> Identity:

@@ -195,7 +195,23 @@ def agent_problems(doc: dict[str, Any], key: str) -> list[str]:
     if restarts is not None and (not isinstance(restarts, dict) or not all(
             type(n) is int and n >= 0 for n in restarts.values())):
         found.append("restarts must map beads to whole numbers")
+    usage = doc.get("usage")
+    if usage is not None and (not isinstance(usage, dict) or len(usage) > MAX_USAGE_BEADS or not all(
+            isinstance(bead, str) and ID_RE.fullmatch(bead) and _usage_ok(sums) for bead, sums in usage.items())):
+        found.append("usage must map beads to sums of tokens, cost, turns and sessions (numbers)")
     return found
+
+
+MAX_USAGE_BEADS = 10_000
+USAGE_FIELDS = ("tokens_in", "tokens_out", "cache_read_tokens", "cache_write_tokens", "cost_usd", "turns",
+                "duration_ms", "sessions")
+
+
+def _usage_ok(sums: Any) -> bool:
+    """One bead's usage sums (gt/dispatch/usage.py): known fields, each a number of 0 or more."""
+    return isinstance(sums, dict) and all(
+        name in USAGE_FIELDS and type(value) in (int, float) and math.isfinite(value) and value >= 0
+        for name, value in sums.items())
 
 
 def config_problems(doc: dict[str, Any]) -> list[str]:

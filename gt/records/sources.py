@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from gt.beads.tracker import Tracker
+from gt.dispatch.usage import from_trailers
 from gt.ledger import git, log
 from gt.model.bead import parse_time
 from gt.town import layout
@@ -47,7 +48,7 @@ def sources(start: str | None = None) -> list[Source]:
 
 @dataclass
 class Event:
-    kind: str  # hook, submit, merge, reject, escalate, defer, restart, recover, close
+    kind: str  # hook, submit, merge, reject, escalate, defer, restart, recover, close, usage
     time: int
     bead: str
     worker: str
@@ -59,7 +60,7 @@ class Event:
 
 
 OPS = {"hook": "hook", "done": "submit", "merge": "merge", "reject": "reject", "escalate": "escalate",
-       "defer": "defer", "restart": "restart", "recover": "recover", "close": "close"}
+       "defer": "defer", "restart": "restart", "recover": "recover", "close": "close", "usage": "usage"}
 
 
 def events(sources: list[Source]) -> list[Event]:
@@ -82,6 +83,13 @@ def events(sources: list[Source]) -> list[Event]:
                           "attempts": int(entry.get("Attempts") or 1), "mr": entry.get("Merge-Request")}
             elif kind == "reject":
                 detail = {"result": entry.get("Result"), "mr": entry.get("Merge-Request")}
+            elif kind == "usage":  # one agent session's figures (gt/dispatch/usage.py); None: not reported
+                bead = entry.get("Source") or ""
+                detail = {name: value for name, value in from_trailers(entry.get).as_dict().items()
+                          if name != "model"}
+                detail["reported_model"] = entry.get("Reported-Model")
+                code = entry.get("Exit-Code")
+                detail["exit_code"] = int(code) if code and code.lstrip("-").isdigit() else None
             elif kind == "submit" and not any(b != bead for b in entry.all("Bead-Id")):
                 continue  # a re-run of `gt done` that added no merge request
             out.append(Event(kind, entry.time, bead, worker, model, runtime, source.name, entry.commit, detail))
@@ -153,10 +161,13 @@ def heads(sources: list[Source]) -> dict[str, str | None]:
     return {source.name: source.tracker.ledger.head() for source in sources}
 
 
+CACHE_FORMAT = 2  # what the cached computations return: a change of it makes older results unread
+
+
 def cached(sources: list[Source], kind: str, args: Any, compute: Callable[[], Any]) -> Any:
     """`compute()`, remembered for these exact ledger and code heads: a second run with nothing new
     reads one file. Disposable like every cache here."""
-    parts = {"kind": kind, "args": args, "ledgers": heads(sources)}
+    parts = {"kind": kind, "args": args, "ledgers": heads(sources), "format": CACHE_FORMAT}
     for source in sources:
         if source.code_branch:
             from gt.ledger.gitdir import read_ref

@@ -1,4 +1,5 @@
-"""`bd stats --group-by`: per model, agent, actor, rig, type or label, how work went (from history)."""
+"""`bd stats --group-by`: per model, agent, actor, rig, type or label, how work went (from history),
+and what it used: tokens and cost from the agent sessions' `Op: usage` commits (gt/dispatch/usage.py)."""
 from __future__ import annotations
 
 import fnmatch
@@ -10,6 +11,7 @@ from gt.records.sources import Event, Source, all_beads, code_commits, events
 
 GROUPS = ("actor", "model", "agent", "rig", "type", "label")
 NONE = "(none)"
+TOKENS = ("tokens_in", "tokens_out", "cache_read_tokens", "cache_write_tokens")
 
 
 def _keys(by: str | None, who: str, model: str | None, runtime: str | None, rig: str,
@@ -29,6 +31,24 @@ def _keys(by: str | None, who: str, model: str | None, runtime: str | None, rig:
     return list((bead or {}).get("labels") or []) or [NONE]
 
 
+def add_usage(g: dict[str, Any], e: Event) -> None:
+    """Add one usage session to a group's sums: unknown figures add nothing, and a cost stays None
+    (unknown) until some session reports one."""
+    g["sessions"] += 1
+    for name in TOKENS:
+        value = e.detail.get(name)
+        if value is not None:
+            g[name] += value
+            g["_tokens_known"] |= name in ("tokens_in", "tokens_out")
+    cost = e.detail.get("cost_usd")
+    if cost is None:
+        g["sessions_without_cost"] += 1
+    else:
+        g["cost_usd"] = round((g["cost_usd"] or 0) + cost, 6)
+    if e.bead:
+        g["_usage_beads"].add(e.bead)
+
+
 def _pct(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -41,8 +61,10 @@ def stats(sources: list[Source], group_by: str | None = None, actor: str | None 
           until: float | None = None, history: tuple[dict[str, dict[str, Any]], list[Event]] | None = None
           ) -> dict[str, Any]:
     """Per group: completed, escalated, deferred, rejected, success rate, completion time,
-    revisions, first-pass share, conflicts, witness restarts and lines changed. `history` is the
-    (beads, events) pair when the caller has read it already."""
+    revisions, first-pass share, conflicts, witness restarts and lines changed; and from the usage
+    sessions, tokens, cost (None when no session reported one: unknown, never 0) and cost or tokens
+    (in + out) per bead and per landed bead. `history` is the (beads, events) pair when the caller
+    has read it already."""
     beads, all_events = history or (all_beads(sources), events(sources))
     first_hook: dict[tuple[str, str], int] = {}
     model_of: dict[tuple[str, str], tuple[str | None, str | None]] = {}
@@ -54,7 +76,9 @@ def stats(sources: list[Source], group_by: str | None = None, actor: str | None 
     def group(key: str) -> dict[str, Any]:
         return groups.setdefault(key, {"completed": 0, "escalated": 0, "deferred": 0, "abandoned": 0,
                                        "rejected_merge_requests": 0, "conflicts": 0, "witness_restarts": 0,
-                                       "_times": [], "_revisions": [], "_first_pass": [], "lines_changed": 0})
+                                       "_times": [], "_revisions": [], "_first_pass": [], "lines_changed": 0,
+                                       **{name: 0 for name in TOKENS}, "sessions": 0, "cost_usd": None,
+                                       "sessions_without_cost": 0, "_usage_beads": set(), "_tokens_known": False})
 
     def counted(event: Event) -> bool:
         return (since is None or event.time >= since) and (until is None or event.time <= until) \
@@ -101,6 +125,8 @@ def stats(sources: list[Source], group_by: str | None = None, actor: str | None 
                 g["abandoned"] += 1
             elif e.kind == "restart":
                 g["witness_restarts"] += 1
+            elif e.kind == "usage":
+                add_usage(g, e)
         if e.kind == "reject":
             rejected_before.add(e.bead)
     for commit in code_commits(sources):
@@ -118,11 +144,16 @@ def stats(sources: list[Source], group_by: str | None = None, actor: str | None 
     for key, g in sorted(groups.items()):
         finished = g["completed"] + g["escalated"] + g["deferred"] + g["abandoned"]
         times, revisions, first = g.pop("_times"), g.pop("_revisions"), g.pop("_first_pass")
+        used_by, tokens_known, cost, done = g.pop("_usage_beads"), g.pop("_tokens_known"), g["cost_usd"], g["completed"]
         out[key] = {**g,
                     "success_rate": round(g["completed"] / finished, 3) if finished else None,
                     "completion_seconds_median": round(statistics.median(times), 1) if times else None,
                     "completion_seconds_p90": _pct(times, 0.9),
                     "revisions_median": statistics.median(revisions) if revisions else None,
                     "revisions_mean": round(statistics.mean(revisions), 2) if revisions else None,
-                    "first_pass_rate": round(sum(first) / len(first), 3) if first else None}
+                    "first_pass_rate": round(sum(first) / len(first), 3) if first else None,
+                    "cost_per_bead": round(cost / len(used_by), 6) if cost is not None and used_by else None,
+                    "cost_per_landed_bead": round(cost / done, 6) if cost is not None and done else None,
+                    "tokens_per_landed_bead": round((g["tokens_in"] + g["tokens_out"]) / done, 1)
+                    if tokens_known and done else None}
     return {"group_by": group_by, "actor": actor, "groups": out}

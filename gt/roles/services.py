@@ -85,7 +85,9 @@ def status(town: Path) -> dict[str, Any]:
     alive = deacon.running(town)
     health = "down" if not alive else ("healthy" if age is not None and age < 3 * deacon.interval(town) + 10
                                        else "late")
-    sessions = {s["identity"]: rundir.alive(s.get("pid")) for s in rundir.sessions(town)}
+    found = rundir.sessions(town)
+    sessions = {s["identity"]: rundir.alive(s.get("pid")) for s in found}
+    ended = {s["identity"]: rundir.exit_summary(s) for s in found if not sessions[s["identity"]]}
     out: dict[str, Any] = {
         "deacon": {"state": health, "pid": deacon.pid(town) if alive else None, "heartbeat_age": age,
                    "ticks": beat.get("ticks"), "boot": rundir.alive(boot.watcher_pid(town))},
@@ -102,7 +104,8 @@ def status(town: Path) -> dict[str, Any]:
         records += agents.records(Town.at(town).rig_tracker(name).view()).values()
     for rec in sorted(records, key=lambda r: r["identity"]):
         out["agents"].append({"identity": rec["identity"], "state": rec.get("state"), "hook": rec.get("hook"),
-                              "model": rec.get("model"), "running": sessions.get(rec["identity"], False)})
+                              "model": rec.get("model"), "running": sessions.get(rec["identity"], False),
+                              "session_ended": ended.get(rec["identity"])})
     for convoy in convoys.status(town):
         out["convoys"].append({"id": convoy["id"], "title": convoy["title"], "completed": convoy["completed"],
                                "total": convoy["total"]})

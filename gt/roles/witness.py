@@ -97,8 +97,12 @@ def _patrol(town: Path, rig: str) -> list[dict[str, Any]]:
             elif bead and state == "fix_needed" and not running:
                 decision = _restart(town, me, tracker, who, rec, settings, "fix needed", counted=False)
             elif bead and state == "working" and not running and session:  # never started (--no-start): not ours
-                decision = _restart_or_escalate(town, me, tracker, who, rec, settings, max_restarts,
-                                                "its session died")
+                ended = rundir.exit_summary(session)
+                reason = f"its session {ended}" if ended else "its session died"
+                if _failed_start(session):  # a runtime that cannot start fails again: say why now
+                    decision = _escalate(town, me, tracker, who, rec, reason, session)
+                else:
+                    decision = _restart_or_escalate(town, me, tracker, who, rec, settings, max_restarts, reason)
             elif bead and state == "working" and running:
                 decision = _stalled(town, me, tracker, who, rec, session, settings, stall, max_restarts)
             elif not bead and state in ("idle", None) and home.exists():
@@ -182,28 +186,48 @@ def _runtime(town: Path, who: str, settings: Settings) -> tuple[str, str | None]
     return settings.default_agent, settings.models.get(settings.default_agent)
 
 
+FAILED_START = 10.0  # seconds: a runtime that exits non-zero this soon could not start (bad flag, no key, root)
+
+
+def _failed_start(session: dict[str, Any]) -> bool:
+    code = session.get("exit_code")
+    took = float(session.get("ended_at") or 0) - float(session.get("started_at") or 0)
+    return isinstance(code, int) and code != 0 and 0 <= took < FAILED_START
+
+
 def _restart_or_escalate(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[str, Any],
                          settings: Settings, max_restarts: int, reason: str) -> dict[str, Any] | None:
-    from gt.dispatch import mail
-
     bead = rec["hook"]
     done_so_far = int((rec.get("restarts") or {}).get(bead, 0))
     if done_so_far < max_restarts:
         return _restart(town, me, tracker, who, rec, settings, reason, counted=True)
+    return _escalate(town, me, tracker, who, rec, f"{reason}; restarted {done_so_far} times already",
+                     rundir.session(town, who))
+
+
+def _escalate(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[str, Any], reason: str,
+              session: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Mark the polecat stuck and tell the mayor why, with the last lines its session wrote."""
+    from gt.dispatch import mail
+
+    bead = rec["hook"]
 
     def build(view: View) -> Edit:
         current = _still(view, who, bead, ("working",))
         if current is None:
             return Edit("escalate", "no change")
-        edit = Edit("escalate", f"escalate {bead}: {who} stuck after {done_so_far} restarts",
-                    trailers=agents.facts(current, bead))
+        edit = Edit("escalate", f"escalate {bead}: {who} is stuck: {reason}"[:300],
+                    trailers=[("Reason", reason[:500])] + agents.facts(current, bead))
         return agents.put(edit, who, agents.updated(view, who, state="stuck"))
 
     if tracker.write(me, build).commit is None:
         return None
-    mail.send(town, me, ["mayor"], f"ESCALATED {bead}: {who} is stuck",
-              f"{who} {reason}; restarted {done_so_far} times already. Needs a human or the mayor.",
-              labels=("escalation",), check=False)
+    body = f"{who} {reason}. Needs a human or the mayor."
+    lines = (session or {}).get("last_lines") or []
+    if lines:
+        body += "\n\nLast lines of its session (" + str((session or {}).get("log")) + "):\n" + \
+            "\n".join(f"    {line}" for line in lines[-10:])
+    mail.send(town, me, ["mayor"], f"ESCALATED {bead}: {who} is stuck", body, labels=("escalation",), check=False)
     return {"action": "escalate", "agent": who, "bead": bead, "reason": reason}
 
 

@@ -4,6 +4,8 @@ Every finding names the path and what `--fix` does about it (None: a human decid
 """
 from __future__ import annotations
 
+import functools
+
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -92,6 +94,12 @@ def doctor(town: Path, actor: Signature, fix: bool = False) -> list[Finding]:
     for name in sorted(registered):
         findings += _identities(town, name, actor, fix)
     findings += _settings(town, sorted(registered))
+    from gt.town import settings
+
+    for stale in settings.stale_presets(town, sorted(registered)):
+        found("settings", stale.path, f"agents.{stale.agent}.command runs {stale.preset} without {{model}}: "
+              f"`gt sling --model` would be recorded but not used, and its usage never read",
+              f"use `preset: {stale.preset}` (docs/agents.md)", functools.partial(settings.use_preset, stale))
     return findings
 
 

@@ -21,13 +21,15 @@ TOWN_PREFIX = "hq"
 
 DEFAULT_SETTINGS = """\
 # Town defaults. Agents are commands run in the agent's worktree with the role environment;
-# {prompt} is what `gt prime` prints and {prompt_file} a file holding it. Never put {prompt} inside
-# a `sh -c` string: pass it as an argument of its own, or use {prompt_file}.
+# `preset: claude` / `preset: codex` are the shipped Claude Code and Codex commands (docs/agents.md).
+# Your own: `command: [prog, --model, '{model}', '{prompt}']`, where {prompt} is what `gt prime`
+# prints and {prompt_file} a file holding it (or `prompt: stdin`). Never put {prompt} inside a
+# `sh -c` string: pass it as an argument of its own, or use {prompt_file}.
 agents:
   claude:
-    command: [claude, --dangerously-skip-permissions, -p, '{prompt}']
+    preset: claude
   codex:
-    command: [codex, exec, '{prompt}']
+    preset: codex
 default_agent: claude
 merge_queue:
   strategy: rebase

@@ -4,6 +4,8 @@
     <town>/.runtime/logs/<key>.log      the session's output
     <town>/.runtime/prompts/<key>.md    the prompt it was started with ({prompt_file})
     <town>/.runtime/nudges/<key>.jsonl  short messages waiting for the agent's next `gt prime`
+    <town>/.runtime/exits/<key>.json    how its last session ended: exit code, last log lines
+    <town>/.runtime/sessions/<key>.*    the session runner's spec, a runtime's own settings file
 
 Prompts and logs hold what beads and agents say: `.runtime/` and its folders are its user's only
 (0700) and the files written here 0600, whatever the umask.
@@ -91,13 +93,38 @@ def read_json(path: Path) -> dict[str, Any] | None:
 
 
 def session(town: Path, identity: str) -> dict[str, Any] | None:
-    return read_json(town / RUNTIME / "agents" / f"{key(identity)}.json")
+    """The agent's last session, with how it ended when it has (`exit_code`, `ended_at`, `last_lines`)."""
+    return _with_exit(town, read_json(town / RUNTIME / "agents" / f"{key(identity)}.json"))
 
 
 def sessions(town: Path) -> list[dict[str, Any]]:
     folder_path = town / RUNTIME / "agents"
-    found = [read_json(p) for p in sorted(folder_path.glob("*.json"))] if folder_path.is_dir() else []
+    found = [_with_exit(town, read_json(p)) for p in sorted(folder_path.glob("*.json"))] if folder_path.is_dir() else []
     return [s for s in found if s]
+
+
+def _with_exit(town: Path, data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`data` with the exit record of the same run (written by the session runner when it ends)."""
+    if data and data.get("run") and isinstance(data.get("identity"), str):
+        end = read_json(town / RUNTIME / "exits" / f"{key(data['identity'])}.json")
+        if end and end.get("run") == data["run"]:
+            data.update({k: end.get(k) for k in ("exit_code", "ended_at", "last_lines")})
+    return data
+
+
+def save_exit(town: Path, identity: str, data: dict[str, Any]) -> None:
+    """How a session ended: its run id, exit code, end time and last log lines."""
+    write_json(folder(town, "exits") / f"{key(identity)}.json", data)
+
+
+def exit_summary(data: dict[str, Any] | None) -> str | None:
+    """"exited 1 after 0.4 s: <last log line>" for a session that ended, else None."""
+    if not data or data.get("exit_code") is None:
+        return None
+    took = float(data.get("ended_at") or 0) - float(data.get("started_at") or 0)
+    lines = [str(line) for line in data.get("last_lines") or [] if str(line).strip()]
+    last = lines[-1].strip() if lines else ""
+    return f"exited {data['exit_code']} after {max(took, 0):.1f} s" + (f": {last[:300]}" if last else "")
 
 
 def save_session(town: Path, identity: str, data: dict[str, Any]) -> None:

@@ -38,15 +38,57 @@ OnConflict = Literal["assign_back", "auto_rebase", "none"]
 GATES = ("setup_command", "lint_command", "test_command", "build_command")
 
 
+Preset = Literal["", "claude", "codex"]
+PromptInput = Literal["argument", "stdin"]
+
+
 @dataclass(frozen=True)
 class Agent:
-    """An agent runtime: a command template run in the agent's worktree (see gt.roles.runtimes)."""
+    """An agent runtime: a command template run in the agent's worktree (see gt.roles.runtimes).
+
+    `preset` names a runtime this package knows (`claude`, `codex`): its command when `command` is
+    empty, the hooks its sessions get and how its usage report is read. `prompt: stdin` feeds the
+    prompt on standard input instead of through `{prompt}`/`{prompt_file}`. `interactive` is the
+    command for a session a person attaches to in tmux (`gt mayor attach`).
+    """
 
     command: list[str] = field(default_factory=list)  # a single string is taken as a one-word command
     tmux: bool = False
+    preset: Preset = ""
+    prompt: PromptInput = "argument"
+    interactive: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def resolved(self) -> Agent:
+        """This entry with its preset's command, prompt input and interactive form filling what it leaves out."""
+        if not self.preset:
+            return self
+        base = PRESETS[self.preset]
+        return Agent(command=self.command or base.command, tmux=self.tmux, preset=self.preset,
+                     prompt=base.prompt if not self.command else self.prompt,
+                     interactive=self.interactive or base.interactive)
+
+
+# The runtimes shipped ready to use. Each passes the model ({model}: an option and its value are
+# left out together when no model is known) and reads the prompt from stdin, so no argument
+# approaches the kernel's 128 KiB limit. Claude Code runs with `--permission-mode dontAsk` and the
+# session's settings file allowing its tools (which works as root, where
+# --dangerously-skip-permissions is refused) and prints its report as stream-json; Codex runs
+# `codex exec --json` with its sandbox off (the polecat's worktree is the boundary).
+PRESETS: dict[str, Agent] = {
+    "claude": Agent(
+        command=["claude", "-p", "--model", "{model}", "--permission-mode", "dontAsk",
+                 "--settings", "{settings_file}", "--output-format", "stream-json", "--verbose"],
+        preset="claude", prompt="stdin",
+        interactive=["claude", "--model", "{model}", "--settings", "{settings_file}", "{prompt}"]),
+    "codex": Agent(
+        command=["codex", "exec", "--json", "-m", "{model}", "--skip-git-repo-check",
+                 "--dangerously-bypass-approvals-and-sandbox", "-"],
+        preset="codex", prompt="stdin",
+        interactive=["codex", "-m", "{model}", "--dangerously-bypass-approvals-and-sandbox", "{prompt}"]),
+}
 
 
 @dataclass(frozen=True)
@@ -307,6 +349,54 @@ def problems(town: Path, rigs: Iterable[str] = ()) -> list[Problem]:
             name = _name(town, path)
             found.append(Problem(name, "", str(exc).removeprefix(f"{name}: "), True))
     return found
+
+
+class StalePreset(NamedTuple):
+    """An agent entry that runs a shipped runtime by hand and passes it no model."""
+
+    path: Path
+    agent: str
+    preset: str  # the preset that would run it with its model, hooks and usage report
+
+
+def stale_presets(town: Path, rigs: Iterable[str] = ()) -> list[StalePreset]:
+    """Entries like `claude: {command: [claude, --dangerously-skip-permissions, -p, '{prompt}']}`
+    (what older towns were given): without `{model}` the runtime runs its default model whatever
+    `gt sling --model` records, and without the preset its usage is never read."""
+    found = []
+    for path in _layers(town, None) + [layout.rig_dir(town, rig) / layout.SETTINGS_FILE for rig in rigs]:
+        try:
+            checked, _ = _check_file(town, path)
+        except UsageError:
+            continue  # reported by `problems`
+        for agent, entry in (checked.get("agents") or {}).items():
+            command = entry.get("command") or []
+            program = Path(command[0]).name if command else ""
+            if program in PRESETS and not entry.get("preset") and not any("{model}" in part for part in command):
+                found.append(StalePreset(path, agent, program))
+    return found
+
+
+def use_preset(stale: StalePreset) -> None:
+    """Replace the entry's hand-written command with its preset (comments and other keys kept)."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()  # round trip: the user's comments and layout stay
+    yaml.preserve_quotes = True
+    data = yaml.load(stale.path.read_text(encoding="utf-8"))
+    entry = data["agents"][stale.agent]
+    if isinstance(entry, dict):
+        entry.pop("command", None)
+        entry["preset"] = stale.preset
+    else:
+        data["agents"][stale.agent] = {"preset": stale.preset}
+    import io
+
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    tmp = stale.path.with_name(f".{stale.path.name}.tmp")
+    tmp.write_text(buffer.getvalue(), encoding="utf-8")
+    tmp.replace(stale.path)
 
 
 # -- checking one file ---------------------------------------------------------------------------

@@ -151,26 +151,23 @@ def test_scripted_agent_failures_and_escalation(town):
     assert session["state"] == "exited" and "failing as asked" in Path(session["log"]).read_text()
 
 
-def prime_chars(data: dict) -> int:
-    bead_text = sum(len(data["hook"].get(f) or "") for f in ("title", "description", "design",
-                                                            "acceptance_criteria", "notes")) if data["hook"] else 0
-    return len(data["text"]) - bead_text
-
-
 def test_prime_for_each_role(town):
+    from gt.dispatch.prime import BUDGET, estimate_tokens
+
     gt(town, "crew", "add", "joe", "--rig", "gizmo")
     long_text = "x" * 20000
     work = bead(town, "Long one", "gizmo", None, "-d", long_text, "--acceptance", "it works")
     gt(town, "sling", work, "gizmo", "--no-start")
     gt(town, "nudge", "gizmo/polecats/toast", "rebase first")
     home = town / "gizmo" / "polecats" / "toast"
+    text = gt(home, "prime").stdout
+    assert long_text[:1000] in text and f"(truncated: run `bd show {work}` for all of it)" in text  # cut to fit
+    assert "it works" in text and "gt done" in text and "Nudge from overseer: rebase first" in text
+    assert text.rstrip().endswith("start now, without asking.") and estimate_tokens(text) <= BUDGET
     data = json.loads(gt(home, "prime", "--json").stdout)
-    assert data["identity"] == "gizmo/polecats/toast" and data["hook"]["id"] == work
-    assert long_text in data["text"] and "it works" in data["text"] and "gt done" in data["text"]
-    assert data["convoy"]["id"].startswith("hq-cv-") and "Nudge from overseer: rebase first" in data["text"]
-    assert data["text"].rstrip().endswith("start now, without asking.")
-    assert prime_chars(data) <= 6000
-    assert json.loads(gt(home, "prime", "--json").stdout)["nudges"] == []  # delivered once
+    assert data["identity"] == "gizmo/polecats/toast" and data["hook"]["id"] == work and "text" not in data
+    assert data["hook"]["description"].rstrip() == long_text and data["convoy"]["id"].startswith("hq-cv-")
+    assert data["nudges"] == []  # delivered once
     for where, role in ((town / "mayor", "mayor"), (town / "gizmo" / "witness", "witness"),
                         (town / "gizmo" / "refinery" / "rig", "refinery"), (town / "gizmo" / "crew" / "joe", "crew"),
                         (town / "deacon", "deacon"), (town, "human")):

@@ -1,3 +1,5 @@
+from typing import Any
+
 import click
 
 from gt.cli.common import Out, command
@@ -35,7 +37,27 @@ def stats(out: Out, actor_glob: str | None, group_by: str | None, since: str | N
 COLUMNS = (("completed", "done"), ("escalated", "esc"), ("deferred", "def"), ("rejected_merge_requests", "rej"),
            ("success_rate", "success"), ("completion_seconds_median", "t50 s"), ("completion_seconds_p90", "t90 s"),
            ("revisions_median", "rev50"), ("revisions_mean", "rev"), ("first_pass_rate", "1st-pass"),
-           ("conflicts", "confl"), ("witness_restarts", "restarts"), ("lines_changed", "lines"))
+           ("conflicts", "confl"), ("witness_restarts", "restarts"), ("lines_changed", "lines"),
+           ("tokens_in", "tok in"), ("tokens_out", "tok out"), ("cost_usd", "cost"))
+
+
+def _cell(name: str, value: Any, g: dict[str, Any]) -> str:
+    if name == "cost_usd":  # unknown (no session reported a cost) is `?`, never $0
+        return "-" if not g.get("sessions") else "?" if value is None else \
+            f"${value:,.2f}" if value >= 1 else f"${value:.4f}"
+    if name.startswith("tokens_"):
+        return "-" if not g.get("sessions") else _compact(value)
+    if value is None:
+        return "-"
+    return f"{value:.0%}" if name.endswith("rate") else str(value)
+
+
+def _compact(n: int) -> str:
+    """12345 -> 12.3k, 4500000 -> 4.5M."""
+    for size, suffix in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
+        if n >= size:
+            return f"{n / size:.1f}{suffix}"
+    return str(n)
 
 
 def _records(out: Out, actor_glob: str | None, group_by: str | None, since: str | None, until: str | None) -> None:
@@ -50,10 +72,7 @@ def _records(out: Out, actor_glob: str | None, group_by: str | None, since: str 
         width = max([len(k) for k in result["groups"]] + [5])
         lines = [f"{(group_by or 'group'):<{width}}  " + "  ".join(f"{h:>8}" for _, h in COLUMNS)]
         for key, g in result["groups"].items():
-            cells = []
-            for name, _ in COLUMNS:
-                value = g.get(name)
-                cells.append(f"{'-' if value is None else (f'{value:.0%}' if name.endswith('rate') else value):>8}")
+            cells = [f"{_cell(name, g.get(name), g):>8}" for name, _ in COLUMNS]
             lines.append(f"{key:<{width}}  " + "  ".join(cells))
         return "\n".join(lines) if result["groups"] else "Nothing in history matches"
 

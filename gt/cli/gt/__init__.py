@@ -12,7 +12,8 @@ COMMANDS: dict[str, str] = {
                      "agents": "agents", "session": "session", "mq": "mq",
                      "refinery": "refinery", "witness": "witness", "up": "up", "down": "down",
                      "status": "status", "deacon": "deacon", "boot": "boot", "dog": "dog", "mayor": "mayor",
-                     "hooks": "hooks", "hook-impl": "hook_impl", "feed": "feed", "polecat": "polecat"}.items()
+                     "hooks": "hooks", "hook-impl": "hook_impl", "runtime-hook": "runtime_hook", "feed": "feed", "polecat": "polecat",
+                     "costs": "costs"}.items()
 }
 
 
@@ -22,7 +23,7 @@ SECTIONS = {
     "Communication": ("mail", "nudge", "feed"),
     "Services": ("up", "down", "status", "deacon", "boot", "dog", "refinery", "witness"),
     "Workspace": ("install", "rig", "remote", "sync", "hooks"),
-    "Diagnostics": ("doctor", "demo"),
+    "Diagnostics": ("doctor", "costs", "demo"),
 }
 
 

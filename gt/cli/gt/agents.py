@@ -12,5 +12,6 @@ def agents(out: Out) -> None:
 
     found = runtimes.listing(require_town())
     out.emit(found, "\n".join(f"{s['identity']}  {s['state']}  pid {s['pid']}  {s['agent']}"
-                              + (f" ({s['model']})" if s.get("model") else "") + f"  {s['log']}" for s in found)
+                              + (f" ({s['model']})" if s.get("model") else "") + f"  {s['log']}"
+                              + (f"\n    {s['ended']}" if s.get("ended") else "") for s in found)
              or "No agent sessions")

@@ -73,6 +73,27 @@ def start(out: Out, name: str, rig: str | None, agent: str | None) -> None:
     out.emit(data, f"{rig}/crew/{name}: pid {data['pid']} ({data['agent']}), log {data['log']}")
 
 
+@subcommand("attach")
+@click.argument("name")
+@click.option("--rig", help="The rig (default: the rig of the current directory).")
+@click.option("--agent", help="The agent runtime, when it starts (default: settings crew.agent, else default_agent).")
+@click.option("--model", help="The model, when it starts (default: settings crew.model).")
+@click.option("--no-attach", is_flag=True, help="Start it (or keep it) and say how to attach, without attaching.")
+def attach(out: Out, name: str, rig: str | None, agent: str | None, model: str | None, no_attach: bool) -> None:
+    """Attach to the crew member's interactive session in tmux, starting it when it is not running.
+
+    Example: gt crew attach joe --rig gizmo
+    """
+    from gt.cli.gt.session import attached, check_terminal
+    from gt.roles import sessions
+
+    town, rig = out.town_and_rig(rig, "--rig NAME")
+    _check_name(name)
+    check_terminal(no_attach, f"gt crew attach {name} --rig {rig}")
+    identity = f"{rig}/crew/{name}"
+    attached(out, identity, sessions.open_interactive(town, identity, agent, model), no_attach)
+
+
 @subcommand("stop")
 @click.argument("name")
 @click.option("--rig", help="The rig (default: the rig of the current directory).")
@@ -119,5 +140,5 @@ def _check_name(name: str) -> None:
         raise UsageError(f"invalid crew name {name!r}: use lowercase letters, digits, '.', '_' and '-'") from None
 
 
-for sub in (add, list_, remove, start, stop, show):
+for sub in (add, list_, remove, start, attach, stop, show):
     crew.add_command(sub)

@@ -40,13 +40,12 @@ def hook(out: Out, bead: str | None, agent: str | None, force: bool) -> None:
 
 def _show(town: Path, identity: str) -> tuple[dict[str, Any], str]:
     from gt.dispatch import agents, convoys
-    from gt.beads.queries import merge_requests
 
     record, doc = agents.on_hook(town, identity)
     if record is None or not doc:
         return {"agent": identity, "bead": None}, f"{identity}: nothing on the hook"
     tracking = convoys.tracking(town, [doc["id"]]).get(doc["id"], [])
-    attempt = len(merge_requests(Town(town).tracker_of(identity).view(), doc["id"])) + 1
+    attempt = agents.attempt(town, identity, doc["id"])
     data = {"agent": identity, "bead": doc, "since": record.get("hooked_at"), "convoy": tracking[0] if tracking else None,
             "state": record.get("state"), "attempt": attempt}
     text = f"{identity}: {doc['id']} {doc['title']}\n  status {doc.get('status')}, hooked since {record.get('hooked_at')}"

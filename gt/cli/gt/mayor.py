@@ -51,5 +51,22 @@ def status(out: Out) -> None:
     out.emit(data, f"mayor: {'running, pid ' + str(data['pid']) if data['running'] else 'not running'}")
 
 
-for sub in (start, stop, status):
+@subcommand("attach")
+@click.option("--agent", help="The agent runtime, when it starts (default: settings mayor.agent, else default_agent).")
+@click.option("--model", help="The model, when it starts (default: settings mayor.model).")
+@click.option("--no-attach", is_flag=True, help="Start it (or keep it) and say how to attach, without attaching.")
+def attach(out: Out, agent: str | None, model: str | None, no_attach: bool) -> None:
+    """Attach to the mayor's interactive session in tmux, starting it when it is not running.
+
+    Example: gt mayor attach --agent claude
+    """
+    from gt.cli.gt.session import attached, check_terminal
+    from gt.roles import sessions
+    from gt.town.layout import require_town
+
+    check_terminal(no_attach, "gt mayor attach")
+    attached(out, "mayor", sessions.open_interactive(require_town(), "mayor", agent, model), no_attach)
+
+
+for sub in (start, stop, status, attach):
     mayor.add_command(sub)

@@ -19,7 +19,9 @@ def status(out: Out) -> None:
                  + ("; boot watching" if d["boot"] else "")]
         lines += [f"Rig {r['name']} ({r['prefix']}): {r['merge_queue']} in the merge queue" for r in data["rigs"]]
         lines += [f"  {a['identity']}: {a['state']}" + (f", hooked {a['hook']}" if a["hook"] else "")
-                  + (" [running]" if a["running"] else "") for a in data["agents"]]
+                  + (" [running]" if a["running"] else "")
+                  + (f" [session {a['session_ended']}]" if a.get("session_ended") and a["hook"] else "")
+                  for a in data["agents"]]
         lines += [f"Convoy {c['id']} {c['title']}: {c['completed']}/{c['total']}" for c in data["convoys"]]
         return "\n".join(lines)
 

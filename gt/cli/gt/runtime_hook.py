@@ -1,0 +1,48 @@
+import click
+
+from gt.cli.common import Out, command
+
+EVENTS = ("post-tool-use", "user-prompt-submit", "session-end")
+HOOK_EVENT_NAMES = {"post-tool-use": "PostToolUse", "user-prompt-submit": "UserPromptSubmit"}
+MAX_INPUT = 1024 * 1024
+
+
+@command("runtime-hook", hidden=True)
+@click.argument("event", type=click.Choice(EVENTS))
+def runtime_hook(out: Out, event: str) -> None:
+    """What an agent runtime's hook runs (Claude Code's --settings): nudges and new mail after a
+    tool call or with a prompt, the session's usage at its end. Never fails the agent: a problem is
+    one line on stderr and exit 0.
+
+    Example: gt runtime-hook post-tool-use
+    """
+    import json
+    import sys
+
+    from gt.errors import GtError
+
+    raw = sys.stdin.read(MAX_INPUT) if not sys.stdin.isatty() else ""
+    try:
+        given = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        given = {}
+    try:
+        from gt.town.layout import require_town
+        from gt.dispatch import mail
+
+        town, who = require_town(), mail.identity(out.actor).name
+        if event == "session-end":
+            from gt.roles.usage_hook import record_interactive
+
+            record_interactive(town, who, given if isinstance(given, dict) else {})
+            return
+        from gt.dispatch.notify import pending
+
+        lines = pending(town, who)
+    except GtError as exc:
+        print(f"gt runtime-hook {event}: {exc}", file=sys.stderr)
+        return
+    if lines:
+        context = "Gas Town, while you work:\n" + "\n".join(lines)
+        print(json.dumps({"hookSpecificOutput": {"hookEventName": HOOK_EVENT_NAMES[event],
+                                                 "additionalContext": context}}))

@@ -1,0 +1,150 @@
+"""Tokens and cost from the agent sessions' `Op: usage` commits: `bd stats` per model and `gt costs`,
+checked against sessions recorded with known figures (one of them with no cost: unknown, never 0)."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+
+import pytest
+
+from conftest import MERGE_QUEUE, SCRIPT, Bd, agent_record, bead, gt, make_town, merge_requests, wait_for
+
+
+@pytest.fixture(scope="module")
+def town_with_usage(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Two beads landed, one per model, then four sessions recorded: two of one bead (a restart, the
+    second with no cost reported), one of the other bead, and one of the mayor's with no cost at all;
+    the last bead's session only after `cut`."""
+    from gt.dispatch.usage import Usage, record
+    from gt.ledger.store import Signature
+
+    tmp = tmp_path_factory.mktemp("costs")
+    home = tmp / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"), "GIT_CONFIG_NOSYSTEM": "1"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    root = make_town(tmp, files=MERGE_QUEUE)
+    try:
+        ids = {name: bead(root, f"task {name}", "gizmo", SCRIPT.format(path=f"{name}.txt", text=name))
+               for name in ("a", "b")}
+        gt(root, "sling", ids["a"], "gizmo", "--model", "model-a")
+        gt(root, "sling", ids["b"], "gizmo", "--model", "model-b")
+        wait_for(lambda: len([m for m in merge_requests(root) if m["status"] == "open"]) == 2 or None, timeout=90,
+                 what="two submissions")
+        outcomes = json.loads(gt(root, "refinery", "process", "gizmo", "--json").stdout)
+        assert [o["result"] for o in outcomes] == ["merged", "merged"]
+        workers = {name: Bd(root).json("show", ids[name])["assignee"] for name in ids}
+
+        def session(identity: str, bead_id: str | None, usage: Usage, model: str | None, runtime: str) -> None:
+            record(root, Signature(identity), identity, bead_id, usage, model, runtime, exit_code=0)
+
+        session(workers["a"], ids["a"], Usage(model="vendor-a-2025", session="s1", tokens_in=1000, tokens_out=200,
+                                              cache_read_tokens=5000, cache_write_tokens=300, cost_usd=0.25,
+                                              turns=3, duration_ms=1000), "model-a", "claude")
+        session(workers["a"], ids["a"], Usage(session="s2", tokens_in=500, tokens_out=100, turns=2),
+                "model-a", "claude")  # restarted: the runtime reported no cost this time
+        session("mayor", None, Usage(tokens_in=10, tokens_out=5), "model-c", "claude")
+        time.sleep(1.1)
+        cut = math.ceil(time.time())  # commits carry whole seconds: the sessions before it are all older
+        while time.time() < cut:
+            time.sleep(0.05)
+        session(workers["b"], ids["b"], Usage(tokens_in=2000, tokens_out=400, cost_usd=0.5), "model-b", "codex")
+        yield {"root": root, "ids": ids, "workers": workers, "cut": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                                   time.gmtime(cut))}
+    finally:
+        gt(root, "down", "--force", ok=False)
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def test_bd_stats_by_model_adds_tokens_and_cost(town_with_usage):
+    root = town_with_usage["root"]
+    groups = Bd(root).json("stats", "--group-by", "model")["groups"]
+    a, b, c = groups["model-a"], groups["model-b"], groups["model-c"]
+    assert (a["completed"], a["sessions"], a["tokens_in"], a["tokens_out"], a["cache_read_tokens"],
+            a["cache_write_tokens"]) == (1, 2, 1500, 300, 5000, 300)
+    assert (a["cost_usd"], a["sessions_without_cost"], a["cost_per_bead"], a["cost_per_landed_bead"],
+            a["tokens_per_landed_bead"]) == (0.25, 1, 0.25, 0.25, 1800.0)
+    assert (b["completed"], b["sessions"], b["tokens_in"], b["tokens_out"], b["cost_usd"], b["sessions_without_cost"],
+            b["cost_per_landed_bead"], b["tokens_per_landed_bead"]) == (1, 1, 2000, 400, 0.5, 0, 0.5, 2400.0)
+    # the mayor's session reported no cost and landed nothing: unknown, not 0
+    assert (c["completed"], c["sessions"], c["tokens_in"], c["sessions_without_cost"]) == (0, 1, 10, 1)
+    assert c["cost_usd"] is None and c["cost_per_bead"] is None and c["cost_per_landed_bead"] is None
+    assert c["tokens_per_landed_bead"] is None
+    polecats = Bd(root).json("stats", "--actor", "gizmo/polecats/*", "--group-by", "model")["groups"]
+    assert "model-c" not in polecats and polecats["model-a"]["sessions"] == 2
+    later = Bd(root).json("stats", "--group-by", "model", "--since", town_with_usage["cut"])["groups"]
+    assert later.get("model-a", {}).get("sessions", 0) == 0 and later["model-b"]["sessions"] == 1
+    by_agent = Bd(root).json("stats", "--group-by", "agent")["groups"]
+    assert (by_agent["claude"]["sessions"], by_agent["codex"]["sessions"]) == (3, 1)
+    table = Bd(root)("stats", "--group-by", "model").stdout
+    rows = {line.split()[0]: line for line in table.splitlines()[1:]}
+    assert rows["model-a"].split()[-3:] == ["1.5k", "300", "$0.2500"]
+    assert rows["model-c"].split()[-3:] == ["10", "5", "?"] and "$0.00" not in rows["model-c"]
+
+
+def test_gt_costs_by_model(town_with_usage):
+    root, ids = town_with_usage["root"], town_with_usage["ids"]
+    result = json.loads(gt(root, "costs", "--json").stdout)
+    assert result["by"] == "model" and result["since"] is None
+    assert result["groups"] == {
+        "model-a": {"sessions": 2, "beads": 1, "tokens_in": 1500, "tokens_out": 300, "cache_read_tokens": 5000,
+                    "cache_write_tokens": 300, "cost_usd": 0.25, "sessions_without_cost": 1},
+        "model-b": {"sessions": 1, "beads": 1, "tokens_in": 2000, "tokens_out": 400, "cache_read_tokens": 0,
+                    "cache_write_tokens": 0, "cost_usd": 0.5, "sessions_without_cost": 0},
+        "model-c": {"sessions": 1, "beads": 0, "tokens_in": 10, "tokens_out": 5, "cache_read_tokens": 0,
+                    "cache_write_tokens": 0, "cost_usd": None, "sessions_without_cost": 1}}
+    assert result["total"] == {"sessions": 4, "beads": 2, "tokens_in": 3510, "tokens_out": 705,
+                               "cache_read_tokens": 5000, "cache_write_tokens": 300, "cost_usd": 0.75,
+                               "sessions_without_cost": 2}
+    assert '"cost_usd": null' in gt(root, "costs", "--json").stdout  # unknown is null, never 0
+    text = gt(root, "costs", "--by", "model").stdout.splitlines()
+    assert text[0].split()[:3] == ["model", "sessions", "beads"]
+    rows = {line.split()[0]: line.split() for line in text[1:] if not line.startswith("-")}
+    assert rows["model-a"][-2:] == ["$0.2500", "1"] and rows["model-c"][-2:] == ["?", "1"]
+    assert rows["total"][:4] == ["total", "4", "2", "3,510"] and rows["total"][-2:] == ["$0.7500", "2"]
+    assert all(Bd(root).json("show", bead_id)["status"] == "closed" for bead_id in ids.values())
+
+
+def test_gt_costs_by_role_rig_and_agent(town_with_usage):
+    root = town_with_usage["root"]
+    roles = json.loads(gt(root, "costs", "--by", "role", "--json").stdout)
+    assert roles["by"] == "role" and set(roles["groups"]) == {"polecat", "mayor"}
+    assert (roles["groups"]["polecat"]["sessions"], roles["groups"]["polecat"]["beads"],
+            roles["groups"]["polecat"]["cost_usd"]) == (3, 2, 0.75)
+    assert roles["groups"]["mayor"]["cost_usd"] is None and roles["groups"]["mayor"]["sessions_without_cost"] == 1
+    rigs = json.loads(gt(root, "costs", "--by", "rig", "--json").stdout)["groups"]
+    assert (rigs["gizmo"]["sessions"], rigs["town"]["sessions"]) == (3, 1)
+    agents = json.loads(gt(root, "costs", "--by", "agent", "--json").stdout)["groups"]
+    assert (agents["claude"]["cost_usd"], agents["codex"]["cost_usd"]) == (0.25, 0.5)
+    worker = town_with_usage["workers"]["a"]
+    actors = json.loads(gt(root, "costs", "--by", "actor", "--actor", worker, "--json").stdout)
+    assert list(actors["groups"]) == [worker] and actors["total"]["sessions"] == 2
+
+
+def test_gt_costs_since(town_with_usage):
+    root, cut = town_with_usage["root"], town_with_usage["cut"]
+    later = json.loads(gt(root, "costs", "--since", cut, "--json").stdout)
+    assert list(later["groups"]) == ["model-b"] and later["total"]["cost_usd"] == 0.5
+    assert later["since"] == cut
+    assert json.loads(gt(root, "costs", "--since", "2000-01-01", "--json").stdout)["total"]["sessions"] == 4
+    none = json.loads(gt(root, "costs", "--since", "2999-01-01", "--json").stdout)
+    assert none["groups"] == {} and none["total"]["sessions"] == 0 and none["total"]["cost_usd"] is None
+    assert "No agent sessions recorded usage since 2999-01-01" in gt(root, "costs", "--since", "2999-01-01").stdout
+    bad = gt(root, "costs", "--since", "last week", ok=False)
+    assert bad.returncode == 2 and "invalid date" in bad.stderr
+
+
+def test_the_agent_record_sums_both_sessions_of_a_bead(town_with_usage):
+    root, ids, worker = town_with_usage["root"], town_with_usage["ids"], town_with_usage["workers"]["a"]
+    record = agent_record(root, worker)
+    assert record["usage"][ids["a"]] == {"tokens_in": 1500, "tokens_out": 300, "cache_read_tokens": 5000,
+                                         "cache_write_tokens": 300, "cost_usd": 0.25, "turns": 5,
+                                         "duration_ms": 1000, "sessions": 2}
+    assert record["model"] == "model-a"

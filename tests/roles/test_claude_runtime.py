@@ -1,0 +1,209 @@
+"""The real Claude Code binary as a polecat, against a stand-in model service on 127.0.0.1.
+
+Only the model is a stand-in (gt.agents.model_standin): the runtime is the native binary npm ships
+in `@anthropic-ai/claude-code-<platform>`, fetched once with `npm pack` and cached in
+~/.cache/gt-tests (or $GT_TEST_CACHE). It runs as root (CI) and as an unprivileged user (a user
+namespace: uid 1000 inside, what the binary checks), takes the model `gt sling --model` asked for,
+runs its tools in the polecat's worktree, gets a nudge through its PostToolUse hook, and its own
+usage report ends up on the ledger.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, Bd, agent_record, bead, gt, git, make_town, wait_for
+
+VERSION = "2.1.332"  # the Claude Code release these tests run
+CACHE = Path(os.environ.get("GT_TEST_CACHE") or Path.home() / ".cache" / "gt-tests")  # read before HOME is changed
+MODEL = "claude-sonnet-4-5"  # a model Claude Code knows the price of: its report carries a cost
+NPM_TIMEOUT = 600
+pytestmark = pytest.mark.timeout(600)
+
+
+def _platform_package() -> str:
+    machine = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine().lower()]
+    return f"@anthropic-ai/claude-code-linux-{machine}@{VERSION}"
+
+
+@pytest.fixture(scope="session")
+def claude_binary() -> Path:
+    """The real `claude` binary of VERSION: from the cache, else downloaded from the npm registry."""
+    target = CACHE / "claude-code" / VERSION / "claude"
+    if target.is_file():
+        return target
+    if not shutil.which("npm"):
+        pytest.fail("npm is needed to fetch Claude Code for this test (apt-get install npm)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        packed = subprocess.run(["npm", "pack", "--silent", _platform_package()], cwd=tmp, capture_output=True,
+                                text=True, timeout=NPM_TIMEOUT)
+        assert packed.returncode == 0, f"npm pack failed: {packed.stderr[-2000:]}"
+        [tarball] = Path(tmp).glob("*.tgz")
+        with tarfile.open(tarball) as archive:
+            member = archive.getmember("package/claude")
+            extracted = archive.extractfile(member)
+            assert extracted is not None
+            partial = Path(tmp) / "claude"
+            with open(partial, "wb") as out:
+                shutil.copyfileobj(extracted, out)
+        partial.chmod(0o755)
+        partial.replace(target)
+    return target
+
+
+@pytest.fixture
+def standin(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from gt.agents.model_standin import serve
+
+    log = tmp_path / "requests.jsonl"
+    server = serve(0, log)
+    yield server, log
+    server.shutdown()
+    server.server_close()
+
+
+def requests_seen(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+@pytest.fixture
+def claude_env(tmp_path: Path, claude_binary: Path, standin, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """`claude` on PATH and pointed at the stand-in, for every process the town starts."""
+    server, _ = standin
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "claude").symlink_to(claude_binary)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "standin-key")
+    monkeypatch.setenv("DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+    monkeypatch.setenv("DISABLE_AUTOUPDATER", "1")
+    return bin_dir
+
+
+def as_user(*args: str) -> list[str]:
+    """A command run as an unprivileged user: uid 1000 in a user namespace of its own."""
+    return ["unshare", "--user", "--map-user=1000", "--map-group=1000", *args]
+
+
+@pytest.mark.parametrize("who", ["root", "user"])
+def test_claude_code_polecat_end_to_end(who, tmp_path, claude_env, standin):
+    if who == "root" and os.geteuid() != 0:
+        pytest.skip("runs as root only where the tests run as root (CI does)")
+    server, log = standin
+    town = make_town(tmp_path)
+    go = tmp_path / "go"
+    work = bead(town, "Add hello", "gizmo", "```gt-script\nfiles: {hello.txt: \"hello\\n\"}\n"
+                f"run: 'for i in $(seq 600); do test -e {go} && exit 0; sleep 0.1; done; exit 1'\n"
+                "commit: Add hello\n```\n")
+    sling = [str(BIN / "gt"), "sling", work, "gizmo", "--agent", "claude", "--model", MODEL, "--json"]
+    if who == "user":
+        sling = as_user(*sling)
+    done = subprocess.run(sling, cwd=town, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+    # the model's second step is the wait: nudge now; the hook delivers it after that tool call
+    wait_for(lambda: any("test -e" in (r.get("command") or "") for r in requests_seen(log)), 90,
+             "the stand-in to hand out the waiting step")
+    gt(town, "nudge", "gizmo/polecats/toast", "NUDGE-7f3a: main moved, rebase before gt done")
+    go.touch()
+    session = wait_for(lambda: next((s for s in json.loads(gt(town, "agents", "--json").stdout)
+                                     if s["state"] == "exited"), None), 120, "the Claude Code session to end")
+    assert session["exit_code"] == 0, session
+    seen = requests_seen(log)
+    with_tools = [r for r in seen if r["tools"]]
+    assert with_tools and {r["model"] for r in with_tools} == {MODEL}
+    first = json.dumps(with_tools[0]["body"]["messages"])
+    assert work in first and "Add hello" in first  # the prompt named the bead
+    waited = next(i for i, r in enumerate(with_tools) if "test -e" in (r.get("command") or ""))
+    assert "NUDGE-7f3a" not in json.dumps(with_tools[waited]["body"]["messages"])
+    assert "NUDGE-7f3a" in json.dumps(with_tools[waited + 1]["body"]["messages"])  # the request after the tool call
+
+    branch = agent_record(town, "gizmo/polecats/toast")["branch"]
+    author = git(town / "gizmo" / ".repo.git", "log", "-1", "--format=%an|%s", branch).strip()
+    assert author == "gizmo/polecats/toast|Add hello"
+    outcome = json.loads(gt(town, "refinery", "process", "gizmo", "--json").stdout)
+    assert [o["result"] for o in outcome] == ["merged"]
+    assert Bd(town).json("show", work)["status"] == "closed"
+
+    # the runtime's own report, on the ledger: the stand-in's figures, the cost Claude Code priced
+    def recorded() -> dict | None:
+        groups = json.loads(Bd(town)("stats", "--group-by", "model", "--json").stdout)["groups"]
+        return groups.get(MODEL) if (groups.get(MODEL) or {}).get("sessions") else None
+
+    figures = wait_for(recorded, 30, "the usage to be recorded")
+    assert figures["tokens_in"] == sum(r["usage"]["input_tokens"] for r in seen)
+    assert figures["tokens_out"] == sum(r["usage"]["output_tokens"] for r in seen)
+    assert figures["cache_read_tokens"] == sum(r["usage"]["cache_read_input_tokens"] for r in seen)
+    assert figures["cost_usd"] and figures["cost_usd"] > 0 and figures["completed"] == 1
+    costs = json.loads(gt(town, "costs", "--by", "model", "--json").stdout)
+    assert costs["groups"][MODEL]["tokens_in"] == figures["tokens_in"]
+    usage = agent_record(town, "gizmo/polecats/toast").get("usage") or {}
+    assert usage[work]["sessions"] == 1 and usage[work]["tokens_in"] == figures["tokens_in"]
+
+
+def test_a_runtime_that_cannot_start_says_why_within_one_patrol(tmp_path, claude_env):
+    # what older towns were given: refused as root; elsewhere an unknown option fails the same way
+    bad = "--dangerously-skip-permissions" if os.geteuid() == 0 else "--no-such-option"
+    town = make_town(tmp_path)
+    config = town / "settings" / "config.yaml"
+    config.write_text(config.read_text().replace(
+        "agents:\n", f"agents:\n  old-claude:\n    command: [claude, {bad}, -p, '{{prompt}}']\n", 1))
+    work = bead(town, "Add hello", "gizmo", "Say hello.")
+    gt(town, "sling", work, "gizmo", "--agent", "old-claude")
+    wait_for(lambda: next((s for s in json.loads(gt(town, "agents", "--json").stdout)
+                           if s.get("exit_code") is not None), None), 60, "the runtime to give up")
+    why = "cannot be used with root" if os.geteuid() == 0 else "no-such-option"
+    [session] = json.loads(gt(town, "agents", "--json").stdout)
+    assert session["state"] == "exited" and session["exit_code"] != 0 and why in session["ended"]
+    assert why in gt(town, "agents").stdout and why in gt(town, "status").stdout
+    [decision] = json.loads(gt(town, "witness", "patrol", "gizmo", "--json").stdout)
+    assert decision["action"] == "escalate" and why in decision["reason"]
+    [mail] = json.loads(gt(town, "mail", "inbox", "--identity", "mayor", "--json").stdout)
+    assert mail["title"].startswith(f"ESCALATED {work}") and why in mail["description"]
+
+    doctor = gt(town, "doctor", "--json", ok=False)
+    assert "agents.old-claude.command runs claude without {model}" in doctor.stdout
+    gt(town, "doctor", "--fix", ok=False)
+    assert "preset: claude" in config.read_text() and bad not in config.read_text()
+    assert "old-claude" not in gt(town, "doctor", "--json", ok=False).stdout
+
+
+def test_the_preset_passes_the_model_only_when_there_is_one(tmp_path):
+    from gt.roles.runtimes import command_for
+    from gt.town.settings import load
+
+    town = make_town(tmp_path, rigs={})
+    settings = load(town)
+    values = {"prompt": "p", "prompt_file": "/f", "identity": "mayor", "worktree": "/w", "settings_file": "/s"}
+    with_model = command_for(settings, "claude", {**values, "model": "opus"})
+    assert with_model[:4] == ["claude", "-p", "--model", "opus"] and "/s" in with_model
+    without = command_for(settings, "claude", {**values, "model": ""})
+    assert "--model" not in without and without[:3] == ["claude", "-p", "--permission-mode"]
+    assert command_for(settings, "codex", {**values, "model": "gpt-5"})[:5] == ["codex", "exec", "--json", "-m", "gpt-5"]
+    assert "-m" not in command_for(settings, "codex", {**values, "model": ""})
+    huge = {**values, "model": "", "prompt": "x" * (200 * 1024)}
+    assert command_for(settings, "claude", huge)  # the prompt goes on stdin: no argument carries it
+
+
+def test_the_demo_runs_with_claude_code(tmp_path, claude_env, standin):
+    """`gt demo --agent claude` against the stand-in, as docs/agents.md says to run it."""
+    _, log = standin
+    done = subprocess.run([str(BIN / "gt"), "demo", "--agent", "claude", "--dir", str(tmp_path / "demo")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "convoy" in done.stdout and "landed" in done.stdout
+    models = {r["model"] for r in requests_seen(log) if r["tools"]}
+    assert models == {"model-a", "model-b"}  # the demo's two models, each passed to Claude Code
+    ledger = git(tmp_path / "demo" / "gt" / "gizmo" / ".repo.git", "log", "--format=%s", "beads")
+    assert "usage of gizmo/polecats/" in ledger

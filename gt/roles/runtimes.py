@@ -164,7 +164,7 @@ def _start(town: Path, identity: str, worktree: Path, agent: str, settings: Sett
         out.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} start {' '.join(command[:3])} …\n".encode())
         out.flush()
         if use_tmux:
-            session_name = tmux_name(identity)
+            session_name = tmux_name(town, identity)
             # The tmux server (maybe started long ago, by anyone) gives a new session its own environment,
             # not this one: the session starts with TMUX_BOOTSTRAP, which takes the role's environment from
             # a private file (values never on a command line), removes it and becomes the runner. The tmux
@@ -249,10 +249,14 @@ os.execve(command[0], command, env)
 """
 
 
-def tmux_name(identity: str) -> str:
-    """The tmux session of `identity`: `gt-<key>` with `.` as `_` (tmux would change them itself, and
-    a target with `.` names a pane). Commands name it exactly as `=gt-…` (else tmux takes a prefix)."""
-    return "gt-" + rundir.key(identity).replace(".", "_").replace(":", "_")
+def tmux_name(town: Path, identity: str) -> str:
+    """The tmux session of `identity`: `gt-<town>-<key>`, the town a short digest of its path (one
+    tmux server serves every town of a user), `.` as `_` (tmux would change them itself, and a
+    target with `.` names a pane). Commands name it exactly as `=gt-…` (else tmux takes a prefix)."""
+    import hashlib
+
+    town_tag = hashlib.sha1(str(Path(town).resolve()).encode()).hexdigest()[:6]
+    return f"gt-{town_tag}-" + rundir.key(identity).replace(".", "_").replace(":", "_")
 
 
 def _quote(text: str) -> str:

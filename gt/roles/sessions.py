@@ -114,6 +114,8 @@ def _screen(name: str, lines: int) -> list[str] | None:
 def _log_tail(path: Path, lines: int) -> list[str]:
     """The log's last `lines` lines holding text, terminal control sequences removed: read backwards
     from its end in blocks, until they are in (or PEEK_MAX_BYTES were read)."""
+    from gt.roles.transcript import plain
+
     try:
         f = open(path, "rb")
     except OSError:
@@ -132,14 +134,4 @@ def _log_tail(path: Path, lines: int) -> list[str]:
     text = b"".join(blocks).decode("utf-8", "replace").split("\n")
     if start > 0:
         text = text[1:]  # it starts mid-line
-    return [line for line in map(_plain, text) if line.strip()][-lines:]
-
-
-def _plain(line: str) -> str:
-    """A line of a terminal's output as text: escape sequences removed, and of a line rewritten with
-    carriage returns only what was written last."""
-    import re
-
-    line = re.sub(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]", "", line)
-    line = line.rstrip("\r")
-    return line.rsplit("\r", 1)[-1] if "\r" in line else line
+    return [line for line in text if plain(line).strip()][-lines:]

@@ -1,16 +1,29 @@
 """A session log for people: runtimes' JSON event lines (Claude Code's stream-json, Codex's
-`--json`) shown as one short line each; every other line as it is."""
+`--json`) shown as one short line each; every other line as plain text (no terminal control)."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(line: str) -> str:
+    """A line of a terminal's output as text: escape sequences and other control characters removed,
+    and of a line rewritten with carriage returns only what was written last."""
+    line = ESCAPES.sub("", line).rstrip("\r")
+    if "\r" in line:
+        line = line.rsplit("\r", 1)[-1]
+    return CONTROLS.sub("", line)
 
 WIDTH = 240
 
 
 def render_line(line: str) -> str:
     """One log line as a person reads it."""
-    text = line.rstrip("\n")
+    text = plain(line.rstrip("\n"))
     stripped = text.strip()
     if not stripped.startswith("{") or len(stripped) > 4 * 1024 * 1024:
         return text

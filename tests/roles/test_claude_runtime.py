@@ -116,6 +116,7 @@ def test_claude_code_polecat_end_to_end(who, tmp_path, claude_env, standin):
     wait_for(lambda: any("test -e" in (r.get("command") or "") for r in requests_seen(log)), 90,
              "the stand-in to hand out the waiting step")
     gt(town, "nudge", "gizmo/polecats/toast", "NUDGE-7f3a: main moved, rebase before gt done")
+    gt(town, "mail", "send", "gizmo/polecats/toast", "-s", "MAIL-51c2 about the API", "-m", "read me")
     go.touch()
     session = wait_for(lambda: next((s for s in json.loads(gt(town, "agents", "--json").stdout)
                                      if s["state"] == "exited"), None), 120, "the Claude Code session to end")
@@ -127,7 +128,9 @@ def test_claude_code_polecat_end_to_end(who, tmp_path, claude_env, standin):
     assert work in first and "Add hello" in first  # the prompt named the bead
     waited = next(i for i, r in enumerate(with_tools) if "test -e" in (r.get("command") or ""))
     assert "NUDGE-7f3a" not in json.dumps(with_tools[waited]["body"]["messages"])
-    assert "NUDGE-7f3a" in json.dumps(with_tools[waited + 1]["body"]["messages"])  # the request after the tool call
+    after = json.dumps(with_tools[waited + 1]["body"]["messages"])  # the request after the tool call
+    assert "NUDGE-7f3a" in after and "MAIL-51c2" in after
+    assert json.dumps(with_tools[-1]["body"]["messages"]).count("MAIL-51c2") == 1  # announced once
 
     branch = agent_record(town, "gizmo/polecats/toast")["branch"]
     author = git(town / "gizmo" / ".repo.git", "log", "-1", "--format=%an|%s", branch).strip()
@@ -150,6 +153,31 @@ def test_claude_code_polecat_end_to_end(who, tmp_path, claude_env, standin):
     assert costs["groups"][MODEL]["tokens_in"] == figures["tokens_in"]
     usage = agent_record(town, "gizmo/polecats/toast").get("usage") or {}
     assert usage[work]["sessions"] == 1 and usage[work]["tokens_in"] == figures["tokens_in"]
+
+    # an interactive session prints no report: its SessionEnd hook sums the transcript Claude Code wrote
+    [transcript] = [p for p in Path(os.environ["HOME"]).glob(".claude/projects/*/*.jsonl")
+                    if session_id(p) == usage_trailer(town, "Session")]
+    hook = subprocess.run([str(BIN / "gt"), "runtime-hook", "session-end"], cwd=town,
+                          input=json.dumps({"transcript_path": str(transcript), "hook_event_name": "SessionEnd"}),
+                          env={**os.environ, "GT_SESSION_INTERACTIVE": "1", "BD_ACTOR": "gizmo/polecats/toast"},
+                          capture_output=True, text=True, timeout=60)
+    assert hook.returncode == 0 and hook.stderr == "", hook.stderr
+    summed = agent_record(town, "gizmo/polecats/toast")["usage"][work]
+    assert summed["sessions"] == 2 and summed["tokens_in"] == 2 * figures["tokens_in"]
+    assert summed["cost_usd"] == figures["cost_usd"]  # the transcript has no prices: that session's cost is unknown
+
+
+def session_id(transcript: Path) -> str | None:
+    for line in transcript.read_text().splitlines():
+        entry = json.loads(line)
+        if entry.get("sessionId"):
+            return str(entry["sessionId"])
+    return None
+
+
+def usage_trailer(town: Path, key: str) -> str:
+    message = git(town / "gizmo" / ".repo.git", "log", "-1", "--grep=^Op: usage$", "--format=%B", "beads")
+    return next(line.split(": ", 1)[1] for line in message.splitlines() if line.startswith(f"{key}: "))
 
 
 def test_a_runtime_that_cannot_start_says_why_within_one_patrol(tmp_path, claude_env):

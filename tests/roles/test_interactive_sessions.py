@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from gt.roles.runtimes import tmux_name
+
 from conftest import BIN, SCRIPT, TIMEOUT, bead, gt, wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -71,23 +73,24 @@ def ended(town: Path, identity: str) -> dict | None:
 def test_mayor_attach_starts_an_interactive_session_in_tmux_and_peek_follows_it(shell_town, tmux):
     town = shell_town
     data = json.loads(gt(town, "mayor", "attach", "--agent", "shell", "--no-attach", "--json").stdout)
-    assert (data["tmux"], data["started"], data["interactive"], data["agent"]) == ("gt-mayor", True, True, "shell")
-    assert data["attach"] == "tmux attach-session -t =gt-mayor"
-    assert tmux("has-session", "-t", "=gt-mayor").returncode == 0
+    mayor = tmux_name(town, "mayor")
+    assert (data["tmux"], data["started"], data["interactive"], data["agent"]) == (mayor, True, True, "shell")
+    assert data["attach"] == f"tmux attach-session -t ={mayor}"
+    assert tmux("has-session", "-t", f"={mayor}").returncode == 0
     seen = wait_for(lambda: shown(town, "mayor", "ready: mayor as mayor"), 30, "the mayor's greeting")
     assert (seen["source"], seen["running"], seen["ended"], seen["identity"]) == ("tmux", True, None, "mayor")
     again = json.loads(gt(town, "mayor", "attach", "--no-attach", "--json").stdout)  # running: kept, not restarted
     assert (again["started"], again["pid"]) == (False, data["pid"])
     text = gt(town, "mayor", "attach", "--no-attach").stdout
-    assert text.strip() == (f"mayor: running in tmux session gt-mayor (pid {data['pid']}, shell); "
-                            "attach with `tmux attach-session -t =gt-mayor`")
-    assert tmux("send-keys", "-t", "=gt-mayor:", "hello there", "Enter").returncode == 0
+    assert text.strip() == (f"mayor: running in tmux session {mayor} (pid {data['pid']}, shell); "
+                            f"attach with `tmux attach-session -t ={mayor}`")
+    assert tmux("send-keys", "-t", f"={mayor}:", "hello there", "Enter").returncode == 0
     done = wait_for(lambda: ended(town, "mayor"), 30, "the mayor's session to end")
     assert done["source"] == "log" and done["ended"].startswith("exited 0 after")
     assert any("ready: mayor as mayor" in line for line in done["lines"])  # the screen went to the log
     assert any("got hello there" in line for line in done["lines"])
     assert all("\x1b" not in line and "\r" not in line for line in done["lines"])
-    assert tmux("has-session", "-t", "=gt-mayor").returncode != 0
+    assert tmux("has-session", "-t", f"={mayor}").returncode != 0
     assert peek(town, "mayor", "-n", "1")["lines"] == [done["lines"][-1]]
     text = gt(town, "session", "peek", "mayor").stdout.splitlines()
     assert text[-1].startswith("--- mayor (exited 0 after") and text[-1].endswith("; from its log)")
@@ -100,14 +103,16 @@ def test_crew_attach_gets_its_own_environment_from_a_running_tmux_server(shell_t
     gt(town, "crew", "add", "joe", "--rig", "gizmo")
     data = json.loads(gt(town, "crew", "attach", "joe", "--rig", "gizmo", "--agent", "shell", "--no-attach",
                          "--json").stdout)
-    assert (data["tmux"], data["started"], data["identity"]) == ("gt-gizmo_crew_joe", True, "gizmo/crew/joe")
+    joe = tmux_name(town, "gizmo/crew/joe")
+    assert (data["tmux"], data["started"], data["identity"]) == (joe, True, "gizmo/crew/joe")
+    assert joe.startswith("gt-") and joe.endswith("-gizmo_crew_joe")
     wait_for(lambda: shown(town, "gizmo/crew/joe", "ready: gizmo/crew/joe as gizmo/crew/joe"), 30, "joe's greeting")
-    tmux("send-keys", "-t", "=gt-gizmo_crew_joe:", "fix the build", "Enter")
+    tmux("send-keys", "-t", f"={joe}:", "fix the build", "Enter")
     done = wait_for(lambda: ended(town, "gizmo/crew/joe"), 30, "joe's session to end")
     assert any("got fix the build" in line for line in done["lines"]) and done["source"] == "log"
     assert peek(town, "mayor")["running"]  # the crew's session did not touch the mayor's
     gt(town, "mayor", "stop")
-    assert tmux("has-session", "-t", "=gt-mayor").returncode != 0
+    assert tmux("has-session", "-t", f"={tmux_name(town, 'mayor')}").returncode != 0
 
 
 def test_attach_refuses_a_headless_session_and_needs_a_terminal(shell_town, tmux):

@@ -1,13 +1,19 @@
 """Shared fixtures: real git repositories in temporary directories, and ways to run `bd` in them."""
 from __future__ import annotations
 
+import functools
 import json
 import os
+import platform
+import shutil
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from click.testing import CliRunner
@@ -434,3 +440,137 @@ def wait_gone(pids: list[int], timeout: float = 30.0) -> None:
     while any(process_alive(p) for p in pids):
         assert time.monotonic() < deadline, f"processes {pids} still run after {timeout:g} s"
         time.sleep(0.05)
+
+
+# -- programs the tests drive for real -----------------------------------------------------------
+
+
+def unavailable(why: str) -> NoReturn:
+    """Skip the test on a developer's machine; fail it under CI (CI=true), where `make test` installs
+    what the tests need (see the Makefile's system-packages)."""
+    if in_ci():
+        pytest.fail(why, pytrace=False)
+    pytest.skip(why)
+
+
+def require_program(name: str, why: str) -> str:
+    """The path of `name` on PATH. Absent, the test is skipped, or fails under CI; `why` says what it is for."""
+    found = shutil.which(name)
+    if found is None:
+        unavailable(f"{name} is not installed ({why}): `make test` installs it with apt-get")
+    return found
+
+
+USER_NAMESPACE = ("unshare", "--user", "--map-user=1000", "--map-group=1000")  # uid and gid 1000 inside
+
+
+@functools.cache
+def _user_namespace_problem() -> str | None:
+    """Why USER_NAMESPACE cannot run a program here (asked once per process), or None."""
+    try:
+        done = subprocess.run([*USER_NAMESPACE, "true"], capture_output=True, text=True, timeout=30)
+    except FileNotFoundError:
+        return "unshare is not installed (util-linux)"
+    except subprocess.TimeoutExpired:
+        return f"`{' '.join(USER_NAMESPACE)} true` did not finish in 30 s"
+    if done.returncode != 0:
+        said = " ".join(done.stderr.split())[:300]
+        return (f"`{' '.join(USER_NAMESPACE)} true` fails here ({said or f'exit {done.returncode}'}): it needs "
+                "util-linux 2.38 or later and unprivileged user namespaces")
+    return None
+
+
+def require_user_namespace() -> None:
+    """Skip the test (fail it under CI) where a user namespace with uid 1000 cannot be had."""
+    problem = _user_namespace_problem()
+    if problem is not None:
+        unavailable(problem)
+
+
+def as_user(*args: str) -> list[str]:
+    """`args` run as an unprivileged user: uid 1000 in a user namespace of its own (see require_user_namespace)."""
+    require_user_namespace()
+    return [*USER_NAMESPACE, *args]
+
+
+@pytest.fixture
+def tmux(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A tmux server of this test's own (a short socket folder: a socket path has at most 107 bytes),
+    killed afterwards, whatever the test did; gives a function that runs a tmux command."""
+    require_program("tmux", "interactive sessions run in tmux")
+    folder = tempfile.mkdtemp(prefix="gt-tmux-")
+    monkeypatch.setenv("TMUX_TMPDIR", folder)
+    monkeypatch.delenv("TMUX", raising=False)
+    monkeypatch.delenv("TMUX_PANE", raising=False)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=30)
+
+    yield run
+    run("kill-server")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+# -- real agent runtimes against the stand-in model service --------------------------------------
+
+RUNTIME_CACHE = Path(os.environ.get("GT_TEST_CACHE") or Path.home() / ".cache" / "gt-tests")  # before HOME changes
+NPM_TIMEOUT = 600
+
+
+def npm_arch() -> str:
+    """This machine's architecture as npm's platform packages name it (x64, arm64)."""
+    machine = platform.machine().lower()
+    arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(machine)
+    if arch is None:
+        unavailable(f"the agent runtimes ship no Linux build for {machine}")
+    return arch
+
+
+def npm_program(package: str, member: str, cached: str, version_says: str) -> Path:
+    """A runtime's native binary: `member` (its path in the tarball) of the npm `package` (name@version),
+    fetched once with `npm pack` and kept as RUNTIME_CACHE/`cached`; its `--version` must say `version_says`."""
+    target = RUNTIME_CACHE / cached
+    if target.is_file():
+        return target
+    npm = require_program("npm", f"it fetches {package} for this test")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        packed = subprocess.run([npm, "pack", "--silent", package], cwd=tmp, capture_output=True, text=True,
+                                timeout=NPM_TIMEOUT)
+        assert packed.returncode == 0, f"npm pack {package} failed: {packed.stderr[-2000:]}"
+        [tarball] = Path(tmp).glob("*.tgz")
+        partial = Path(tmp) / target.name
+        with tarfile.open(tarball, "r|gz") as archive:  # streamed: stop at the binary
+            for entry in archive:
+                if entry.name == member:
+                    extracted = archive.extractfile(entry)
+                    assert extracted is not None, f"{member} in {tarball.name} is not a file"
+                    with open(partial, "wb") as out:
+                        shutil.copyfileobj(extracted, out)
+                    break
+        assert partial.is_file(), f"{member} is not in {tarball.name}"
+        partial.chmod(0o755)
+        version = subprocess.run([str(partial), "--version"], capture_output=True, text=True, timeout=60)
+        assert version_says in version.stdout, f"{package}: --version says {version.stdout!r} {version.stderr!r}"
+        partial.replace(target)
+    return target
+
+
+@pytest.fixture
+def standin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The stand-in model service (gt.agents.model_standin) on 127.0.0.1: (the server, its request log)."""
+    from gt.agents import model_standin
+
+    # Codex: a command outliving this wait makes it answer "still running", and the stand-in then polls it
+    monkeypatch.setattr(model_standin, "COMMAND_WAIT_MS", 500)
+    log = tmp_path / "requests.jsonl"
+    server = model_standin.serve(0, log)
+    yield server, log
+    server.shutdown()
+    server.server_close()
+
+
+def requests_seen(log: Path) -> list[dict]:
+    """The requests the stand-in logged so far (a line still being written is left for later)."""
+    text = log.read_text() if log.exists() else ""
+    return [json.loads(line) for line in text[:text.rfind("\n") + 1].splitlines()]

@@ -32,6 +32,7 @@ INPUT_TOKENS = 1000  # usage reported on every response: tests compare what the 
 OUTPUT_TOKENS = 50
 CACHE_READ_TOKENS = 200
 MAX_BODY = 64 * 1024 * 1024
+BODY_WAIT = 30.0  # seconds a request's body may take to arrive
 HOOKED = re.compile(r"^## On your hook: (\S{1,200}): (.{1,300})$", re.M)  # the bead, as `gt prime` shows it
 ATTEMPT = re.compile(r"^Attempt (\d{1,4}):", re.M)
 DONE_TEXT = "Done: the work is committed and submitted with gt done."
@@ -147,14 +148,27 @@ def running_session(item: dict[str, Any]) -> int | None:
 
 def script_in(text: str) -> dict[str, Any] | None:
     """The `gt-script` block in the prompt, if it names one."""
-    from gt.agents.scripted import BLOCK, script_of
+    from gt.agents.scripted import script_of
+    from gt.model.bead import SCRIPT_BLOCK
 
-    if not BLOCK.search(text):
+    if not SCRIPT_BLOCK.search(text):
         return None
     try:
         return script_of(text)
     except Exception:  # a block the scripted agent could not read either: play nothing
         return None
+
+
+def request_problem(body: Any) -> str | None:
+    """Why a request's JSON cannot be answered, or None: it must be an object whose `messages` and
+    `tools` are lists and whose `input` is a list or a string (each may be absent or null)."""
+    if not isinstance(body, dict):
+        return "the body is not a JSON object"
+    for key, kinds, named in (("messages", (list,), "a list"), ("tools", (list,), "a list"),
+                              ("input", (list, str), "a list or a string")):
+        if body.get(key) is not None and not isinstance(body[key], kinds):
+            return f"`{key}` must be {named}"
+    return None
 
 
 def plan_reply(body: dict[str, Any]) -> tuple[str, str | None]:
@@ -208,15 +222,36 @@ class Handler(BaseHTTPRequestHandler):
         self.reply_json(200, {"data": [], "object": "list"})
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self.reply_json(413, {"error": {"type": "request_too_large", "message": "too large"}})
+        declared = (self.headers.get("Content-Length") or "").strip()
+        if not declared:
+            self.refuse(411, "length_required", "a request needs a Content-Length")
             return
-        raw = self.rfile.read(length)
+        if not (declared.isascii() and declared.isdigit()):  # no sign, no `_`: a plain count of bytes
+            self.refuse(400, "invalid_request_error", "Content-Length is not a number of bytes")
+            return
+        length = int(declared)
+        if length > MAX_BODY:
+            self.refuse(413, "request_too_large", f"the body is over {MAX_BODY} bytes")
+            return
+        try:
+            self.connection.settimeout(BODY_WAIT)  # a body that stops coming holds no thread for long
+            raw = self.rfile.read(length)
+        except OSError:
+            self.refuse(408, "request_timeout", f"the body did not arrive within {BODY_WAIT:g} s")
+            return
+        finally:
+            self.connection.settimeout(None)
+        if len(raw) < length:
+            self.refuse(400, "invalid_request_error", "the body ended before its Content-Length")
+            return
         try:
             body = json.loads(raw or b"{}")
-        except ValueError:
-            self.reply_json(400, {"error": {"type": "invalid_request_error", "message": "not JSON"}})
+        except (ValueError, RecursionError):  # bad UTF-8 or JSON, or nested too deep
+            self.refuse(400, "invalid_request_error", "the body is not JSON")
+            return
+        problem = request_problem(body)
+        if problem is not None:
+            self.refuse(400, "invalid_request_error", problem)
             return
         path = self.path.split("?", 1)[0]
         if path.endswith("/messages/count_tokens"):
@@ -236,11 +271,21 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.messages(body, number, text, command)
 
-    def reply_json(self, status: int, data: dict[str, Any]) -> None:
+    def refuse(self, status: int, kind: str, message: str) -> None:
+        """A 4xx JSON error that ends the connection (the request's body may be unread, or partly read)."""
+        self.close_connection = True
+        try:
+            self.reply_json(status, {"error": {"type": kind, "message": message}}, close=True)
+        except OSError:  # the client is gone
+            pass
+
+    def reply_json(self, status: int, data: dict[str, Any], close: bool = False) -> None:
         payload = json.dumps(data).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
+        if close:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(payload)
 

@@ -21,19 +21,19 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
 from typing import Any
 
-BLOCK = re.compile(r"(```|~~~)gt-script[ \t]*\n(.*?)\1", re.S)  # a fenced block, with backticks or tildes
 
 
 def script_of(description: str) -> dict[str, Any]:
     from gt.ledger.yamlio import load_mapping
 
-    match = BLOCK.search(description or "")
+    from gt.model.bead import SCRIPT_BLOCK
+
+    match = SCRIPT_BLOCK.search(description or "")
     return load_mapping(match.group(2), "gt-script block") if match else {}
 
 

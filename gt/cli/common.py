@@ -222,6 +222,39 @@ def read_text(value: str | None, path: str | None, what: str) -> str | None:
     return value
 
 
+MAX_HOOK_INPUT = 1 << 20  # bytes of a runtime's hook event read from stdin, at most
+HOOK_INPUT_WAIT = 1.0  # seconds to wait for it: a runtime that leaves stdin open never blocks its hook
+
+
+def hook_input() -> dict[str, Any]:
+    """The JSON object an agent runtime gives its hook command on stdin (`session_id`, `source`,
+    `transcript_path`, …): at most MAX_HOOK_INPUT bytes, waited for at most HOOK_INPUT_WAIT seconds;
+    {} for a terminal, no stdin, nothing, too much, bad UTF-8 or JSON, or JSON that is not an object."""
+    import os
+    import select
+    import time
+
+    try:
+        fd = sys.stdin.fileno()
+        if os.isatty(fd):
+            return {}
+        chunks: list[bytes] = []
+        size, deadline = 0, time.monotonic() + HOOK_INPUT_WAIT
+        while size < MAX_HOOK_INPUT:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                break
+            chunk = os.read(fd, min(65536, MAX_HOOK_INPUT - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        found = json.loads(b"".join(chunks).decode("utf-8")) if size < MAX_HOOK_INPUT else None
+    except (OSError, ValueError, RecursionError, AttributeError):  # no stdin, not a file, bad UTF-8 or JSON
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def main_entry(group: click.Group) -> Callable[[], None]:
     """The console-script entry point of a group, tuned for a process that lives for milliseconds."""
 

@@ -2,8 +2,9 @@
 
 A message holds `mail: {from, to, reply_to}`; each recipient's read and archived marks are labels
 (`read:<identity>`, `archived:<identity>`), which merge as sets across machines. The town's own
-mail names the bead it concerns right after its keyword in the subject (`FIX_NEEDED gz-a3f8k`,
-`REBASE_NEEDED …`, `MERGED …`, `ESCALATED …: title`, `RECOVERED_BEAD …`): see `concerns`.
+mail (from a refinery, witness, deacon or polecat) names the bead it concerns right after its keyword
+in the subject (`FIX_NEEDED gz-a3f8k`, `REBASE_NEEDED …`, `MERGED …`, `ESCALATED …: title`,
+`RECOVERED_BEAD …`): see `concerns`.
 Nudges are not mail: see gt/town/rundir.py.
 """
 from __future__ import annotations
@@ -24,12 +25,22 @@ from gt.town.context import Town
 
 OVERSEER = "overseer"
 MESSAGE = "message"
-KEYWORD_SUBJECT = re.compile(r"[A-Z][A-Z_]+ (\S+?):?(?:\s|$)")  # `FIX_NEEDED gz-a3f8k`, `ESCALATED gz-a3f8k: …`
+# The keywords of the town's own mail: the refinery's FIX_NEEDED, REBASE_NEEDED (to the polecat) and
+# MERGED (to the witness); the witness's ESCALATED and RECOVERED_BEAD (to the mayor); `gt done
+# --status ESCALATED`'s ESCALATED (to the witness and the mayor).
+KEYWORDS = ("FIX_NEEDED", "REBASE_NEEDED", "MERGED", "ESCALATED", "RECOVERED_BEAD")
+KEYWORD_SUBJECT = re.compile(rf"(?:{'|'.join(KEYWORDS)}) (\S+?):?(?:\s|$)")  # `ESCALATED gz-a3f8k: …`
+TOWN_SENDERS = ("refinery", "witness", "deacon", "polecat")  # the roles that send it
 
 
 def concerns(message: dict[str, Any]) -> str | None:
-    """The bead a message is about: the id after the keyword of the town's own mail (`FIX_NEEDED gz-a3f8k`);
-    None for other mail (a person's subject is not parsed for ids)."""
+    """The bead a message is about: the id after a keyword of the town's own mail (`FIX_NEEDED gz-a3f8k`)
+    from one of the roles that send it; None for other mail (a person's mail, or the mayor's, crew's or
+    overseer's, is never parsed for ids: `URGENT gz-a3f8k reopen` concerns a person, not the prime)."""
+    mail = message.get("mail")
+    sender = mail.get("from") if isinstance(mail, dict) else None
+    if not isinstance(sender, str) or parse(sender).role not in TOWN_SENDERS:
+        return None
     match = KEYWORD_SUBJECT.match(str(message.get("title") or ""))
     found = match.group(1).lower() if match else None
     return found if found and ID_RE.fullmatch(found) else None

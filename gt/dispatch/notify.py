@@ -20,34 +20,49 @@ def _state_file(town: Path, identity: str) -> Path:
     return rundir.folder(town, "notified") / f"{rundir.key(identity)}.json"
 
 
+def _town_head(town: Path) -> dict[str, Any]:
+    """Where the town ledger's head is (its repository and branch) and what it is now."""
+    from gt.town.context import Town
+
+    ledger = Town.at(town).tracker().ledger
+    return {"commondir": ledger.repo.commondir, "branch": ledger.branch, "head": ledger.head()}
+
+
 def mark_seen(town: Path, identity: str) -> None:
     """Count every unread message as announced (a session is starting with them in its prompt)."""
     from gt.dispatch import mail
     from gt.town import rundir
-    from gt.town.context import Town
 
-    head = Town.at(town).tracker().ledger.head()
+    where = _town_head(town)
     unread = [m["id"] for m in mail.inbox(town, identity, unread_only=True)]
-    rundir.write_json(_state_file(town, identity), {"head": head, "announced": unread[-MAX_ANNOUNCED:]})
+    rundir.write_json(_state_file(town, identity), {**where, "announced": unread[-MAX_ANNOUNCED:]})
 
 
 def new_mail(town: Path, identity: str) -> list[dict[str, Any]]:
-    """Unread messages to `identity` not announced before (cheap when the town ledger has not moved)."""
-    from gt.dispatch import mail
+    """Unread messages to `identity` not announced before. Cheap when the town ledger has not moved:
+    one ref read, no ledger opened (this runs after every tool call of every agent)."""
+    from gt.ledger.gitdir import read_ref
     from gt.town import rundir
-    from gt.town.context import Town
 
     path = _state_file(town, identity)
     state = rundir.read_json(path) or {}
-    head = Town.at(town).tracker().ledger.head()
-    if head is not None and head == state.get("head"):
+    commondir, branch = state.get("commondir"), state.get("branch")
+    if isinstance(commondir, str) and isinstance(branch, str) and state.get("head") is not None \
+            and read_ref(commondir, f"refs/heads/{branch}") == state["head"]:
         return []
-    announced = [str(i) for i in state.get("announced") or [] if isinstance(i, str)]
-    unread = mail.inbox(town, identity, unread_only=True)
-    fresh = [m for m in unread if m["id"] not in set(announced)]
-    keep = [i for i in announced if i in {m["id"] for m in unread}] + [m["id"] for m in fresh]
-    rundir.write_json(path, {"head": head, "announced": keep[-MAX_ANNOUNCED:]})
-    return fresh
+    from filelock import FileLock
+
+    from gt.dispatch import mail
+
+    with FileLock(str(path) + ".lock", timeout=30):  # hooks of parallel tool calls: each message once
+        state = rundir.read_json(path) or {}
+        where = _town_head(town)  # read before the inbox: mail landing in between is seen next time
+        announced = [str(i) for i in state.get("announced") or [] if isinstance(i, str)]
+        unread = mail.inbox(town, identity, unread_only=True)
+        fresh = [m for m in unread if m["id"] not in set(announced)]
+        keep = [i for i in announced if i in {m["id"] for m in unread}] + [m["id"] for m in fresh]
+        rundir.write_json(path, {**where, "announced": keep[-MAX_ANNOUNCED:]})
+        return fresh
 
 
 def pending(town: Path, identity: str) -> list[str]:

@@ -21,11 +21,18 @@ FLOOR = 120  # tokens each of a bead's other fields keeps however long its descr
 SHOWN_MAIL = 5  # unread messages listed by subject
 SHOWN_NUDGES = 10
 SHOWN_COMMENTS = 5
-NUDGE_TOKENS = 80
+SHOWN_HANDOFFS = 2  # the newest handoff notes shown; older ones are named by id
+SHOWN_IDS = 5  # ids named on the line of older handoffs
+NUDGE_TOKENS = 80  # each nudge
+NUDGES_TOKENS = 200  # the nudges together (the newest first)
 SUBJECT_TOKENS = 50
-HANDOFF_TOKENS = 400  # all handoff notes together
+HANDOFF_TOKENS = 400  # the handoffs together: headers, notes and the line naming older ones
+HANDOFF_HEADER_TOKENS = 40
+TITLE_TOKENS = 80  # the hooked bead's title line
+LINE_TOKENS = 40  # its branch, convoy and attempt lines
+BEAD_ROOM = 600  # tokens the bead's fields keep, when they need them, before handoffs, nudges and mail
+SQUEEZE = (1.0, 0.5, 0.25)  # what handoffs, nudges and mail subjects keep of their budgets to leave it
 PIECES = re.compile(r"\w+|[^\w\s]")
-SCRIPT_BLOCK = re.compile(r"(```|~~~)gt-script[ \t]*\n.*?\1", re.DOTALL)  # as gt.agents.scripted reads it
 
 ROLES = {
     "polecat": (
@@ -114,14 +121,22 @@ def current_mail(town: Path, messages: list[dict[str, Any]], hooked: str | None)
 
 def render(data: dict[str, Any], who: Identity, mail: list[tuple[str, str, str]] | None = None,
            budget: int = BUDGET) -> str:
-    """The prompt, within `budget` tokens: the fixed part whole, the bead's long fields cut to what is left."""
+    """The prompt, within `budget` tokens: the role, commands and bead lines whole; handoffs, nudges
+    and mail subjects within their budgets (squeezed when the bead's fields would otherwise keep less
+    than BEAD_ROOM); the bead's long fields cut to what is left."""
     bead = data["hook"]
     fields = _fields(bead) if bead else {}
     cost = {k: estimate_tokens(v) for k, v in fields.items()}
-    room = budget - estimate_tokens(_render(data, who, mail or [], {k: "" for k in fields})) - 5 * len(fields)
+    need = min(BEAD_ROOM, sum(cost.values()))
+    room, squeeze = 0, 1.0
+    for squeeze in SQUEEZE:
+        bare = _render(data, who, mail or [], {k: "" for k in fields}, squeeze)
+        room = budget - estimate_tokens(bare) - 5 * len(fields)
+        if room >= need:
+            break
     text = ""
     for _ in range(5):  # the estimate of the whole can differ a little from the sum of its parts
-        text = _render(data, who, mail or [], _fit_fields(bead, fields, cost, room) if bead else {})
+        text = _render(data, who, mail or [], _fit_fields(bead, fields, cost, room) if bead else {}, squeeze)
         over = estimate_tokens(text) - budget
         if over <= 0 or not fields:
             break
@@ -192,6 +207,8 @@ def cut(text: str, tokens: int, notice: str) -> str:
     if estimate_tokens(text) <= tokens:
         return text
     room = tokens - estimate_tokens(notice) - 2
+    from gt.model.bead import SCRIPT_BLOCK
+
     block = SCRIPT_BLOCK.search(text)
     if block and estimate_tokens(block.group(0)) + 4 <= room:
         rest = room - estimate_tokens(block.group(0)) - 4
@@ -224,38 +241,67 @@ def _prefix(text: str, tokens: int) -> str:
     return found[:space] if space > low * 0.8 else found
 
 
-def _render(data: dict[str, Any], who: Identity, mail: list[tuple[str, str, str]], fields: dict[str, str]) -> str:
+def _handoff_lines(handoffs: list[dict[str, Any]], budget: int = HANDOFF_TOKENS) -> list[str]:
+    """The newest SHOWN_HANDOFFS handoff notes (oldest first), after one line naming the older ones,
+    all within `budget` tokens: each note is cut to its share of what the lines around it leave."""
+    if not handoffs:
+        return []
+    shown, older = handoffs[-SHOWN_HANDOFFS:], handoffs[:-SHOWN_HANDOFFS]
+    out = []
+    if older:
+        named = ", ".join(str(m["id"]) for m in older[-SHOWN_IDS:])
+        more = f" and {len(older) - SHOWN_IDS} more (`gt mail inbox`)" if len(older) > SHOWN_IDS else ""
+        out += ["", _line(f"Older handoffs ({len(older)}; `gt mail read ID`): {named}{more}", LINE_TOKENS + 20)]
+    headers = [_line(f"## Handoff from your previous session ({m['id']}): {m.get('title') or ''}",
+                     HANDOFF_HEADER_TOKENS) for m in shown]
+    room = (budget - sum(estimate_tokens(line) + 1 for line in [*out, *headers])) // len(shown) - 2
+    for header, message in zip(headers, shown):
+        out += ["", header, cut(str(message.get("description") or "").rstrip(), room,
+                                truncated(f"gt mail read {message['id']}"))]
+    return out
+
+
+def _nudge_lines(nudges: list[dict[str, Any]], budget: int = NUDGES_TOKENS) -> list[str]:
+    """The newest nudges (at most SHOWN_NUDGES, each within NUDGE_TOKENS), oldest first, within
+    `budget` tokens together, after a line counting those left out."""
+    kept: list[str] = []
+    room = budget - 10  # the line counting the others
+    for nudge in reversed(nudges[-SHOWN_NUDGES:]):
+        line = _line(f"Nudge from {nudge.get('from')}: {nudge.get('message')}", min(NUDGE_TOKENS, room))
+        if room < 15 or estimate_tokens(line) > room:
+            break
+        kept.append(line)
+        room -= estimate_tokens(line) + 1
+    left = len(nudges) - len(kept)
+    return ([f"({left} earlier nudges left out)"] if left else []) + kept[::-1]
+
+
+def _render(data: dict[str, Any], who: Identity, mail: list[tuple[str, str, str]], fields: dict[str, str],
+            squeeze: float = 1.0) -> str:
     role = ROLES.get(who.role, ROLES["human"]).format(rig=who.rig, name=who.name)
-    out = [f"# Gas Town: you are {who.name} ({who.role})", role, COMMANDS]
-    handoff_room = HANDOFF_TOKENS // max(1, len(data["handoff"]))
-    for message in data["handoff"]:
-        out += ["", f"## Handoff from your previous session ({message['id']}): {message['title']}",
-                cut(str(message.get("description") or "").rstrip(), handoff_room,
-                    truncated(f"gt mail read {message['id']}"))]
+    out = [_line(f"# Gas Town: you are {who.name} ({who.role})", LINE_TOKENS), role, COMMANDS]
+    out += _handoff_lines(data["handoff"], int(HANDOFF_TOKENS * squeeze))
     if data["nudges"] or mail:
         out.append("")
-    nudges = data["nudges"]
-    if len(nudges) > SHOWN_NUDGES:
-        out.append(f"({len(nudges) - SHOWN_NUDGES} earlier nudges left out)")
-    for nudge in nudges[-SHOWN_NUDGES:]:
-        out.append(_line(f"Nudge from {nudge.get('from')}: {nudge.get('message')}", NUDGE_TOKENS))
+    out += _nudge_lines(data["nudges"], int(NUDGES_TOKENS * squeeze))
     if mail:
         out.append(f"Unread mail ({len(mail)}; `gt mail read ID`):")
         if len(mail) > SHOWN_MAIL:
             out.append(f"- … {len(mail) - SHOWN_MAIL} earlier: `gt mail inbox`")
         for message_id, sender, subject in mail[-SHOWN_MAIL:]:
-            out.append(_line(f"- {message_id} from {sender}: {subject}", SUBJECT_TOKENS))
+            out.append(_line(f"- {message_id} from {sender}: {subject}", max(20, int(SUBJECT_TOKENS * squeeze))))
     bead = data["hook"]
     if not bead:
         out += ["", "Your hook is empty: nothing to run. Check `gt mail inbox`, or wait for work."]
         return "\n".join(out).rstrip() + "\n"
-    out += ["", f"## On your hook: {bead['id']}: {bead['title']}",
-            f"Type: {bead.get('type')}   Priority: P{bead.get('priority')}   Status: {bead.get('status')}"]
+    out += ["", _line(f"## On your hook: {bead['id']}: {bead['title']}", TITLE_TOKENS),
+            f"Type: {_line(str(bead.get('type')), 10)}   Priority: P{_line(str(bead.get('priority')), 5)}   "
+            f"Status: {_line(str(bead.get('status')), 10)}"]
     if data["agent"] and data["agent"].get("branch"):
-        out.append(f"Branch: {data['agent']['branch']}")
+        out.append(_line(f"Branch: {data['agent']['branch']}", LINE_TOKENS))
     if data["convoy"]:
         c = data["convoy"]
-        out.append(f"Convoy: {c['id']} {c['title']} ({c['progress']} done)")
+        out.append(_line(f"Convoy: {c['id']} ({c['progress']} done): {c['title']}", LINE_TOKENS))
     if (data.get("attempt") or 1) > 1:
         out.append(f"Attempt {data['attempt']}: sent back {data['attempt'] - 1}x (your mail says why); "
                    "first rebase onto $GT_TARGET_BRANCH.")

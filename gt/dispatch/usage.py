@@ -8,6 +8,8 @@ did not report is left out (unknown), never written as 0.
 """
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -53,31 +55,54 @@ def _number(value: float | int) -> str:
     return repr(round(value, 6)) if isinstance(value, float) else str(value)
 
 
+# Trailer numbers: anyone who can push to a ledger writes its commit messages.
+WHOLE = re.compile(r"-?[0-9]{1,18}")  # ASCII only: int() also takes "²", "١٢" and "1_000"
+AMOUNT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?(?:[eE][-+]?[0-9]{1,3})?")  # as written here: "0.25", "1e-05"
+MAX_AMOUNT = 1_000_000.0  # dollars: no session costs more; anything above is a bad value
+
+
+def whole(raw: str | None, low: int = -(10 ** 18), high: int = 10 ** 18) -> int | None:
+    """A trailer's whole number from `low` to `high`; None (unknown) for anything else."""
+    if raw is None or not WHOLE.fullmatch(raw.strip()):
+        return None
+    value = int(raw.strip())
+    return value if low <= value <= high else None
+
+
+def amount(raw: str | None, high: float = MAX_AMOUNT) -> float | None:
+    """A trailer's finite amount from 0 to `high`; None (unknown) for anything else (`1e400`, `nan`, `-1`)."""
+    if raw is None or not AMOUNT.fullmatch(raw.strip()):
+        return None
+    value = float(raw.strip())
+    return value if math.isfinite(value) and 0 <= value <= high else None
+
+
 def from_trailers(get: Any) -> Usage:
     """A Usage from a ledger entry's trailers (`get(name)` -> value or None); bad numbers are unknown."""
     values: dict[str, Any] = {}
     for name, trailer in TRAILERS.items():
-        raw = get(trailer)
-        if raw is None:
-            continue
-        try:
-            number = float(raw) if name == "cost_usd" else int(raw)
-        except ValueError:
-            continue
-        if number >= 0:
+        number = amount(get(trailer)) if name == "cost_usd" else whole(get(trailer), low=0)
+        if number is not None:
             values[name] = number
     return Usage(model=get("Reported-Model") or get("Model"), session=get("Session"), **values)
 
 
-def summed(previous: dict[str, Any] | None, usage: Usage) -> dict[str, Any]:
-    """The per-bead sum kept on the agent record, with this session added (unknown stays unknown)."""
-    out = dict(previous or {})
+def summed(previous: Any, usage: Usage) -> dict[str, Any]:
+    """The per-bead sum kept on the agent record, with this session added. A sum that is not a
+    number the schema accepts (a record written elsewhere) starts again; every sum stays within
+    the schema's bound; `sessions_without_cost` says how many sessions the cost leaves out."""
+    from gt.model.schema import MAX_USAGE, USAGE_FIELDS, usage_ok
+
+    old = previous if isinstance(previous, dict) else {}
+    out = {k: v for k, v in old.items() if k in USAGE_FIELDS and usage_ok({k: v})}
     for name in (*COUNTS, "cost_usd"):
         value = getattr(usage, name)
         if value is not None:
-            total = (out.get(name) or 0) + value
+            total = min((out.get(name) or 0) + value, MAX_USAGE)
             out[name] = round(total, 6) if isinstance(total, float) else total
-    out["sessions"] = int(out.get("sessions") or 0) + 1
+    out["sessions"] = min(int(out.get("sessions") or 0) + 1, MAX_USAGE)
+    if usage.cost_usd is None:
+        out["sessions_without_cost"] = min(int(out.get("sessions_without_cost") or 0) + 1, MAX_USAGE)
     return out
 
 
@@ -107,8 +132,15 @@ def record(town: Path, actor: Signature, identity: str, bead: str | None, usage:
     def build(view: View) -> Edit:
         doc = agents.updated(view, identity)
         if bead:
-            per_bead = dict(doc.get("usage") or {})
-            per_bead[bead] = summed(per_bead.get(bead), usage)
+            from gt.model.ids import ID_RE
+            from gt.model.schema import MAX_USAGE_BEADS, usage_ok
+
+            given = doc.get("usage")  # what another machine wrote may be anything: keep what is valid
+            per_bead = {k: v for k, v in (given.items() if isinstance(given, dict) else ())
+                        if isinstance(k, str) and ID_RE.fullmatch(k) and usage_ok(v)}
+            per_bead[bead] = summed(per_bead.pop(bead, None), usage)
+            while len(per_bead) > MAX_USAGE_BEADS:  # the oldest beads' sums go first (their commits keep them)
+                per_bead.pop(next(iter(per_bead)))
             doc["usage"] = per_bead
         if model and not doc.get("model"):
             doc["model"] = model

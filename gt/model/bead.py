@@ -1,6 +1,7 @@
 """The bead: fields, vocabularies, validation and the canonical YAML document shape."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,9 @@ FIELD_ORDER = (
     "external_ref", "estimated_minutes", "due_at", "defer_until", "metadata", "stamps",
 )
 TEXT_FIELDS = ("description", "design", "acceptance_criteria", "notes")
+# A `gt-script` block in a description (what the scripted agent and the stand-in model play): fenced
+# with backticks or tildes; group 2 is its YAML.
+SCRIPT_BLOCK = re.compile(r"(```|~~~)gt-script[ \t]*\n(.*?)\1", re.S)
 # Fields left out of the read index's summaries: long texts, read only by `show`, `search`, `export`.
 HEAVY_FIELDS = ("description", "design", "acceptance_criteria", "notes", "comments", "metadata")
 

@@ -197,20 +197,21 @@ def agent_problems(doc: dict[str, Any], key: str) -> list[str]:
         found.append("restarts must map beads to whole numbers")
     usage = doc.get("usage")
     if usage is not None and (not isinstance(usage, dict) or len(usage) > MAX_USAGE_BEADS or not all(
-            isinstance(bead, str) and ID_RE.fullmatch(bead) and _usage_ok(sums) for bead, sums in usage.items())):
+            isinstance(bead, str) and ID_RE.fullmatch(bead) and usage_ok(sums) for bead, sums in usage.items())):
         found.append("usage must map beads to sums of tokens, cost, turns and sessions (numbers)")
     return found
 
 
 MAX_USAGE_BEADS = 10_000
+MAX_USAGE = 2**53  # a sum beyond this is no count of tokens or dollars (and loses precision as a float)
 USAGE_FIELDS = ("tokens_in", "tokens_out", "cache_read_tokens", "cache_write_tokens", "cost_usd", "turns",
-                "duration_ms", "sessions")
+                "duration_ms", "sessions", "sessions_without_cost")
 
 
-def _usage_ok(sums: Any) -> bool:
+def usage_ok(sums: Any) -> bool:
     """One bead's usage sums (gt/dispatch/usage.py): known fields, each a number of 0 or more."""
     return isinstance(sums, dict) and all(
-        name in USAGE_FIELDS and type(value) in (int, float) and math.isfinite(value) and value >= 0
+        name in USAGE_FIELDS and type(value) in (int, float) and math.isfinite(value) and 0 <= value <= MAX_USAGE
         for name, value in sums.items())
 
 

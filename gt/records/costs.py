@@ -1,8 +1,9 @@
 """`gt costs`: what the agent sessions used (tokens, cost) per model, rig, runtime, role or identity.
 
 Computed from the `Op: usage` commits (one per session, gt/dispatch/usage.py) on the town's ledgers.
-A cost no runtime reported is unknown: the group's `cost_usd` is None when none of its sessions
-reported one, and `sessions_without_cost` says how many sessions its sum leaves out.
+A cost no runtime reported is unknown, never 0: a group's `cost_usd` is None when any of its
+sessions reported none; `cost_usd_known` sums the costs that were reported (None when none was)
+and `sessions_without_cost` counts the sessions it leaves out.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import fnmatch
 from typing import Any
 
 from gt.records.sources import Event, Source, events, iso
-from gt.records.stats import NONE, TOKENS, add_usage
+from gt.records.stats import NONE, TOKENS, add_usage, settle_cost
 from gt.town.identity import parse
 
 BY = ("model", "rig", "agent", "role", "actor")
@@ -32,7 +33,7 @@ def costs(sources: list[Source], by: str = "model", since: float | None = None, 
           actor: str | None = None) -> dict[str, Any]:
     """Per group (and in total) the sessions from `since` to `until` (epoch seconds) by identities
     matching the glob `actor`: sessions, beads, tokens in/out, cache read/write, cost_usd (None when
-    unknown) and sessions_without_cost."""
+    any session's cost is unknown), cost_usd_known and sessions_without_cost."""
     if by not in BY:
         from gt.errors import UsageError
 
@@ -50,12 +51,12 @@ def costs(sources: list[Source], by: str = "model", since: float | None = None, 
 
 
 def _new() -> dict[str, Any]:
-    return {"sessions": 0, **{name: 0 for name in TOKENS}, "cost_usd": None, "sessions_without_cost": 0,
-            "_usage_beads": set(), "_tokens_known": False}
+    return {"sessions": 0, **{name: 0 for name in TOKENS}, "cost_usd": None, "cost_usd_known": None,
+            "sessions_without_cost": 0, "_usage_beads": set(), "_tokens_known": False}
 
 
 def _done(g: dict[str, Any]) -> dict[str, Any]:
-    beads = g.pop("_usage_beads")
-    g.pop("_tokens_known")
-    return {"sessions": g["sessions"], "beads": len(beads), **{name: g[name] for name in TOKENS},
-            "cost_usd": g["cost_usd"], "sessions_without_cost": g["sessions_without_cost"]}
+    settle_cost(g)
+    return {"sessions": g["sessions"], "beads": len(g["_usage_beads"]), **{name: g[name] for name in TOKENS},
+            "cost_usd": g["cost_usd"], "cost_usd_known": g["cost_usd_known"],
+            "sessions_without_cost": g["sessions_without_cost"]}

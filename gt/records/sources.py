@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from gt.beads.tracker import Tracker
-from gt.dispatch.usage import from_trailers
+from gt.dispatch.usage import from_trailers, whole
 from gt.ledger import git, log
 from gt.model.bead import parse_time
 from gt.town import layout
@@ -79,17 +79,18 @@ def events(sources: list[Source]) -> list[Event]:
             worker = entry.get("Worker") or entry.get("Agent") or entry.author
             detail: dict[str, Any] = {}
             if kind == "merge":
+                attempts = entry.get("Attempts")  # None: unknown (a bad value)
                 detail = {"merged": entry.get("Merged-Commit"), "base": entry.get("Base"),
-                          "attempts": int(entry.get("Attempts") or 1), "mr": entry.get("Merge-Request")}
+                          "attempts": 1 if attempts is None else whole(attempts, low=1),
+                          "mr": entry.get("Merge-Request")}
             elif kind == "reject":
                 detail = {"result": entry.get("Result"), "mr": entry.get("Merge-Request")}
             elif kind == "usage":  # one agent session's figures (gt/dispatch/usage.py); None: not reported
                 bead = entry.get("Source") or ""
-                detail = {name: value for name, value in from_trailers(entry.get).as_dict().items()
-                          if name != "model"}
+                figures = from_trailers(entry.get)
+                detail = {name: value for name, value in figures.as_dict().items() if name != "model"}
                 detail["reported_model"] = entry.get("Reported-Model")
-                code = entry.get("Exit-Code")
-                detail["exit_code"] = int(code) if code and code.lstrip("-").isdigit() else None
+                detail["exit_code"] = whole(entry.get("Exit-Code"), low=-(2 ** 31), high=2 ** 31 - 1)
             elif kind == "submit" and not any(b != bead for b in entry.all("Bead-Id")):
                 continue  # a re-run of `gt done` that added no merge request
             out.append(Event(kind, entry.time, bead, worker, model, runtime, source.name, entry.commit, detail))
@@ -161,7 +162,7 @@ def heads(sources: list[Source]) -> dict[str, str | None]:
     return {source.name: source.tracker.ledger.head() for source in sources}
 
 
-CACHE_FORMAT = 2  # what the cached computations return: a change of it makes older results unread
+CACHE_FORMAT = 3  # what the cached computations return: a change of it makes older results unread
 
 
 def cached(sources: list[Source], kind: str, args: Any, compute: Callable[[], Any]) -> Any:

@@ -32,8 +32,9 @@ def _keys(by: str | None, who: str, model: str | None, runtime: str | None, rig:
 
 
 def add_usage(g: dict[str, Any], e: Event) -> None:
-    """Add one usage session to a group's sums: unknown figures add nothing, and a cost stays None
-    (unknown) until some session reports one."""
+    """Add one usage session to a group's sums: unknown figures add nothing. `cost_usd_known` sums
+    the costs reported (None until one is) and `sessions_without_cost` counts the others; see
+    `settle_cost` for the group's cost."""
     g["sessions"] += 1
     for name in TOKENS:
         value = e.detail.get(name)
@@ -44,9 +45,31 @@ def add_usage(g: dict[str, Any], e: Event) -> None:
     if cost is None:
         g["sessions_without_cost"] += 1
     else:
-        g["cost_usd"] = round((g["cost_usd"] or 0) + cost, 6)
+        g["cost_usd_known"] = round((g["cost_usd_known"] or 0) + cost, 6)
     if e.bead:
         g["_usage_beads"].add(e.bead)
+
+
+def settle_cost(g: dict[str, Any]) -> None:
+    """The group's `cost_usd`: the sum of its sessions' costs when every one of them reported one;
+    None (unknown) when any did not, or there were none. `cost_usd_known` is then a lower bound."""
+    g["cost_usd"] = g["cost_usd_known"] if g["sessions"] and not g["sessions_without_cost"] else None
+
+
+def cost_text(g: dict[str, Any]) -> str:
+    """A group's cost for a table: `$0.2500`; `≥$0.2500` when some sessions reported no cost (what
+    was reported, a lower bound); `?` when none did; `-` with no sessions."""
+    if not g.get("sessions"):
+        return "-"
+    value = g.get("cost_usd")
+    known = g.get("cost_usd_known") if value is None else value
+    if known is None:
+        return "?"
+    money = f"${known:,.2f}" if known >= 1 else f"${known:.4f}"
+    return money if value is not None else f"≥{money}"
+
+
+COST_NOTE = "≥: a lower bound (some sessions reported no cost); ?: no session reported one"
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -62,8 +85,9 @@ def stats(sources: list[Source], group_by: str | None = None, actor: str | None 
           ) -> dict[str, Any]:
     """Per group: completed, escalated, deferred, rejected, success rate, completion time,
     revisions, first-pass share, conflicts, witness restarts and lines changed; and from the usage
-    sessions, tokens, cost (None when no session reported one: unknown, never 0) and cost or tokens
-    (in + out) per bead and per landed bead. `history` is the (beads, events) pair when the caller
+    sessions, tokens, cost (None when any session reported none: unknown, never counted as 0; the
+    reported part is `cost_usd_known`), cost per bead and per landed bead (None likewise) and tokens
+    (in + out) per landed bead. `history` is the (beads, events) pair when the caller
     has read it already."""
     beads, all_events = history or (all_beads(sources), events(sources))
     first_hook: dict[tuple[str, str], int] = {}
@@ -78,7 +102,8 @@ def stats(sources: list[Source], group_by: str | None = None, actor: str | None 
                                        "rejected_merge_requests": 0, "conflicts": 0, "witness_restarts": 0,
                                        "_times": [], "_revisions": [], "_first_pass": [], "lines_changed": 0,
                                        **{name: 0 for name in TOKENS}, "sessions": 0, "cost_usd": None,
-                                       "sessions_without_cost": 0, "_usage_beads": set(), "_tokens_known": False})
+                                       "cost_usd_known": None, "sessions_without_cost": 0, "_usage_beads": set(),
+                                       "_tokens_known": False})
 
     def counted(event: Event) -> bool:
         return (since is None or event.time >= since) and (until is None or event.time <= until) \
@@ -111,7 +136,7 @@ def stats(sources: list[Source], group_by: str | None = None, actor: str | None 
                 if start is not None:
                     g["_times"].append(e.time - start)
                 g["_revisions"].append(submits.get(e.bead, 0) + max(0, hooks.get(e.bead, 0) - 1))
-                if e.kind == "merge":
+                if e.kind == "merge" and e.detail["attempts"] is not None:  # None: a bad Attempts trailer
                     g["_first_pass"].append(e.detail["attempts"] == 1 and e.bead not in rejected_before
                                             and submits.get(e.bead, 0) <= 1)
             elif e.kind == "reject":
@@ -144,6 +169,7 @@ def stats(sources: list[Source], group_by: str | None = None, actor: str | None 
     for key, g in sorted(groups.items()):
         finished = g["completed"] + g["escalated"] + g["deferred"] + g["abandoned"]
         times, revisions, first = g.pop("_times"), g.pop("_revisions"), g.pop("_first_pass")
+        settle_cost(g)
         used_by, tokens_known, cost, done = g.pop("_usage_beads"), g.pop("_tokens_known"), g["cost_usd"], g["completed"]
         out[key] = {**g,
                     "success_rate": round(g["completed"] / finished, 3) if finished else None,

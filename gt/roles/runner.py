@@ -34,8 +34,13 @@ def main(argv: list[str]) -> int:
     if not spec:
         print(f"gt runner: cannot read the session spec {argv[0]}", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, lambda *_: None)  # the runtime got it too: wait for it, then record
-    signal.signal(signal.SIGHUP, lambda *_: None)
+    stopped: list[int] = []  # the signals that asked the session to end (from `gt down`, the witness)
+
+    def keep(number: int, _frame: Any) -> None:
+        stopped.append(number)  # the runtime got it too: wait for it, then record
+
+    signal.signal(signal.SIGTERM, keep)
+    signal.signal(signal.SIGHUP, keep)
     log_path = Path(spec["log"])
     started = time.time()
     with rundir.open_private(log_path) as log:
@@ -45,11 +50,15 @@ def main(argv: list[str]) -> int:
     segment = _segment(log_path, offset)
     lines = [line for line in segment.decode("utf-8", "replace").splitlines() if line.strip()]
     town, identity = Path(spec["town"]), str(spec["identity"])
-    usage = report(str(spec.get("preset") or ""), lines)
-    if usage is not None and usage.reported():  # first: once the exit is on record, so is the usage
-        _record(town, identity, spec, usage, code)
-    rundir.save_exit(town, identity, {"run": spec.get("run"), "exit_code": code, "ended_at": ended,
-                                      "started_at": started, "last_lines": [_shown(l) for l in lines[-TAIL_LINES:]]})
+    try:
+        if not spec.get("interactive"):  # an interactive log is a screen, not a report: its SessionEnd hook records
+            usage = report(str(spec.get("preset") or ""), lines)
+            if usage is not None and usage.reported():  # first: once the exit is on record, so is the usage
+                _record(town, identity, spec, usage, code)
+    finally:
+        rundir.save_exit(town, identity, {"run": spec.get("run"), "exit_code": code, "ended_at": ended,
+                                          "started_at": started, "stopped": bool(stopped),
+                                          "last_lines": [_shown(line) for line in lines[-TAIL_LINES:]]})
     return code
 
 
@@ -108,9 +117,10 @@ def _record(town: Path, identity: str, spec: dict[str, Any], usage: Usage, code:
     try:
         record(town, Signature(identity), identity, spec.get("bead"), usage, spec.get("model"),
                spec.get("agent"), code)
-    except GtError as exc:  # the ledger refused (locked too long, gone): say so in the log, lose nothing else
+    except Exception as exc:  # the ledger refused (locked too long, a bad record): say so, lose nothing else
+        why = str(exc) if isinstance(exc, GtError) else f"{type(exc).__name__}: {exc}"
         with open(spec["log"], "a", encoding="utf-8") as f:
-            f.write(f"gt runner: could not record usage: {exc}\n")
+            f.write(f"gt runner: could not record usage: {why}\n")
 
 
 # -- usage reports ------------------------------------------------------------------------------
@@ -149,8 +159,14 @@ def claude_report(events: list[dict[str, Any]]) -> Usage | None:
     """Claude Code's `result` message (`--output-format json` or `stream-json`): tokens, cost,
     turns, duration and the model. A cost Claude Code priced on an unknown basis stays unknown."""
     result = next((e for e in reversed(events) if e.get("type") == "result"), None)
-    if result is None:
-        return None
+    if result is None:  # stopped before its report (SIGTERM: exit 143): what its transcript recorded
+        init = next((e for e in events if e.get("type") == "system" and e.get("subtype") == "init"), {})
+        transcript = _transcript(init.get("session_id"))
+        if transcript is None:
+            return None
+        from gt.roles.usage_hook import transcript_usage
+
+        return transcript_usage(transcript)
     usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
     models = result.get("modelUsage") if isinstance(result.get("modelUsage"), dict) else {}
     init = next((e for e in events if e.get("type") == "system" and e.get("subtype") == "init"), {})
@@ -159,14 +175,26 @@ def claude_report(events: list[dict[str, Any]]) -> Usage | None:
         model = max(models, key=lambda m: (models[m] or {}).get("outputTokens") or 0 if isinstance(models[m], dict) else 0)
     cost = result.get("total_cost_usd")
     bases = [m.get("costBasis") for m in models.values() if isinstance(m, dict)]
-    if not isinstance(cost, (int, float)) or isinstance(cost, bool) or cost < 0 or (bases and all(b == "unknown" for b in bases)):
-        cost = None
+    if not isinstance(cost, (int, float)) or isinstance(cost, bool) or not 0 <= cost < 1e9 or "unknown" in bases:
+        cost = None  # not reported, or priced (even in part) on a basis Claude Code itself calls unknown
     return Usage(model=model, session=result.get("session_id") if isinstance(result.get("session_id"), str) else None,
                  tokens_in=_count(usage.get("input_tokens")), tokens_out=_count(usage.get("output_tokens")),
                  cache_read_tokens=_count(usage.get("cache_read_input_tokens")),
                  cache_write_tokens=_count(usage.get("cache_creation_input_tokens")),
                  cost_usd=float(cost) if cost is not None else None,
                  turns=_count(result.get("num_turns")), duration_ms=_count(result.get("duration_ms")))
+
+
+def _transcript(session_id: Any) -> Path | None:
+    """Claude Code's transcript of a session, by its id: `<config dir>/projects/<folder>/<id>.jsonl`."""
+    import os
+    import re
+
+    if not isinstance(session_id, str) or not re.fullmatch(r"[0-9a-fA-F-]{8,64}", session_id):
+        return None
+    config = Path(os.environ.get("CLAUDE_CONFIG_DIR") or Path.home() / ".claude")
+    found = sorted((config / "projects").glob(f"*/{session_id}.jsonl"))
+    return found[0] if found else None
 
 
 def codex_report(events: list[dict[str, Any]]) -> Usage | None:

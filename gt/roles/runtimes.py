@@ -84,12 +84,21 @@ def check(settings: Settings, agent: str) -> None:
     """Refuse, before anything is written, an agent the settings do not define or whose program is
     not installed (a path relative to the worktree is checked when it starts)."""
     command = command_for(settings, agent, dict.fromkeys(PLACEHOLDERS, ""))
-    program = command[0]
+    require_program(agent, command[0], None, rundir.our_commands_first(dict(os.environ)))
+
+
+def require_program(agent: str, program: str, worktree: Path | None, env: dict[str, str]) -> None:
+    """Refuse a runtime whose program is not there: on `env`'s PATH, or a path (a relative one is
+    checked from the worktree, when there is one)."""
     if "/" in program:
-        found = os.path.isabs(program) and os.path.isfile(program) and os.access(program, os.X_OK)
-        if os.path.isabs(program) and not found:
-            raise GtError(f"cannot start agent {agent!r}: {program} is not an executable file", code="not_found")
-    elif not shutil.which(program, path=rundir.our_commands_first(dict(os.environ)).get("PATH")):
+        if not os.path.isabs(program) and worktree is None:
+            return
+        path = Path(program) if os.path.isabs(program) else Path(worktree or ".") / program
+        if path.is_file() and os.access(path, os.X_OK):
+            return
+        raise GtError(f"cannot start agent {agent!r}: {program} is not an executable file"
+                      + (f" (from {worktree})" if worktree and not os.path.isabs(program) else ""), code="not_found")
+    if not shutil.which(program, path=env.get("PATH")):
         raise GtError(f"cannot start agent {agent!r}: {program} is not installed (not found on PATH); install it, "
                       "or pick another runtime with --agent or default_agent in settings/config.yaml",
                       code="not_found")
@@ -120,6 +129,9 @@ def _start(town: Path, identity: str, worktree: Path, agent: str, settings: Sett
     entry = entry_of(settings, agent)
     if interactive and not shutil.which("tmux"):
         raise GtError("an interactive session runs in tmux, and tmux is not installed", code="not_found")
+    from gt.dispatch.notify import mark_seen
+
+    mark_seen(town, identity)  # before the prompt is made: the hooks announce mail newer than this
     primed = prime(town, parse(identity), drain=False)
     prompt = primed["text"]
     bead = (primed.get("hook") or {}).get("id")
@@ -141,15 +153,8 @@ def _start(town: Path, identity: str, worktree: Path, agent: str, settings: Sett
         env["GT_TARGET_BRANCH"] = str(registry(town).get(rig, {}).get("default_branch", "main"))
     if model:
         env["GT_MODEL"] = model
-    if interactive:
-        from gt.roles.usage_hook import INTERACTIVE
-
-        env[INTERACTIVE] = "1"
     env = rundir.our_commands_first(env)
-    from gt.dispatch.notify import mark_seen
-
-    mark_seen(town, identity)  # the prompt counts the unread mail: the hooks announce only newer mail
-    _require_program(agent, command[0], worktree, env)
+    require_program(agent, command[0], worktree, env)
     run = secrets.token_hex(8)
     log = rundir.folder(town, "logs") / f"{key}.log"
     spec = {"run": run, "town": str(town), "identity": identity, "agent": agent, "preset": entry.preset,
@@ -199,18 +204,6 @@ def _start(town: Path, identity: str, worktree: Path, agent: str, settings: Sett
     return data
 
 
-def _require_program(agent: str, program: str, worktree: Path, env: dict[str, str]) -> None:
-    """Refuse to start a runtime whose program is not there (relative paths from the worktree)."""
-    if "/" in program:
-        path = Path(program) if os.path.isabs(program) else worktree / program
-        if path.is_file() and os.access(path, os.X_OK):
-            return
-        raise GtError(f"cannot start agent {agent!r}: {program} is not an executable file (from {worktree})",
-                      code="not_found")
-    if not shutil.which(program, path=env.get("PATH")):
-        raise GtError(f"cannot start agent {agent!r}: {program} is not installed (not found on PATH)", code="not_found")
-
-
 # What Claude Code may do in a session without asking (it runs with --permission-mode dontAsk: the
 # rest is refused), and the hooks that keep it in the town: a fresh `gt prime` after its context is
 # compacted, cleared or resumed (nudges waiting then come with it); nudges and new mail after each
@@ -250,13 +243,18 @@ os.execve(command[0], command, env)
 
 
 def tmux_name(town: Path, identity: str) -> str:
-    """The tmux session of `identity`: `gt-<town>-<key>`, the town a short digest of its path (one
-    tmux server serves every town of a user), `.` as `_` (tmux would change them itself, and a
-    target with `.` names a pane). Commands name it exactly as `=gt-…` (else tmux takes a prefix)."""
+    """The tmux session of `identity`: `gt-<town>-<identity>-<tag>`, the town a short digest of its
+    path (one tmux server serves every town of a user), the identity with `/` and `.` as `_` (tmux
+    would change `.` itself, and a target with `.` names a pane) and a digest of the identity itself,
+    so `a.b` and `a_b` never share a session. Commands name it exactly as `=gt-…` (else tmux takes
+    a prefix)."""
     import hashlib
 
-    town_tag = hashlib.sha1(str(Path(town).resolve()).encode()).hexdigest()[:6]
-    return f"gt-{town_tag}-" + rundir.key(identity).replace(".", "_").replace(":", "_")
+    def digest(text: str) -> str:
+        return hashlib.sha1(text.encode()).hexdigest()[:6]
+
+    readable = rundir.key(identity).replace(".", "_").replace(":", "_")
+    return f"gt-{digest(str(Path(town).resolve()))}-{readable}-{digest(identity)[:4]}"
 
 
 def _quote(text: str) -> str:

@@ -31,18 +31,16 @@ def up(town: Path) -> dict[str, Any]:
 
 def down(town: Path, force: bool = False) -> dict[str, Any]:
     """Stop Boot (so it restarts nothing), then the Deacon, then every agent session."""
+    from gt.roles import runtimes
+
     (deacon.folder(town) / "stopped").write_text(str(time.time()))
     grace = 0.0 if force else GRACE
     stopped: dict[str, bool | dict[str, bool]] = {"boot": rundir.terminate(boot.watcher_pid(town), grace, force),
                                                   "deacon": rundir.terminate(deacon.pid(town), grace, force)}
     agents: dict[str, bool] = {}
     for session in rundir.sessions(town):
-        if rundir.alive(session.get("pid")):
-            if session.get("tmux"):
-                import subprocess
-
-                subprocess.run(["tmux", "kill-session", "-t", session["tmux"]], capture_output=True)
-            agents[session["identity"]] = rundir.terminate(session["pid"], grace, force)
+        if runtimes.stop(town, session["identity"], grace):  # as `gt crew stop` does (grace 0: at once)
+            agents[session["identity"]] = not rundir.alive(session["pid"])
     for pid in _strays(town):  # e.g. an agent a deacon started just before it was killed
         try:
             what = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()

@@ -34,7 +34,8 @@ def render_line(line: str) -> str:
     if not isinstance(event, dict):
         return text
     shown = _claude(event) if "message" in event or event.get("type") in ("system", "result") else _codex(event)
-    return shown if shown is not None else _short(stripped)
+    # what the JSON held is text again: escapes it carried (`\u001b`) are removed here
+    return plain(_short(shown)) if shown else (shown if shown is not None else _short(stripped))
 
 
 def render(lines: list[str]) -> list[str]:

@@ -15,7 +15,6 @@ from typing import Any
 from gt.dispatch.usage import Usage
 
 MAX_TRANSCRIPT = 256 * 1024 * 1024
-INTERACTIVE = "GT_SESSION_INTERACTIVE"  # set by gt.roles.runtimes for the sessions a person attaches to
 
 
 def transcript_usage(path: Path) -> Usage | None:
@@ -58,12 +57,14 @@ def transcript_usage(path: Path) -> Usage | None:
 
 
 def record_interactive(town: Path, identity: str, given: dict[str, Any]) -> None:
-    """Record an interactive session's usage (headless sessions are the runner's to record)."""
+    """Record an interactive session's usage: only for a session this machine started as interactive
+    (`gt mayor attach`); a headless one is the runner's to record, from the runtime's report."""
     from gt.dispatch.usage import record
     from gt.ledger.store import Signature
     from gt.town import rundir
 
-    if os.environ.get(INTERACTIVE) != "1":
+    session = rundir.session(town, identity) or {}
+    if session.get("interactive") is not True:
         return
     transcript = given.get("transcript_path")
     if not isinstance(transcript, str) or not os.path.isfile(transcript):
@@ -71,5 +72,4 @@ def record_interactive(town: Path, identity: str, given: dict[str, Any]) -> None
     usage = transcript_usage(Path(transcript))
     if usage is None:
         return
-    session = rundir.session(town, identity) or {}
     record(town, Signature(identity), identity, session.get("bead"), usage, session.get("model"), session.get("agent"))

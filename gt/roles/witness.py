@@ -190,9 +190,12 @@ FAILED_START = 10.0  # seconds: a runtime that exits non-zero this soon could no
 
 
 def _failed_start(session: dict[str, Any]) -> bool:
+    """The runtime gave up on its own, at once: an error exit, not a signal (a kill, `gt down`, the
+    witness's own stop: 128+N from a shell or a runtime that reports it so)."""
     code = session.get("exit_code")
     took = float(session.get("ended_at") or 0) - float(session.get("started_at") or 0)
-    return isinstance(code, int) and code != 0 and 0 <= took < FAILED_START
+    signalled = session.get("stopped") is True or not isinstance(code, int) or code < 0 or 128 < code < 160
+    return not signalled and code != 0 and 0 <= took < FAILED_START
 
 
 def _restart_or_escalate(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[str, Any],

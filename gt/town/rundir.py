@@ -108,7 +108,7 @@ def _with_exit(town: Path, data: dict[str, Any] | None) -> dict[str, Any] | None
     if data and data.get("run") and isinstance(data.get("identity"), str):
         end = read_json(town / RUNTIME / "exits" / f"{key(data['identity'])}.json")
         if end and end.get("run") == data["run"]:
-            data.update({k: end.get(k) for k in ("exit_code", "ended_at", "last_lines")})
+            data.update({k: end.get(k) for k in ("exit_code", "ended_at", "last_lines", "stopped")})
     return data
 
 
@@ -124,7 +124,11 @@ def exit_summary(data: dict[str, Any] | None) -> str | None:
     took = float(data.get("ended_at") or 0) - float(data.get("started_at") or 0)
     lines = [str(line) for line in data.get("last_lines") or [] if str(line).strip()]
     last = lines[-1].strip() if lines else ""
-    return f"exited {data['exit_code']} after {max(took, 0):.1f} s" + (f": {last[:300]}" if last else "")
+    code = data["exit_code"]
+    how = f"ended by signal {-code}" if isinstance(code, int) and code < 0 else f"exited {code}"
+    if data.get("stopped"):
+        how = f"was stopped ({how})"
+    return f"{how} after {max(took, 0):.1f} s" + (f": {last[:300]}" if last else "")
 
 
 def save_session(town: Path, identity: str, data: dict[str, Any]) -> None:

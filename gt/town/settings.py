@@ -39,7 +39,7 @@ GATES = ("setup_command", "lint_command", "test_command", "build_command")
 
 
 Preset = Literal["", "claude", "codex"]
-PromptInput = Literal["argument", "stdin"]
+PromptInput = Literal["", "argument", "stdin"]  # "": the preset's, else argument
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Agent:
     command: list[str] = field(default_factory=list)  # a single string is taken as a one-word command
     tmux: bool = False
     preset: Preset = ""
-    prompt: PromptInput = "argument"
+    prompt: PromptInput = ""
     interactive: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -67,8 +67,7 @@ class Agent:
             return self
         base = PRESETS[self.preset]
         return Agent(command=self.command or base.command, tmux=self.tmux, preset=self.preset,
-                     prompt=base.prompt if not self.command else self.prompt,
-                     interactive=self.interactive or base.interactive)
+                     prompt=self.prompt or base.prompt, interactive=self.interactive or base.interactive)
 
 
 # The runtimes shipped ready to use. Each passes the model ({model}: an option and its value are
@@ -76,7 +75,19 @@ class Agent:
 # approaches the kernel's 128 KiB limit. Claude Code runs with `--permission-mode dontAsk` and the
 # session's settings file allowing its tools (which works as root, where
 # --dangerously-skip-permissions is refused) and prints its report as stream-json; Codex runs
-# `codex exec --json` with its sandbox off (the polecat's worktree is the boundary).
+# `codex exec --json` with its sandbox off (the polecat's worktree is the boundary). Codex gets the
+# town's hooks as `-c hooks.<Event>=[...]` overrides (a layer of this invocation only: the user's
+# ~/.codex and the project's .codex/ are not touched), run without a persisted review because of
+# `--dangerously-bypass-hook-trust` (Codex 0.171 skips untrusted hooks silently otherwise): after
+# each shell command `gt runtime-hook post-tool-use` (nudges and new mail, as additionalContext), after
+# a compaction (or /clear, /resume) `gt prime --hook`, and with each prompt typed in the interactive
+# form `gt runtime-hook user-prompt-submit`. `{{`/`}}` are literal braces (the command is formatted).
+_CODEX_START = ('hooks.SessionStart=[{{matcher="compact|clear|resume",'
+                'hooks=[{{type="command",command="gt prime --hook",timeout=30}}]}}]')
+_CODEX_TOOL = ('hooks.PostToolUse=[{{matcher="*",'
+               'hooks=[{{type="command",command="gt runtime-hook post-tool-use",timeout=30}}]}}]')
+_CODEX_PROMPT = ('hooks.UserPromptSubmit=[{{'
+                 'hooks=[{{type="command",command="gt runtime-hook user-prompt-submit",timeout=30}}]}}]')
 PRESETS: dict[str, Agent] = {
     "claude": Agent(
         command=["claude", "-p", "--model", "{model}", "--permission-mode", "dontAsk",
@@ -85,9 +96,12 @@ PRESETS: dict[str, Agent] = {
         interactive=["claude", "--model", "{model}", "--settings", "{settings_file}", "{prompt}"]),
     "codex": Agent(
         command=["codex", "exec", "--json", "-m", "{model}", "--skip-git-repo-check",
-                 "--dangerously-bypass-approvals-and-sandbox", "-"],
+                 "--dangerously-bypass-approvals-and-sandbox", "--dangerously-bypass-hook-trust",
+                 "-c", _CODEX_START, "-c", _CODEX_TOOL, "-"],
         preset="codex", prompt="stdin",
-        interactive=["codex", "-m", "{model}", "--dangerously-bypass-approvals-and-sandbox", "{prompt}"]),
+        interactive=["codex", "-m", "{model}", "--dangerously-bypass-approvals-and-sandbox",
+                     "--dangerously-bypass-hook-trust", "-c", _CODEX_START, "-c", _CODEX_TOOL, "-c", _CODEX_PROMPT,
+                     "{prompt}"]),
 }
 
 

@@ -185,6 +185,27 @@ def test_handoff_shows_in_the_next_prime(town):
     assert "Handoff from your previous session" in text and "parser done; tests next" in text
 
 
+def test_only_the_towns_own_mail_concerns_a_bead():
+    from gt.dispatch.mail import concerns
+
+    def about(sender: object, subject: str) -> str | None:
+        return concerns({"title": subject, "mail": {"from": sender, "to": ["mayor"]}})
+
+    for sender, subject in (("gizmo/refinery", "FIX_NEEDED gz-a3f8k"), ("gizmo/refinery", "REBASE_NEEDED gz-a3f8k"),
+                            ("gizmo/refinery", "MERGED gz-a3f8k"), ("gizmo/witness", "ESCALATED gz-a3f8k: x is stuck"),
+                            ("gizmo/witness", "RECOVERED_BEAD gz-a3f8k"), ("deacon", "ESCALATED gz-a3f8k: stuck"),
+                            ("gizmo/polecats/toast", "ESCALATED gz-a3f8k: cannot build")):
+        assert about(sender, subject) == "gz-a3f8k", (sender, subject)
+    for sender, subject in (("mayor", "URGENT gz-a3f8k: reopen, the fix regressed"),
+                            ("overseer", "FIX_NEEDED gz-a3f8k"), ("mayor", "ESCALATED gz-a3f8k: look"), ("gizmo/crew/joe", "MERGED gz-a3f8k"),
+                            ("steve", "MERGED gz-a3f8k"), ("gizmo/refinery", "FYI hq-abc12 landed"),
+                            ("gizmo/witness", "PR gz-a3f8k review"), ("gizmo/refinery", "FIX_NEEDEDgz-a3f8k"),
+                            ("gizmo/refinery", "fix_needed gz-a3f8k"), ("gizmo/refinery", "FIX_NEEDED not-an-id!"),
+                            (None, "FIX_NEEDED gz-a3f8k"), (["gizmo/refinery"], "FIX_NEEDED gz-a3f8k")):
+        assert about(sender, subject) is None, (sender, subject)
+    assert concerns({"title": "FIX_NEEDED gz-a3f8k", "mail": "gizmo/refinery"}) is None
+
+
 def test_mail_round_trip(town):
     gt(town, "crew", "add", "joe", "--rig", "gizmo")
     sent = json.loads(gt(town / "mayor", "mail", "send", "gizmo/witness", "gizmo/crew/joe", "-s", "Status?",

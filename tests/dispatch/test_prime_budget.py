@@ -13,7 +13,7 @@ import pytest
 
 from conftest import BIN, SCRIPT, TIMEOUT, Bd, bead, gt
 
-from gt.agents.scripted import BLOCK
+from gt.model.bead import SCRIPT_BLOCK as BLOCK
 from gt.dispatch.prime import BUDGET, cut, estimate_tokens, render
 from gt.town.identity import parse
 
@@ -101,6 +101,49 @@ def test_render_keeps_any_bead_within_budget():
     assert script in kept and kept.endswith("(cut)") and estimate_tokens(kept) <= 200
 
 
+def test_ten_long_handoffs_and_a_long_bead_stay_within_budget(town):
+    """Every `gt handoff` adds unread mail until it is read: the prime shows the newest two notes (cut to
+    their share) and names the older ones by id, within the budget, the bead keeping its share."""
+    title = "W " * 249 + "x"  # a 500-character title of short words: 250 tokens by the estimate
+    work, _, home = polecat_prime(town, "-d", PROSE * 100, "--design", "design words " * 2000,
+                                  "--acceptance", ACCEPTANCE, notes="notes words " * 2000)
+    Bd(town)("update", work, "--title", title[:-1] + "y")
+    ids = [json.loads(gt(home, "handoff", "-s", title, "-m", f"note {i}: " + "halfway there " * 500,
+                         "--json").stdout)["id"] for i in range(10)]
+    text = gt(home, "prime").stdout
+    assert estimate_tokens(text) <= BUDGET
+    assert text.count("## Handoff from your previous session") == 2
+    assert f"({ids[-1]})" in text and f"({ids[-2]})" in text and "note 9: halfway" in text
+    assert f"Older handoffs (8; `gt mail read ID`): {', '.join(ids[3:8])} and 3 more" in text
+    assert f"(truncated: run `gt mail read {ids[-1]}` for all of it)" in text
+    assert ACCEPTANCE in text and PROSE.split(";")[0] in text and f"On your hook: {work}: W W" in text
+    description = text[text.index("### Description"):text.index("### Design")]
+    assert estimate_tokens(description) > 200  # the bead keeps its share
+    assert json.loads(gt(home, "prime", "--json").stdout)["handoff"][0]["id"] == ids[0]  # the JSON has them all
+
+
+def test_render_keeps_everything_at_once_within_budget():
+    """Long handoffs, many long nudges, mail and titles, and a long bead at once: within the budget,
+    the bead's fields keeping a share (the handoffs, nudges and subjects give way)."""
+    who = parse("gizmo/polecats/toast")
+    title = "W " * 249 + "x"
+    for count in (1, 2, 3, 10, 100):
+        hook = {"id": "gz-abc12", "title": title, "type": "task", "priority": 2, "status": "hooked",
+                "description": PROSE * 100, "design": "d " * 3000, "acceptance_criteria": "works",
+                "notes": "n " * 3000, "comments": [{"author": "a" * 300, "text": title}] * 9}
+        data = {"hook": hook, "agent": {"branch": "b" * 300}, "attempt": 3,
+                "convoy": {"id": "hq-cv-1", "title": title, "progress": "0/1"},
+                "nudges": [{"from": "x" * 200, "message": title}] * 30,
+                "handoff": [{"id": f"hq-h{i:03d}", "title": title, "description": "note " * 1000}
+                            for i in range(count)]}
+        text = render(data, who, [("hq-m1", "m" * 200, title)] * 9)
+        assert estimate_tokens(text) <= BUDGET, count
+        assert "works" in text and PROSE.split(";")[0] in text and "start now, without asking." in text
+        assert text.count("## Handoff from") == min(count, 2) and "earlier nudges left out" in text
+        description = text[text.index("### Description"):text.index("### Design")]
+        assert estimate_tokens(description) > 150, count
+
+
 def test_mail_about_a_landed_bead_is_stale(town):
     from gt.dispatch import mail
     from gt.ledger.store import Signature
@@ -131,6 +174,35 @@ def test_mail_about_a_landed_bead_is_stale(town):
     assert f"FIX_NEEDED {old}" not in text
     # `gt mail inbox` still lists everything: the prime only leaves the stale mail out.
     assert len(json.loads(gt(home, "mail", "inbox", "--json").stdout)) == 4
+
+
+def test_a_persons_mail_about_a_landed_bead_is_never_hidden(town):
+    """Only the town's own mail (a keyword of the refinery, witness or `gt done`, from one of those
+    roles) is read for the bead it concerns: a person's subject, even in capitals or with a town
+    keyword, is always shown."""
+    from gt.dispatch import mail
+    from gt.ledger.store import Signature
+
+    old = bead(town, "Earlier work")
+    Bd(town)("close", old, "--reason", "merged")
+    work = bead(town, "New work")
+    toast = "gizmo/polecats/toast"
+    gt(town, "sling", work, toast, "--no-start")
+    home = town / "gizmo" / "polecats" / "toast"
+    shown = [("mayor", f"URGENT {old}: reopen, the fix regressed"), ("overseer", f"FYI {old} landed but broke prod"),
+             ("overseer", f"FIX_NEEDED {old}"), ("mayor", f"ESCALATED {old}: look again"),
+             ("gizmo/crew/joe", f"MERGED {old}"), ("gizmo/refinery", f"PR {old} review"),
+             ("gizmo/witness", f"URGENT {old}")]
+    for sender, subject in shown:
+        mail.send(town, Signature(sender), [toast], subject, "read me", check=False)
+    mail.send(town, Signature("gizmo/refinery"), [toast], f"FIX_NEEDED {old}", "stale", check=False)
+    mail.send(town, Signature("gizmo/witness"), [toast], f"RECOVERED_BEAD {old}", "stale", check=False)
+    data = json.loads(gt(home, "prime", "--json").stdout)
+    assert data["unread_mail"] == len(shown)
+    text = gt(home, "prime").stdout
+    for _, subject in shown[-5:]:  # the prime lists the newest five subjects
+        assert subject in text, subject
+    assert f"{len(shown) - 5} earlier" in text and "stale" not in text
 
 
 def test_json_has_the_fields_but_not_the_text(town):

@@ -1,5 +1,6 @@
 """Interactive sessions of the mayor and the crew in tmux (`gt mayor attach`, `gt crew attach`), and
-`gt session peek` at any agent's output. Real tmux (a server of the test's own), real processes."""
+`gt session peek` at any agent's output. Real tmux (a server of the test's own: conftest's `tmux`), real
+processes."""
 from __future__ import annotations
 
 import fcntl
@@ -7,10 +8,8 @@ import json
 import os
 import pty
 import select
-import shutil
 import struct
 import subprocess
-import tempfile
 import termios
 import time
 from pathlib import Path
@@ -21,8 +20,6 @@ from gt.roles.runtimes import tmux_name
 
 from conftest import BIN, SCRIPT, TIMEOUT, bead, gt, wait_for
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-
 # An agent whose interactive form is a tiny real program: it greets with its identity and the
 # BD_ACTOR of its environment, reads one line and answers it, then ends.
 SHELL_AGENT = """  shell:
@@ -32,24 +29,8 @@ SHELL_AGENT = """  shell:
 
 
 @pytest.fixture
-def tmux(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """A tmux server of this test's own (a short socket folder: a socket path has at most 107 bytes);
-    killed afterwards, whatever the test did."""
-    folder = tempfile.mkdtemp(prefix="gt-tmux-")
-    monkeypatch.setenv("TMUX_TMPDIR", folder)
-    monkeypatch.delenv("TMUX", raising=False)
-    monkeypatch.delenv("TMUX_PANE", raising=False)
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=30)
-
-    yield run
-    run("kill-server")
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
-def shell_town(town: Path, tmux) -> Path:  # type: ignore[no-untyped-def]
+def shell_town(tmux, town: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The town with the shell agent (tmux set up first, so its kill-server comes after the town's `gt down`)."""
     config = town / "settings" / "config.yaml"
     config.write_text(config.read_text().replace("agents:\n", "agents:\n" + SHELL_AGENT, 1))
     return town
@@ -105,7 +86,8 @@ def test_crew_attach_gets_its_own_environment_from_a_running_tmux_server(shell_t
                          "--json").stdout)
     joe = tmux_name(town, "gizmo/crew/joe")
     assert (data["tmux"], data["started"], data["identity"]) == (joe, True, "gizmo/crew/joe")
-    assert joe.startswith("gt-") and joe.endswith("-gizmo_crew_joe")
+    assert joe.startswith("gt-") and "-gizmo_crew_joe-" in joe
+    assert tmux_name(town, "gizmo/crew/a.b") != tmux_name(town, "gizmo/crew/a_b")  # never one session
     wait_for(lambda: shown(town, "gizmo/crew/joe", "ready: gizmo/crew/joe as gizmo/crew/joe"), 30, "joe's greeting")
     tmux("send-keys", "-t", f"={joe}:", "fix the build", "Enter")
     done = wait_for(lambda: ended(town, "gizmo/crew/joe"), 30, "joe's session to end")

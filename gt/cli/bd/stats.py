@@ -42,9 +42,10 @@ COLUMNS = (("completed", "done"), ("escalated", "esc"), ("deferred", "def"), ("r
 
 
 def _cell(name: str, value: Any, g: dict[str, Any]) -> str:
-    if name == "cost_usd":  # unknown (no session reported a cost) is `?`, never $0
-        return "-" if not g.get("sessions") else "?" if value is None else \
-            f"${value:,.2f}" if value >= 1 else f"${value:.4f}"
+    if name == "cost_usd":  # an unknown cost is `?` or a lower bound `≥$…`, never counted as $0
+        from gt.records.stats import cost_text
+
+        return cost_text(g)
     if name.startswith("tokens_"):
         return "-" if not g.get("sessions") else _compact(value)
     if value is None:
@@ -74,6 +75,10 @@ def _records(out: Out, actor_glob: str | None, group_by: str | None, since: str 
         for key, g in result["groups"].items():
             cells = [f"{_cell(name, g.get(name), g):>8}" for name, _ in COLUMNS]
             lines.append(f"{key:<{width}}  " + "  ".join(cells))
+        if any(g.get("sessions_without_cost") for g in result["groups"].values()):
+            from gt.records.stats import COST_NOTE
+
+            lines.append(COST_NOTE)
         return "\n".join(lines) if result["groups"] else "Nothing in history matches"
 
     out.emit(result, text)

@@ -16,7 +16,9 @@ from gt.cli.common import Out, command
 def costs(out: Out, by: str, since: str | None, until: str | None, actor_glob: str | None) -> None:
     """Tokens and cost of the agent sessions, per group and in total, from the ledgers' history.
 
-    A cost no runtime reported is unknown (`?`, null in JSON), never counted as $0.
+    A cost no runtime reported is unknown, never counted as $0: a group with such sessions shows
+    the cost reported as a lower bound (`≥$0.25`; `?` when none was), and is null in JSON
+    (`cost_usd_known` is the part reported).
 
     Example: gt costs --by model --since 2025-06-02
     """
@@ -34,19 +36,19 @@ COLUMNS = (("sessions", "sessions"), ("beads", "beads"), ("tokens_in", "tokens i
            ("sessions_without_cost", "no cost"))
 
 
-def _cell(name: str, value: Any) -> str:
-    if name == "cost_usd":
-        return "?" if value is None else f"${value:,.2f}" if value >= 1 else f"${value:.4f}"
-    return f"{value:,}"
-
-
 def _table(result: dict[str, Any]) -> str:
+    from gt.records.stats import COST_NOTE, cost_text
+
+    def _cell(name: str, g: dict[str, Any]) -> str:
+        return cost_text(g) if name == "cost_usd" else f"{g[name]:,}"
+
     if not result["groups"]:
         return "No agent sessions recorded usage" + (f" since {result['since']}" if result["since"] else "")
-    rows = [[key, *(_cell(name, g[name]) for name, _ in COLUMNS)] for key, g in result["groups"].items()]
-    rows.append(["total", *(_cell(name, result["total"][name]) for name, _ in COLUMNS)])
+    rows = [[key, *(_cell(name, g) for name, _ in COLUMNS)] for key, g in result["groups"].items()]
+    rows.append(["total", *(_cell(name, result["total"]) for name, _ in COLUMNS)])
     header = [result["by"], *(title for _, title in COLUMNS)]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
              for row in [header, *rows]]
-    return "\n".join(lines[:-1] + ["-" * len(lines[0]), lines[-1]])
+    note = [COST_NOTE] if result["total"]["sessions_without_cost"] else []
+    return "\n".join(lines[:-1] + ["-" * len(lines[0]), lines[-1], *note])

@@ -1,10 +1,9 @@
 import click
 
-from gt.cli.common import Out, command
+from gt.cli.common import Out, command, hook_input
 
 EVENTS = ("post-tool-use", "user-prompt-submit", "session-end")
 HOOK_EVENT_NAMES = {"post-tool-use": "PostToolUse", "user-prompt-submit": "UserPromptSubmit"}
-MAX_INPUT = 1024 * 1024
 
 
 @command("runtime-hook", hidden=True)
@@ -21,20 +20,16 @@ def runtime_hook(out: Out, event: str) -> None:
 
     from gt.errors import GtError
 
-    raw = sys.stdin.read(MAX_INPUT) if not sys.stdin.isatty() else ""
+    given = hook_input()
     try:
-        given = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        given = {}
-    try:
+        from gt.town.identity import detect
         from gt.town.layout import require_town
-        from gt.dispatch import mail
 
-        town, who = require_town(), mail.identity(out.actor).name
+        town, who = require_town(), detect(out.actor, None).name  # BD_ACTOR: the session's identity
         if event == "session-end":
             from gt.roles.usage_hook import record_interactive
 
-            record_interactive(town, who, given if isinstance(given, dict) else {})
+            record_interactive(town, who, given)
             return
         from gt.dispatch.notify import pending
 

@@ -196,3 +196,43 @@ def test_the_demo_runs_with_claude_code(tmp_path, claude_env, standin):
     assert models == {"model-a", "model-b"}  # the demo's two models, each passed to Claude Code
     ledger = git(tmp_path / "demo" / "gt" / "gizmo" / ".repo.git", "log", "--format=%s", "beads")
     assert "usage of gizmo/polecats/" in ledger
+
+
+def test_the_mayor_talks_to_claude_code_in_tmux(tmp_path, claude_env, standin, tmux):
+    """`gt mayor attach`: Claude Code's interactive form in tmux. A nudge comes with the next prompt
+    typed (UserPromptSubmit), and when the session ends its SessionEnd hook records the transcript's
+    usage (an interactive session prints no report, so its cost stays unknown)."""
+    _, log = standin
+    town = make_town(tmp_path)
+    key = os.environ["ANTHROPIC_API_KEY"]
+    # what a person answers once on a new machine: onboarding done, this key approved, the folder trusted
+    (Path(os.environ["HOME"]) / ".claude.json").write_text(json.dumps({
+        "hasCompletedOnboarding": True, "theme": "dark",
+        "customApiKeyResponses": {"approved": [key[-20:]], "rejected": []},
+        "projects": {str(town / "mayor"): {"hasTrustDialogAccepted": True, "hasCompletedProjectOnboarding": True}}}))
+    data = json.loads(gt(town, "mayor", "attach", "--agent", "claude", "--model", "model-m", "--no-attach",
+                         "--json").stdout)
+    name = data["tmux"]
+    first = wait_for(lambda: next((r for r in requests_seen(log) if r["tools"]), None), 60,
+                     "Claude Code's first request")
+    assert first["model"] == "model-m" and "you are mayor" in json.dumps(first["body"]["messages"])
+    gt(town, "nudge", "mayor", "NUDGE-2c9e: the convoy landed")
+    wait_for(lambda: tmux("send-keys", "-t", f"={name}:", "-l", "what is new?").returncode == 0, 10)
+    tmux("send-keys", "-t", f"={name}:", "Enter")
+    second = wait_for(lambda: next((r for r in requests_seen(log)[1:] if r["tools"]
+                                    and "what is new?" in json.dumps(r["body"]["messages"])), None), 60,
+                      "the typed prompt to reach the model")
+    assert "NUDGE-2c9e" in json.dumps(second["body"]["messages"])
+    wait_for(lambda: "Nothing on my hook" in "\n".join(json.loads(gt(town, "session", "peek", "mayor", "--json")
+                                                                  .stdout)["lines"]), 60, "the answer on screen")
+    tmux("send-keys", "-t", f"={name}:", "-l", "/exit")
+    tmux("send-keys", "-t", f"={name}:", "Enter")
+    ended = wait_for(lambda: next((s for s in json.loads(gt(town, "agents", "--json").stdout)
+                                   if s["identity"] == "mayor" and s.get("exit_code") is not None), None), 60,
+                     "the mayor's session to end")
+    assert ended["exit_code"] == 0, ended
+    seen = [r for r in requests_seen(log) if r["model"] == "model-m"]
+    message = git(town, "log", "-1", "--grep=^Op: usage$", "--format=%B", "beads")
+    assert "Worker: mayor" in message and "Model: model-m" in message and "Cost-Usd" not in message
+    assert f"Tokens-In: {sum(r['usage']['input_tokens'] for r in seen)}" in message
+    assert f"Tokens-Out: {sum(r['usage']['output_tokens'] for r in seen)}" in message

@@ -111,10 +111,12 @@ def run(cmd: list[str], cwd: str, env: dict[str, str], check: bool = True) -> su
     return result
 
 
-def timed(cmd: list[str], cwd: str, env: dict[str, str]) -> tuple[float, str]:
-    """Milliseconds of one whole process, and its stdout (a failing process aborts the benchmark)."""
+def timed(cmd: list[str], cwd: str, env: dict[str, str], given: str | None = None) -> tuple[float, str]:
+    """Milliseconds of one whole process (`given` on its stdin), and its stdout (a failing process
+    aborts the benchmark)."""
     t = time.perf_counter()
-    result = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    result = subprocess.run(cmd, cwd=cwd, env=env, input=given, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     ms = (time.perf_counter() - t) * 1000
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {result.returncode}: {result.stderr.strip()[-2000:]}")
@@ -924,6 +926,10 @@ def town_bench(workdir: str, env: dict[str, str], runs: int) -> dict[str, Any]:
         post.append(timed([os.path.join(hooks, "post-commit")], worktree, env)[0])
     prime = [timed([gt, "prime"], worktree, env)[0] for _ in range(runs)]
     hook_show = [timed([gt, "hook", "--json"], worktree, env)[0] for _ in range(runs)]
+    # what Claude Code and Codex run after every tool call of every agent (nothing waiting: the common case)
+    event = json.dumps({"hook_event_name": "PostToolUse", "tool_name": "Bash", "tool_input": {"command": "ls"}})
+    agent_env = {**env, "BD_ACTOR": f"sample/polecats/{os.path.basename(worktree)}"}
+    runtime_hook = [timed([gt, "runtime-hook", "post-tool-use"], worktree, agent_env, event)[0] for _ in range(runs)]
     with_hooks, without = [], []
     for i in range(runs):
         with open(os.path.join(worktree, "f.txt"), "w") as f:
@@ -936,7 +942,8 @@ def town_bench(workdir: str, env: dict[str, str], runs: int) -> dict[str, Any]:
         without.append(timed(["git", "-c", "core.hooksPath=/dev/null", "commit", "-qm", f"without {i}"], worktree, env)[0])
     return {"sling_no_start": stats_ms(sling), "prepare_commit_msg": stats_ms(prepare), "post_commit": stats_ms(post),
             "git_commit_with_hooks": stats_ms(with_hooks), "git_commit_without_hooks": stats_ms(without),
-            "gt_prime": stats_ms(prime), "gt_hook_json": stats_ms(hook_show)}
+            "gt_prime": stats_ms(prime), "gt_hook_json": stats_ms(hook_show),
+            "gt_runtime_hook_post_tool_use": stats_ms(runtime_hook)}
 
 
 def make_history(repo: str, commits: int, seed: int = 7) -> dict[str, Any]:
@@ -1229,7 +1236,9 @@ def main(argv: list[str] | None = None) -> None:
             try:
                 town = town_bench(workdir, env, args.runs)
                 log(f"town: prepare-commit-msg {town['prepare_commit_msg']['median_ms']} ms, "
-                    f"post-commit {town['post_commit']['median_ms']} ms, sling {town['sling_no_start']['median_ms']} ms")
+                    f"post-commit {town['post_commit']['median_ms']} ms, sling {town['sling_no_start']['median_ms']} ms, "
+                    f"prime {town['gt_prime']['median_ms']} ms, runtime hook after a tool call "
+                    f"{town['gt_runtime_hook_post_tool_use']['median_ms']} ms")
             except Exception as exc:
                 log(f"town: FAILED: {type(exc).__name__}: {exc}")
                 town = {"error": f"{type(exc).__name__}: {exc}"[:2000]}

@@ -22,13 +22,20 @@ def handoff(town: Path, actor: Signature, who: Identity, subject: str, body: str
 
 
 def nudge(town: Path, sender: str, target: str, message: str) -> dict[str, Any]:
-    """Queue a short message for a running agent; typed into its tmux session when it has one."""
+    """Queue a short message for a running agent. Typed into its tmux session only when nothing else
+    would bring it there: never into a session a person works in (`gt mayor attach`), nor into a
+    runtime whose own hooks deliver it at its next tool call (the presets)."""
+    from gt.town import settings as town_settings
+    from gt.town.identity import parse
+
     mail.check_address(town, target)
     rundir.nudge(town, target, message, sender)
     session = rundir.session(town, target) or {}
     typed = False
-    if session.get("tmux") and rundir.alive(session.get("pid")):
-        result = subprocess.run(["tmux", "send-keys", "-t", session["tmux"], f"[nudge from {sender}] {message}",
-                                 "Enter"], capture_output=True)
+    entry = town_settings.load(town, parse(target).rig).agents.get(str(session.get("agent")))
+    hooked = entry is not None and bool(entry.preset)
+    if session.get("tmux") and not session.get("interactive") and not hooked and rundir.alive(session.get("pid")):
+        result = subprocess.run(["tmux", "send-keys", "-t", f"={session['tmux']}:",
+                                 f"[nudge from {sender}] {message}", "Enter"], capture_output=True)
         typed = result.returncode == 0
     return {"to": target, "message": message, "queued": True, "typed": typed}

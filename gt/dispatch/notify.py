@@ -69,8 +69,9 @@ def pending(town: Path, identity: str) -> list[str]:
     """The lines to give a running agent now: its waiting nudges, then mail it has not been told of."""
     from gt.town import rundir
 
+    fresh = new_mail(town, identity)  # first: if the ledger cannot be read, the nudges stay queued
     lines = [f"Nudge from {n.get('from')}: {n.get('message')}" for n in rundir.drain_nudges(town, identity)]
-    for message in new_mail(town, identity):
+    for message in fresh:
         sender = (message.get("mail") or {}).get("from")
         lines.append(f"New mail {message['id']} from {sender}: {message.get('title')} (read it: `gt mail read {message['id']}`)")
     return lines

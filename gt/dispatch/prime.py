@@ -32,6 +32,7 @@ TITLE_TOKENS = 80  # the hooked bead's title line
 LINE_TOKENS = 40  # its branch, convoy and attempt lines
 BEAD_ROOM = 600  # tokens the bead's fields keep, when they need them, before handoffs, nudges and mail
 SQUEEZE = (1.0, 0.5, 0.25)  # what handoffs, nudges and mail subjects keep of their budgets to leave it
+LEFT_OUT = re.compile(r"^\((\d+) earlier nudges wait: ", re.M)  # the line _nudge_lines writes
 PIECES = re.compile(r"\w+|[^\w\s]")
 
 ROLES = {
@@ -94,6 +95,10 @@ def prime(town: Path, who: Identity, drain: bool = True) -> dict[str, Any]:
             "attempt": agents.attempt(town, who.name, bead["id"]) if bead else None}
     data["text"] = render(data, who, [(m["id"], str((m.get("mail") or {}).get("from")), m.get("title", ""))
                                       for m in others])
+    left = LEFT_OUT.search(str(data["text"]))
+    if drain and left:  # the oldest ones did not fit: back in the queue, delivered once all the same
+        for nudge in nudges[:int(left.group(1))]:
+            rundir.nudge(town, who.name, str(nudge.get("message")), str(nudge.get("from")))
     return data
 
 
@@ -273,7 +278,7 @@ def _nudge_lines(nudges: list[dict[str, Any]], budget: int = NUDGES_TOKENS) -> l
         kept.append(line)
         room -= estimate_tokens(line) + 1
     left = len(nudges) - len(kept)
-    return ([f"({left} earlier nudges left out)"] if left else []) + kept[::-1]
+    return ([f"({left} earlier nudges wait: `gt mail check` shows them)"] if left else []) + kept[::-1]
 
 
 def _render(data: dict[str, Any], who: Identity, mail: list[tuple[str, str, str]], fields: dict[str, str],

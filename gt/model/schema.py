@@ -210,9 +210,14 @@ USAGE_FIELDS = ("tokens_in", "tokens_out", "cache_read_tokens", "cache_write_tok
 
 def usage_ok(sums: Any) -> bool:
     """One bead's usage sums (gt/dispatch/usage.py): known fields, each a number of 0 or more."""
-    return isinstance(sums, dict) and all(
-        name in USAGE_FIELDS and type(value) in (int, float) and math.isfinite(value) and 0 <= value <= MAX_USAGE
-        for name, value in sums.items())
+    return isinstance(sums, dict) and all(name in USAGE_FIELDS and _amount_ok(value) for name, value in sums.items())
+
+
+def _amount_ok(value: Any) -> bool:
+    """A count or an amount from 0 to MAX_USAGE (an int of any size is compared, never converted)."""
+    if type(value) is int:
+        return 0 <= value <= MAX_USAGE
+    return type(value) is float and math.isfinite(value) and 0 <= value <= MAX_USAGE
 
 
 def config_problems(doc: dict[str, Any]) -> list[str]:

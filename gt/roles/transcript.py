@@ -29,7 +29,7 @@ def render_line(line: str) -> str:
         return text
     try:
         event = json.loads(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return text
     if not isinstance(event, dict):
         return text

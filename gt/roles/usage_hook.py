@@ -27,7 +27,7 @@ def transcript_usage(path: Path) -> Usage | None:
                 break
             try:
                 entry = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
                 continue
             if not isinstance(entry, dict) or entry.get("type") != "assistant":
                 continue

@@ -101,6 +101,9 @@ def _patrol(town: Path, rig: str) -> list[dict[str, Any]]:
                 reason = f"its session {ended}" if ended else "its session died"
                 if _failed_start(session):  # a runtime that cannot start fails again: say why now
                     decision = _escalate(town, me, tracker, who, rec, reason, session)
+                elif session.get("stopped") is True:  # `gt down`, a stop: not the work's fault, not counted
+                    decision = _restart(town, me, tracker, who, rec, settings, reason, counted=False,
+                                        expected=("working",))
                 else:
                     decision = _restart_or_escalate(town, me, tracker, who, rec, settings, max_restarts, reason)
             elif bead and state == "working" and running:
@@ -143,12 +146,13 @@ def _still(view: View, who: str, bead: str, states: tuple[str, ...]) -> dict[str
 
 
 def _restart(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[str, Any], settings: Settings,
-             reason: str, counted: bool) -> dict[str, Any] | None:
-    """Record the restart (counted on the work when the session died), then start the session."""
+             reason: str, counted: bool, expected: tuple[str, ...] | None = None) -> dict[str, Any] | None:
+    """Record the restart (counted on the work when the session died; a resume when it was sent
+    back or stopped), then start the session."""
     from gt.roles import runtimes
 
     bead = rec["hook"]
-    expected = ("fix_needed",) if not counted else ("working",)
+    expected = expected or (("fix_needed",) if not counted else ("working",))
 
     def build(view: View) -> Edit:
         current = _still(view, who, bead, expected)

@@ -139,7 +139,7 @@ def test_render_keeps_everything_at_once_within_budget():
         text = render(data, who, [("hq-m1", "m" * 200, title)] * 9)
         assert estimate_tokens(text) <= BUDGET, count
         assert "works" in text and PROSE.split(";")[0] in text and "start now, without asking." in text
-        assert text.count("## Handoff from") == min(count, 2) and "earlier nudges left out" in text
+        assert text.count("## Handoff from") == min(count, 2) and "earlier nudges wait: `gt mail check` shows them" in text
         description = text[text.index("### Description"):text.index("### Design")]
         assert estimate_tokens(description) > 150, count
 

@@ -151,7 +151,7 @@ def test_a_runtime_that_cannot_start_says_why_within_one_patrol(tmp_path, claude
     work = bead(town, "Add hello", "gizmo", "Say hello.")
     gt(town, "sling", work, "gizmo", "--agent", "old-claude")
     wait_for(lambda: next((s for s in json.loads(gt(town, "agents", "--json").stdout)
-                           if s.get("exit_code") is not None), None), 60, "the runtime to give up")
+                           if s.get("ended")), None), 60, "the runtime to give up")
     why = "cannot be used with root" if os.geteuid() == 0 else "no-such-option"
     [session] = json.loads(gt(town, "agents", "--json").stdout)
     assert session["state"] == "exited" and session["exit_code"] != 0 and why in session["ended"]
@@ -228,7 +228,7 @@ def test_the_mayor_talks_to_claude_code_in_tmux(tmp_path, claude_env, standin, t
     tmux("send-keys", "-t", f"={name}:", "-l", "/exit")
     tmux("send-keys", "-t", f"={name}:", "Enter")
     ended = wait_for(lambda: next((s for s in json.loads(gt(town, "agents", "--json").stdout)
-                                   if s["identity"] == "mayor" and s.get("exit_code") is not None), None), 60,
+                                   if s["identity"] == "mayor" and s.get("ended")), None), 60,
                      "the mayor's session to end")
     assert ended["exit_code"] == 0, ended
     seen = [r for r in requests_seen(log) if r["model"] == "model-m"]

@@ -135,7 +135,7 @@ def codex_town_env(tmp_path, codex_binary, standin, monkeypatch):  # type: ignor
 def session_ended(town: Path) -> dict | None:
     from conftest import gt
 
-    return next((s for s in json.loads(gt(town, "agents", "--json").stdout) if s.get("exit_code") is not None), None)
+    return next((s for s in json.loads(gt(town, "agents", "--json").stdout) if s.get("ended")), None)
 
 
 def developer_texts(request: dict) -> list[str]:

@@ -34,8 +34,9 @@ def runtime_hook(out: Out, event: str) -> None:
         from gt.dispatch.notify import pending
 
         lines = pending(town, who)
-    except GtError as exc:
-        print(f"gt runtime-hook {event}: {exc}", file=sys.stderr)
+    except Exception as exc:  # a hook must not fail the agent's tool call: one line, and on it goes
+        why = str(exc) if isinstance(exc, GtError) else f"{type(exc).__name__}: {exc}"
+        print(f"gt runtime-hook {event}: {why}"[:500], file=sys.stderr)
         return
     if lines:
         context = "Gas Town, while you work:\n" + "\n".join(lines)

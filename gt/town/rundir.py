@@ -191,20 +191,29 @@ def terminate(pid_value: int | None, grace: float, force: bool) -> bool:
     """SIGTERM the process group, wait up to `grace` s (then SIGKILL with `force`); True when gone."""
     if not alive(pid_value):
         return True
-    try:
-        os.killpg(int(pid_value or 0), signal.SIGKILL if force else signal.SIGTERM)
-    except ProcessLookupError:
-        return True
+    pid = int(pid_value or 0)
+    _signal(pid, signal.SIGKILL if force else signal.SIGTERM)
     deadline = time.time() + grace
     while time.time() < deadline:
-        if not alive(pid_value):
+        if not alive(pid):
             return True
         time.sleep(0.1)
     if force:
-        return not alive(pid_value)
+        return not alive(pid)
+    _signal(pid, signal.SIGKILL)
+    time.sleep(0.2)
+    return not alive(pid)
+
+
+def _signal(pid: int, number: int) -> None:
+    """Signal `pid`'s process group, or the process alone when it leads none (a stray that stayed
+    in another group): a group that does not exist must not pass for a process that is gone."""
     try:
-        os.killpg(int(pid_value or 0), signal.SIGKILL)
+        os.killpg(pid, number)
+        return
     except ProcessLookupError:
         pass
-    time.sleep(0.2)
-    return not alive(pid_value)
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        pass

@@ -13,6 +13,9 @@ from dataclasses import asdict, dataclass
 from gt.ledger.gitdir import RepoPaths
 
 CONFIG_NAME = "config.yaml"
+# Beside it, for tools of the original beads that look for a workspace (the beads MCP server): what
+# the ledger is stored in. Never read by bd; config.yaml is what counts.
+METADATA_NAME = "metadata.json"
 _PLAIN_LINE = re.compile(r"([a-z_]+):\s*([A-Za-z0-9_./:@-]*)\s*")
 
 
@@ -57,13 +60,19 @@ def load(repo: RepoPaths) -> LocalSettings:
 
 
 def save(repo: RepoPaths, settings: LocalSettings) -> str:
-    """Write the settings (and, in a work tree, a .gitignore that keeps `.beads/` out of commits)."""
+    """Write the settings (and, in a work tree, a .gitignore that keeps `.beads/` out of commits, and
+    metadata.json saying where the ledger is)."""
     if repo.settings_dir is not None:
+        import json
+
         os.makedirs(repo.settings_dir, exist_ok=True)
         ignore = os.path.join(repo.settings_dir, ".gitignore")
         if not os.path.exists(ignore):
             with open(ignore, "w", encoding="utf-8") as f:
                 f.write("# local settings of bd: never committed\n*\n")
+        with open(os.path.join(repo.settings_dir, METADATA_NAME), "w", encoding="utf-8") as f:
+            json.dump({"backend": "git", "branch": settings.branch}, f, indent=2)
+            f.write("\n")
     paths = _paths(repo)
     for path in paths:
         os.makedirs(os.path.dirname(path), exist_ok=True)

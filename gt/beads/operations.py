@@ -143,6 +143,8 @@ def update(
     for key in TEXT_FIELDS:
         if isinstance(fields.get(key), str):
             check_text(fields[key], key)
+    if append_notes:
+        check_text(append_notes, "notes")
     add_labels = [_check_label(label) for label in add_labels]
     remove_labels = [label.strip() for label in remove_labels]
 

@@ -50,7 +50,22 @@ def _sorted(beads: dict[str, dict[str, Any]], ids: Iterable[str], sort: str) -> 
 
 def full(view: View, ids: list[str]) -> list[dict[str, Any]]:
     """The beads as users see them: full documents without merge stamps."""
-    return [strip_stamps(doc) for doc in view.docs(BEADS, ids)]
+    return [shown(strip_stamps(doc)) for doc in view.docs(BEADS, ids)]
+
+
+def shown(doc: dict[str, Any]) -> dict[str, Any]:
+    """A bead as commands print it (a copy where it differs): each comment names its bead."""
+    comments = doc.get("comments")
+    if not isinstance(comments, list) or not comments:
+        return doc
+    return {**doc, "comments": [shown_comment(doc["id"], c) for c in comments]}
+
+
+def shown_comment(bead_id: str, comment: dict[str, Any]) -> dict[str, Any]:
+    """A comment as commands print it: `issue_id` (the bead's id, as in the original beads' JSON) after its id."""
+    if not isinstance(comment, dict):
+        return comment
+    return {"id": comment.get("id"), "issue_id": bead_id, **{k: v for k, v in comment.items() if k not in ("id", "issue_id")}}
 
 
 def list_beads(view: View, flt: Filter, include_closed: bool = False, limit: int | None = 50, sort: str = "priority") -> list[str]:

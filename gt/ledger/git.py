@@ -45,6 +45,11 @@ def output(*args: str) -> str:
     return run(*args).stdout
 
 
+def init_repository(path: str | os.PathLike[str]) -> None:
+    """`git init` at `path`: a new repository with a work tree (git's own default branch)."""
+    run("init", "-q", str(path))
+
+
 def last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else "no output"

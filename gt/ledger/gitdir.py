@@ -67,11 +67,19 @@ def paths_for_gitdir(gitdir: str, worktree: str | None) -> RepoPaths:
 def discover(start: str | None = None, follow_redirect: bool = True) -> RepoPaths:
     """Find the repository containing `start` (default: cwd, or $GIT_DIR when set); a `.beads/redirect`
     on the way sends to the ledger's repository unless `follow_redirect` is off (the checkout itself)."""
+    found = find_repository(start, follow_redirect)
+    if found is None:
+        here = os.path.abspath(start or os.getcwd())
+        raise GtError(f"not in a git repository: {here} (run `git init` first, or pass -C PATH)")
+    return found
+
+
+def find_repository(start: str | None = None, follow_redirect: bool = True) -> RepoPaths | None:
+    """`discover`, but None where no repository contains `start`."""
     env_gitdir = os.environ.get("GIT_DIR")
     if env_gitdir and start is None:
         return paths_for_gitdir(env_gitdir, os.environ.get("GIT_WORK_TREE"))
-    here = os.path.abspath(start or os.getcwd())
-    path = here
+    path = os.path.abspath(start or os.getcwd())
     while True:
         redirect = os.path.join(path, ".beads", "redirect")
         if follow_redirect and os.path.isfile(redirect):  # this folder's ledger lives elsewhere: a town rig's, for its crew clones too
@@ -86,7 +94,7 @@ def discover(start: str | None = None, follow_redirect: bool = True) -> RepoPath
             return paths_for_gitdir(path, None)
         parent = os.path.dirname(path)
         if parent == path:
-            raise GtError(f"not in a git repository: {here} (run `git init` first, or pass -C PATH)")
+            return None
         path = parent
 
 

@@ -17,7 +17,15 @@ TYPES = (
     "merge-request", "agent", "molecule", "gate",
 )
 BOOKKEEPING_TYPES = frozenset({"message", "convoy", "merge-request", "agent", "molecule", "gate"})
-DEP_TYPES = ("blocks", "parent-child", "related", "discovered-from", "tracks", "replies-to")
+# The dependency types commands accept: the original beads' named types. Only `blocks` and
+# `parent-child` order work (gt.model.graph); the others are links that never block. The original's
+# two other ordering types are refused: `bd ready` does not implement their gates (see check_dep_type).
+DEP_TYPES = (
+    "blocks", "parent-child", "related", "discovered-from", "tracks", "replies-to", "relates-to",
+    "duplicates", "supersedes", "authored-by", "assigned-to", "approved-by", "attests", "until",
+    "caused-by", "validates", "delegated-from",
+)
+UNSUPPORTED_DEP_TYPES = ("conditional-blocks", "waits-for")  # the original's gates on ready work
 BLOCKING = "blocks"
 PARENT = "parent-child"
 PRIORITIES = range(0, 5)
@@ -117,6 +125,9 @@ def check_type(value: str, extra_types: tuple[str, ...] = ()) -> str:
 
 
 def check_dep_type(value: str) -> str:
+    if value in UNSUPPORTED_DEP_TYPES:
+        raise UsageError(f"dependency type {value!r} is not supported: `bd ready` does not implement its gate "
+                         "(use blocks, which holds a bead back until its blocker closes)")
     if value not in DEP_TYPES:
         raise UsageError(f"invalid dependency type {value!r}: use one of {', '.join(DEP_TYPES)}")
     return value

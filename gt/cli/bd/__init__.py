@@ -15,17 +15,19 @@ COMMANDS = {
         "label": "label", "comment": "comment", "comments": "comments", "delete": "delete",
         "compact": "compact", "history": "history", "search": "search", "count": "count",
         "stats": "stats", "audit": "audit", "export": "export", "import": "import_", "doctor": "doctor",
-        "config": "config", "sync": "sync", "hooks": "hooks",
+        "config": "config", "sync": "sync", "hooks": "hooks", "note": "note", "quickstart": "quickstart",
+        "version": "version",
     }.items()
 }
 
 
 SECTIONS = {
-    "Work": ("create", "update", "close", "reopen", "delete", "dep", "label", "comment"),
+    "Work": ("create", "update", "close", "reopen", "delete", "dep", "label", "comment", "note"),
     "Views": ("show", "list", "ready", "blocked", "search", "count", "comments", "history"),
     "Track records": ("stats", "audit"),
     "Workspace": ("init", "config", "sync", "export", "import", "hooks"),
     "Diagnostics": ("doctor", "compact"),
+    "About": ("quickstart", "version"),
 }
 
 

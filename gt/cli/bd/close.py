@@ -17,7 +17,9 @@ def close(out: Out, ids: tuple[str, ...], reason: str | None, force: bool) -> No
 
     tracker = routed(list(ids))
     edit, landed = close_beads(tracker, out.signature(tracker.repo), list(ids), reason, force)
-    docs = edit.result
+    from gt.beads.queries import shown
+
+    docs = [shown(d) for d in edit.result]
     text = f"Closed {', '.join(edit.beads)}" if edit.commit else "Already closed"
     text += "".join(f"\nConvoy {c['id']} landed ({c['title']}): notified {', '.join(c['notified'])}" for c in landed)
     out.emit(docs[0] if len(ids) == 1 else docs, text)

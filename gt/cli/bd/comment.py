@@ -21,4 +21,7 @@ def comment(out: Out, bead: str, text: str | None, path: str | None) -> None:
         raise UsageError("give the comment text, or --file")
     tracker = routed([bead])
     edit = operations.comment(tracker, out.signature(tracker.repo), bead, body)
-    out.emit(edit.result, f"Commented on {edit.subject.removeprefix('comment on ')}")
+    from gt.beads.queries import shown_comment
+
+    bead_id = next(iter(edit.beads))
+    out.emit(shown_comment(bead_id, edit.result), f"Commented on {bead_id}")

@@ -51,4 +51,6 @@ def create(out: Out, title: str, type_: str, priority: str, description: str | N
         labels=labels, assignee=assignee, parent=parent, deps=parse_deps(deps), bead_id=bead_id,
         external_ref=external_ref, estimate=estimate,
     )
-    out.emit(edit.result, edit.result["id"])
+    from gt.beads.queries import shown
+
+    out.emit(shown(edit.result), edit.result["id"])

@@ -14,7 +14,9 @@ def dep() -> None:
 @subcommand("add")
 @click.argument("bead")
 @click.argument("depends_on")
-@click.option("-t", "--type", "dep_type", default="blocks", show_default=True, help="Dependency type.")
+@click.option("-t", "--type", "dep_type", default="blocks", show_default=True,
+              help="Dependency type: blocks and parent-child hold BEAD back; the others (related, relates-to, "
+                   "supersedes, duplicates, discovered-from, … the original bd's named types) are links.")
 def add(out: Out, bead: str, depends_on: str, dep_type: str) -> None:
     """BEAD depends on DEPENDS_ON (by default: DEPENDS_ON blocks BEAD).
 
@@ -27,7 +29,9 @@ def add(out: Out, bead: str, depends_on: str, dep_type: str) -> None:
     other = routed([depends_on])  # in a town, the target may live in another rig's ledger
     target_view = other.view() if other.repo.commondir != tracker.repo.commondir else None
     edit = operations.dep_add(tracker, out.signature(tracker.repo), bead, depends_on, dep_type, target_view)
-    doc = edit.result
+    from gt.beads.queries import shown
+
+    doc = shown(edit.result)
     out.emit(doc, f"{doc['id']} now depends on {edit.subject.split('-> ')[-1]}" if edit.commit else "No change")
 
 
@@ -45,7 +49,9 @@ def remove(out: Out, bead: str, depends_on: str, dep_type: str | None) -> None:
 
     tracker = routed([bead])
     edit = operations.dep_remove(tracker, out.signature(tracker.repo), bead, depends_on, dep_type)
-    out.emit(edit.result, f"Removed: {edit.subject.removeprefix('dep remove ')}")
+    from gt.beads.queries import shown
+
+    out.emit(shown(edit.result), f"Removed: {edit.subject.removeprefix('dep remove ')}")
 
 
 @subcommand("tree")

@@ -18,7 +18,9 @@ def _run(out: Out, bead: str, labels: tuple[str, ...], adding: bool) -> None:
     tracker = routed([bead])
     actor = out.signature(tracker.repo)
     edit = operations.labels(tracker, actor, bead, add=labels if adding else (), remove=() if adding else labels)
-    doc = edit.result[0]
+    from gt.beads.queries import shown
+
+    doc = shown(edit.result[0])
     out.emit(doc, f"{doc['id']}: {', '.join(doc.get('labels') or []) or '(no labels)'}")
 
 

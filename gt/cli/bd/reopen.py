@@ -16,5 +16,7 @@ def reopen(out: Out, ids: tuple[str, ...], reason: str | None) -> None:
 
     tracker = routed(list(ids))
     edit = operations.reopen(tracker, out.signature(tracker.repo), list(ids), reason)
-    docs = edit.result
+    from gt.beads.queries import shown
+
+    docs = [shown(d) for d in edit.result]
     out.emit(docs[0] if len(ids) == 1 else docs, f"Reopened {', '.join(d['id'] for d in docs)}")

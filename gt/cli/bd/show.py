@@ -17,6 +17,9 @@ def show(out: Out, ids: tuple[str, ...]) -> None:
     view = tracker.view()
     docs = [Tracker.get(view, Tracker.resolve(view, q)) for q in ids]
     if out.json:
+        from gt.beads.queries import shown
+
+        docs = [shown(d) for d in docs]
         out.emit(docs[0] if len(docs) == 1 else docs)
         return
     from gt.cli import format

@@ -54,7 +54,9 @@ def update(out: Out, ids: tuple[str, ...], status: str | None, priority: str | N
         tracker, out.signature(tracker.repo), list(ids), fields=fields, add_labels=add_label,
         remove_labels=remove_label, append_notes=append_notes, parent=parent, claim=claim,
     )
-    docs = edit.result
+    from gt.beads.queries import shown
+
+    docs = [shown(d) for d in edit.result]
     verb = "Claimed" if claim else "Updated"
     out.emit(docs[0] if len(ids) == 1 else docs,
              f"{verb} {', '.join(d['id'] for d in docs)}" if edit.commit else "No change")

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 
 if len(sys.argv) != 3:
     sys.exit("usage: python compat/drive_beads_mcp.py BD_PATH LEDGER_TEMPLATE (see docs/beads-compatibility.md)")

@@ -1,6 +1,7 @@
 """Shared fixtures: real git repositories in temporary directories, and ways to run `bd` in them."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -13,7 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Iterator, NoReturn
 
 import pytest
 from click.testing import CliRunner
@@ -39,6 +40,19 @@ def hermetic_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
                  "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "NO_COLOR", "GT_ROOT", "GT_ROLE", "GT_RIG",
                  "GT_POLECAT", "GT_CREW", "GT_DOG"):
         monkeypatch.delenv(name, raising=False)
+
+
+@contextlib.contextmanager
+def own_home(tmp: Path) -> Iterator[Path]:
+    """HOME and git's global config in `tmp/home` for a fixture wider than one test (hermetic_git
+    covers one test), put back as they were afterwards, whatever happened."""
+    home = tmp / "home"
+    home.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(home))
+        patch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        yield home
 
 
 def git(cwd: Path | str, *args: str, check: bool = True) -> str:
@@ -491,6 +505,16 @@ def as_user(*args: str) -> list[str]:
     """`args` run as an unprivileged user: uid 1000 in a user namespace of its own (see require_user_namespace)."""
     require_user_namespace()
     return [*USER_NAMESPACE, *args]
+
+
+def run_as(who: str) -> list[str]:
+    """The prefix that runs a command as `who`: "root" (this process, which must be root: CI is) or
+    "user" (as_user). Called first in a test, so a missing piece skips (fails under CI) before setup."""
+    if who == "root":
+        if os.geteuid() != 0:
+            pytest.skip("runs as root only where the tests run as root (CI does)")
+        return []
+    return as_user()
 
 
 @pytest.fixture

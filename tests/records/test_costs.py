@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from conftest import (MERGE_QUEUE, SCRIPT, TIMEOUT, Bd, agent_record, bead, git, gt, make_town, merge_requests,
-                      wait_for)
+                      own_home, wait_for)
 
 from gt.records import sources
 
@@ -29,46 +29,38 @@ def town_with_usage(tmp_path_factory: pytest.TempPathFactory) -> dict:
     from gt.ledger.store import Signature
 
     tmp = tmp_path_factory.mktemp("costs")
-    home = tmp / "home"
-    home.mkdir()
-    env = {"HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"), "GIT_CONFIG_NOSYSTEM": "1"}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    root = make_town(tmp, files=MERGE_QUEUE)
-    try:
-        ids = {name: bead(root, f"task {name}", "gizmo", SCRIPT.format(path=f"{name}.txt", text=name))
-               for name in ("a", "b")}
-        gt(root, "sling", ids["a"], "gizmo", "--model", "model-a")
-        gt(root, "sling", ids["b"], "gizmo", "--model", "model-b")
-        wait_for(lambda: len([m for m in merge_requests(root) if m["status"] == "open"]) == 2 or None, timeout=90,
-                 what="two submissions")
-        outcomes = json.loads(gt(root, "refinery", "process", "gizmo", "--json").stdout)
-        assert [o["result"] for o in outcomes] == ["merged", "merged"]
-        workers = {name: Bd(root).json("show", ids[name])["assignee"] for name in ids}
+    with own_home(tmp):
+        root = make_town(tmp, files=MERGE_QUEUE)
+        try:
+            ids = {name: bead(root, f"task {name}", "gizmo", SCRIPT.format(path=f"{name}.txt", text=name))
+                   for name in ("a", "b")}
+            gt(root, "sling", ids["a"], "gizmo", "--model", "model-a")
+            gt(root, "sling", ids["b"], "gizmo", "--model", "model-b")
+            wait_for(lambda: len([m for m in merge_requests(root) if m["status"] == "open"]) == 2 or None,
+                     timeout=90, what="two submissions")
+            outcomes = json.loads(gt(root, "refinery", "process", "gizmo", "--json").stdout)
+            assert [o["result"] for o in outcomes] == ["merged", "merged"]
+            workers = {name: Bd(root).json("show", ids[name])["assignee"] for name in ids}
 
-        def session(identity: str, bead_id: str | None, usage: Usage, model: str | None, runtime: str) -> None:
-            record(root, Signature(identity), identity, bead_id, usage, model, runtime, exit_code=0)
+            def session(identity: str, bead_id: str | None, usage: Usage, model: str | None, runtime: str) -> None:
+                record(root, Signature(identity), identity, bead_id, usage, model, runtime, exit_code=0)
 
-        session(workers["a"], ids["a"], Usage(model="vendor-a-2025", session="s1", tokens_in=1000, tokens_out=200,
-                                              cache_read_tokens=5000, cache_write_tokens=300, cost_usd=0.25,
-                                              turns=3, duration_ms=1000), "model-a", "claude")
-        session(workers["a"], ids["a"], Usage(session="s2", tokens_in=500, tokens_out=100, turns=2),
-                "model-a", "claude")  # restarted: the runtime reported no cost this time
-        session("mayor", None, Usage(tokens_in=10, tokens_out=5), "model-c", "claude")
-        time.sleep(1.1)
-        cut = math.ceil(time.time())  # commits carry whole seconds: the sessions before it are all older
-        while time.time() < cut:
-            time.sleep(0.05)
-        session(workers["b"], ids["b"], Usage(tokens_in=2000, tokens_out=400, cost_usd=0.5), "model-b", "codex")
-        yield {"root": root, "ids": ids, "workers": workers, "cut": time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                                                   time.gmtime(cut))}
-    finally:
-        gt(root, "down", "--force", ok=False)
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+            session(workers["a"], ids["a"], Usage(model="vendor-a-2025", session="s1", tokens_in=1000,
+                                                  tokens_out=200, cache_read_tokens=5000, cache_write_tokens=300,
+                                                  cost_usd=0.25, turns=3, duration_ms=1000), "model-a", "claude")
+            session(workers["a"], ids["a"], Usage(session="s2", tokens_in=500, tokens_out=100, turns=2),
+                    "model-a", "claude")  # restarted: the runtime reported no cost this time
+            session("mayor", None, Usage(tokens_in=10, tokens_out=5), "model-c", "claude")
+            time.sleep(1.1)
+            cut = math.ceil(time.time())  # commits carry whole seconds: the sessions before it are all older
+            while time.time() < cut:
+                time.sleep(0.05)
+            session(workers["b"], ids["b"], Usage(tokens_in=2000, tokens_out=400, cost_usd=0.5), "model-b",
+                    "codex")
+            yield {"root": root, "ids": ids, "workers": workers,
+                   "cut": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(cut))}
+        finally:
+            gt(root, "down", "--force", ok=False)
 
 
 def test_bd_stats_by_model_adds_tokens_and_cost(town_with_usage):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, TIMEOUT, Bd, bead, git, gt, make_town, merge_requests, wait_for
+from conftest import BIN, TIMEOUT, Bd, bead, git, gt, make_town, merge_requests, own_home, wait_for
 
 
 def script(name: str, outcome: str) -> str:
@@ -33,41 +33,30 @@ PLAN = {"model-a": {"a1": "pass", "a2": "pass", "a3": "fail-once", "a4": "escala
 @pytest.fixture(scope="module")
 def town_with_history(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """One town, two models, outcomes known by construction (built once: it runs real agents)."""
-    import os
-
     tmp = tmp_path_factory.mktemp("records")
-    home = tmp / "home"
-    home.mkdir()
-    env = {"HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"), "GIT_CONFIG_NOSYSTEM": "1"}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    root = make_town(tmp, files={"gizmo/settings/config.yaml":
-                                 "merge_queue:\n  test_command: './tests.sh && ! grep -rq BROKEN --include=*.txt .'\n"})
-    ids = {}
-    for model, beads in PLAN.items():
-        for name, outcome in beads.items():
-            ids[name] = bead(root, f"task {name}", "gizmo", script(name, outcome))
-        gt(root, "sling", *[ids[n] for n in beads], "gizmo", "--model", model)
-    wait_for(lambda: len([m for m in merge_requests(root) if m["status"] == "open"]) == 5 or None, timeout=90,
-             what="five submissions")
-    for name in ("a4", "b3"):
-        wait_for(lambda: Bd(root).json("show", ids[name])["status"] != "hooked" or
-                 "ESCALATED" in gt(root, "mail", "inbox", "--identity", "mayor").stdout or None, what=name)
-    outcomes = json.loads(gt(root, "refinery", "process", "gizmo", "--json").stdout)
-    assert sorted(o["result"] for o in outcomes) == ["failed", "failed", "merged", "merged", "merged"]
-    gt(root, "witness", "patrol", "gizmo")  # restarts the two sent back
-    wait_for(lambda: len([m for m in merge_requests(root) if m["status"] == "open"]) == 2 or None, timeout=90,
-             what="two resubmissions")
-    assert [o["result"] for o in json.loads(gt(root, "refinery", "process", "gizmo", "--json").stdout)] == \
-        ["merged", "merged"]
-    wait_for(lambda: Bd(root).json("show", ids["b3"])["status"] == "open" or None, what="the deferral")
-    yield {"root": root, "ids": ids}
-    gt(root, "down", "--force", ok=False)
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with own_home(tmp):
+        gate = "merge_queue:\n  test_command: './tests.sh && ! grep -rq BROKEN --include=*.txt .'\n"
+        root = make_town(tmp, files={"gizmo/settings/config.yaml": gate})
+        ids = {}
+        for model, beads in PLAN.items():
+            for name, outcome in beads.items():
+                ids[name] = bead(root, f"task {name}", "gizmo", script(name, outcome))
+            gt(root, "sling", *[ids[n] for n in beads], "gizmo", "--model", model)
+        wait_for(lambda: len([m for m in merge_requests(root) if m["status"] == "open"]) == 5 or None,
+                 timeout=90, what="five submissions")
+        for name in ("a4", "b3"):
+            wait_for(lambda: Bd(root).json("show", ids[name])["status"] != "hooked" or
+                     "ESCALATED" in gt(root, "mail", "inbox", "--identity", "mayor").stdout or None, what=name)
+        outcomes = json.loads(gt(root, "refinery", "process", "gizmo", "--json").stdout)
+        assert sorted(o["result"] for o in outcomes) == ["failed", "failed", "merged", "merged", "merged"]
+        gt(root, "witness", "patrol", "gizmo")  # restarts the two sent back
+        wait_for(lambda: len([m for m in merge_requests(root) if m["status"] == "open"]) == 2 or None,
+                 timeout=90, what="two resubmissions")
+        assert [o["result"] for o in json.loads(gt(root, "refinery", "process", "gizmo", "--json").stdout)] == \
+            ["merged", "merged"]
+        wait_for(lambda: Bd(root).json("show", ids["b3"])["status"] == "open" or None, what="the deferral")
+        yield {"root": root, "ids": ids}
+        gt(root, "down", "--force", ok=False)
 
 
 def ledger_log(repo: Path) -> list[dict]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (BIN, Bd, agent_record, as_user, bead, git, gt, make_town, npm_arch, npm_program,
+from conftest import (BIN, Bd, agent_record, bead, git, gt, make_town, npm_arch, npm_program, run_as,
                       requests_seen, wait_for)
 
 VERSION = "2.1.332"  # the Claude Code release these tests run
@@ -49,9 +49,7 @@ def claude_env(tmp_path: Path, claude_binary: Path, standin, monkeypatch: pytest
 
 @pytest.mark.parametrize("who", ["root", "user"])
 def test_claude_code_polecat_end_to_end(who, tmp_path, claude_env, standin):
-    if who == "root" and os.geteuid() != 0:
-        pytest.skip("runs as root only where the tests run as root (CI does)")
-    runner = as_user() if who == "user" else []  # first: skipped (failed under CI) without user namespaces
+    runner = run_as(who)  # first: skipped (failed under CI) without what it needs
     server, log = standin
     town = make_town(tmp_path)
     go = tmp_path / "go"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import as_user, npm_arch, npm_program, requests_seen
+from conftest import npm_arch, npm_program, requests_seen, run_as
 
 VERSION = "0.171.0"  # the Codex release these tests run
 MODEL = "gpt-standin"  # any name: Codex passes it on (and warns that it has no metadata for it)
@@ -46,9 +46,7 @@ def run(*args: str, cwd: Path) -> str:
 
 @pytest.mark.parametrize("who", ["root", "user"])
 def test_codex_exec_plays_the_script_against_the_standin(who, tmp_path, codex_binary, standin):
-    if who == "root" and os.geteuid() != 0:
-        pytest.skip("runs as root only where the tests run as root (CI does)")
-    runner = as_user() if who == "user" else []  # first: skipped (failed under CI) without user namespaces
+    runner = run_as(who)  # first: skipped (failed under CI) without what it needs
     server, log = standin
     repo = tmp_path / "repo"
     repo.mkdir()

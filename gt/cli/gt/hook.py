@@ -5,7 +5,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from gt.cli.common import Out, command
-from gt.town.context import Town
 
 if TYPE_CHECKING:
     from pathlib import Path

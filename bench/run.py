@@ -255,7 +255,7 @@ def import_beads(repo: str, workdir: str, n: int, name: str) -> tuple[list[dict[
 
     t = time.perf_counter()
     with open(jsonl, "rb") as f:
-        docs = read_records(f, jsonl)
+        docs = read_records(f, jsonl, strict=True).docs
     parse_s = time.perf_counter() - t
     t = time.perf_counter()
     tracker = Tracker(discover(repo))
@@ -341,7 +341,7 @@ def time_commands(repo: str, env: dict[str, str], runs: int, show_id: str, updat
                 samples[name].append(ms)
     # the reads must have answered something real
     ready, listed, shown, blocked = (json.loads(outputs[k]) for k in ("ready_json", "list_json", "show_json", "blocked_json"))
-    if not (ready and listed and blocked and shown.get("id") == show_id):
+    if not (ready and listed and blocked and shown[0].get("id") == show_id):
         raise RuntimeError("a read command returned nothing: the ledger was not built as intended")
     baseline = statistics.median(samples["baseline_import_click"])
     out = {"baseline_import_click": stats_ms(samples["baseline_import_click"])}

@@ -81,6 +81,12 @@ class Result:
         return json.loads(self.stdout)
 
 
+def links(shown: dict) -> list[dict]:
+    """A bead printed by `bd show --json`, its dependencies as stored (`{type, target}`): the original's
+    shape gives the linked bead in full with `dependency_type`."""
+    return [{"type": d["dependency_type"], "target": d["id"]} for d in shown.get("dependencies") or []]
+
+
 class Bd:
     """Runs `bd` in a directory: in-process (fast) by default, or as a real process."""
 
@@ -103,6 +109,12 @@ class Bd:
 
     def json(self, *args: str, **kwargs) -> object:
         return self(*args, "--json", **kwargs).json()
+
+    def show(self, bead_id: str, **kwargs) -> dict:
+        """`bd show ID --json`: the original's array of one bead, unwrapped."""
+        shown = self.json("show", bead_id, **kwargs)
+        assert isinstance(shown, list) and len(shown) == 1, shown
+        return shown[0]
 
     def proc(self, *args: str, input: str | None = None, ok: bool | None = True,
              env: dict[str, str] | None = None, timeout: float = 60) -> Result:

@@ -63,21 +63,18 @@ def doctor(tracker: Tracker, fix: bool = False, others: OtherLedgers | None = No
             path = f"{branch}:{document_path(collection, key)}"
             findings.append(Finding("unreadable", path, error.removeprefix(f"{path}: "), None))
     beads = Tracker.summaries(view, include_deleted=True)
-    targets = {str(d.get("target")) for doc in beads.values() for d in doc.get("dependencies") or ()
-               if isinstance(d, dict)}
-    elsewhere = others(view, targets - beads.keys()) if others is not None and targets - beads.keys() else {}
+    dangling: dict[str, list[Dangling]] = {}
+    for found in dangling_dependencies(view, others):
+        dangling.setdefault(found.issue_id, []).append(found)
     for bead_id, doc in sorted(beads.items()):
         path = f"{branch}:{document_path(BEADS, bead_id)}"
         for problem in problems(doc, bead_id):
             findings.append(Finding("bad-field", path, problem))
-        if doc.get("status") == TOMBSTONE:
-            continue
-        for dep in doc.get("dependencies") or ():
-            if dep.get("target") not in beads and dep.get("target") not in elsewhere:
-                findings.append(Finding(
-                    "dangling-dependency", path,
-                    f"{bead_id} {dep.get('type')} -> {dep.get('target')}: no such bead (it does not block)",
-                ))
+        for dep in dangling.get(bead_id, ()):
+            findings.append(Finding(
+                "dangling-dependency", path,
+                f"{bead_id} {dep.type} -> {dep.depends_on_id}: no such bead (it does not block)",
+            ))
     live = {k: v for k, v in beads.items() if v.get("status") != TOMBSTONE}
     for cycle in cycles(live):
         findings.append(Finding("cycle", f"{branch}:beads", f"dependency cycle: {' -> '.join(cycle)}"))
@@ -89,6 +86,35 @@ def doctor(tracker: Tracker, fix: bool = False, others: OtherLedgers | None = No
             finding.fixed = True
         findings.append(finding)
     return findings
+
+
+@dataclass(frozen=True)
+class Dangling:
+    """A dependency of a live bead on a bead that exists nowhere: not in this ledger (not even as a
+    tombstone) nor, with `others`, in another ledger of the town."""
+
+    issue_id: str
+    depends_on_id: str
+    type: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"issue_id": self.issue_id, "depends_on_id": self.depends_on_id, "type": self.type}
+
+
+def dangling_dependencies(view: View, others: OtherLedgers | None = None) -> list[Dangling]:
+    """The ledger's dependencies on beads that do not exist, by bead id then in the bead's order."""
+    beads = Tracker.summaries(view, include_deleted=True)
+    targets = {str(d.get("target")) for doc in beads.values() for d in doc.get("dependencies") or ()
+               if isinstance(d, dict)}
+    elsewhere = others(view, targets - beads.keys()) if others is not None and targets - beads.keys() else {}
+    found = []
+    for bead_id, doc in sorted(beads.items()):
+        if doc.get("status") == TOMBSTONE:
+            continue
+        for dep in doc.get("dependencies") or ():
+            if dep.get("target") not in beads and dep.get("target") not in elsewhere:
+                found.append(Dangling(bead_id, str(dep.get("target")), str(dep.get("type"))))
+    return found
 
 
 def _check_writer_lock(tracker: Tracker, fix: bool) -> list[Finding]:

@@ -70,8 +70,11 @@ def create(
     description: str = "", design: str = "", acceptance: str = "", labels: Iterable[str] = (),
     assignee: str | None = None, parent: str | None = None, deps: Iterable[tuple[str, str]] = (),
     bead_id: str | None = None, external_ref: str | None = None, estimate: int | None = None,
-    due: str | None = None, defer: str | None = None, notes: str = "",
+    due: str | None = None, defer: str | None = None, notes: str = "", blocks: Iterable[str] = (),
+    dry_run: bool = False,
 ) -> Edit:
+    """A new bead; `deps` are what it depends on, `blocks` the beads it blocks (they get the edge).
+    With `dry_run`, everything is checked and the bead returned, but nothing is written."""
     title = check_title(title)
     texts = {"description": description, "design": design, "acceptance_criteria": acceptance, "notes": notes}
     for key, value in texts.items():
@@ -89,7 +92,7 @@ def create(
         if parent_id is not None and is_deleted(live.get(parent_id, {"status": TOMBSTONE})):
             raise GtError(f"no bead {parent_id}")
         if bead_id:
-            new = check_id(bead_id.lower())
+            new = check_id(bead_id.strip())  # as given: the original keeps case (`gt-gastown-polecat-Toast`)
             if new in beads:
                 raise GtError(f"{new} already exists", code="exists")
         else:
@@ -99,13 +102,24 @@ def create(
             target_id = Tracker.resolve(view, target)
             Tracker.get(view, target_id)  # must exist and not be deleted
             dependencies.append({"type": dep_type, "target": target_id})
+        blocked: dict[str, dict[str, Any] | None] = {}
+        for target in blocks:  # the original's `--deps blocks:X`: X now waits for the new bead
+            target_id = Tracker.resolve(view, target)
+            if any(d["target"] == target_id and d["type"] in (BLOCKING, PARENT) for d in dependencies):
+                raise GtError(f"refused: {new} cannot both depend on {target_id} and block it", code="cycle")
+            other = Tracker.get(view, target_id)
+            other["dependencies"] = (other.get("dependencies") or []) + [{"type": BLOCKING, "target": new}]
+            blocked[target_id] = _touch(other, now)
         doc = new_bead(
             new, title, actor=actor.name, now=now, type=type, priority=priority,
             labels=labels, assignee=assignee, dependencies=dependencies,
             external_ref=external_ref, estimated_minutes=estimate, due_at=due, defer_until=defer, **texts,
         )
-        return Edit("create", f"create {new}: {title}", {new: doc}, result=doc)
+        return Edit("create", f"create {new}: {title}", {new: doc, **blocked}, result=doc)
 
+    if dry_run:
+        tracker.require()
+        return build(tracker.view())
     return tracker.write(actor, build)
 
 
@@ -130,9 +144,10 @@ UPDATABLE = (
 def update(
     tracker: Tracker, actor: Signature, queries: list[str], *, fields: dict[str, Any],
     add_labels: Iterable[str] = (), remove_labels: Iterable[str] = (), append_notes: str | None = None,
-    parent: str | None = None, claim: bool = False, op: str = "update",
+    parent: str | None = None, claim: bool = False, op: str = "update", set_labels: Iterable[str] | None = None,
 ) -> Edit:
-    """Change fields of one or more beads in one commit; `claim` is an atomic compare-and-set."""
+    """Change fields of one or more beads in one commit; `claim` is an atomic compare-and-set;
+    `set_labels` replaces every label (before `add_labels` and `remove_labels` apply)."""
     unknown = set(fields) - set(UPDATABLE)
     if unknown:
         raise UsageError(f"cannot update {', '.join(sorted(unknown))}")
@@ -147,6 +162,7 @@ def update(
         check_text(append_notes, "notes")
     add_labels = [_check_label(label) for label in add_labels]
     remove_labels = [label.strip() for label in remove_labels]
+    replacing = None if set_labels is None else [_check_label(label) for label in set_labels]
 
     def build(view: View) -> Edit:
         if "type" in fields:
@@ -176,6 +192,10 @@ def update(
                     doc[key] = value
             if append_notes:
                 doc["notes"] = (doc.get("notes", "").rstrip("\n") + "\n" + append_notes).lstrip("\n")
+            if replacing is not None:
+                doc["labels"] = list(dict.fromkeys(replacing))
+                if not doc["labels"]:
+                    del doc["labels"]
             if add_labels or remove_labels:
                 labels = [lb for lb in doc.get("labels") or [] if lb not in remove_labels]
                 doc["labels"] = list(dict.fromkeys(labels + add_labels))
@@ -252,7 +272,8 @@ def close(tracker: Tracker, actor: Signature, queries: list[str], reason: str | 
 
 
 def reopen(tracker: Tracker, actor: Signature, queries: list[str], reason: str | None = None) -> Edit:
-    """Reopen closed beads in one commit; refuses a bead that is not closed."""
+    """Set beads back to open in one commit, whatever their status, as the original does. Beads already
+    open are left alone: `edit.result` holds the reopened documents only."""
     reason = _check_reason(reason)
 
     def build(view: View) -> Edit:
@@ -261,9 +282,10 @@ def reopen(tracker: Tracker, actor: Signature, queries: list[str], reason: str |
         changed: dict[str, dict[str, Any] | None] = {}
         for bead_id in ids:
             doc = Tracker.get(view, bead_id)
-            if doc.get("status") != "closed":
-                raise GtError(f"{bead_id} is not closed (it is {doc.get('status')})", code="refused")
+            if doc.get("status") == "open":
+                continue
             set_status(doc, "open", now)
+            doc.pop("defer_until", None)
             changed[bead_id] = _touch(doc, now)
         subject = f"reopen {_names(changed)}" + (f": {reason}" if reason else "")
         trailers = [("Reason", reason)] if reason else []
@@ -316,12 +338,12 @@ def dep_add(tracker: Tracker, actor: Signature, source: str, target: str, dep_ty
             raise GtError(f"refused: {dep_type} dependency would make a cycle: {' -> '.join(cycle)}", code="cycle")
         deps = doc.get("dependencies") or []
         if any(d.get("target") == b and d.get("type") == dep_type for d in deps):
-            return Edit("dep-add", "no change", result=doc)
+            return Edit("dep-add", "no change", result=_link(a, b, dep_type))
         if dep_type == PARENT and parent_of(doc):
             deps = [d for d in deps if d.get("type") != PARENT]
         doc["dependencies"] = deps + [{"type": dep_type, "target": b}]
         doc = _touch(doc, now_iso())
-        return Edit("dep-add", f"dep add {a} -> {b} ({dep_type})", {a: doc}, result=doc)
+        return Edit("dep-add", f"dep add {a} -> {b} ({dep_type})", {a: doc}, result=_link(a, b, dep_type))
 
     return tracker.write(actor, build)
 
@@ -330,7 +352,7 @@ def dep_remove(tracker: Tracker, actor: Signature, source: str, target: str, dep
     def build(view: View) -> Edit:
         a = Tracker.resolve(view, source)
         doc = Tracker.get(view, a)
-        target_id = target.strip().lower()
+        target_id = target.strip()
         deps = doc.get("dependencies") or []
         if not any(d.get("target") == target_id for d in deps):
             try:
@@ -342,14 +364,20 @@ def dep_remove(tracker: Tracker, actor: Signature, source: str, target: str, dep
             raise GtError(f"{a} has no dependency on {target_id}", code="not_found")
         doc["dependencies"] = keep
         doc = _touch(doc, now_iso())
-        return Edit("dep-remove", f"dep remove {a} -> {target_id}", {a: doc}, result=doc)
+        return Edit("dep-remove", f"dep remove {a} -> {target_id}", {a: doc}, result=_link(a, target_id, dep_type))
 
     return tracker.write(actor, build)
 
 
-def labels(tracker: Tracker, actor: Signature, query: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> Edit:
+def _link(source: str, target: str, dep_type: str | None) -> dict[str, Any]:
+    """A dependency as the original's record (what `dep add/remove --json` print)."""
+    return {"issue_id": source, "depends_on_id": target, **({"type": dep_type} if dep_type else {})}
+
+
+def labels(tracker: Tracker, actor: Signature, queries: list[str], add: Iterable[str] = (),
+           remove: Iterable[str] = ()) -> Edit:
     op = "label-add" if add else "label-remove"
-    return update(tracker, actor, [query], fields={}, add_labels=add, remove_labels=remove, op=op)
+    return update(tracker, actor, queries, fields={}, add_labels=add, remove_labels=remove, op=op)
 
 
 def comment(tracker: Tracker, actor: Signature, query: str, text: str) -> Edit:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any, Callable, Iterable
 
 from gt.errors import UsageError
@@ -13,12 +14,17 @@ from gt.model.bead import BOOKKEEPING_TYPES, is_closed, parent_of
 from gt.model.merge import strip_stamps
 from gt.beads.tracker import BEADS, Tracker
 
-SORTS = ("priority", "created", "updated")
+SORTS = ("priority", "created", "updated", "closed", "status", "id", "title", "type", "assignee")
+READY_SORTS = ("priority", "hybrid", "oldest")
+HYBRID_WINDOW = 48 * 3600  # `ready --sort hybrid`: beads younger than this come first, by priority
 
 
 @dataclass
 class Filter:
-    """The filters `list` and `ready` share; None means 'any'."""
+    """The filters of `list`, `ready` and `count` (the original's flags); None or empty means 'any'.
+
+    `matches` reads a summary; the text filters (`contains`, `empty_description`) need the full
+    document and are applied by `matches_text`."""
 
     statuses: tuple[str, ...] | None = None
     priority: int | None = None
@@ -26,55 +32,133 @@ class Filter:
     assignee: str | None = None
     labels: tuple[str, ...] = ()
     parent: str | None = None
+    labels_any: tuple[str, ...] = ()
+    exclude_labels: tuple[str, ...] = ()
+    label_pattern: str | None = None
+    title: str | None = None
+    ids: tuple[str, ...] = ()
+    unassigned: bool = False
+    no_labels: bool = False
+    no_parent: bool = False
+    priority_min: int | None = None
+    priority_max: int | None = None
+    exclude_types: tuple[str, ...] = ()
+    within: frozenset[str] | None = None  # only these ids (e.g. the descendants of --parent)
+    created: tuple[float | None, float | None] = (None, None)  # (after, before) as epoch seconds
+    updated: tuple[float | None, float | None] = (None, None)
+    closed: tuple[float | None, float | None] = (None, None)
+    due: tuple[float | None, float | None] = (None, None)
+    deferred_only: bool = False
+    overdue_at: float | None = None
+    contains: tuple[tuple[str, str], ...] = ()  # (field, lower-case text)
+    empty_description: bool = False
+    include_closed: bool = False
 
     def matches(self, doc: dict[str, Any]) -> bool:
+        labels = doc.get("labels") or ()
         return (
             (self.statuses is None or doc.get("status") in self.statuses)
             and (self.priority is None or doc.get("priority") == self.priority)
             and (self.type is None or doc.get("type") == self.type)
             and (self.assignee is None or doc.get("assignee") == self.assignee)
-            and all(label in (doc.get("labels") or ()) for label in self.labels)
+            and all(label in labels for label in self.labels)
             and (self.parent is None or parent_of(doc) == self.parent)
+            and (not self.labels_any or any(label in labels for label in self.labels_any))
+            and not any(label in labels for label in self.exclude_labels)
+            and (self.label_pattern is None or any(fnmatchcase(label, self.label_pattern) for label in labels))
+            and (self.title is None or self.title in str(doc.get("title", "")).lower())
+            and (not self.ids or doc.get("id") in self.ids)
+            and (not self.unassigned or not doc.get("assignee"))
+            and (not self.no_labels or not labels)
+            and (not self.no_parent or parent_of(doc) is None)
+            and (self.priority_min is None or int(doc.get("priority", 2)) >= self.priority_min)
+            and (self.priority_max is None or int(doc.get("priority", 2)) <= self.priority_max)
+            and doc.get("type") not in self.exclude_types
+            and (self.within is None or doc.get("id") in self.within)
+            and _between(doc.get("_created"), self.created) and _between(doc.get("_updated"), self.updated)
+            and _between(doc.get("_closed"), self.closed) and _between(doc.get("_due"), self.due)
+            and (not self.deferred_only or bool(doc.get("defer_until")))
+            and (self.overdue_at is None or (doc.get("_due") is not None and doc["_due"] < self.overdue_at
+                                             and doc.get("status") != "closed"))
         )
 
+    @property
+    def needs_text(self) -> bool:
+        return bool(self.contains) or self.empty_description
 
-def _sorted(beads: dict[str, dict[str, Any]], ids: Iterable[str], sort: str) -> list[str]:
-    if sort == "priority":
-        return sorted(ids, key=lambda i: graph.sort_key(beads[i]))
-    if sort == "created":
-        return sorted(ids, key=lambda i: -beads[i].get("_created", 0.0))
-    if sort == "updated":
-        return sorted(ids, key=lambda i: -beads[i].get("_updated", 0.0))
-    raise UsageError(f"invalid sort {sort!r}: use one of {', '.join(SORTS)}")
+    def matches_text(self, doc: dict[str, Any]) -> bool:
+        """The filters on long texts, which summaries leave out."""
+        return (all(text in str(doc.get(field) or "").lower() for field, text in self.contains)
+                and (not self.empty_description or not str(doc.get("description") or "").strip()))
+
+
+def _between(value: float | None, bounds: tuple[float | None, float | None]) -> bool:
+    after, before = bounds
+    if after is None and before is None:
+        return True
+    return value is not None and (after is None or value > after) and (before is None or value < before)
+
+
+def _natural(bead_id: str) -> list[Any]:
+    """An id's sort key with numbers compared as numbers (bd-2 before bd-10), as the original's `--sort id`."""
+    import re
+
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", bead_id) if part]
+
+
+def _sorted(beads: dict[str, dict[str, Any]], ids: Iterable[str], sort: str, reverse: bool = False) -> list[str]:
+    """Ids in the original's orders: by default (and `priority`) priority, then newest first, then id;
+    `created`, `updated` and `closed` newest first (never-closed last); the others ascending."""
+    def default(i: str) -> tuple[int, float, str]:
+        doc = beads[i]
+        return (int(doc.get("priority", 2)), -doc.get("_created", 0.0), i)
+
+    ordered = sorted(ids, key=default)  # the base order every other sort keeps between equals
+    if sort in ("", "priority"):
+        pass
+    elif sort in ("created", "updated"):
+        ordered.sort(key=lambda i: -beads[i].get(f"_{sort}", 0.0))
+    elif sort == "closed":
+        ordered.sort(key=lambda i: (beads[i].get("_closed") is None, -(beads[i].get("_closed") or 0.0)))
+    elif sort == "id":
+        ordered.sort(key=_natural)
+    elif sort == "title":
+        ordered.sort(key=lambda i: str(beads[i].get("title", "")).lower())
+    elif sort in ("status", "type", "assignee"):
+        ordered.sort(key=lambda i: str(beads[i].get(sort) or ""))
+    elif sort == "oldest":
+        ordered.sort(key=lambda i: (beads[i].get("_created", 0.0), i))
+    elif sort == "hybrid":
+        recent = time.time() - HYBRID_WINDOW
+
+        def hybrid(i: str) -> tuple[int, int, float, str]:
+            doc = beads[i]
+            young = doc.get("_created", 0.0) >= recent
+            return (0 if young else 1, int(doc.get("priority", 2)) if young else 999, doc.get("_created", 0.0), i)
+
+        ordered.sort(key=hybrid)
+    else:
+        raise UsageError(f"invalid sort {sort!r}: use one of {', '.join(SORTS + READY_SORTS[1:])}")
+    if reverse:
+        ordered.reverse()
+    return ordered
 
 
 def full(view: View, ids: list[str]) -> list[dict[str, Any]]:
-    """The beads as users see them: full documents without merge stamps."""
-    return [shown(strip_stamps(doc)) for doc in view.docs(BEADS, ids)]
+    """The beads as stored, without merge stamps."""
+    return [strip_stamps(doc) for doc in view.docs(BEADS, ids)]
 
 
-def shown(doc: dict[str, Any]) -> dict[str, Any]:
-    """A bead as commands print it (a copy where it differs): each comment names its bead."""
-    comments = doc.get("comments")
-    if not isinstance(comments, list) or not comments:
-        return doc
-    return {**doc, "comments": [shown_comment(doc["id"], c) for c in comments]}
-
-
-def shown_comment(bead_id: str, comment: dict[str, Any]) -> dict[str, Any]:
-    """A comment as commands print it: `issue_id` (the bead's id, as in the original beads' JSON) after its id."""
-    if not isinstance(comment, dict):
-        return comment
-    return {"id": comment.get("id"), "issue_id": bead_id, **{k: v for k, v in comment.items() if k not in ("id", "issue_id")}}
-
-
-def list_beads(view: View, flt: Filter, include_closed: bool = False, limit: int | None = 50, sort: str = "priority") -> list[str]:
+def list_beads(view: View, flt: Filter, include_closed: bool = False, limit: int | None = 50, sort: str = "",
+               reverse: bool = False) -> list[str]:
     beads = view.summaries(BEADS)
     if flt.parent is not None:
         flt.parent = Tracker.resolve(view, flt.parent)
-    hidden = ("tombstone",) if include_closed or flt.statuses is not None else ("tombstone", "closed")
+    hidden = ("tombstone",) if include_closed or flt.include_closed or flt.statuses is not None else ("tombstone", "closed")
     ids = [i for i, doc in beads.items() if doc.get("status") not in hidden and flt.matches(doc)]
-    ids = _sorted(beads, ids, sort)
+    if flt.needs_text:
+        ids = [doc["id"] for doc in view.docs(BEADS, ids) if flt.matches_text(doc)]
+    ids = _sorted(beads, ids, sort, reverse)
     return ids[:limit] if limit else ids
 
 
@@ -89,14 +173,15 @@ def across(views: list[View], pick: Callable[[View], list[str]], limit: int | No
     return pairs[:limit] if limit else pairs
 
 
-def full_across(pairs: list[tuple[View, str]]) -> list[dict[str, Any]]:
-    """`full` for beads from several ledgers, in the given order."""
-    docs: dict[tuple[int, str], dict[str, Any]] = {}
+def rows_across(pairs: list[tuple[View, str]]) -> list[dict[str, Any]]:
+    """The original's list rows (`contract.rows_json`) for beads from several ledgers, in the given order."""
+    from gt.beads.contract import rows_json
+
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
     views = {id(view): view for view, _ in pairs}
     for key, view in views.items():
-        ids = [i for v, i in pairs if v is view]
-        docs.update(((key, doc["id"]), doc) for doc in full(view, ids))
-    return [docs[(id(view), i)] for view, i in pairs]
+        rows.update(((key, row["id"]), row) for row in rows_json(view, [i for v, i in pairs if v is view]))
+    return [rows[(id(view), i)] for view, i in pairs]
 
 
 Others = Callable[[View, dict[str, dict[str, Any]]], dict[str, dict[str, Any]]]
@@ -107,22 +192,48 @@ def own_only(view: View, beads: dict[str, dict[str, Any]]) -> dict[str, dict[str
     return beads
 
 
-def ready(view: View, flt: Filter, limit: int | None = None, others: Others = own_only) -> list[str]:
+def ready(view: View, flt: Filter, limit: int | None = None, others: Others = own_only,
+          sort: str = "priority") -> list[str]:
     """Ready beads of `view` passing `flt`; `others` adds the beads of other ledgers they depend on."""
     own = view.summaries(BEADS)  # tombstones included: readiness already treats them as gone
     beads = others(view, own)
+    within_parent(view, flt, own)
     ids = [i for i in graph.ready(beads, time.time()) if i in own and flt.matches(beads[i])]
+    ids = _sorted(beads, ids, sort)
     return ids[:limit] if limit else ids
 
 
-def blocked(view: View, others: Others = own_only) -> list[tuple[str, graph.Blocked]]:
+def within_parent(view: View, flt: Filter, beads: dict[str, dict[str, Any]]) -> None:
+    """Turn `flt.parent` into every descendant of that bead (the original's `ready/blocked --parent`)."""
+    if flt.parent is None:
+        return
+    root, flt.parent = Tracker.resolve(view, flt.parent), None
+    children: dict[str, list[str]] = {}
+    for bead_id, doc in beads.items():
+        parent = parent_of(doc)
+        if parent is not None:
+            children.setdefault(parent, []).append(bead_id)
+    found: set[str] = set()
+    stack = [root]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    flt.within = frozenset(found) if flt.within is None else flt.within & found
+
+
+def blocked(view: View, others: Others = own_only, flt: Filter | None = None) -> list[tuple[str, graph.Blocked]]:
     own = Tracker.summaries(view)
     beads = others(view, own)
+    flt = flt or Filter()
+    within_parent(view, flt, own)
     found = graph.blocked_map(beads)
-    return [(i, found[i]) for i in _sorted(beads, found, "priority") if i in own]
+    return [(i, found[i]) for i in _sorted(beads, found, "priority") if i in own and flt.matches(beads[i])]
 
 
 def search(view: View, text: str, include_closed: bool = True) -> list[str]:
+    """Beads whose id, title, texts or comments contain `text` (case-insensitive), by priority."""
     needle = text.lower()
     if not needle.strip():
         raise UsageError("empty search text")
@@ -140,16 +251,36 @@ def search(view: View, text: str, include_closed: bool = True) -> list[str]:
 
 
 def stats(view: View) -> dict[str, Any]:
+    """Counts of the ledger's beads: the original's `summary` block, and ours beside it."""
     beads = Tracker.summaries(view)
     by_status = Counter(d.get("status") for d in beads.values())
     by_type = Counter(d.get("type") or "task" for d in beads.values())  # a hand-written file may lack one
     by_priority = Counter(f"P{d.get('priority')}" for d in beads.values())
     blocked_now = graph.blocked_map(beads)
+    ready_now = graph.ready(beads, time.time())
+    lead_times = [(d["_closed"] - d["_created"]) / 3600 for d in beads.values()
+                  if d.get("status") == "closed" and d.get("_closed") and d.get("_created")]
+    children: dict[str, list[str]] = {}
+    for bead_id, doc in beads.items():
+        parent = parent_of(doc)
+        if parent is not None:
+            children.setdefault(parent, []).append(bead_id)
+    closeable = sum(1 for i, d in beads.items() if d.get("type") == "epic" and not is_closed(d) and children.get(i)
+                    and all(beads[c].get("status") in ("closed", "tombstone") for c in children[i]))
+    summary = {
+        "total_issues": len(beads), "open_issues": by_status.get("open", 0),
+        "in_progress_issues": by_status.get("in_progress", 0), "closed_issues": by_status.get("closed", 0),
+        "blocked_issues": len(blocked_now), "deferred_issues": by_status.get("deferred", 0),
+        "ready_issues": len(ready_now), "pinned_issues": by_status.get("pinned", 0),
+        "epics_eligible_for_closure": closeable,
+        "average_lead_time_hours": round(sum(lead_times) / len(lead_times), 2) if lead_times else 0.0,
+    }
     return {
+        "summary": summary,
         "total": len(beads),
         "open": sum(1 for d in beads.values() if not is_closed(d)),
         "closed": by_status.get("closed", 0),
-        "ready": len(graph.ready(beads, time.time())),
+        "ready": len(ready_now),
         "blocked": len(blocked_now),
         "by_status": dict(sorted(by_status.items())),
         "by_type": dict(sorted(by_type.items())),

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from gt.errors import GtError
 from gt.ledger.gitdir import RepoPaths, discover
-from gt.ledger.store import Change, Ledger, Signature, View
+from gt.ledger.store import Change, Ledger, Signature, View, check_key
 from gt.ledger.yamlio import YamlError
 from gt.model.bead import SUMMARY_VERSION, is_deleted, require_live, summarize
 from gt.model.merge import stamp_edit, strip_stamps
@@ -16,6 +17,7 @@ from gt.beads import clone_settings
 
 LEDGER_FORMAT = 2  # 2: beads carry Lamport stamps (see gt/model/merge.py); 1 is read as 2 without stamps
 BEADS = "beads"  # the ledger collection holding one document per bead
+READONLY = "BD_READONLY"  # set (by `bd --readonly`, or by a sandbox): every write is refused
 
 
 @dataclass
@@ -97,8 +99,9 @@ class Tracker:
 
     @staticmethod
     def resolve(view: View, query: str) -> str:
-        """The id `query` names (an exact id, or a unique prefix); deleted beads only by exact id."""
-        query = query.strip().lower()
+        """The id `query` names (an exact id, or a unique prefix; case-sensitive first, see
+        gt.model.ids.resolve); deleted beads only by exact id."""
+        query = query.strip()
         if view.entry(BEADS, query) is not None:
             return query
         return resolve(query, Tracker.summaries(view), view.config.get("prefix"))
@@ -115,6 +118,8 @@ class Tracker:
 
         An Edit with no beads writes nothing (its `commit` stays None) but is still returned.
         """
+        if os.environ.get(READONLY, "") not in ("", "0"):
+            raise GtError("read-only mode (bd --readonly): this command would change the ledger", code="readonly")
         self.require()
         outcome: dict[str, Edit] = {}
 
@@ -138,7 +143,7 @@ class Tracker:
             for bead_id, doc in edit.beads.items():
                 change.put(BEADS, bead_id, None if doc is None else stamped(view, bead_id, doc, actor.name))
             for (collection, key), doc in edit.records.items():
-                change.put(collection, key, doc)
+                change.put(collection, check_key(key), doc)  # names (agents, rigs): lower case, unlike bead ids
             return change
 
         commit = self.ledger.transact(transaction, actor)

@@ -26,10 +26,12 @@ class LazyGroup(click.Group):
     """A group whose subcommands are imported only when invoked (start-up time is what agents pay)."""
 
     def __init__(self, *args: Any, lazy: dict[str, str] | None = None,
-                 sections: dict[str, tuple[str, ...]] | None = None, **kwargs: Any) -> None:
+                 sections: dict[str, tuple[str, ...]] | None = None, aliases: dict[str, str] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = lazy or {}
         self.sections = sections or {}
+        self.aliases = aliases or {}  # other names of a command, accepted but not listed
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """`--help` lists the commands in sections (Work, Agents, …), the way a user looks for them."""
@@ -53,6 +55,7 @@ class LazyGroup(click.Group):
         return sorted({*super().list_commands(ctx), *self.lazy})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        name = self.aliases.get(name, name)
         if name in self.lazy:  # "package.module:attr"; without ":attr", the module's own name
             module_name, _, attr = self.lazy[name].partition(":")
             found = getattr(importlib.import_module(module_name), attr or module_name.rpartition(".")[2])
@@ -166,11 +169,11 @@ def check_utf8(params: dict[str, Any]) -> None:
 
     for variable in TEXT_VARIABLES:
         value = os.environ.get(variable)
-        if value is not None and not _is_utf8(value):
-            raise UsageError(f"the environment variable {variable} is not valid UTF-8 text: {_shown(value)}")
+        if value is not None and not is_utf8(value):
+            raise UsageError(f"the environment variable {variable} is not valid UTF-8 text: {shown_bytes(value)}")
     for name, value in params.items():
         values = value if isinstance(value, (tuple, list)) else (value,)
-        bad = next((v for v in values if isinstance(v, str) and not _is_utf8(v)), None)
+        bad = next((v for v in values if isinstance(v, str) and not is_utf8(v)), None)
         if bad is None:
             continue
         param = next((p for p in click.get_current_context().command.params if p.name == name), None)
@@ -180,10 +183,10 @@ def check_utf8(params: dict[str, Any]) -> None:
             label = next((o for o in param.opts if o.startswith("--")), param.opts[0])
         else:
             label = param.human_readable_name if param is not None else name
-        raise UsageError(f"{label} is not valid UTF-8 text: {_shown(bad)} (check the encoding of your terminal or script)")
+        raise UsageError(f"{label} is not valid UTF-8 text: {shown_bytes(bad)} (check the encoding of your terminal or script)")
 
 
-def _shown(text: str) -> str:
+def shown_bytes(text: str) -> str:
     """Text that may hold undecodable bytes, as the bytes it came from (the first 60)."""
     try:
         raw = text.encode("utf-8", "surrogateescape")
@@ -192,7 +195,7 @@ def _shown(text: str) -> str:
     return repr(raw[:60]) + (" …" if len(raw) > 60 else "")
 
 
-def _is_utf8(text: str) -> bool:
+def is_utf8(text: str) -> bool:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -14,7 +14,7 @@ from gt.town import layout
 from gt.town.context import routed
 
 CLOSES = re.compile(r"^(?:closes|fixes|resolves):\s*(.+)$", re.I | re.M)
-ID_LIKE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*-[a-z0-9]+(?:\.[a-z0-9]+)*")
+ID_LIKE = re.compile(r"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*-[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*")
 
 
 def close_beads(tracker: Tracker, actor: Signature, queries: list[str], reason: str | None = None,
@@ -67,7 +67,7 @@ def named_beads(message: str) -> list[str]:
     found = []
     for match in CLOSES.finditer(message):
         for token in re.split(r"[,\s]+", match.group(1).strip()):
-            bead = token.strip(".,;:()[]'\"").lower()
+            bead = token.strip(".,;:()[]'\"")  # as written: ids keep their case (resolving forgives it)
             if ID_LIKE.fullmatch(bead):
                 found.append(bead)
     return found

@@ -16,7 +16,7 @@ from typing import Any
 from gt.errors import GtError, UsageError
 from gt.ledger.store import Signature, View
 from gt.model.bead import canonical, check_text, check_title, new_bead, now_iso
-from gt.model.ids import ID_RE
+from gt.model.ids import is_id
 from gt.town import layout
 from gt.town.identity import Identity, detect, parse
 from gt.beads.queries import full
@@ -42,8 +42,8 @@ def concerns(message: dict[str, Any]) -> str | None:
     if not isinstance(sender, str) or parse(sender).role not in TOWN_SENDERS:
         return None
     match = KEYWORD_SUBJECT.match(str(message.get("title") or ""))
-    found = match.group(1).lower() if match else None
-    return found if found and ID_RE.fullmatch(found) else None
+    found = match.group(1) if match else None  # as written: ids keep their case
+    return found if found and is_id(found) else None
 
 
 def identity(explicit: str | None) -> Identity:

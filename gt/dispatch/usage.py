@@ -132,12 +132,12 @@ def record(town: Path, actor: Signature, identity: str, bead: str | None, usage:
     def build(view: View) -> Edit:
         doc = agents.updated(view, identity)
         if bead:
-            from gt.model.ids import ID_RE
+            from gt.model.ids import is_id
             from gt.model.schema import MAX_USAGE_BEADS, usage_ok
 
             given = doc.get("usage")  # what another machine wrote may be anything: keep what is valid
             per_bead = {k: v for k, v in (given.items() if isinstance(given, dict) else ())
-                        if isinstance(k, str) and ID_RE.fullmatch(k) and usage_ok(v)}
+                        if is_id(k) and usage_ok(v)}
             per_bead[bead] = summed(per_bead.pop(bead, None), usage)
             while len(per_bead) > MAX_USAGE_BEADS:  # the oldest beads' sums go first (their commits keep them)
                 per_bead.pop(next(iter(per_bead)))

@@ -7,6 +7,7 @@ Tree layout of the ledger branch:
 Writers take a file lock in the common git dir for the milliseconds of one read-modify-write,
 write objects, then compare-and-swap the ref (a ref moved by plain git meanwhile is retried).
 Readers never lock: they read the ref and use the index (see index.py) or rebuild what changed.
+Every move of the branch rewrites the change signal `.beads/last-change` (see signal.py).
 """
 from __future__ import annotations
 
@@ -32,8 +33,10 @@ from gt.ledger.index import Entry, IndexStore, Manifest, Shard
 from gt.ledger.yamlio import YamlError, dump, load_mapping
 
 CONFIG_FILE = "ledger.yaml"
-KEY_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")
+KEY_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")  # a plain name (rig, crew, agent): also safe as a directory name
 MAX_KEY_LENGTH = 200
+DOC_KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a document's key, its file name without `.yaml`
+MAX_DOC_KEY_LENGTH = 250  # `<key>.yaml` fits a file name (255 bytes)
 MAX_CAS_RETRIES = 50
 FILE_MODE = 0o100644
 TREE_MODE = 0o040000
@@ -45,9 +48,20 @@ def fan_of(key: str) -> str:
 
 
 def check_key(key: str) -> str:
-    """Refuse keys that are not plain names (so nothing can escape the ledger tree)."""
+    """Refuse names that are not plain lower-case names (a rig's, a crew member's: they become
+    directories, and must not differ by case alone)."""
     if not isinstance(key, str) or len(key) > MAX_KEY_LENGTH or not KEY_RE.fullmatch(key) or ".." in key:
         raise GtError(f"invalid ledger key {key!r}: use lowercase letters, digits, '.', '_' and '-'")
+    return key
+
+
+def check_doc_key(key: str) -> str:
+    """Refuse document keys that are not plain file names (so nothing can escape the ledger tree).
+    Case is kept: bead ids of the original bd may hold capitals (`gt-gastown-polecat-Toast`)."""
+    if not isinstance(key, str) or len(key) > MAX_DOC_KEY_LENGTH or not DOC_KEY_RE.fullmatch(key) or ".." in key:
+        shown = repr(key) if len(str(key)) <= 80 else repr(str(key)[:80]) + " …"
+        raise GtError(f"invalid ledger key {shown}: use letters, digits, '.', '_' and '-' "
+                      f"(at most {MAX_DOC_KEY_LENGTH})")
     return key
 
 
@@ -90,7 +104,7 @@ class Change:
     merge_parents: list[str] = field(default_factory=list)  # further parents: a merge commit
 
     def put(self, collection: str, key: str, doc: dict[str, Any] | None) -> None:
-        self.writes[(collection, check_key(key))] = doc
+        self.writes[(collection, check_doc_key(key))] = doc
 
     def message(self) -> bytes:
         subject = " ".join(self.subject.split())
@@ -474,6 +488,7 @@ class Ledger:
                     append_reflog(self.repo.commondir, self.ref, head, commit, author.git_identity(),
                                   " ".join(change.subject.split())[:200])
                     self._index_written(commit, view, change, shards)
+                    self._moved(commit)
                     break
             else:
                 raise GtError(f"could not update {self.ref}: it kept moving under us")
@@ -481,6 +496,13 @@ class Ledger:
 
         maybe_pack(self)
         return commit
+
+    def _moved(self, commit: str) -> None:
+        """The branch now points at `commit`: every successful move passes here (under the lock, so
+        the signal's content follows the order of the writes). Tell the watchers (gt.ledger.signal)."""
+        from gt.ledger.signal import signal
+
+        signal(self.repo, commit)
 
     def _commit_objects(
         self, view: View, change: Change, author: Signature
@@ -610,6 +632,7 @@ class Ledger:
                     return False
                 if set_ref_if_equals(refs, self.ref, head, target, self.repo.private):
                     append_reflog(self.repo.commondir, self.ref, head, target, f"bd <{default_email('bd')}>".encode(), "fast-forward")
+                    self._moved(target)
                     return True
         raise GtError(f"could not update {self.ref}: it kept moving under us")
 

@@ -49,7 +49,7 @@ SCRIPT_BLOCK = re.compile(r"(```|~~~)gt-script[ \t]*\n(.*?)\1", re.S)
 HEAVY_FIELDS = ("description", "design", "acceptance_criteria", "notes", "comments", "metadata")
 
 
-SUMMARY_VERSION = "s5"  # bump when summarize() changes: cached summaries are keyed by it
+SUMMARY_VERSION = "s6"  # bump when summarize() changes: cached summaries are keyed by it
 
 
 SUMMARY_FIELDS = ("id", "title", "type", "status", "priority", "assignee", "labels", "dependencies",
@@ -67,8 +67,9 @@ def summarize(key: str, doc: dict[str, Any]) -> dict[str, Any]:
     summary = {k: doc[k] for k in SUMMARY_FIELDS if k in doc}
     summary["_created"] = parse_time(doc.get("created_at")) or 0.0
     summary["_updated"] = parse_time(doc.get("updated_at")) or 0.0
-    if doc.get("defer_until"):
-        summary["_defer"] = parse_time(doc["defer_until"])
+    for key, field in (("_defer", "defer_until"), ("_closed", "closed_at"), ("_due", "due_at")):
+        if doc.get(field):
+            summary[key] = parse_time(doc[field])
     return summary
 
 

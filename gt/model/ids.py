@@ -16,14 +16,20 @@ from typing import TYPE_CHECKING
 from gt.errors import GtError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection
 
 MIN_LENGTH = 6
 MIN_CHILD_LENGTH = 4
 COLLISION_BOUND = 1e-4
 ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 PREFIX_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
-ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*-[a-z0-9][a-z0-9.-]*")
+# An id as the original bd accepts it (anything with a '-' after its prefix), cut down to what is safe
+# as a file name in the ledger tree and as a git path component: ASCII letters of either case, digits,
+# '_', '-' and '.'; a letter or digit first, a letter, digit or '_' last; no '..'; at most MAX_ID_LENGTH
+# characters (the original allows 255: `<id>.yaml` must fit a file name). Case is kept: `gt-x` and
+# `GT-x` are two ids.
+ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*-[A-Za-z0-9._-]*[A-Za-z0-9_]")
+MAX_ID_LENGTH = 250
 
 
 def check_prefix(prefix: str) -> str:
@@ -38,10 +44,16 @@ def prefix_from_name(name: str) -> str:
     return cleaned or "bd"
 
 
+def is_id(text: object) -> bool:
+    """Whether `text` is a bead id (see ID_RE)."""
+    return isinstance(text, str) and len(text) <= MAX_ID_LENGTH and ".." not in text and ID_RE.fullmatch(text) is not None
+
+
 def check_id(bead_id: str) -> str:
-    if not isinstance(bead_id, str) or len(bead_id) > 200 or not ID_RE.fullmatch(bead_id) or ".." in bead_id:
+    if not is_id(bead_id):
         shown = repr(bead_id) if len(str(bead_id)) <= 80 else repr(str(bead_id)[:80]) + " …"
-        raise UsageError(f"invalid bead id {shown}: ids look like <prefix>-<letters and digits>")
+        raise UsageError(f"invalid bead id {shown}: ids look like <prefix>-<rest>, of letters, digits, "
+                         f"'_', '-' and '.' (at most {MAX_ID_LENGTH})")
     return bead_id
 
 
@@ -76,22 +88,37 @@ def child_id(parent: str, siblings: int, entropy: bytes) -> str:
 
 def resolve(query: str, ids: Collection[str], prefix: str | None = None) -> str:
     """The one id `query` names: an exact id, or a unique prefix of an id or of its part after the
-    ledger's `prefix` (or, for ids of other prefixes, after their first '-')."""
-    query = query.strip().lower()
+    ledger's `prefix` (or, for ids of other prefixes, after their first '-').
+
+    Case counts first: an exact id, then prefixes in the case typed. Only when nothing matches that
+    way is case ignored, and then the match must still be unique (`X-Ab` and `x-ab` are both reached
+    exactly, and `x-AB` names neither)."""
+    query = query.strip()
     if query in ids:
         return query
     if not query:
         raise UsageError("empty bead id")
-    matches = sorted(i for i in ids if i.startswith(query))
+    matches = _prefix_matches(query, ids, prefix, str)
+    if not matches:
+        folded = sorted(i for i in ids if i.casefold() == query.casefold())
+        matches = folded or _prefix_matches(query, ids, prefix, str.casefold)
+    if len(matches) == 1:
+        return matches[0]
+    shown_query = query if len(query) <= 80 else query[:80] + " …"
+    if not matches:
+        raise GtError(f"no bead {shown_query}", code="not_found")
+    shown = ", ".join(matches[:10]) + (f" and {len(matches) - 10} more" if len(matches) > 10 else "")
+    raise GtError(f"ambiguous id {shown_query}: matches {shown}", code="ambiguous")
+
+
+def _prefix_matches(query: str, ids: Collection[str], prefix: str | None, fold: Callable[[str], str]) -> list[str]:
+    """Ids that start with `query`, else ids whose part after the prefix does (compared after `fold`)."""
+    wanted = fold(query)
+    matches = sorted(i for i in ids if fold(i).startswith(wanted))
     if not matches:
         own = f"{prefix}-" if prefix else None
         matches = sorted(
             i for i in ids
-            if (i[len(own):] if own and i.startswith(own) else i.partition("-")[2]).startswith(query)
+            if fold(i[len(own):] if own and i.startswith(own) else i.partition("-")[2]).startswith(wanted)
         )
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise GtError(f"no bead {query if len(query) <= 80 else query[:80] + ' …'}", code="not_found")
-    shown = ", ".join(matches[:10]) + (f" and {len(matches) - 10} more" if len(matches) > 10 else "")
-    raise GtError(f"ambiguous id {query}: matches {shown}", code="ambiguous")
+    return matches

@@ -127,11 +127,11 @@ def from_record(record: dict[str, Any]) -> dict[str, Any]:
     if metadata:
         doc["metadata"] = metadata
     if not isinstance(doc.get("title"), str):
-        raise ValueError(f"{bead_id}: record has no title")
+        raise ValueError("record has no title")
     for comment in doc.get("comments") or ():
         for key in ("author", "created_at", "text"):
             if key in comment and not isinstance(comment[key], str):
-                raise ValueError(f"{bead_id}: comment {key} must be a string")
+                raise ValueError(f"comment {key} must be a string")
     doc.setdefault("status", "open")
     doc.setdefault("type", "task")
     doc.setdefault("priority", 2)

@@ -5,7 +5,8 @@ collection; docs/security.md lists them.
 
 Every document, in any collection, and `ledger.yaml`: a mapping within the reader's limits
 (gt.ledger.yamlio: size, nesting, number of values, no anchors or aliases); its file name a ledger
-key (`[a-z0-9][a-z0-9._-]*`, no `..`, at most 200 characters); top-level keys field names
+key (`[A-Za-z0-9][A-Za-z0-9._-]*`, no `..`, at most 250 characters; a rig's or an agent's lower-case
+and at most 200); top-level keys field names
 (`[A-Za-z_][A-Za-z0-9_.-]*`, at most 64 characters); every key at any depth text of at most 1,000
 characters without control characters; values only what JSON holds: text, integers (64-bit),
 finite numbers, booleans, null, lists and mappings.
@@ -20,9 +21,9 @@ import math
 import re
 from typing import Any
 
-from gt.ledger.store import KEY_RE, MAX_KEY_LENGTH
+from gt.ledger.store import DOC_KEY_RE, KEY_RE, MAX_DOC_KEY_LENGTH, MAX_KEY_LENGTH
 from gt.model.bead import problems as bead_problems
-from gt.model.ids import ID_RE, PREFIX_RE
+from gt.model.ids import ID_RE, MAX_ID_LENGTH, PREFIX_RE, is_id
 
 # The collections with a schema of their own (the same names as gt.beads.tracker.BEADS,
 # gt.town.layout.RIGS_COLLECTION and gt.dispatch.agents.AGENTS).
@@ -43,12 +44,16 @@ def _control(text: str) -> bool:
 
 
 def key_problems(collection: str, key: str) -> list[str]:
-    """A document's file name must be a ledger key (and a bead's a bead id)."""
-    if len(key) > MAX_KEY_LENGTH or not KEY_RE.fullmatch(key) or ".." in key:
+    """A document's file name must be a ledger key (a bead's a bead id, of either case; a rig's or an
+    agent's a lower-case name)."""
+    if len(key) > MAX_DOC_KEY_LENGTH or not DOC_KEY_RE.fullmatch(key) or ".." in key:
+        return ["the file name is not a ledger key: letters, digits, '.', '_' and '-', "
+                f"at most {MAX_DOC_KEY_LENGTH} characters"]
+    if collection == BEADS and not is_id(key):
+        return ["the file name is not a bead id (<prefix>-<letters and digits>)"]
+    if collection in (RIGS, AGENTS) and (len(key) > MAX_KEY_LENGTH or not KEY_RE.fullmatch(key)):
         return ["the file name is not a ledger key: lowercase letters, digits, '.', '_' and '-', "
                 f"at most {MAX_KEY_LENGTH} characters"]
-    if collection == BEADS and not ID_RE.fullmatch(key):
-        return ["the file name is not a bead id (<prefix>-<letters and digits>)"]
     return []
 
 
@@ -188,7 +193,7 @@ def agent_problems(doc: dict[str, Any], key: str) -> list[str]:
     if doc.get("role") is not None and doc.get("role") not in AGENT_ROLES:
         found.append(f"unknown role {_short(doc.get('role'))}")
     found += _text(doc, "state", pattern=STATE_RE)
-    found += _text(doc, "hook", pattern=ID_RE, longest=200)
+    found += _text(doc, "hook", pattern=ID_RE, longest=MAX_ID_LENGTH)
     for name in ("rig", "name", "model", "agent", "merge", "branch", "worktree", "head", "hooked_at", "updated_at"):
         found += _text(doc, name)
     restarts = doc.get("restarts")
@@ -197,7 +202,7 @@ def agent_problems(doc: dict[str, Any], key: str) -> list[str]:
         found.append("restarts must map beads to whole numbers")
     usage = doc.get("usage")
     if usage is not None and (not isinstance(usage, dict) or len(usage) > MAX_USAGE_BEADS or not all(
-            isinstance(bead, str) and ID_RE.fullmatch(bead) and usage_ok(sums) for bead, sums in usage.items())):
+            is_id(bead) and usage_ok(sums) for bead, sums in usage.items())):
         found.append("usage must map beads to sums of tokens, cost, turns and sessions (numbers)")
     return found
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Bd, bead_path, commit_count, git, head, last_message, ledger_files, make_repo, trailers
+from conftest import Bd, bead_path, commit_count, git, head, last_message, ledger_files, make_repo, trailers, links
 
 
 def ledger_yaml(repo: Path, bead_id: str, branch: str = "beads") -> str:
@@ -86,7 +86,7 @@ def test_init_with_branch_uses_that_branch(repo):
     bead_id = bd("create", "On the other branch").stdout.strip()
     assert bead_path(bead_id) in ledger_files(repo, "work-items")
     assert git(repo, "rev-parse", "--verify", "-q", "beads", check=False).strip() == ""
-    assert bd.json("show", bead_id)["title"] == "On the other branch"
+    assert bd.show(bead_id)["title"] == "On the other branch"
 
 
 def test_reinit_is_a_no_op_with_a_message(repo):
@@ -120,8 +120,8 @@ def test_create_prints_only_the_id_and_writes_the_file(bd, repo):
     assert out == bead_id + "\n"
     assert bead_id.startswith("gt-") and len(bead_id) >= len("gt-") + 6
     assert bead_path(bead_id) in ledger_files(repo)
-    doc = bd.json("show", bead_id)
-    assert doc["title"] == "Plain" and doc["status"] == "open" and doc["type"] == "task"
+    doc = bd.show(bead_id)
+    assert doc["title"] == "Plain" and doc["status"] == "open" and doc["issue_type"] == "task"
     assert doc["priority"] == 2
     assert doc["created_by"] == "Test User"
     assert doc["created_at"] == doc["updated_at"]
@@ -141,9 +141,9 @@ def test_create_with_every_text_option(bd, repo, tmp_path):
         "-a", "alice", "--external-ref", "gh-123", "--estimate", "90",
     )
     bead_id = result["id"]
-    doc = bd.json("show", bead_id)
+    doc = bd.show(bead_id)
     assert doc == result
-    assert doc["type"] == "bug"
+    assert doc["issue_type"] == "bug"
     assert doc["priority"] == 1
     assert doc["description"] == "Line one\nLine two: with colon\n"
     assert doc["design"] == "Design text"
@@ -158,17 +158,17 @@ def test_create_with_every_text_option(bd, repo, tmp_path):
 
 def test_create_short_description_option(bd):
     bead_id = bd("create", "With -d", "-d", "short text").stdout.strip()
-    assert bd.json("show", bead_id)["description"] == "short text"
+    assert bd.show(bead_id)["description"] == "short text"
 
 
 def test_create_description_from_stdin(bd):
     bead_id = bd("create", "From stdin", "--description-file", "-", input="piped\ntext\n").stdout.strip()
-    assert bd.json("show", bead_id)["description"] == "piped\ntext\n"
+    assert bd.show(bead_id)["description"] == "piped\ntext\n"
 
 
 def test_create_description_from_stdin_real_process(bd):
     bead_id = bd.proc("create", "From stdin", "--description-file", "-", input="über\nstdin\n").stdout.strip()
-    assert bd.json("show", bead_id)["description"] == "über\nstdin\n"
+    assert bd.show(bead_id)["description"] == "über\nstdin\n"
 
 
 def test_create_description_and_description_file_together_is_a_usage_error(bd, repo, tmp_path):
@@ -190,7 +190,7 @@ def test_create_missing_description_file_is_an_error(bd, repo, tmp_path):
 
 def test_create_repeated_label_is_kept_once(bd):
     bead_id = bd("create", "Labels", "-l", "a", "-l", "b", "-l", "a").stdout.strip()
-    assert bd.json("show", bead_id)["labels"] == ["a", "b"]
+    assert bd.show(bead_id)["labels"] == ["a", "b"]
 
 
 def test_create_with_parent_makes_child_id_and_parent_child_dependency(bd, repo):
@@ -199,8 +199,9 @@ def test_create_with_parent_makes_child_id_and_parent_child_dependency(bd, repo)
     assert child.startswith(parent + ".")
     suffix = child[len(parent) + 1:]
     assert suffix and "." not in suffix
-    doc = bd.json("show", child)
-    assert {"type": "parent-child", "target": parent} in doc["dependencies"]
+    doc = bd.show(child)
+    assert {"type": "parent-child", "target": parent} in links(doc)
+    assert doc["parent"] == parent
     assert bead_path(child) in ledger_files(repo)
     other = bd("create", "Child 2", "--parent", parent).stdout.strip()
     assert other.startswith(parent + ".") and other != child
@@ -222,17 +223,25 @@ def test_create_with_unknown_parent_fails(bd, repo):
     assert head(repo) == before
 
 
-def test_create_with_deps(bd):
+def test_create_with_deps(bd, repo):
     a = bd("create", "A").stdout.strip()
     b = bd("create", "B").stdout.strip()
-    c = bd("create", "C", "--deps", f"blocks:{a},discovered-from:{b}").stdout.strip()
-    deps = bd.json("show", c)["dependencies"]
+    c = bd("create", "C", "--deps", f"depends-on:{a},discovered-from:{b}").stdout.strip()
+    deps = links(bd.show(c))
     assert {"type": "blocks", "target": a} in deps
     assert {"type": "discovered-from", "target": b} in deps
     assert len(deps) == 2
-    # a plain id means `blocks`
-    d = bd("create", "D", "--deps", b).stdout.strip()
-    assert bd.json("show", d)["dependencies"] == [{"type": "blocks", "target": b}]
+    # a plain id (or blocked-by:) means the new bead waits for it, as in the original
+    d = bd("create", "D", "--deps", b, "--deps", f"blocked-by:{a}").stdout.strip()
+    assert links(bd.show(d)) == [{"type": "blocks", "target": b}, {"type": "blocks", "target": a}]
+    # blocks:ID: the new bead blocks ID (ID gets the edge), in the same commit
+    before = commit_count(repo)
+    e = bd("create", "E", "--deps", f"blocks:{a}").stdout.strip()
+    assert commit_count(repo) == before + 1
+    assert "dependencies" not in bd.show(e)
+    assert {"type": "blocks", "target": e} in links(bd.show(a))
+    assert a in [x["id"] for x in bd.json("blocked")]
+    assert bd("create", "F", "--deps", f"{b},blocks:{b}", ok=False).exit_code == 1  # both ways: a cycle
 
 
 def test_create_with_deps_on_unknown_bead_fails(bd, repo):
@@ -254,7 +263,7 @@ def test_create_with_explicit_id(bd, repo):
     out = bd("create", "Chosen", "--id", "gt-chosen1").stdout.strip()
     assert out == "gt-chosen1"
     assert bead_path("gt-chosen1") in ledger_files(repo)
-    assert bd.json("show", "gt-chosen1")["title"] == "Chosen"
+    assert bd.show("gt-chosen1")["title"] == "Chosen"
 
 
 def test_create_with_existing_id_is_refused(bd, repo):
@@ -264,15 +273,15 @@ def test_create_with_existing_id_is_refused(bd, repo):
     assert result.exit_code == 1
     assert "exists" in result.stderr
     assert head(repo) == before
-    assert bd.json("show", "gt-chosen1")["title"] == "Chosen"
+    assert bd.show("gt-chosen1")["title"] == "Chosen"
 
 
 def test_create_json_prints_the_bead(bd, repo):
     doc = bd.json("create", "As JSON", "-t", "feature", "-p", "3", "-l", "x")
-    assert doc["title"] == "As JSON" and doc["type"] == "feature" and doc["priority"] == 3
+    assert doc["title"] == "As JSON" and doc["issue_type"] == "feature" and doc["priority"] == 3
     assert doc["labels"] == ["x"] and doc["status"] == "open"
     assert bead_path(doc["id"]) in ledger_files(repo)
-    assert bd.json("show", doc["id"]) == doc
+    assert bd.show(doc["id"]) == doc
 
 
 def test_create_commit_has_trailers_and_author(bd, repo):
@@ -283,7 +292,7 @@ def test_create_commit_has_trailers_and_author(bd, repo):
     assert trailers(message, "Op") == ["create"]
     assert trailers(message, "Actor") == ["carol"]
     assert git(repo, "log", "-1", "--format=%an", "beads").strip() == "carol"
-    assert bd.json("show", bead_id)["created_by"] == "carol"
+    assert bd.show(bead_id)["created_by"] == "carol"
 
 
 def test_create_writes_one_commit_with_trailers(bd, repo):
@@ -309,16 +318,16 @@ def test_each_create_is_exactly_one_commit(bd, repo):
 @pytest.mark.parametrize("given, expected", [("P0", 0), ("P1", 1), ("p2", 2), ("P3", 3), ("P4", 4), ("4", 4), ("0", 0)])
 def test_priority_syntax(bd, given, expected):
     bead_id = bd("create", "Prio", "-p", given).stdout.strip()
-    assert bd.json("show", bead_id)["priority"] == expected
+    assert bd.show(bead_id)["priority"] == expected
 
 
 def test_priority_zero_survives_every_round_trip(bd, repo, tmp_path):
     bead_id = bd("create", "Urgent", "-p", "0").stdout.strip()
-    assert bd.json("show", bead_id)["priority"] == 0
+    assert bd.show(bead_id)["priority"] == 0
     assert "priority: 0" in ledger_yaml(repo, bead_id).splitlines()
     bd("update", bead_id, "--title", "Still urgent")
     bd("update", bead_id, "--add-label", "x", "-a", "bob")
-    doc = bd.json("show", bead_id)
+    doc = bd.show(bead_id)
     assert doc["priority"] == 0 and doc["title"] == "Still urgent"
     assert "priority: 0" in ledger_yaml(repo, bead_id).splitlines()
     assert [d["id"] for d in bd.json("list", "-p", "0")] == [bead_id]
@@ -331,14 +340,14 @@ def test_priority_zero_survives_every_round_trip(bd, repo, tmp_path):
     other = Bd(make_repo(tmp_path / "other"))
     other("init", "--prefix", "gt")
     other("import", str(path))
-    assert other.json("show", bead_id)["priority"] == 0
+    assert other.show(bead_id)["priority"] == 0
     assert other("export").stdout == exported
 
 
 def test_update_priority_to_zero(bd):
     bead_id = bd("create", "Later", "-p", "3").stdout.strip()
     bd("update", bead_id, "-p", "P0")
-    assert bd.json("show", bead_id)["priority"] == 0
+    assert bd.show(bead_id)["priority"] == 0
 
 
 # -- show --------------------------------------------------------------------------------------
@@ -347,7 +356,7 @@ def test_update_priority_to_zero(bd):
 def test_show_one_id_gives_object_several_give_array(bd):
     a = bd("create", "A").stdout.strip()
     b = bd("create", "B").stdout.strip()
-    one = bd.json("show", a)
+    one = bd.show(a)
     assert isinstance(one, dict) and one["id"] == a
     many = bd.json("show", a, b)
     assert isinstance(many, list) and [d["id"] for d in many] == [a, b]
@@ -374,11 +383,11 @@ def test_show_resolves_unique_prefix_with_and_without_prefix(bd):
     bd("create", "First", "--id", "gt-abc111")
     bd("create", "Second", "--id", "gt-abd222")
     bd("create", "Third", "--id", "gt-xyz333")
-    assert bd.json("show", "gt-abc")["id"] == "gt-abc111"
-    assert bd.json("show", "abc")["id"] == "gt-abc111"
-    assert bd.json("show", "xyz")["id"] == "gt-xyz333"
-    assert bd.json("show", "GT-ABD")["id"] == "gt-abd222"
-    assert bd.json("show", "gt-abc111")["id"] == "gt-abc111"
+    assert bd.show("gt-abc")["id"] == "gt-abc111"
+    assert bd.show("abc")["id"] == "gt-abc111"
+    assert bd.show("xyz")["id"] == "gt-xyz333"
+    assert bd.show("GT-ABD")["id"] == "gt-abd222"
+    assert bd.show("gt-abc111")["id"] == "gt-abc111"
 
 
 def test_show_ambiguous_prefix_lists_candidates(bd):
@@ -410,14 +419,14 @@ def test_show_unknown_id_fails(bd):
 def test_show_exact_id_wins_over_longer_ids(bd):
     parent = bd("create", "Parent", "--id", "gt-par001").stdout.strip()
     bd("create", "Child", "--parent", parent)
-    assert bd.json("show", parent)["id"] == parent
+    assert bd.show(parent)["id"] == parent
 
 
 def test_short_ids_resolve_under_a_prefix_with_a_hyphen(repo):
     runner = Bd(repo)
     runner("init", "--prefix", "my-proj")
     bead = runner("create", "first").stdout.strip()
-    assert runner.json("show", bead.split("-")[-1][:4])["id"] == bead
+    assert runner.show(bead.split("-")[-1][:4])["id"] == bead
 
 
 def test_json_shape_follows_the_ids_asked_for(bd):
@@ -428,7 +437,7 @@ def test_json_shape_follows_the_ids_asked_for(bd):
     assert isinstance(closed, list) and [d["id"] for d in closed] == [x, y]
     updated = bd.json("update", x, y, "--title", "same")
     assert [d["id"] for d in updated] == [x, y]
-    assert isinstance(bd.json("update", x, "--title", "same"), dict)
+    assert [d["id"] for d in bd.json("update", x, "--title", "same")] == [x]  # an array, as the original
 
 
 # -- update ------------------------------------------------------------------------------------
@@ -444,11 +453,11 @@ def test_update_every_field_option(bd, repo, tmp_path):
         "--acceptance", "accept me", "--external-ref", "jira-9", "--estimate", "15",
         "--due", "2031-02-03", "--defer", "2030-01-01T10:00:00Z", "--add-label", "new", "--remove-label", "old",
     )
-    doc = bd.json("show", bead_id)
+    doc = bd.show(bead_id)
     assert doc["status"] == "in_progress"
     assert doc["priority"] == 1
     assert doc["title"] == "Renamed"
-    assert doc["type"] == "feature"
+    assert doc["issue_type"] == "feature"
     assert doc["assignee"] == "dave"
     assert doc["notes"] == "first note"
     assert doc["description"] == "from file\n"
@@ -468,40 +477,40 @@ def test_update_every_field_option(bd, repo, tmp_path):
 def test_update_short_description(bd):
     bead_id = bd("create", "X", "-d", "before").stdout.strip()
     bd("update", bead_id, "-d", "after")
-    assert bd.json("show", bead_id)["description"] == "after"
+    assert bd.show(bead_id)["description"] == "after"
 
 
 def test_update_description_from_stdin(bd):
     bead_id = bd("create", "X").stdout.strip()
     bd("update", bead_id, "--description-file", "-", input="stdin body\n")
-    assert bd.json("show", bead_id)["description"] == "stdin body\n"
+    assert bd.show(bead_id)["description"] == "stdin body\n"
 
 
 def test_update_labels_add_and_remove(bd):
     bead_id = bd("create", "X", "-l", "a", "-l", "b").stdout.strip()
     bd("update", bead_id, "--add-label", "c", "--add-label", "d", "--remove-label", "a")
-    assert bd.json("show", bead_id)["labels"] == ["b", "c", "d"]
+    assert bd.show(bead_id)["labels"] == ["b", "c", "d"]
     bd("update", bead_id, "--remove-label", "b", "--remove-label", "c", "--remove-label", "d")
-    assert "labels" not in bd.json("show", bead_id)
+    assert "labels" not in bd.show(bead_id)
 
 
 def test_update_append_notes(bd):
     bead_id = bd("create", "X").stdout.strip()
     bd("update", bead_id, "--append-notes", "first")
-    assert bd.json("show", bead_id)["notes"] == "first"
+    assert bd.show(bead_id)["notes"] == "first"
     bd("update", bead_id, "--append-notes", "second")
-    assert bd.json("show", bead_id)["notes"] == "first\nsecond"
+    assert bd.show(bead_id)["notes"] == "first\nsecond"
     bd("update", bead_id, "--notes", "replaced")
-    assert bd.json("show", bead_id)["notes"] == "replaced"
+    assert bd.show(bead_id)["notes"] == "replaced"
 
 
 def test_update_due_and_defer_can_be_cleared(bd):
     bead_id = bd("create", "X").stdout.strip()
     bd("update", bead_id, "--due", "2030-05-06", "--defer", "2030-01-01")
-    doc = bd.json("show", bead_id)
+    doc = bd.show(bead_id)
     assert doc["due_at"] == "2030-05-06" and doc["defer_until"] == "2030-01-01"
     bd("update", bead_id, "--due", "", "--defer", "")
-    doc = bd.json("show", bead_id)
+    doc = bd.show(bead_id)
     assert "due_at" not in doc and "defer_until" not in doc
 
 
@@ -518,7 +527,7 @@ def test_update_invalid_date_is_a_usage_error(bd, repo):
 def test_update_assignee_empty_clears_it(bd):
     bead_id = bd("create", "X", "-a", "alice").stdout.strip()
     bd("update", bead_id, "-a", "")
-    assert "assignee" not in bd.json("show", bead_id)
+    assert "assignee" not in bd.show(bead_id)
 
 
 def test_update_parent_sets_and_moves_parent_child_dependency(bd):
@@ -527,10 +536,10 @@ def test_update_parent_sets_and_moves_parent_child_dependency(bd):
     blocker = bd("create", "Blocker").stdout.strip()
     bead_id = bd("create", "X", "--deps", blocker).stdout.strip()
     bd("update", bead_id, "--parent", p1)
-    deps = bd.json("show", bead_id)["dependencies"]
+    deps = links(bd.show(bead_id))
     assert {"type": "parent-child", "target": p1} in deps
     bd("update", bead_id, "--parent", p2)
-    deps = bd.json("show", bead_id)["dependencies"]
+    deps = links(bd.show(bead_id))
     parents = [d["target"] for d in deps if d["type"] == "parent-child"]
     assert parents == [p2]
     assert {"type": "blocks", "target": blocker} in deps
@@ -563,7 +572,7 @@ def test_update_several_ids_is_one_commit_with_one_trailer_each(bd, repo):
     changed = git(repo, "diff", "--name-only", "beads~1", "beads").split()
     assert sorted(changed) == sorted(bead_path(i) for i in ids)
     for bead_id in ids:
-        doc = bd.json("show", bead_id)
+        doc = bd.show(bead_id)
         assert doc["priority"] == 1 and doc["labels"] == ["batch"]
 
 
@@ -580,7 +589,7 @@ def test_update_one_unknown_id_changes_none(bd, repo):
     result = bd("update", a, "gt-unknown", "-p", "0", ok=False)
     assert result.exit_code == 1
     assert head(repo) == before
-    assert bd.json("show", a)["priority"] == 2
+    assert bd.show(a)["priority"] == 2
 
 
 def test_noop_update_writes_no_commit(bd, repo):
@@ -591,13 +600,13 @@ def test_noop_update_writes_no_commit(bd, repo):
     bd("update", bead_id, "--remove-label", "absent")
     bd("update", bead_id)
     assert head(repo) == before
-    assert bd.json("show", bead_id)["updated_at"] == bd.json("show", bead_id)["created_at"]
+    assert bd.show(bead_id)["updated_at"] == bd.show(bead_id)["created_at"]
 
 
 def test_update_resolves_prefix(bd):
     bd("create", "Target", "--id", "gt-target1")
     bd("update", "targ", "-p", "4")
-    assert bd.json("show", "gt-target1")["priority"] == 4
+    assert bd.show("gt-target1")["priority"] == 4
 
 
 def test_update_commit_subject_names_fields(bd, repo):
@@ -615,7 +624,7 @@ def test_claim_sets_assignee_and_in_progress(bd, repo):
     bead_id = bd("create", "Work").stdout.strip()
     out = bd("update", bead_id, "--claim", "--actor", "alice").stdout
     assert "Claimed" in out
-    doc = bd.json("show", bead_id)
+    doc = bd.show(bead_id)
     assert doc["assignee"] == "alice" and doc["status"] == "in_progress"
     assert git(repo, "log", "-1", "--format=%an", "beads").strip() == "alice"
     message = last_message(repo)
@@ -630,7 +639,7 @@ def test_claim_by_second_actor_is_refused(bd, repo):
     assert result.exit_code == 1
     assert "already claimed by alice" in result.stderr
     assert head(repo) == before
-    doc = bd.json("show", bead_id)
+    doc = bd.show(bead_id)
     assert doc["assignee"] == "alice" and doc["status"] == "in_progress"
 
 
@@ -649,7 +658,7 @@ def test_claim_again_by_same_actor_is_fine(bd, repo):
     before = head(repo)
     bd("update", bead_id, "--claim", "--actor", "alice")
     assert head(repo) == before  # nothing to change
-    doc = bd.json("show", bead_id)
+    doc = bd.show(bead_id)
     assert doc["assignee"] == "alice" and doc["status"] == "in_progress"
 
 
@@ -664,7 +673,7 @@ def test_claim_of_preassigned_bead_by_someone_else_is_refused(bd, repo):
 def test_claim_uses_bd_actor_env(bd):
     bead_id = bd("create", "Work").stdout.strip()
     bd("update", bead_id, "--claim", env={"BD_ACTOR": "erin"})
-    assert bd.json("show", bead_id)["assignee"] == "erin"
+    assert bd.show(bead_id)["assignee"] == "erin"
 
 
 def test_claim_of_closed_bead_is_refused(bd, repo):
@@ -725,7 +734,7 @@ def test_update_parent_to_deleted_bead_is_refused(bd, repo):
     result = bd("update", bead_id, "--parent", dead, ok=None)
     assert result.exit_code == 1
     assert head(repo) == before
-    assert "dependencies" not in bd.json("show", bead_id)
+    assert "dependencies" not in bd.show(bead_id)
 
 
 def test_update_parent_refuses_mixed_cycle(bd, repo):

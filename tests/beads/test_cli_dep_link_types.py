@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Bd, git
+from conftest import Bd, git, links
 from gt.model.bead import DEP_TYPES
 
 LINKS = ("relates-to", "supersedes", "duplicates")
@@ -17,7 +17,7 @@ def test_link_is_stored_shown_and_never_blocks(bd, kind):
     a = bd("create", "A").stdout.strip()
     b = bd("create", "B").stdout.strip()
     assert bd("dep", "add", a, b, "--type", kind).stdout == f"{a} now depends on {b} ({kind})\n"
-    assert bd.json("show", a)["dependencies"] == [{"type": kind, "target": b}]
+    assert links(bd.show(a)) == [{"type": kind, "target": b}]
     assert f"  {kind} {b} [open] B" in bd("show", a).stdout
     assert {d["id"] for d in bd.json("ready")} == {a, b}
     assert bd.json("blocked") == []
@@ -29,7 +29,7 @@ def test_link_is_stored_shown_and_never_blocks(bd, kind):
 def test_create_takes_them_in_deps(bd):
     b = bd("create", "B").stdout.strip()
     a = bd("create", "A", "--deps", f"supersedes:{b},relates-to:{b}").stdout.strip()
-    assert bd.json("show", a)["dependencies"] == [{"type": "supersedes", "target": b}, {"type": "relates-to", "target": b}]
+    assert links(bd.show(a)) == [{"type": "supersedes", "target": b}, {"type": "relates-to", "target": b}]
 
 
 def test_blocking_types_still_block(bd):
@@ -45,7 +45,7 @@ def test_every_named_type_is_accepted_and_only_blocks_and_parent_child_hold_work
     target = bd("create", "target").stdout.strip()
     for kind in DEP_TYPES:
         bd("dep", "add", root, target, "--type", kind)
-    assert {d["type"] for d in bd.json("show", root)["dependencies"]} == set(DEP_TYPES)
+    assert {d["type"] for d in links(bd.show(root))} == set(DEP_TYPES)
     assert [d["id"] for d in bd.json("ready")] == [target]  # blocked by the blocks edge (and its parent is open)
 
 
@@ -60,7 +60,7 @@ def test_unknown_and_gate_types_are_refused(bd, kind, says):
     b = bd("create", "B").stdout.strip()
     result = bd("dep", "add", a, b, "--type", kind, ok=False)
     assert result.exit_code == 2 and says in result.stderr
-    assert "dependencies" not in bd.json("show", a)
+    assert "dependencies" not in bd.show(a)
 
 
 def test_the_guard_of_a_shared_repository_accepts_them(tmp_path: Path):
@@ -77,4 +77,4 @@ def test_the_guard_of_a_shared_repository_accepts_them(tmp_path: Path):
     assert ann.json("sync")["pushed"]
     assert git(hub, "rev-parse", "beads") == git(ann.cwd, "rev-parse", "beads")
     git(tmp_path, "clone", "-q", str(hub), str(tmp_path / "bob"))
-    assert [d["type"] for d in Bd(tmp_path / "bob").json("show", a)["dependencies"]] == list(LINKS)
+    assert [d["type"] for d in links(Bd(tmp_path / "bob").show(a))] == list(LINKS)

@@ -81,7 +81,7 @@ def test_update_usage_errors_exit_two(bd, repo, args):
     result = bd("update", bead_id, *args, ok=False)
     assert result.exit_code == 2
     assert snapshot(repo) == before
-    assert bd.json("show", bead_id)["status"] == "open"
+    assert bd.show(bead_id)["status"] == "open"
 
 
 def test_refused_operations_exit_one_and_change_nothing(bd, repo):
@@ -98,7 +98,6 @@ def test_refused_operations_exit_one_and_change_nothing(bd, repo):
         ("close", b),  # open blocker
         ("close", epic),  # open child
         ("delete", a),  # b depends on it
-        ("reopen", a),  # not closed
         ("update", claimed, "--claim", "--actor", "bob"),
         ("create", "Dup", "--id", a),
         ("dep", "remove", a, b),  # no such dependency
@@ -168,13 +167,13 @@ def test_megabyte_description_file_round_trips(bd, repo, tmp_path):
     path = tmp_path / "big.md"
     path.write_bytes(text.encode("utf-8"))
     bead_id = new(bd, "Big", "--description-file", str(path))
-    assert bd.json("show", bead_id)["description"] == text
+    assert bd.show(bead_id)["description"] == text
     record = json.loads(bd("export").stdout)
     assert record["description"] == text
     assert len(git(repo, "show", f"beads:{bead_path(bead_id)}").encode()) > 1 << 20
     # an update of another field keeps it intact
     bd("update", bead_id, "-p", "1")
-    assert bd.json("show", bead_id)["description"] == text
+    assert bd.show(bead_id)["description"] == text
 
 
 def test_megabyte_description_update_from_file(bd, tmp_path):
@@ -183,7 +182,7 @@ def test_megabyte_description_update_from_file(bd, tmp_path):
     path.write_bytes(text.encode("utf-8"))
     bead_id = new(bd, "Small")
     bd("update", bead_id, "--description-file", str(path))
-    assert bd.json("show", bead_id)["description"] == text
+    assert bd.show(bead_id)["description"] == text
 
 
 def test_description_file_keeps_carriage_returns(bd, tmp_path):
@@ -191,13 +190,13 @@ def test_description_file_keeps_carriage_returns(bd, tmp_path):
     path = tmp_path / "crlf.txt"
     path.write_bytes(text.encode("utf-8"))
     bead_id = new(bd, "CRLF", "--description-file", str(path))
-    assert bd.json("show", bead_id)["description"] == text
+    assert bd.show(bead_id)["description"] == text
 
 
 def test_description_option_keeps_carriage_returns(bd):
     text = "windows line\r\nold mac\rline\n"
     bead_id = new(bd, "CRLF", "-d", text)
-    assert bd.json("show", bead_id)["description"] == text
+    assert bd.show(bead_id)["description"] == text
 
 
 def test_long_description_as_argument_is_refused(bd, repo):
@@ -218,7 +217,7 @@ def test_title_length_limit(bd, repo):
     bead_id = new(bd, "short")
     result = bd("update", bead_id, "--title", "u" * 501, ok=False)
     assert result.exit_code == 2
-    assert bd.json("show", bead_id)["title"] == "short"
+    assert bd.show(bead_id)["title"] == "short"
 
 
 @pytest.mark.parametrize("bad_id", ["../evil", "/abs", "gt-a\x00b", "gt-../../x", "gt-a/b", "gt-", "nodash"])
@@ -350,7 +349,7 @@ def test_malformed_file_leaves_others_readable(bd, repo, broken):
     text = bd("list").stdout
     assert "Good one" in text and "Good two" in text
     for bead_id in broken:
-        assert bd.json("show", bead_id)["id"] == bead_id
+        assert bd.show(bead_id)["id"] == bead_id
     assert sorted(d["id"] for d in bd.json("ready")) == sorted(broken)
     assert bd.json("count") == {"count": 2}
     assert len(bd("export").stdout.splitlines()) == 2
@@ -381,7 +380,7 @@ def test_doctor_on_healthy_ledger_exits_zero(bd):
 def test_malformed_file_does_not_stop_writes(bd, repo, broken):
     bead_id = new(bd, "After the breakage")
     bd("update", broken[0], "-p", "0")
-    assert bd.json("show", bead_id)["title"] == "After the breakage"
+    assert bd.show(bead_id)["title"] == "After the breakage"
     assert bead_path(BROKEN) in ledger_files(repo)
     assert git(repo, "show", f"beads:{bead_path(BROKEN)}").startswith("id: gt-broken\ntitle: [unclosed")
 
@@ -431,14 +430,14 @@ def test_bd_actor_env_wins_over_git_config(bd, repo):
     assert authors(repo)[0] == "Test User"
     bd("update", bead_id, "-p", "1", env={"BD_ACTOR": "env-actor"})
     assert authors(repo)[0] == "env-actor"
-    assert bd.json("show", bead_id)["created_by"] == "Test User"
+    assert bd.show(bead_id)["created_by"] == "Test User"
     assert "Actor: env-actor" in git(repo, "log", "-1", "--format=%B", "beads")
 
 
 def test_bd_actor_env_real_process(bd, repo):
     bead_id = bd.proc("create", "From a process", env={"BD_ACTOR": "proc-actor"}).stdout.strip()
     assert authors(repo)[0] == "proc-actor"
-    assert bd.json("show", bead_id)["created_by"] == "proc-actor"
+    assert bd.show(bead_id)["created_by"] == "proc-actor"
 
 
 def test_git_user_name_is_the_default_actor(tmp_path):
@@ -448,7 +447,7 @@ def test_git_user_name_is_the_default_actor(tmp_path):
     bead_id = new(bd, "A")
     assert authors(repo) == ["Repo Person", "Repo Person"]
     assert git(repo, "log", "-1", "--format=%ae", "beads").strip() == "repo@example.com"
-    assert bd.json("show", bead_id)["created_by"] == "Repo Person"
+    assert bd.show(bead_id)["created_by"] == "Repo Person"
 
 
 def test_global_git_user_name_when_repo_has_none(tmp_path):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Bd, bead_path, commit_count, git, head, ledger_files, make_repo, require_corpus
+from conftest import Bd, bead_path, commit_count, git, head, ledger_files, make_repo, require_corpus, links
 
 CORPUS_SIZE = 1955
 
@@ -86,7 +86,7 @@ def test_corpus_hooked_status_is_kept(imported, records):
     hooked = sorted(i for i, r in records.items() if r["status"] == "hooked")
     assert len(hooked) == 17
     assert sorted(d["id"] for d in bd.json("list", "-s", "hooked", "-n", "0")) == hooked
-    assert bd.json("show", "bd-077e")["status"] == "hooked"
+    assert bd.show("bd-077e")["status"] == "hooked"
 
 
 def test_corpus_unknown_fields_go_to_metadata(imported, records):
@@ -102,8 +102,8 @@ def test_corpus_unknown_fields_go_to_metadata(imported, records):
     for bead_id in with_original:
         assert by_id[bead_id]["metadata"]["original_type"] == records[bead_id]["original_type"]
     # types the tracker does not know are kept as they are
-    assert bd.json("show", "bd-rig-beads")["type"] == "rig"
-    assert bd.json("show", "bd-8fqd")["type"] == "role"
+    assert bd.show("bd-rig-beads")["issue_type"] == "rig"
+    assert bd.show("bd-8fqd")["issue_type"] == "role"
 
 
 def test_corpus_dependency_types_are_kept(imported, records):
@@ -115,9 +115,10 @@ def test_corpus_dependency_types_are_kept(imported, records):
     assert seen == wanted
     original_count = sum(len(r.get("dependencies") or ()) for r in records.values())
     assert sum(len(r.get("dependencies") or ()) for r in by_id.values()) == original_count
-    deps = bd.json("show", "bd-h502")["dependencies"]
-    assert {"type": "relates-to", "target": "bd-4d9d", "created_at": "2025-12-28T21:59:45.598237-08:00",
-            "created_by": "beads/crew/dave"} in deps
+    assert {"type": "relates-to", "target": "bd-4d9d"} in links(bd.show("bd-h502"))
+    [row] = bd.json("list", "--all", "--id", "bd-h502")  # list rows carry the original's raw records
+    assert {"issue_id": "bd-h502", "depends_on_id": "bd-4d9d", "type": "relates-to",
+            "created_at": "2025-12-28T21:59:45.598237-08:00", "created_by": "beads/crew/dave"} in row["dependencies"]
     assert "type: supersedes" in git(repo, "show", f"beads:{bead_path('bd-7bs4')}")
     assert "type: duplicates" in git(repo, "show", f"beads:{bead_path('bd-gjla')}")
     assert "target: bd-f5cc" in git(repo, "show", f"beads:{bead_path('bd-gjla')}")
@@ -217,18 +218,23 @@ def test_corpus_export_import_into_fresh_repo_is_identical(imported, tmp_path):
     assert out.read_text(encoding="utf-8") == exported
 
 
-def test_corpus_bad_line_refuses_the_whole_file(corpus, tmp_path):
+def test_corpus_bad_line_refuses_the_whole_file_with_strict(corpus, tmp_path):
     lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)[:200]
     lines.insert(150, '{"id": "bd-bad", "title": "cut off\n')
     path = tmp_path / "broken.jsonl"
     path.write_text("".join(lines), encoding="utf-8")
     repo, bd = fresh(tmp_path)
     before = head(repo)
-    result = bd("import", str(path), ok=False)
+    result = bd("import", "--strict", str(path), ok=False)
     assert result.exit_code == 1
     assert f"{path}:151" in result.stderr
     assert head(repo) == before
     assert ledger_files(repo) == ["ledger.yaml"]
+    # without --strict the line is refused and reported, and the 200 others are imported in one commit
+    result = bd("import", str(path))
+    assert result.stderr.splitlines()[0].startswith(f"{path}:151: invalid JSON")
+    assert "Imported 200, refused 1 (see above)" in result.stderr
+    assert commit_count(repo) == 2 and len(ledger_files(repo)) == 201
 
 
 # -- small files (no corpus needed) ------------------------------------------------------------
@@ -253,14 +259,19 @@ def write_jsonl(path: Path, records: list) -> Path:
     (json.dumps({"id": "/abs", "title": "x"}), 2),
 ])
 def test_bad_record_names_file_and_line_and_writes_nothing(bd, repo, tmp_path, bad, line_no):
+    """With --strict, all or nothing; without, the bad line is refused and named, and the others go in."""
     path = tmp_path / "in.jsonl"
     path.write_text(json.dumps(rec("gt-good1", "Good")) + "\n" + bad + "\n" + json.dumps(rec("gt-good2", "G")) + "\n")
     before = head(repo)
-    result = bd("import", str(path), ok=False)
+    result = bd("import", "--strict", str(path), ok=False)
     assert result.exit_code == 1
     assert f"{path}:{line_no}" in result.stderr
     assert head(repo) == before
     assert ledger_files(repo) == ["ledger.yaml"]
+    result = bd("import", str(path))
+    assert result.stderr.splitlines()[0].startswith(f"{path}:{line_no}: ")
+    assert sorted(ledger_files(repo)) == sorted(["ledger.yaml", bead_path("gt-good1"), bead_path("gt-good2")])
+    assert commit_count(repo) == 2
 
 
 def test_bad_record_json_error(bd, tmp_path):
@@ -290,21 +301,21 @@ def test_import_updates_by_id_and_counts(bd, repo, tmp_path):
     body = git(repo, "log", "-1", "--format=%B", "beads")
     assert sorted(line[len("Bead-Id: "):] for line in body.splitlines() if line.startswith("Bead-Id: ")) == \
         ["gt-three", "gt-two"]
-    doc = bd.json("show", "gt-two")
+    doc = bd.show("gt-two")
     assert doc["title"] == "Two renamed" and doc["priority"] == 0
 
 
 def test_import_later_line_wins(bd, tmp_path):
     path = write_jsonl(tmp_path / "a.jsonl", [rec("gt-one", "First"), "", rec("gt-one", "Second")])
     assert bd.json("import", str(path))["created"] == 1
-    assert bd.json("show", "gt-one")["title"] == "Second"
+    assert bd.show("gt-one")["title"] == "Second"
 
 
 def test_import_from_stdin(bd, tmp_path):
     data = json.dumps(rec("gt-piped", "Piped", labels=["a"])) + "\n"
     result = bd.json("import", "-", input=data)
     assert result["created"] == 1
-    assert bd.json("show", "gt-piped")["labels"] == ["a"]
+    assert bd.show("gt-piped")["labels"] == ["a"]
 
 
 def test_import_converts_issue_type_dependencies_and_comments(bd, repo, tmp_path):
@@ -319,9 +330,12 @@ def test_import_converts_issue_type_dependencies_and_comments(bd, repo, tmp_path
             custom_field={"nested": [1, 2]}),
     ])
     bd("import", str(path))
-    doc = bd.json("show", "gt-src")
-    assert doc["type"] == "bug" and "issue_type" not in doc
-    assert doc["dependencies"] == [{"type": "blocks", "target": "gt-target", "created_at": "2025-01-02T00:00:00Z"}]
+    doc = bd.show("gt-src")
+    assert doc["issue_type"] == "bug" and "type" not in doc
+    assert links(doc) == [{"type": "blocks", "target": "gt-target"}]
+    [row] = bd.json("list", "--id", "gt-src")
+    assert row["dependencies"] == [{"issue_id": "gt-src", "depends_on_id": "gt-target", "type": "blocks",
+                                    "created_at": "2025-01-02T00:00:00Z"}]
     assert doc["metadata"] == {"custom_field": {"nested": [1, 2]}}
     ids = [c["id"] for c in doc["comments"]]
     assert ids[0] == "1" and ids[1].isdigit() and len(set(ids)) == 2  # a non-integer id gets a stable number

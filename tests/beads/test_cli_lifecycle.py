@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import bead_path, commit_count, git, head, last_message, ledger_files, new, trailers
+from conftest import bead_path, commit_count, git, head, last_message, ledger_files, new, trailers, links
 
 
 def subject(repo: Path) -> str:
@@ -37,10 +37,10 @@ def record(bead_id: str, title: str, deps: list[tuple[str, str]] = (), **fields)
 
 def test_close_sets_closed_at_and_reason(bd, repo):
     bead_id = new(bd, "Fix it")
-    assert "closed_at" not in bd.json("show", bead_id)
+    assert "closed_at" not in bd.show(bead_id)
     out = bd("close", bead_id, "-r", "fixed in abc123").stdout
     assert bead_id in out
-    doc = bd.json("show", bead_id)
+    doc = bd.show(bead_id)
     assert doc["status"] == "closed"
     assert doc["closed_at"] and doc["closed_at"] == doc["updated_at"]
     assert doc["close_reason"] == "fixed in abc123"
@@ -55,7 +55,7 @@ def test_reopen_removes_closed_at_and_reason(bd, repo):
     bd("close", bead_id, "-r", "done")
     out = bd("reopen", bead_id, "-r", "still broken").stdout
     assert bead_id in out
-    doc = bd.json("show", bead_id)
+    doc = bd.show(bead_id)
     assert doc["status"] == "open"
     assert "closed_at" not in doc and "close_reason" not in doc
     assert "closed_at" not in git(repo, "show", f"beads:{bead_path(bead_id)}")
@@ -66,18 +66,24 @@ def test_reopen_removes_closed_at_and_reason(bd, repo):
 def test_status_update_keeps_closed_at_consistent(bd):
     bead_id = new(bd, "Via update")
     bd("update", bead_id, "-s", "closed")
-    assert bd.json("show", bead_id)["closed_at"]
+    assert bd.show(bead_id)["closed_at"]
     bd("update", bead_id, "-s", "in_progress")
-    assert "closed_at" not in bd.json("show", bead_id)
+    assert "closed_at" not in bd.show(bead_id)
 
 
-def test_reopen_of_open_bead_is_refused(bd, repo):
+def test_reopen_of_open_bead_is_a_note_and_any_other_status_reopens(bd, repo):
+    """As the original: an open bead is named on stderr and left alone (exit 0, nothing written);
+    a bead in any other status goes back to open."""
     bead_id = new(bd, "Open")
     before = head(repo)
-    result = bd("reopen", bead_id, ok=False)
-    assert result.exit_code == 1
-    assert "not closed" in result.stderr
+    result = bd("reopen", bead_id)
+    assert result.stderr == f"{bead_id} is already open\n" and result.stdout == ""
+    assert bd.json("reopen", bead_id) == []
     assert head(repo) == before
+    busy = new(bd, "Busy")
+    bd("update", busy, "-s", "in_progress", "--defer", "2999-01-01")
+    assert [d["id"] for d in bd.json("reopen", busy, bead_id)] == [busy]
+    assert bd.show(busy)["status"] == "open" and "defer_until" not in bd.show(busy)
 
 
 def test_close_already_closed_writes_nothing(bd, repo):
@@ -98,7 +104,7 @@ def test_close_several_ids_in_one_commit(bd, repo):
     assert sorted(trailers(last_message(repo), "Bead-Id")) == sorted(beads)
     assert "batch" in subject(repo)
     for bead_id in beads:
-        assert bd.json("show", bead_id)["status"] == "closed"
+        assert bd.show(bead_id)["status"] == "closed"
 
 
 def test_close_epic_with_open_children_is_refused_without_force(bd, repo):
@@ -109,10 +115,10 @@ def test_close_epic_with_open_children_is_refused_without_force(bd, repo):
     assert result.exit_code == 1
     assert child in result.stderr and "--force" in result.stderr
     assert head(repo) == before
-    assert bd.json("show", epic)["status"] == "open"
+    assert bd.show(epic)["status"] == "open"
     bd("close", epic, "--force")
-    assert bd.json("show", epic)["status"] == "closed"
-    assert bd.json("show", child)["status"] == "open"
+    assert bd.show(epic)["status"] == "closed"
+    assert bd.show(child)["status"] == "open"
 
 
 def test_close_epic_after_children_closed_or_together(bd):
@@ -121,8 +127,8 @@ def test_close_epic_after_children_closed_or_together(bd):
     c2 = new(bd, "Child 2", "--parent", epic)
     bd("close", c1)
     bd("close", epic, c2)
-    assert bd.json("show", epic)["status"] == "closed"
-    assert bd.json("show", c2)["status"] == "closed"
+    assert bd.show(epic)["status"] == "closed"
+    assert bd.show(c2)["status"] == "closed"
 
 
 def test_close_with_open_blocker_is_refused_without_force(bd, repo):
@@ -134,7 +140,7 @@ def test_close_with_open_blocker_is_refused_without_force(bd, repo):
     assert blocker in result.stderr
     assert head(repo) == before
     bd("close", blocked, "--force")
-    assert bd.json("show", blocked)["status"] == "closed"
+    assert bd.show(blocked)["status"] == "closed"
 
 
 def test_close_after_blocker_closed_is_allowed(bd):
@@ -142,7 +148,7 @@ def test_close_after_blocker_closed_is_allowed(bd):
     blocked = new(bd, "Blocked", "--deps", blocker)
     bd("close", blocker)
     bd("close", blocked)
-    assert bd.json("show", blocked)["status"] == "closed"
+    assert bd.show(blocked)["status"] == "closed"
 
 
 @pytest.mark.parametrize("order", ["blocked-first", "blocker-first"])
@@ -153,8 +159,8 @@ def test_close_blocker_and_blocked_together(bd, repo, order):
     args = [blocked, blocker] if order == "blocked-first" else [blocker, blocked]
     bd("close", *args)
     assert commit_count(repo) == before + 1
-    assert bd.json("show", blocker)["status"] == "closed"
-    assert bd.json("show", blocked)["status"] == "closed"
+    assert bd.show(blocker)["status"] == "closed"
+    assert bd.show(blocked)["status"] == "closed"
 
 
 def test_close_refusal_of_one_closes_none(bd, repo):
@@ -164,14 +170,14 @@ def test_close_refusal_of_one_closes_none(bd, repo):
     before = head(repo)
     bd("close", free, blocked, ok=False)
     assert head(repo) == before
-    assert bd.json("show", free)["status"] == "open"
+    assert bd.show(free)["status"] == "open"
 
 
 def test_close_non_blocking_dependency_does_not_refuse(bd):
     other = new(bd, "Other")
     bead_id = new(bd, "Related", "--deps", f"related:{other},discovered-from:{other}")
     bd("close", bead_id)
-    assert bd.json("show", bead_id)["status"] == "closed"
+    assert bd.show(bead_id)["status"] == "closed"
 
 
 # -- delete and compact ------------------------------------------------------------------------
@@ -205,7 +211,7 @@ def test_delete_refused_while_another_bead_depends_on_it(bd, repo):
     assert result.exit_code == 1
     assert user in result.stderr
     assert head(repo) == before
-    assert bd.json("show", target)["status"] == "open"
+    assert bd.show(target)["status"] == "open"
     bd("delete", target, "--force")
     assert "deleted" in bd("show", target, ok=False).stderr
     # a dependency on a deleted bead no longer blocks
@@ -279,8 +285,8 @@ def test_dep_add_default_type_is_blocks_and_direction(bd, repo):
     b = new(bd, "B")
     out = bd("dep", "add", a, b).stdout
     assert a in out and b in out
-    assert bd.json("show", a)["dependencies"] == [{"type": "blocks", "target": b}]
-    assert "dependencies" not in bd.json("show", b)
+    assert links(bd.show(a)) == [{"type": "blocks", "target": b}]
+    assert "dependencies" not in bd.show(b)
     assert trailers(last_message(repo), "Bead-Id") == [a]
     # b blocks a: a is not ready, b is
     ready = ids(bd.json("ready"))
@@ -312,7 +318,7 @@ def test_dep_cycle_is_refused_and_printed(bd, repo):
         assert bead_id in result.stderr
     assert f"{c} -> {a} -> {b} -> {c}" in result.stderr
     assert head(repo) == before
-    assert "dependencies" not in bd.json("show", c)
+    assert "dependencies" not in bd.show(c)
 
 
 def test_self_dependency_is_refused(bd, repo):
@@ -343,7 +349,7 @@ def test_non_blocking_dependency_does_not_affect_readiness(bd, dep_type):
     a = new(bd, "A")
     b = new(bd, "B")
     bd("dep", "add", a, b, "-t", dep_type)
-    assert {"type": dep_type, "target": b} in bd.json("show", a)["dependencies"]
+    assert {"type": dep_type, "target": b} in links(bd.show(a))
     assert sorted(ids(bd.json("ready"))) == sorted([a, b])
     assert bd.json("blocked") == []
     # non-blocking types may go both ways
@@ -356,11 +362,11 @@ def test_dep_remove(bd, repo):
     bd("dep", "add", a, b)
     bd("dep", "add", a, b, "-t", "related")
     bd("dep", "remove", a, b, "-t", "blocks")
-    assert bd.json("show", a)["dependencies"] == [{"type": "related", "target": b}]
+    assert links(bd.show(a)) == [{"type": "related", "target": b}]
     assert trailers(last_message(repo), "Op") == ["dep-remove"]
     assert a in ids(bd.json("ready"))
     bd("dep", "remove", a, b)
-    assert "dependencies" not in bd.json("show", a)
+    assert "dependencies" not in bd.show(a)
     before = head(repo)
     assert bd("dep", "remove", a, b, ok=False).exit_code == 1
     assert head(repo) == before
@@ -374,12 +380,17 @@ def test_dep_tree(bd):
     bd("dep", "add", a, b)
     bd("dep", "add", b, c)
     bd("dep", "add", a, d, "-t", "related")
-    tree = bd.json("dep", "tree", a)
-    assert tree["id"] == a
-    children = {n["id"]: n for n in tree["children"]}
-    assert set(children) == {b, d}
-    assert children[b]["type"] == "blocks" and children[d]["type"] == "related"
-    assert [n["id"] for n in children[b]["children"]] == [c]
+    nodes = bd.json("dep", "tree", a)  # the original's flat list, depth first
+    assert [(n["id"], n["depth"], n["parent_id"], n.get("edge_from_parent")) for n in nodes] == [
+        (a, 0, None, None), (b, 1, a, "blocks"), (c, 2, b, "blocks"), (d, 1, a, "related")]
+    assert nodes[0]["title"] == "Top" and nodes[0]["issue_type"] == "task" and not nodes[0]["truncated"]
+    # dep list: the linked beads in full (one bead, or --direction up), raw records for several
+    assert [(x["id"], x["dependency_type"]) for x in bd.json("dep", "list", a)] == [(b, "blocks"), (d, "related")]
+    assert [x["id"] for x in bd.json("dep", "list", c, "--direction", "up")] == [b]
+    assert [x["id"] for x in bd.json("dep", "list", a, "-t", "related")] == [d]
+    assert bd.json("dep", "list", a, b) == [
+        {"issue_id": a, "depends_on_id": b, "type": "blocks"}, {"issue_id": a, "depends_on_id": d, "type": "related"},
+        {"issue_id": b, "depends_on_id": c, "type": "blocks"}]
     text = bd("dep", "tree", a).stdout.splitlines()
     assert text[0].startswith(a) and "Top" in text[0]
     assert any(line.startswith("  ") and b in line for line in text)
@@ -405,18 +416,26 @@ def test_dep_cycles_reports_imported_cycle(bd, tmp_path):
 
 
 def test_label_add_and_remove(bd, repo):
+    """As the original: `label add ID... LABEL`, one commit for all the beads."""
     a = new(bd, "A", "-l", "one")
+    b = new(bd, "B")
     before = commit_count(repo)
-    doc = bd.json("label", "add", a, "two", "three")
-    assert doc["labels"] == ["one", "two", "three"]
+    rows = bd.json("label", "add", a, b, "two")
+    assert rows == [{"issue_id": a, "label": "two", "status": "added"}, {"issue_id": b, "label": "two", "status": "added"}]
     assert commit_count(repo) == before + 1
     assert trailers(last_message(repo), "Op") == ["label-add"]
-    assert bd.json("show", a)["labels"] == ["one", "two", "three"]
-    bd("label", "remove", a, "one", "three")
-    assert bd.json("show", a)["labels"] == ["two"]
+    assert bd.show(a)["labels"] == ["one", "two"] and bd.show(b)["labels"] == ["two"]
+    assert bd("label", "add", a, "three").stdout == f"Added label 'three' to {a}\n"
+    assert bd.json("label", "list", a) == ["one", "three", "two"]
+    assert bd.json("label", "list-all") == [{"label": "one", "count": 1}, {"label": "three", "count": 1},
+                                            {"label": "two", "count": 2}]
+    assert bd.json("label", "remove", a, "one") == [{"issue_id": a, "label": "one", "status": "removed"}]
+    bd("label", "remove", a, "three")
+    assert bd.show(a)["labels"] == ["two"]
     assert trailers(last_message(repo), "Op") == ["label-remove"]
-    assert ids(bd.json("list", "-l", "two")) == [a]
+    assert sorted(ids(bd.json("list", "-l", "two"))) == sorted([a, b])
     assert bd.json("list", "-l", "one") == []
+    assert bd("label", "add", a, ok=False).exit_code == 2  # an id and a label, at least
 
 
 def test_label_add_existing_writes_nothing(bd, repo):
@@ -448,7 +467,7 @@ def test_comments_have_unique_ids_and_actor_as_author(bd, repo):
     assert len({c["id"] for c in comments}) == 2
     text = bd("comments", a).stdout
     assert "alice: first remark" in text and "bob: second remark" in text
-    assert len(bd.json("show", a)["comments"]) == 2
+    assert len(bd.show(a)["comments"]) == 2
 
 
 def test_comment_from_file_and_stdin(bd, tmp_path):
@@ -523,9 +542,11 @@ def test_search_matches_title_texts_and_comments(bd):
     new(bd, "Unrelated", "-d", "nothing")
     found = ids(bd.json("search", "timeout"))
     assert sorted(found) == sorted([t, d, n, c])
-    bd("close", d)
-    assert d in ids(bd.json("search", "timeout"))
-    assert d not in ids(bd.json("search", "timeout", "--open"))
+    bd("close", d)  # closed beads only with --status all (or closed), as in the original
+    assert d not in ids(bd.json("search", "timeout"))
+    assert d in ids(bd.json("search", "timeout", "--status", "all"))
+    assert ids(bd.json("search", "timeout", "-s", "closed")) == [d]
+    assert ids(bd.json("search", "--query", "timeout", "-n", "1")) == ids(bd.json("search", "timeout"))[:1]
     assert t in bd("search", "login").stdout
     assert bd("search", "zzzznothing").stdout.strip() == "No matches"
     assert bd("search", " ", ok=False).exit_code == 2
@@ -542,9 +563,12 @@ def test_count(bd):
     c = new(bd, "C")
     bd("close", a)
     bd("update", c, "-s", "in_progress")
-    assert bd("count").stdout.strip() == "2"
-    assert bd.json("count") == {"count": 2}
+    assert bd("count").stdout.strip() == "3"  # closed ones too, as the original counts
+    assert bd.json("count") == {"count": 3}
     assert bd.json("count", "--all") == {"count": 3}
+    assert bd.json("count", "--by-status") == {"total": 3, "groups": [
+        {"group": "closed", "count": 1}, {"group": "in_progress", "count": 1}, {"group": "open", "count": 1}]}
+    assert bd.json("count", "-s", "all") == {"count": 3}
     assert bd.json("count", "-s", "closed") == {"count": 1}
     assert bd.json("count", "-s", "open,in_progress") == {"count": 2}
     assert bd("count", "-s", "bogus", ok=False).exit_code == 2
@@ -667,26 +691,34 @@ def test_dependency_on_nonexistent_bead_does_not_block(bd, tmp_path):
     assert ids(bd.json("ready")) == ["gt-real"]
 
 
-def test_ready_sorted_by_priority_then_age(bd):
+def test_ready_sorted_by_priority_then_newest(bd):
+    """The original's orders: priority (newest first within one), oldest, and hybrid (the last 48
+    hours' beads first by priority, then older ones oldest first)."""
     low_old = new(bd, "low old", "-p", "3")
     high_new = new(bd, "high new", "-p", "1")
     mid_old = new(bd, "mid old", "-p", "2")
     top = new(bd, "top", "-p", "0")
     high_newer = new(bd, "high newer", "-p", "1")
     mid_new = new(bd, "mid new", "-p", "2")
-    expected = [top, high_new, high_newer, mid_old, mid_new, low_old]
+    expected = [top, high_newer, high_new, mid_new, mid_old, low_old]
     assert ids(bd.json("ready")) == expected
+    assert ids(bd.json("ready", "--sort", "priority")) == expected
     lines = bd("ready").stdout.splitlines()
     assert [line.split()[0] for line in lines] == expected
+    made = [low_old, high_new, mid_old, top, high_newer, mid_new]
+    assert ids(bd.json("ready", "-s", "oldest")) == made
+    # all made just now: by priority, oldest first within one
+    assert ids(bd.json("ready", "--sort=hybrid")) == [top, high_new, high_newer, mid_old, mid_new, low_old]
 
 
-def test_ready_limit_defaults_to_ten(bd):
+def test_ready_limit_defaults_to_a_hundred(bd):
     made = [new(bd, f"Bead {i:02d}") for i in range(12)]
-    assert ids(bd.json("ready")) == made[:10]
-    assert len(bd("ready").stdout.splitlines()) == 10
-    assert ids(bd.json("ready", "-n", "3")) == made[:3]
-    assert ids(bd.json("ready", "-n", "0")) == made
-    assert len(ids(bd.json("ready", "--limit", "11"))) == 11
+    newest_first = list(reversed(made))
+    assert ids(bd.json("ready")) == newest_first
+    assert len(bd("ready").stdout.splitlines()) == 12
+    assert ids(bd.json("ready", "-n", "3")) == newest_first[:3]
+    assert ids(bd.json("ready", "-n", "0")) == newest_first
+    assert len(ids(bd.json("ready", "--limit=11"))) == 11
 
 
 def test_ready_filters(bd):
@@ -739,14 +771,29 @@ def test_list_filters(bd):
     assert bd("list", "-t", "chore").stdout.strip() == "No beads"
 
 
+def test_list_sort_by_id_compares_numbers_as_numbers(bd):
+    for bead_id in ("gt-10", "gt-2", "gt-1b", "gt-1a"):
+        bd("create", bead_id, "--id", bead_id)
+    assert ids(bd.json("list", "--sort", "id")) == ["gt-1a", "gt-1b", "gt-2", "gt-10"]
+
+
 def test_list_limit_and_sort(bd):
     made = [new(bd, f"B{i}", "-p", str(p)) for i, p in enumerate([2, 0, 2, 1])]
-    assert ids(bd.json("list")) == [made[1], made[3], made[0], made[2]]
-    assert ids(bd.json("list", "--sort", "priority")) == [made[1], made[3], made[0], made[2]]
+    assert ids(bd.json("list")) == [made[1], made[3], made[2], made[0]]  # priority, then newest
+    assert ids(bd.json("list", "--sort", "priority")) == [made[1], made[3], made[2], made[0]]
+    assert ids(bd.json("list", "--sort", "priority", "-r")) == [made[0], made[2], made[3], made[1]]
+    assert ids(bd.json("list", "--sort", "title")) == made
+    assert ids(bd.json("list", "--sort", "id")) == ids(bd.json("list", "--sort", "id", "--reverse"))[::-1]
     assert ids(bd.json("list", "--sort", "created")) == list(reversed(made))
     bd("update", made[0], "--title", "touched")
     assert ids(bd.json("list", "--sort", "updated"))[0] == made[0]
     assert ids(bd.json("list", "--limit", "2")) == [made[1], made[3]]
+    bd("close", made[2])
+    bd("close", made[1])
+    # the original's "closed today" view: the latest closed first, the never-closed last
+    assert ids(bd.json("list", "--all", "--sort", "closed"))[:2] == [made[1], made[2]]
+    assert ids(bd.json("list", "-s", "closed", "--closed-after", "2000-01-01")) == [made[1], made[2]]
+    assert ids(bd.json("list", "-s", "closed", "--closed-before", "2000-01-01")) == []
     assert ids(bd.json("list", "-n", "1", "--sort", "created")) == [made[3]]
     assert bd("list", "--sort", "bogus", ok=False).exit_code == 2
 
@@ -792,7 +839,7 @@ def test_config_set_types_lets_create_use_them(bd, repo):
     assert git(repo, "log", "-1", "--format=%s", "beads").strip() == "config: types = spike, event"
     assert "types:\n- spike\n- event" in git(repo, "show", "beads:ledger.yaml")
     bead = bd("create", "a spike", "-t", "spike").stdout.strip()
-    assert bd.json("show", bead)["type"] == "spike"
+    assert bd.show(bead)["issue_type"] == "spike"
     assert bd.json("config", "show")["types"] == ["spike", "event"]
     before = git(repo, "rev-parse", "beads")
     bd("config", "set", "prefix", "zz", ok=False)

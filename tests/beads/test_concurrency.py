@@ -28,7 +28,7 @@ def test_twenty_processes_lose_no_update(bd, repo):
     commits_before = int(git(repo, "rev-list", "--count", "beads"))
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(repo), bead, str(p), "25"]) for p in range(20)]
     assert [p.wait(timeout=300) for p in procs] == [0] * 20
-    lines = bd.json("show", bead)["notes"].splitlines()
+    lines = bd.show(bead)["notes"].splitlines()
     assert sorted(lines) == sorted(f"{p}:{i}" for p in range(20) for i in range(25))
     assert int(git(repo, "rev-list", "--count", "beads")) == commits_before + 500
     for p in range(20):  # each process's own updates stay in order
@@ -49,7 +49,7 @@ def test_claim_race_has_exactly_one_winner(bd, repo):
     winners = [i for i, (code, _) in enumerate(results) if code == 0]
     assert len(winners) == 1
     assert all("already claimed by" in err or "cannot be claimed" in err for code, err in results if code != 0)
-    assert bd.json("show", bead)["assignee"] == f"agent{winners[0]}"
+    assert bd.show(bead)["assignee"] == f"agent{winners[0]}"
 
 
 def test_an_object_being_written_by_another_process_is_waited_for(repo):
@@ -148,7 +148,7 @@ def test_writers_claimers_and_two_syncing_clones_at_once_lose_nothing(tmp_path, 
     titles |= {f"bob {i}" for i in range(10)} | {"hot", "contested"}
     for clone in (a, b):
         assert {d["title"] for d in clone.json("list", "--all", "-n", "0")} == titles
-        assert sorted(clone.json("show", hot)["notes"].splitlines()) == sorted(
+        assert sorted(clone.show(hot)["notes"].splitlines()) == sorted(
             f"w{k}.{i}" for k in range(20) for i in (1, 3))
-        assert clone.json("show", contested)["assignee"] == f"agent{winners[0]}"
+        assert clone.show(contested)["assignee"] == f"agent{winners[0]}"
         git(clone.cwd, "fsck", "--strict", "--no-dangling")

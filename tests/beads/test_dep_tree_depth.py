@@ -81,12 +81,9 @@ def test_cli_marks_truncation_and_takes_max_depth(bd, tmp_path: Path):
     lines = bd("dep", "tree", "gt-c0", "--max-depth", "100").stdout.splitlines()
     assert len(lines) == 60 and "more below" not in lines[-1] and "(cycle)" not in lines[-1]
 
-    tree = bd.json("dep", "tree", "gt-c0", "--max-depth", "3")
-    node = tree
-    while node["children"]:
-        assert not node["truncated"]
-        node = node["children"][0]
-    assert node["id"] == "gt-c3" and node["truncated"] and not node["repeated"]
+    nodes = bd.json("dep", "tree", "gt-c0", "--max-depth", "3")
+    assert [(n["id"], n["depth"]) for n in nodes] == [(f"gt-c{i}", i) for i in range(4)]
+    assert [n["truncated"] for n in nodes] == [False, False, False, True] and not nodes[-1]["repeated"]
 
     refused = bd("dep", "tree", "gt-c0", "--max-depth", "0", ok=False)
     assert refused.exit_code == 2 and "--max-depth" in refused.stderr

@@ -56,14 +56,14 @@ def test_a_deeply_nested_bead_is_reported_and_every_other_bead_keeps_working(bd,
     listed = run_ok(bd, "list", "--json")
     assert [b["id"] for b in json.loads(listed.stdout)] == [good]
     assert good in run_ok(bd, "ready").stdout
-    assert json.loads(run_ok(bd, "show", good, "--json").stdout)["title"] == "good one"
+    assert json.loads(run_ok(bd, "show", good, "--json").stdout)[0]["title"] == "good one"
     shown = run_ok(bd, "show", bad, ok=False)
     assert shown.exit_code == 1 and bead_path(bad) in shown.stderr and "nested more than" in shown.stderr
     doctor = run_ok(bd, "doctor", "--json", ok=False)
     found = [f for f in json.loads(doctor.stdout) if f["kind"] == "unreadable"]
     assert [f["path"] for f in found] == [f"beads:{bead_path(bad)}"] and "nested more than" in found[0]["problem"]
     run_ok(bd, "update", good, "--title", "still writable")
-    assert json.loads(run_ok(bd, "show", good, "--json").stdout)["title"] == "still writable"
+    assert json.loads(run_ok(bd, "show", good, "--json").stdout)[0]["title"] == "still writable"
     exported = run_ok(bd, "export")
     assert [json.loads(line)["id"] for line in exported.stdout.splitlines()] == [good]
 
@@ -159,7 +159,7 @@ def test_a_10_mb_description_round_trips(bd, repo, tmp_path):
     source = tmp_path / "description.txt"
     source.write_text(text)
     bead = bd("create", "a long log", "--description-file", str(source)).stdout.strip()
-    assert bd.json("show", bead)["description"] == text
+    assert bd.show(bead)["description"] == text
     assert bd.json("list") and not [f for f in bd.json("doctor", ok=None) if f["kind"] == "unreadable"]
 
 

@@ -63,14 +63,14 @@ def test_writers_killed_mid_write_lose_no_acknowledged_write(bd, repo):
             acked[label] = proc.stdout.read().split()
             proc.wait(timeout=TIMEOUT)
         git(repo, "fsck", "--strict", "--no-dangling")
-        notes = (bd.json("show", bead).get("notes") or "").splitlines()
+        notes = (bd.show(bead).get("notes") or "").splitlines()
         for label in labels:
             mine = [line for line in notes if line.startswith(f"{label}:")]
             assert mine == [f"{label}:{i}" for i in range(len(mine))], "a write was lost or applied out of order"
             # every acknowledged write is there; at most the one in flight landed without its acknowledgement
             assert len(acked[label]) <= len(mine) <= len(acked[label]) + 1, (label, acked[label], mine)
         bd("update", bead, "--append-notes", "survivor")  # the next writer is not blocked
-        assert bd.json("show", bead)["notes"].endswith("survivor")
+        assert bd.show(bead)["notes"].endswith("survivor")
 
 
 def _records(round_number: int, count: int) -> str:

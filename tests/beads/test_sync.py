@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, Bd, TIMEOUT, bead_path, child_processes, git, hand_commit, head, make_repo, wait_gone
+from conftest import BIN, Bd, TIMEOUT, bead_path, child_processes, git, hand_commit, head, make_repo, wait_gone, links
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_concurrent_edits_to_different_fields_of_one_bead_both_survive(pair):
     b("comment", bead, "bob was here")
     a("sync"), b("sync"), a("sync")
     assert head(a.cwd) == head(b.cwd)
-    doc = a.json("show", bead)
+    doc = a.show(bead)
     assert (doc["title"], doc["priority"], doc["labels"]) == ("renamed by bob", 0, ["urgent"])
     assert [c["text"] for c in doc["comments"]] == ["bob was here"]
     authors = git(a.cwd, "log", "--format=%an", "beads").split()
@@ -79,7 +79,7 @@ def test_same_field_conflict_has_one_winner_whoever_merges(pair):
     b("update", bead, "--title", "bob's title")
     b("sync"), a("sync"), b("sync")
     assert head(a.cwd) == head(b.cwd)
-    assert a.json("show", bead)["title"] == b.json("show", bead)["title"] in ("ann's title", "bob's title")
+    assert a.show(bead)["title"] == b.show(bead)["title"] in ("ann's title", "bob's title")
 
 
 def test_close_and_concurrent_edit_both_survive_and_delete_wins_over_edit(pair):
@@ -92,7 +92,7 @@ def test_close_and_concurrent_edit_both_survive_and_delete_wins_over_edit(pair):
     a("delete", two)
     b("update", two, "--title", "edited after delete")
     a("sync"), b("sync"), a("sync")
-    doc = b.json("show", one)
+    doc = b.show(one)
     assert doc["status"] == "closed" and doc["notes"] == "edited meanwhile" and doc["closed_at"]
     assert "deleted" in b("show", two, ok=False).stderr
     assert two not in {x["id"] for x in b.json("list", "--all")}
@@ -105,27 +105,27 @@ def test_removed_label_is_not_restored_by_a_stale_copy(pair):
     a("label", "remove", bead, "old")
     b("update", bead, "-p", "1")  # b's copy still has the label
     a("sync"), b("sync")
-    assert b.json("show", bead).get("labels") is None
+    assert b.show(bead).get("labels") is None
 
 
 def test_id_collision_renames_one_side_and_rewrites_its_references(pair):
     a, b = pair
     a("create", "ann's bead", "--id", "sy-same01")
-    a_ref = a("create", "needs ann's", "--deps", "blocks:sy-same01").stdout.strip()
+    a_ref = a("create", "needs ann's", "--deps", "depends-on:sy-same01").stdout.strip()
     b("create", "bob's bead", "--id", "sy-same01")
-    b_ref = b("create", "needs bob's", "--deps", "blocks:sy-same01").stdout.strip()
+    b_ref = b("create", "needs bob's", "--deps", "depends-on:sy-same01").stdout.strip()
     a("sync")
     report = b.json("sync")
     assert list(report["renamed"]) == ["sy-same01"]
     new_id = report["renamed"]["sy-same01"]
     a("sync")
     assert head(a.cwd) == head(b.cwd)
-    titles = {a.json("show", "sy-same01")["title"], a.json("show", new_id)["title"]}
+    titles = {a.show("sy-same01")["title"], a.show(new_id)["title"]}
     assert titles == {"ann's bead", "bob's bead"}
-    kept = a.json("show", "sy-same01")["title"]
+    kept = a.show("sy-same01")["title"]
     moved_ref, kept_ref = (b_ref, a_ref) if kept == "ann's bead" else (a_ref, b_ref)
-    assert a.json("show", moved_ref)["dependencies"][0]["target"] == new_id
-    assert a.json("show", kept_ref)["dependencies"][0]["target"] == "sy-same01"
+    assert links(a.show(moved_ref))[0]["target"] == new_id
+    assert links(a.show(kept_ref))[0]["target"] == "sy-same01"
     assert f"Renamed: sy-same01 -> {new_id}" in git(a.cwd, "log", "--merges", "-1", "--format=%B", "beads")
 
 
@@ -279,7 +279,7 @@ def test_sync_over_a_file_url(hub):
     b("update", bead, "--title", "edited over file://")
     assert b.json("sync")["pushed"]
     a("sync")
-    assert a.json("show", bead)["title"] == "edited over file://"
+    assert a.show(bead)["title"] == "edited over file://"
     assert git(other, "remote", "get-url", "origin").strip().startswith("file://")
 
 
@@ -297,9 +297,9 @@ def test_a_renamed_bead_edited_on_both_sides_keeps_both_edits(pair):
     assert a.json("sync")["renamed"] == {"sy-dup001": moved_to}
     b("sync")
     for side in (a, b):
-        doc = side.json("show", moved_to)
+        doc = side.show(moved_to)
         assert (doc["title"], doc.get("notes")) == ("ann edited on A", "edited on B")
-        assert side.json("show", "sy-dup001")["title"] == "bob's"
+        assert side.show("sy-dup001")["title"] == "bob's"
     assert head(a.cwd) == head(b.cwd)
 
 

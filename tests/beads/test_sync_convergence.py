@@ -98,10 +98,10 @@ class World:
             if kind in ("title", "priority", "assignee", "notes", "description", "design", "type", "defer_until"):
                 operations.update(tracker, actor, [bead], fields={kind: op[3]})
             elif kind == "label+":
-                operations.labels(tracker, actor, bead, add=[op[3]])
+                operations.labels(tracker, actor, [bead], add=[op[3]])
                 self.labels_added.add((bead, op[3]))
             elif kind == "label-":
-                operations.labels(tracker, actor, bead, remove=[op[3]])
+                operations.labels(tracker, actor, [bead], remove=[op[3]])
                 self.labels_removed.add((bead, op[3]))
             elif kind == "dep+":
                 operations.dep_add(tracker, actor, bead, ids[op[3] % len(ids)], "related")
@@ -113,8 +113,8 @@ class World:
                 operations.close(tracker, actor, [bead], force=True)
                 self.closed.add(bead)
             elif kind == "reopen":
-                operations.reopen(tracker, actor, [bead])
-                self.reopened.add(bead)
+                if operations.reopen(tracker, actor, [bead]).result:  # an open bead stays as it is
+                    self.reopened.add(bead)
             elif kind == "delete":
                 operations.delete(tracker, actor, [bead], force=True)
                 self.deleted.add(bead)

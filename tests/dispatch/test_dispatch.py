@@ -29,7 +29,7 @@ def test_sling_to_a_rig_spawns_a_polecat_whose_agent_commits_and_submits(town):
     assert info["convoy"] == out["convoy"]
     assert git(repo, "log", "-1", "--format=%an|%s", head).strip() == f"gizmo/polecats/toast|{work}: Add hello"
     assert git(repo, "show", f"{head}:hello.txt") == "hello\n"
-    shown = Bd(town).json("show", work)
+    shown = Bd(town).show(work)
     assert shown["status"] == "in_progress" and shown["assignee"] == "gizmo/polecats/toast"
     assert shown["dispatch"]["model"] == "model-a"
     record = agent_record(town, "gizmo/polecats/toast")
@@ -91,15 +91,15 @@ def test_hook_unsling_and_force(town):
     busy = gt(joe, "hook", second, ok=False)
     assert busy.returncode == 1 and f"already has {first} on its hook" in busy.stderr
     gt(joe, "hook", second, "--force")
-    assert Bd(town).json("show", first)["status"] == "open"
-    assert Bd(town).json("show", second)["assignee"] == "gizmo/crew/joe"
+    assert Bd(town).show(first)["status"] == "open"
+    assert Bd(town).show(second)["assignee"] == "gizmo/crew/joe"
     assert gt(joe, "unsling").stdout.startswith(f"Took {second} off gizmo/crew/joe's hook")
-    assert Bd(town).json("show", second)["status"] == "open"
+    assert Bd(town).show(second)["status"] == "open"
     assert "nothing on the hook" in gt(joe, "hook").stdout
     assert "needs an agent identity" in gt(town, "hook", first, ok=False).stderr
     # a town agent hooking a rig bead: two ledgers, bead first, then the agent record
     gt(town, "hook", first, "mayor")
-    assert Bd(town).json("show", first)["assignee"] == "mayor"
+    assert Bd(town).show(first)["assignee"] == "mayor"
     assert "hook" in git(town, "log", "-1", "--format=%s", "beads")
     assert json.loads(gt(town / "mayor", "hook", "--json").stdout)["bead"]["id"] == first
 
@@ -122,7 +122,7 @@ def test_done_refusals_reruns_and_resubmission(town):
     git(home, "commit", "-qm", "b (a fix)")
     fixed = json.loads(gt(home, "done", "--json").stdout)
     assert fixed["merge_request"] != first["merge_request"] and len(merge_requests(town)) == 2
-    assert Bd(town).json("show", work)["status"] == "in_progress"  # done never closes the bead
+    assert Bd(town).show(work)["status"] == "in_progress"  # done never closes the bead
 
 
 def test_done_escalated_and_deferred(town):
@@ -133,9 +133,9 @@ def test_done_escalated_and_deferred(town):
     for reader in ("gizmo/witness", "mayor"):
         [msg] = json.loads(gt(town, "mail", "inbox", "--identity", reader, "--json").stdout)
         assert msg["title"].startswith(f"ESCALATED {stuck}") and msg["description"] == "the API is missing"
-    assert Bd(town).json("show", stuck)["assignee"] == "gizmo/polecats/toast"
+    assert Bd(town).show(stuck)["assignee"] == "gizmo/polecats/toast"
     gt(home, "done", "--status", "DEFERRED", "-m", "later")
-    assert Bd(town).json("show", stuck)["status"] == "open"
+    assert Bd(town).show(stuck)["status"] == "open"
     assert "nothing on the hook" in gt(home, "hook").stdout
 
 
@@ -146,7 +146,7 @@ def test_scripted_agent_failures_and_escalation(town):
     from gt.town.rundir import alive
 
     wait_for(lambda: not alive(pid), what="the crashing agent to exit")
-    assert merge_requests(town) == [] and Bd(town).json("show", crash)["status"] == "hooked"
+    assert merge_requests(town) == [] and Bd(town).show(crash)["status"] == "hooked"
     [session] = json.loads(gt(town, "agents", "--json").stdout)
     assert session["state"] == "exited" and "failing as asked" in Path(session["log"]).read_text()
 
@@ -280,7 +280,7 @@ def test_a_sling_that_cannot_start_its_agent_leaves_the_work_open(town):
     failed = gt(town, "sling", one, two, "gizmo", "--agent", "broken", ok=False)
     assert failed.returncode == 1 and "cannot start agent 'broken'" in failed.stderr
     for work in (one, two):
-        shown = Bd(town).json("show", work)
+        shown = Bd(town).show(work)
         assert shown["status"] == "open" and "assignee" not in shown
     again = json.loads(gt(town, "sling", one, "gizmo", "--no-start", "--json").stdout)
     assert again["slung"][0]["agent"] in ("gizmo/polecats/toast", "gizmo/polecats/nux")  # free to reuse

@@ -30,9 +30,9 @@ def test_dogs_and_infrastructure_roles_never_hold_project_work(town):
             expected = "is a dog" if "/dogs/" in target else "never holds project work"
             assert f"{target} " in refused.stderr and expected in refused.stderr, (command, refused.stderr)
     assert heads(town) == before
-    assert Bd(town).json("show", work)["status"] == "open"
+    assert Bd(town).show(work)["status"] == "open"
     gt(town, "hook", work, "mayor")  # the mayor, crew and polecats still take work
-    assert Bd(town).json("show", work)["assignee"] == "mayor"
+    assert Bd(town).show(work)["assignee"] == "mayor"
 
 
 def test_unsling_says_what_became_of_the_bead(town):
@@ -42,7 +42,7 @@ def test_unsling_says_what_became_of_the_bead(town):
     Bd(town)("close", done, "-r", "finished by hand")
     taken = gt(town, "unsling", "gizmo/crew/joe")
     assert "back to open" not in taken.stdout and f"Took {done} off gizmo/crew/joe's hook (it stays closed)" in taken.stdout
-    assert Bd(town).json("show", done)["status"] == "closed"
+    assert Bd(town).show(done)["status"] == "closed"
     gt(town, "hook", undone, "gizmo/crew/joe")
     shown = json.loads(gt(town, "unsling", "gizmo/crew/joe", "--json").stdout)
     assert shown == {"agent": "gizmo/crew/joe", "bead": undone, "status": "open"}
@@ -56,7 +56,7 @@ def test_the_polecat_cap_counts_truthfully(town):
     both = gt(town, "sling", first, second, "gizmo", "--no-start", ok=False)
     assert both.returncode == 1 and "has 1 polecats" not in both.stderr and "busy" not in both.stderr
     assert "max_polecats: 1" in both.stderr and "1 being set up by gt sling" in both.stderr, both.stderr
-    assert Bd(town).json("show", first)["status"] == "open"  # all or nothing
+    assert Bd(town).show(first)["status"] == "open"  # all or nothing
     gt(town, "sling", first, "gizmo", "--no-start")
     capped = gt(town, "sling", second, "gizmo", "--no-start", ok=False)
     assert "1 busy (toast)" in capped.stderr and "being set up" not in capped.stderr, capped.stderr
@@ -85,7 +85,7 @@ def test_a_sling_whose_runtime_cannot_start_leaves_no_convoy(town):
         assert json.loads(gt(town, "convoy", "list", "--status", status, "--json").stdout) == [], status
     assert json.loads(gt(town, "convoy", "stranded", "--json").stdout) == []
     for work in (one, two):
-        assert Bd(town).json("show", work)["status"] == "open"
+        assert Bd(town).show(work)["status"] == "open"
     before = heads(town)
     missing = gt(town, "sling", one, two, "gizmo", "--agent", "absolute", ok=False)  # refused before writing
     assert missing.returncode == 1 and "cannot start agent 'absolute'" in missing.stderr

@@ -20,7 +20,7 @@ def test_hooks_add_trailers_start_the_bead_and_close_on_push(town):
     git(home, "commit", "-qm", "first step")
     message = git(home, "log", "-1", "--format=%B")
     assert f"Bead: {work}" in message and "Agent: gizmo/polecats/toast" in message and "Model: model-x" in message
-    assert Bd(town).json("show", work)["status"] == "in_progress"  # the first commit started it
+    assert Bd(town).show(work)["status"] == "in_progress"  # the first commit started it
     assert git(town / "gizmo" / ".repo.git", "log", "-1", "--format=%an|%s", "beads").strip() == \
         f"gizmo/polecats/toast|start {work}: first commit by gizmo/polecats/toast"
     assert (town / ".runtime" / "activity" / "gizmo.polecats.toast").exists()
@@ -39,7 +39,7 @@ def test_hooks_add_trailers_start_the_bead_and_close_on_push(town):
     git(joe, "commit", "-qm", f"Fix it\n\nCloses: {crew_bead}")
     assert "Agent: gizmo/crew/joe" in git(joe, "log", "-1", "--format=%B")
     git(joe, "push", "-q", "origin", "HEAD:main")
-    shown = Bd(town).json("show", crew_bead)
+    shown = Bd(town).show(crew_bead)
     assert shown["status"] == "closed" and shown["close_reason"].startswith("closed by commit")
     assert git(town / "gizmo" / ".repo.git", "log", "-1", "--format=%an", "beads").strip() == "gizmo/crew/joe"
     assert json.loads(gt(town, "convoy", "status", convoy, "--json").stdout)["status"] == "closed"
@@ -114,6 +114,6 @@ def test_closes_with_punctuation_and_languages_of_non_ascii_files(town):
     git(joe, "add", ".")
     git(joe, "commit", "-qm", f"Both\n\nCloses: {first}, {second}.")
     git(joe, "push", "-q", "origin", "HEAD:main")
-    assert [Bd(town).json("show", b)["status"] for b in (first, second)] == ["closed", "closed"]
+    assert [Bd(town).show(b)["status"] for b in (first, second)] == ["closed", "closed"]
     cv = json.loads(gt(town, "crew", "show", "joe", "--rig", "gizmo", "--json").stdout)
     assert cv["languages"] == {"md": 1, "py": 1}

@@ -74,7 +74,7 @@ def test_corrupt_cache_files_are_rebuilt(bd, repo):
     for path in index.rglob("*"):
         if path.is_file():
             path.write_bytes(b"garbage")
-    assert bd.json("show", bead)["title"] == "x"
+    assert bd.show(bead)["title"] == "x"
 
 
 def test_no_cache_survives_as_a_second_source_of_truth(bd, repo):
@@ -83,7 +83,7 @@ def test_no_cache_survives_as_a_second_source_of_truth(bd, repo):
     bd("list")
     text = git(repo, "show", f"beads:{bead_path(bead)}").replace("original title", "edited by hand")
     hand_commit(repo, bead_path(bead), text)
-    assert bd.json("show", bead)["title"] == "edited by hand"
+    assert bd.show(bead)["title"] == "edited by hand"
 
 
 def test_malformed_file_keeps_others_readable_and_is_named(bd, repo):
@@ -125,7 +125,7 @@ def test_a_ref_lock_held_by_git_is_waited_for_not_deleted(bd, repo):
     txn.stdin.close()
     assert txn.wait(timeout=10) == 0, txn.stderr.read()  # git's transaction was not broken
     assert writer.wait(timeout=30) == 0, writer.stderr.read()
-    assert bd.json("show", bead)["title"] == "after git"
+    assert bd.show(bead)["title"] == "after git"
 
 
 def test_stale_object_lock_is_cleared(bd, repo):
@@ -221,7 +221,7 @@ def test_bare_repository_holds_the_ledger(tmp_path):
     runner("init", "--prefix", "rg", "--actor", "mayor")
     bead = runner("create", "in the bare repo", "--actor", "mayor").stdout.strip()
     assert git(bare, "log", "--format=%an", "beads").split() == ["mayor", "mayor"]
-    assert runner.json("show", bead)["title"] == "in the bare repo"
+    assert runner.show(bead)["title"] == "in the bare repo"
 
 
 def test_linked_worktrees_and_bare_repos_share_the_ledger_settings(tmp_path):
@@ -279,11 +279,11 @@ def test_killed_writers_leave_old_or_new_state(bd, repo):
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         git(repo, "fsck", "--no-dangling")  # every object the ref reaches exists and is sound
-        notes = bd.json("show", bead).get("notes", "")
+        notes = bd.show(bead).get("notes", "")
         lines = notes.splitlines()
         assert lines == [f"line {i}" for i in range(len(lines))]  # a prefix of the writer's sequence
         bd("update", bead, "--append-notes", f"survivor {attempt}")  # the next writer is not blocked
-        assert bd.json("show", bead)["notes"].endswith(f"survivor {attempt}")
+        assert bd.show(bead)["notes"].endswith(f"survivor {attempt}")
         bd("update", bead, "--notes", "")
 
 
@@ -294,13 +294,13 @@ def test_a_newer_ledger_format_is_refused_for_writes(bd, repo):
     err = bd("update", bead, "--title", "y", ok=False).stderr
     assert "format 99" in err and "upgrade bd" in err
     assert git(repo, "rev-parse", "beads") == before
-    assert bd.json("show", bead)["title"] == "x"  # reading still works
+    assert bd.show(bead)["title"] == "x"  # reading still works
 
 
 def test_a_format_1_ledger_is_migrated_on_first_write(bd, repo):
     bead = bd("create", "old bead").stdout.strip()
     hand_commit(repo, "ledger.yaml", "format: 1\nprefix: gt\n", "an older bd wrote this ledger")
-    assert bd.json("show", bead)["title"] == "old bead"  # read as it is
+    assert bd.show(bead)["title"] == "old bead"  # read as it is
     bd("update", bead, "--title", "edited")
     assert "format: 2" in git(repo, "show", "beads:ledger.yaml")
     files = git(repo, "show", "--name-only", "--format=", "beads").split()

@@ -76,7 +76,7 @@ def test_a_writer_behind_a_stopped_holder_gives_up_and_names_it(bd, repo, stoppe
 
     os.kill(holder.pid, signal.SIGCONT)  # the holder finishes; writers get the lock again
     assert holder.wait(timeout=TIMEOUT) == 0, holder.stderr.read() if holder.stderr else ""
-    assert bd.json("show", bead)["title"] == "stopped"
+    assert bd.show(bead)["title"] == "stopped"
     bd.proc("create", "after", env={"BD_LOCK_TIMEOUT": "2"})
     assert not (repo / ".git" / "gt" / "ledger.lock.holder").exists()
     assert not [f for f in bd("doctor", "--json", ok=None).json() if "lock" in f["kind"]]

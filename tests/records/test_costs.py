@@ -40,7 +40,7 @@ def town_with_usage(tmp_path_factory: pytest.TempPathFactory) -> dict:
                      timeout=90, what="two submissions")
             outcomes = json.loads(gt(root, "refinery", "process", "gizmo", "--json").stdout)
             assert [o["result"] for o in outcomes] == ["merged", "merged"]
-            workers = {name: Bd(root).json("show", ids[name])["assignee"] for name in ids}
+            workers = {name: Bd(root).show(ids[name])["assignee"] for name in ids}
 
             def session(identity: str, bead_id: str | None, usage: Usage, model: str | None, runtime: str) -> None:
                 record(root, Signature(identity), identity, bead_id, usage, model, runtime, exit_code=0)
@@ -80,7 +80,7 @@ def test_bd_stats_by_model_adds_tokens_and_cost(town_with_usage):
     assert c["cost_usd"] is None and c["cost_usd_known"] is None
     assert c["cost_per_bead"] is None and c["cost_per_landed_bead"] is None
     assert c["tokens_per_landed_bead"] is None
-    polecats = Bd(root).json("stats", "--actor", "gizmo/polecats/*", "--group-by", "model")["groups"]
+    polecats = Bd(root).json("stats", "--actors", "gizmo/polecats/*", "--group-by", "model")["groups"]
     assert "model-c" not in polecats and polecats["model-a"]["sessions"] == 2
     later = Bd(root).json("stats", "--group-by", "model", "--since", town_with_usage["cut"])["groups"]
     assert later.get("model-a", {}).get("sessions", 0) == 0 and later["model-b"]["sessions"] == 1
@@ -116,7 +116,7 @@ def test_gt_costs_by_model(town_with_usage):
     assert rows["model-b"][-2:] == ["$0.5000", "0"]
     assert rows["total"][:4] == ["total", "4", "2", "3,510"] and rows["total"][-2:] == ["≥$0.7500", "2"]
     assert text[-1].startswith("≥: a lower bound")
-    assert all(Bd(root).json("show", bead_id)["status"] == "closed" for bead_id in ids.values())
+    assert all(Bd(root).show(bead_id)["status"] == "closed" for bead_id in ids.values())
 
 
 def test_gt_costs_by_role_rig_and_agent(town_with_usage):

@@ -45,7 +45,7 @@ def town_with_history(tmp_path_factory: pytest.TempPathFactory) -> dict:
         wait_for(lambda: len([m for m in merge_requests(root) if m["status"] == "open"]) == 5 or None,
                  timeout=90, what="five submissions")
         for name in ("a4", "b3"):
-            wait_for(lambda: Bd(root).json("show", ids[name])["status"] != "hooked" or
+            wait_for(lambda: Bd(root).show(ids[name])["status"] != "hooked" or
                      "ESCALATED" in gt(root, "mail", "inbox", "--identity", "mayor").stdout or None, what=name)
         outcomes = json.loads(gt(root, "refinery", "process", "gizmo", "--json").stdout)
         assert sorted(o["result"] for o in outcomes) == ["failed", "failed", "merged", "merged", "merged"]
@@ -54,7 +54,7 @@ def town_with_history(tmp_path_factory: pytest.TempPathFactory) -> dict:
                  timeout=90, what="two resubmissions")
         assert [o["result"] for o in json.loads(gt(root, "refinery", "process", "gizmo", "--json").stdout)] == \
             ["merged", "merged"]
-        wait_for(lambda: Bd(root).json("show", ids["b3"])["status"] == "open" or None, what="the deferral")
+        wait_for(lambda: Bd(root).show(ids["b3"])["status"] == "open" or None, what="the deferral")
         yield {"root": root, "ids": ids}
         gt(root, "down", "--force", ok=False)
 
@@ -75,7 +75,7 @@ def ledger_log(repo: Path) -> list[dict]:
 
 def test_stats_by_model_match_the_outcomes(town_with_history):
     root, ids = town_with_history["root"], town_with_history["ids"]
-    got = Bd(root).json("stats", "--actor", "gizmo/polecats/*", "--group-by", "model")["groups"]
+    got = Bd(root).json("stats", "--actors", "gizmo/polecats/*", "--group-by", "model")["groups"]
     assert set(got) == {"model-a", "model-b"}
     a, b = got["model-a"], got["model-b"]
     assert (a["completed"], a["escalated"], a["deferred"], a["rejected_merge_requests"]) == (3, 1, 0, 1)
@@ -104,14 +104,14 @@ def test_stats_by_model_match_the_outcomes(town_with_history):
         lines[model.strip()] = lines.get(model.strip(), 0) + sum(
             int(n) for row in rest.strip().splitlines() for n in row.split("\t")[:2])
     assert a["lines_changed"] == lines["model-a"] and b["lines_changed"] == lines["model-b"]
-    table = Bd(root)("stats", "--actor", "gizmo/polecats/*", "--group-by", "model").stdout
+    table = Bd(root)("stats", "--actors", "gizmo/polecats/*", "--group-by", "model").stdout
     assert table.splitlines()[1].startswith("model-a") and "75%" in table
     assert set(Bd(root).json("stats", "--group-by", "actor")["groups"]) >= {"gizmo/polecats/toast"}
 
 
 def test_audit_matches_git_log(town_with_history):
     root, ids = town_with_history["root"], town_with_history["ids"]
-    worker = Bd(root).json("show", ids["a3"])["assignee"]
+    worker = Bd(root).show(ids["a3"])["assignee"]
     rows = Bd(root).json("audit", "--actor", worker)
     ledger = [c["commit"] for c in ledger_log(root / "gizmo" / ".repo.git") if c["author"] == worker]
     code = git(root / "gizmo" / ".repo.git", "log", "--exclude=beads", "--branches", f"--author={worker}",
@@ -126,7 +126,7 @@ def test_audit_matches_git_log(town_with_history):
 
 def test_cv_of_a_polecat(town_with_history):
     root, ids = town_with_history["root"], town_with_history["ids"]
-    worker = Bd(root).json("show", ids["a3"])["assignee"]
+    worker = Bd(root).show(ids["a3"])["assignee"]
     cv = json.loads(gt(root, "polecat", "identity", "show", worker, "--json").stdout)
     assert (cv["completed"], cv["failed"], cv["abandoned"], cv["escalated"]) == (1, 1, 0, 0)
     assert cv["first_pass_rate"] == 0.0 and cv["models"] == ["model-a"]
@@ -134,7 +134,7 @@ def test_cv_of_a_polecat(town_with_history):
     assert cv["recent"][0]["bead"] == ids["a3"]
     defer_worker = [r for r in Bd(root).json("audit", "--actor", "gizmo/polecats/*") if r["op"] == "defer"][0]["author"]
     assert json.loads(gt(root, "polecat", "identity", "show", defer_worker, "--json").stdout)["abandoned"] == 1
-    assert Bd(root).json("show", ids["b3"])["status"] == "open"
+    assert Bd(root).show(ids["b3"])["status"] == "open"
 
 
 def test_feed_shows_the_town_and_follows_new_events(town_with_history):

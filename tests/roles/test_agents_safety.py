@@ -39,11 +39,11 @@ def test_a_town_without_default_agent_says_so_and_never_runs_the_scripted_agent(
     time.sleep(0.5)
     assert heads(town) == before and not pwned.exists()
     assert not (town / "gizmo" / "polecats" / "toast").exists()
-    assert Bd(town).json("show", work)["status"] == "open"
+    assert Bd(town).show(work)["status"] == "open"
     assert json.loads(gt(town, "convoy", "list", "--json").stdout) == []
     # --no-start needs no runtime: the work is hooked and prepared, nothing runs
     gt(town, "sling", work, "gizmo", "--no-start")
-    assert Bd(town).json("show", work)["status"] == "hooked" and not pwned.exists()
+    assert Bd(town).show(work)["status"] == "hooked" and not pwned.exists()
 
 
 def test_gt_install_writes_a_named_default_and_script_only_when_asked(tmp_path):
@@ -66,7 +66,7 @@ def test_a_missing_default_runtime_is_refused_before_anything_is_written(town):
     before = heads(town)
     refused = gt(town, "sling", work, "gizmo", ok=False)
     assert refused.returncode == 1, refused.stderr
-    assert heads(town) == before and Bd(town).json("show", work)["status"] == "open"
+    assert heads(town) == before and Bd(town).show(work)["status"] == "open"
     assert "cannot start agent 'ghost'" in refused.stderr and "not installed" in refused.stderr
 
 

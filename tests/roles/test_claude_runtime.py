@@ -85,7 +85,7 @@ def test_claude_code_polecat_end_to_end(who, tmp_path, claude_env, standin):
     assert author == "gizmo/polecats/toast|Add hello"
     outcome = json.loads(gt(town, "refinery", "process", "gizmo", "--json").stdout)
     assert [o["result"] for o in outcome] == ["merged"]
-    assert Bd(town).json("show", work)["status"] == "closed"
+    assert Bd(town).show(work)["status"] == "closed"
 
     # the runtime's own report, on the ledger: the stand-in's figures, the cost Claude Code priced
     def recorded() -> dict | None:

@@ -154,7 +154,7 @@ def test_codex_as_a_polecat_in_a_town(tmp_path, codex_town_env, standin):
     session = wait_for(lambda: session_ended(town), 120, "the Codex session to end")
     assert session["exit_code"] == 0, session
     assert [o["result"] for o in json.loads(gt(town, "refinery", "process", "gizmo", "--json").stdout)] == ["merged"]
-    assert Bd(town).json("show", work)["status"] == "closed"
+    assert Bd(town).show(work)["status"] == "closed"
     seen = requests_seen(log)
     assert {r["model"] for r in seen} == {MODEL}
     figures = json.loads(Bd(town)("stats", "--group-by", "model", "--json").stdout)["groups"][MODEL]
@@ -197,7 +197,7 @@ def test_codex_polecat_gets_a_nudge_through_its_hook(tmp_path, codex_town_env, s
     assert context.startswith("Gas Town, while you work:") and "MAIL-51c2" in context
     assert json.dumps(seen[-1]["body"]["input"]).count("MAIL-51c2") == 1  # announced once
     assert [o["result"] for o in json.loads(gt(town, "refinery", "process", "gizmo", "--json").stdout)] == ["merged"]
-    assert Bd(town).json("show", work)["status"] == "closed"
+    assert Bd(town).show(work)["status"] == "closed"
 
 
 def test_codex_polecat_is_primed_again_after_a_compaction(tmp_path, codex_town_env, standin, monkeypatch):
@@ -233,7 +233,7 @@ def test_codex_polecat_is_primed_again_after_a_compaction(tmp_path, codex_town_e
     before = [t for r in seen[:compaction + 1] for t in developer_texts(r)]
     assert not any(t.startswith("# Gas Town") for t in before)  # not at startup: the prompt has it already
     assert [o["result"] for o in json.loads(gt(town, "refinery", "process", "gizmo", "--json").stdout)] == ["merged"]
-    assert Bd(town).json("show", work)["status"] == "closed"
+    assert Bd(town).show(work)["status"] == "closed"
 
 
 def test_codex_crew_session_gets_a_nudge_with_the_next_prompt(tmp_path, tmux, codex_town_env, standin):

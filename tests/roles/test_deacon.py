@@ -24,7 +24,7 @@ def test_deacon_tick_merges_feeds_and_lands(town):
     assert [f["bead"] for f in report["fed"]] == [first], report  # stranded ready work goes to a polecat
     wait_for(lambda: [m for m in merge_requests(town) if m["status"] == "open"], what="the first submission")
     gt(town, "deacon", "tick")  # merges the first; the second becomes ready and is fed
-    assert Bd(town).json("show", first)["status"] == "closed"
+    assert Bd(town).show(first)["status"] == "closed"
     wait_for(lambda: [m for m in merge_requests(town) if m["status"] == "open"], what="the second submission")
     final = json.loads(gt(town, "deacon", "tick", "--json").stdout)
     assert [o["result"] for o in final["rigs"]["gizmo"]["refinery"]] == ["merged"]  # and the merge lands the convoy

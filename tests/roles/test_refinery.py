@@ -46,8 +46,8 @@ def test_slung_done_merged_closed_and_the_convoy_lands(town):
     assert git(repo, "log", "-1", "--format=%an|%s", "main").strip() == f"gizmo/polecats/toast|{work}: Add hello"
     assert git(repo, "log", "-1", "--format=%an|%s", "beads").strip() == \
         f"gizmo/refinery|close {work}: merged as {outcome['commit'][:7]} by gizmo/refinery"
-    assert Bd(town).json("show", work)["status"] == "closed"
-    done_mr = Bd(town).json("show", mr["id"])
+    assert Bd(town).show(work)["status"] == "closed"
+    done_mr = Bd(town).show(mr["id"])
     assert done_mr["status"] == "closed" and done_mr["mr"]["attempts"][0]["gates"][0]["passed"] is True
     record = agent_record(town, "gizmo/polecats/toast")
     assert record["state"] == "idle" and record["hook"] is None
@@ -75,10 +75,10 @@ def test_a_failing_gate_assigns_back_and_the_fix_lands(town, tmp_path):
     [failed] = json.loads(gt(town, "refinery", "process", "gizmo", "--json").stdout)
     assert failed["result"] == "failed" and "test_command failed" in failed["detail"]
     assert git(repo, "rev-parse", "main").strip() == before  # never moved to a commit that failed its gates
-    rejected = Bd(town).json("show", first["id"])
+    rejected = Bd(town).show(first["id"])
     assert rejected["status"] == "closed" and rejected["mr"]["outcome"] == "rejected"
     assert "AssertionError" in rejected["notes"]
-    assert Bd(town).json("show", work)["status"] == "hooked"
+    assert Bd(town).show(work)["status"] == "hooked"
     assert agent_record(town, "gizmo/polecats/toast")["state"] == "fix_needed"
     [fix] = json.loads(gt(town, "mail", "inbox", "--identity", "gizmo/polecats/toast", "--json").stdout)
     assert fix["title"] == f"FIX_NEEDED {work}" and "AssertionError" in fix["description"]
@@ -88,7 +88,7 @@ def test_a_failing_gate_assigns_back_and_the_fix_lands(town, tmp_path):
     assert second[0]["id"] != first["id"] and second[0]["mr"]["model"] == "model-b"
     [merged] = json.loads(gt(town, "refinery", "process", "gizmo", "--json").stdout)
     assert merged["result"] == "merged"
-    assert Bd(town).json("show", work)["status"] == "closed"
+    assert Bd(town).show(work)["status"] == "closed"
     assert main_passes_tests(town, tmp_path)
 
 
@@ -102,11 +102,11 @@ def test_a_conflict_between_two_polecats(town, policy):
     outcomes = json.loads(gt(town, "refinery", "process", "gizmo", "--json").stdout)
     assert [o["result"] for o in outcomes] == ["merged", "conflict"]
     assert "README.md" in outcomes[1]["detail"]
-    rejected = Bd(town).json("show", outcomes[1]["mr"])
+    rejected = Bd(town).show(outcomes[1]["mr"])
     attempt = rejected["mr"]["attempts"][-1]
     assert attempt["conflicts"] == ["README.md"] and attempt.get("auto_rebased", False) == (policy == "auto_rebase")
     loser = rejected["mr"]["worker"]
-    assert Bd(town).json("show", rejected["mr"]["source"])["assignee"] == loser  # the bead stays with its polecat
+    assert Bd(town).show(rejected["mr"]["source"])["assignee"] == loser  # the bead stays with its polecat
     [mail] = json.loads(gt(town, "mail", "inbox", "--identity", loser, "--json").stdout)
     assert mail["title"].startswith("REBASE_NEEDED")
     gt(town, "witness", "patrol", "gizmo")  # restarts it: the scripted agent rebases and resubmits
@@ -132,7 +132,7 @@ def test_the_refinery_never_drops_a_commit_pushed_meanwhile(town, tmp_path):
     assert outcome["result"] == "merged"
     log = git(town / "gizmo" / ".repo.git", "log", "--format=%s", "main")
     assert "crew lands meanwhile" in log and f"{work}: Add hello" in log
-    assert Bd(town).json("show", outcome["mr"])["mr"]["attempts"][-1]["races"] == 1
+    assert Bd(town).show(outcome["mr"])["mr"]["attempts"][-1]["races"] == 1
 
 
 def test_merges_are_serialised_per_rig(town):
@@ -156,7 +156,7 @@ def test_the_witness_restarts_a_killed_agent_then_escalates(town):
                         "reason": "its session died"}
     [session] = json.loads(gt(town, "agents", "--json").stdout)
     assert session["pid"] != pid and session["state"] == "running"
-    assert Bd(town).json("show", work)["witness_restarts"] == 1
+    assert Bd(town).show(work)["witness_restarts"] == 1
     assert json.loads(gt(town / "gizmo" / "polecats" / "toast", "hook", "--json").stdout)["bead"]["id"] == work
     assert json.loads(gt(town, "witness", "patrol", "gizmo", "--json").stdout) == []  # running: nothing to do
     os.killpg(session["pid"], signal.SIGKILL)
@@ -175,7 +175,7 @@ def test_the_witness_recovers_an_orphaned_bead(town):
     git(town / "gizmo" / ".repo.git", "worktree", "remove", "--force", str(town / "gizmo" / "polecats" / "toast"))
     [decision] = json.loads(gt(town, "witness", "patrol", "gizmo", "--json").stdout)
     assert decision["action"] == "recover" and decision["bead"] == work
-    shown = Bd(town).json("show", work)
+    shown = Bd(town).show(work)
     assert shown["status"] == "open" and "assignee" not in shown
     [mail] = json.loads(gt(town, "mail", "inbox", "--identity", "mayor", "--json").stdout)
     assert mail["title"] == f"RECOVERED_BEAD {work}"
@@ -206,7 +206,7 @@ def test_flaky_tests_are_retried_and_mq_retry_and_reject(town, tmp_path):
     [again] = json.loads(gt(town, "mq", "list", "gizmo", "--json").stdout)
     assert len(again["mr"]["attempts"]) == 1  # the failed attempt stays on record
     gt(town, "mq", "reject", mr["id"], "--rig", "gizmo", "-r", "not wanted after all")
-    shown = Bd(town).json("show", mr["id"])
+    shown = Bd(town).show(mr["id"])
     assert shown["status"] == "closed" and shown["close_reason"] == "rejected: not wanted after all"
     assert "is not an open merge request" in gt(town, "mq", "reject", mr["id"], "--rig", "gizmo", "-r", "x",
                                                ok=False).stderr

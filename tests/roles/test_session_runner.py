@@ -64,7 +64,7 @@ def test_a_stopped_session_is_resumed_not_counted_against_the_work(town):
     assert session["stopped"] is True and session["ended"].startswith("was stopped")
     [decision] = json.loads(gt(town, "witness", "patrol", "gizmo", "--json").stdout)
     assert decision["action"] == "restart"
-    assert not Bd(town).json("show", work).get("witness_restarts")  # a stop is not the work's failure
+    assert not Bd(town).show(work).get("witness_restarts")  # a stop is not the work's failure
     gt(town, "down", "--force")
 
 

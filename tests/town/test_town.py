@@ -160,8 +160,8 @@ def test_bead_ids_route_to_the_ledger_that_owns_their_prefix(town, sample):
     assert town_bead.startswith("hq-")
     for where in (town, town / "mayor", town / "gizmo" / "polecats", town / "gizmo" / "mayor" / "rig"):
         where.mkdir(parents=True, exist_ok=True)
-        assert Bd(where).json("show", made)["title"] == "into the rig"
-        assert Bd(where).json("show", town_bead)["title"] == "town work"
+        assert Bd(where).show(made)["title"] == "into the rig"
+        assert Bd(where).show(town_bead)["title"] == "town work"
     Bd(town / "mayor")("close", made, "-r", "done from the mayor's home")
     assert git(town / "gizmo" / ".repo.git", "log", "-1", "--format=%an|%s", "beads").strip() == \
         f"mayor|close {made}: done from the mayor's home"
@@ -276,15 +276,15 @@ def test_a_second_machine_joins_the_town_and_gt_sync_moves_every_ledger(town, sa
     other = tmp_path / "machine-b" / "gt"
     joined = json.loads(gt(tmp_path, "install", str(other), "--from", f"file://{remote}", "--json").stdout)
     assert joined["rigs"] == ["gizmo"]
-    assert Bd(other).json("show", rig_bead)["title"] == "rig work from A"
-    assert Bd(other).json("show", town_bead)["title"] == "town work from A"
+    assert Bd(other).show(rig_bead)["title"] == "rig work from A"
+    assert Bd(other).show(town_bead)["title"] == "town work from A"
     assert (other / "gizmo" / "mayor" / "rig" / "tests.sh").exists()
     from_b = Bd(other)("create", "rig work from B", "--rig", "gizmo").stdout.strip()
     gt(other, "sync")
 
     text = gt(town, "sync").stdout
     assert "gizmo: fast-forward" in text and "town: up to date" in text
-    assert Bd(town).json("show", from_b)["title"] == "rig work from B"
+    assert Bd(town).show(from_b)["title"] == "rig work from B"
     assert git(town / "gizmo" / ".repo.git", "log", "-1", "--format=%s", "beads").startswith(f"create {from_b}")
 
 

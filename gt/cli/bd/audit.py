@@ -4,14 +4,23 @@ from gt.cli.common import Out, command
 
 
 @command("audit", acting=("--identity",))
-@click.option("--actor", "actor_glob", metavar="IDENTITY", required=True, help="Whose actions (a glob works too).")
+@click.argument("identity", required=False)
 @click.option("--since", metavar="DATE", help="Only from DATE on.")
-def audit(out: Out, actor_glob: str, since: str | None) -> None:
-    """Every action by an identity, oldest first: ledger writes and code commits, each with its commit.
+def audit(out: Out, identity: str | None, since: str | None) -> None:
+    """Every action by IDENTITY (a glob works too; default: --actor's), oldest first: ledger writes and
+    code commits, each with its commit.
 
-    Example: bd audit --actor gizmo/polecats/toast
+    Example: bd audit gizmo/polecats/toast
     """
+    import os
+
     from gt.records import audit, sources
+
+    actor_glob = identity or os.environ.get("BD_ACTOR")
+    if not actor_glob:
+        from gt.errors import UsageError
+
+        raise UsageError("whose actions? give an IDENTITY (or --actor NAME)")
 
     ledgers = sources.sources()
     when = sources.parse_when(since)

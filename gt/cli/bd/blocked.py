@@ -1,24 +1,27 @@
+import click
+
 from gt.cli.common import Out, command
 
 
 @command("blocked")
-def blocked(out: Out) -> None:
+@click.option("--parent", metavar="ID", help="Only descendants of ID.")
+def blocked(out: Out, parent: str | None) -> None:
     """Beads that are blocked, each with what blocks it.
 
     Example: bd blocked
     """
-    from gt.beads.queries import blocked
+    from gt.beads.queries import Filter, blocked
     from gt.town.context import with_other_ledgers
     from gt.beads.tracker import Tracker
 
     view = Tracker.open().view()
-    rows = blocked(view, with_other_ledgers)
+    rows = blocked(view, with_other_ledgers, Filter(parent=parent))
     beads = Tracker.summaries(view)
     if out.json:
-        from gt.beads.queries import full
+        from gt.beads.contract import blocked_json, rows_json
 
-        docs = {d["id"]: d for d in full(view, [i for i, _ in rows])}
-        out.emit([{**docs[i], "blocked_by": list(why.blockers), "blocked_via_parent": why.via_parent,
+        found = {row["id"]: row for row in rows_json(view, [i for i, _ in rows])}
+        out.emit([{**blocked_json(found[i], why.blockers), "blocked_via_parent": why.via_parent,
                    "blocked_status": why.by_status} for i, why in rows])
         return
     from gt.cli import format

@@ -1,20 +1,47 @@
 import click
 
 from gt.cli.common import Out, command
+from gt.cli.filters import COUNT_FILTERS, filter_options
+
+GROUPS = {"by_status": "status", "by_priority": "priority", "by_type": "type", "by_assignee": "assignee",
+          "by_label": "labels"}
 
 
 @command("count")
-@click.option("-s", "--status", help="Only these statuses (comma-separated).")
-@click.option("--all", "include_closed", is_flag=True, help="Include closed beads.")
-def count(out: Out, status: str | None, include_closed: bool) -> None:
-    """How many beads (open ones unless --all or -s).
+@filter_options(COUNT_FILTERS)
+@click.option("--all", "include_closed", is_flag=True, hidden=True, help="Accepted: closed beads are counted anyway.")
+@click.option("--by-status", is_flag=True, help="Counts per status.")
+@click.option("--by-priority", is_flag=True, help="Counts per priority.")
+@click.option("--by-type", is_flag=True, help="Counts per type.")
+@click.option("--by-assignee", is_flag=True, help="Counts per assignee.")
+@click.option("--by-label", is_flag=True, help="Counts per label.")
+def count(out: Out, include_closed: bool, by_status: bool, by_priority: bool, by_type: bool, by_assignee: bool,
+          by_label: bool, **params: object) -> None:
+    """How many beads, closed ones included (as the original); with --by-*, per group.
 
-    Example: bd count --all
+    Example: bd count -s open --by-type
     """
-    from gt.model.bead import check_status
-    from gt.beads.queries import Filter, list_beads
-    from gt.beads.tracker import Tracker
+    from collections import Counter
 
-    statuses = tuple(check_status(s.strip()) for s in status.split(",")) if status else None
-    n = len(list_beads(Tracker.open().view(), Filter(statuses), include_closed, None))
-    out.emit({"count": n}, str(n))
+    from gt.beads.queries import list_beads
+    from gt.beads.tracker import Tracker
+    from gt.cli.filters import build
+
+    flt = build(params, COUNT_FILTERS)
+    view = Tracker.open().view()
+    ids = list_beads(view, flt, True, None)
+    asked = {"by_status": by_status, "by_priority": by_priority, "by_type": by_type, "by_assignee": by_assignee,
+             "by_label": by_label}
+    group = next((GROUPS[k] for k, v in asked.items() if v), None)
+    if group is None:
+        out.emit({"count": len(ids)}, str(len(ids)))
+        return
+    beads = Tracker.summaries(view)
+    counts: Counter[str] = Counter()
+    for i in ids:
+        value = beads[i].get(group)
+        for key in (value or ["(none)"]) if group == "labels" else [value if value not in (None, "") else "(none)"]:
+            counts[str(key)] += 1
+    groups = [{"group": key, "count": n} for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    out.emit({"total": len(ids), "groups": groups},
+             "\n".join([f"Total: {len(ids)}"] + [f"  {g['group']}: {g['count']}" for g in groups]))

@@ -42,6 +42,11 @@ def init(out: Out, prefix: str | None, branch: str | None, non_interactive: bool
     tracker = Tracker(repo, settings)
     edit = operations.init(tracker, out.signature(repo), prefix.lower() if prefix else None)
     path = clone_settings.save(repo, settings)
+    head = tracker.ledger.local_head()
+    if head is not None:  # `.beads/` exists only now: the change signal starts at the ledger's head
+        from gt.ledger.signal import signal
+
+        signal(repo, head)
     result = {**edit.result, "branch": settings.branch, "settings": path}
     if made:
         result["created_git_repository"] = repo.worktree  # only when `git init` ran

@@ -1,37 +1,46 @@
 import click
 
 from gt.cli.common import Out, command
+from gt.cli.filters import LIST_FILTERS, filter_options
+
+SORTS = ("priority", "created", "updated", "closed", "status", "id", "title", "type", "assignee")
 
 
 @command("list")
-@click.option("-s", "--status", help="Only these statuses (comma-separated).")
-@click.option("-p", "--priority", help="Only this priority.")
-@click.option("-t", "--type", "type_", help="Only this type.")
+@filter_options(LIST_FILTERS)
 @click.option("--all-rigs", is_flag=True, help="Every ledger of the town, not only this directory's.")
-@click.option("-a", "--assignee", help="Only beads assigned to this identity.")
-@click.option("-l", "--label", "labels", multiple=True, help="Only beads with this label (repeatable: all of them).")
-@click.option("--parent", metavar="ID", help="Only children of ID.")
 @click.option("--all", "include_closed", is_flag=True, help="Include closed beads.")
+@click.option("--ready", "ready_only", is_flag=True, help="Only open beads (as `bd ready` counts them).")
 @click.option("-n", "--limit", default=50, show_default=True, type=click.IntRange(min=0), help="At most this many (0: no limit).")
-@click.option("--sort", default="priority", show_default=True, type=click.Choice(["priority", "created", "updated"]))
-def list_(out: Out, all_rigs: bool, status: str | None, priority: str | None, type_: str | None, assignee: str | None,
-            labels: tuple[str, ...], parent: str | None, include_closed: bool, limit: int, sort: str) -> None:
-    """List beads (closed ones only with --all or -s closed).
+@click.option("--sort", default="", type=click.Choice(("",) + SORTS), metavar="FIELD",
+              help="Sort by priority (default: then newest), created, updated or closed (newest first), status, id, title, type or assignee.")
+@click.option("-r", "--reverse", is_flag=True, help="Reverse the order.")
+@click.option("--long", is_flag=True, help="Several lines per bead (as `bd show`).")
+@click.option("--flat", "--tree", "--pretty", "--no-pager", "layout", is_flag=True, hidden=True,
+              help="Accepted for the original's layouts; the list is always flat.")
+def list_(out: Out, all_rigs: bool, include_closed: bool, ready_only: bool, limit: int, sort: str, reverse: bool,
+          long: bool, layout: bool, **params: object) -> None:
+    """List beads (closed ones only with --all, -s closed or -s all).
 
-    Example: bd list -s open,in_progress -l backend
+    Example: bd list -s open,in_progress -l backend --sort updated
     """
-    from gt.model.bead import check_status, parse_priority
-    from gt.beads.queries import Filter, across, full_across, list_beads
-    from gt.town.context import all_views
+    from gt.beads.queries import across, list_beads, rows_across
     from gt.beads.tracker import Tracker
+    from gt.cli.filters import build
+    from gt.town.context import all_views
 
-    statuses = tuple(check_status(s.strip()) for s in status.split(",")) if status else None
-    flt = Filter(statuses, parse_priority(priority) if priority is not None else None, type_, assignee, labels, parent)
+    flt = build(params, LIST_FILTERS)
+    if ready_only:
+        flt.statuses = ("open",)
     views = all_views() if all_rigs else [Tracker.open().view()]
-    pairs = across(views, lambda view: list_beads(view, flt, include_closed, limit or None, sort), limit or None, sort)
+    pairs = across(views, lambda view: list_beads(view, flt, include_closed, limit or None, sort, reverse),
+                   limit or None, sort)
     if out.json:
-        out.emit(full_across(pairs))
+        out.emit(rows_across(pairs))
         return
     from gt.cli import format
 
+    if long:
+        out.emit(None, "\n\n".join(format.detail(Tracker.get(v, i)) for v, i in pairs) or "No beads")
+        return
     out.emit(None, format.lines(pairs) or "No beads")

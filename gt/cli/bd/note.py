@@ -16,7 +16,7 @@ def note(out: Out, bead: str, text: tuple[str, ...], path: str | None) -> None:
     """
     from gt.errors import UsageError
     from gt.beads import operations
-    from gt.beads.queries import shown
+    from gt.beads.contract import issue_json
     from gt.town.context import routed
 
     body = read_text(" ".join(text) if text else None, path, "note")
@@ -24,5 +24,5 @@ def note(out: Out, bead: str, text: tuple[str, ...], path: str | None) -> None:
         raise UsageError("give the note text, or --file")
     tracker = routed([bead])
     edit = operations.update(tracker, out.signature(tracker.repo), [bead], fields={}, append_notes=body)
-    doc = shown(edit.result[0])
+    doc = issue_json(edit.result[0])
     out.emit(doc, f"Note added to {doc['id']}")

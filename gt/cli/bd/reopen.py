@@ -7,7 +7,7 @@ from gt.cli.common import Out, command
 @click.argument("ids", nargs=-1, required=True)
 @click.option("-r", "--reason", help="Why it is reopened.")
 def reopen(out: Out, ids: tuple[str, ...], reason: str | None) -> None:
-    """Reopen closed beads.
+    """Set beads back to open, whatever their status; one already open is named and left alone.
 
     Example: bd reopen gt-a3f8k -r "still failing on CI"
     """
@@ -16,7 +16,14 @@ def reopen(out: Out, ids: tuple[str, ...], reason: str | None) -> None:
 
     tracker = routed(list(ids))
     edit = operations.reopen(tracker, out.signature(tracker.repo), list(ids), reason)
-    from gt.beads.queries import shown
+    from gt.beads.contract import issue_json
 
-    docs = [shown(d) for d in edit.result]
-    out.emit(docs[0] if len(ids) == 1 else docs, f"Reopened {', '.join(d['id'] for d in docs)}")
+    docs = [issue_json(d) for d in edit.result]
+    reopened = {d["id"] for d in docs}
+    view = tracker.view()
+    from gt.beads.tracker import Tracker
+
+    for bead_id in dict.fromkeys(Tracker.resolve(view, q) for q in ids):
+        if bead_id not in reopened:
+            click.echo(f"{bead_id} is already open", err=True)  # as the original: a note, not an error
+    out.emit(docs, f"Reopened {', '.join(sorted(reopened))}" if docs else None)

@@ -6,16 +6,23 @@ from gt.cli.common import Out, command
 
 
 @command("stats", acting=("--identity",))
-@click.option("--actor", "actor_glob", metavar="PATTERN", help="Only work by identities matching this glob.")
+@click.option("--actors", "actor_glob", metavar="PATTERN", help="Only work by identities matching this glob.")
 @click.option("--group-by", type=click.Choice(["actor", "model", "agent", "rig", "type", "label"]),
               help="Track records per group, computed from history (across the town's ledgers).")
 @click.option("--since", metavar="DATE", help="Only what happened from DATE on.")
 @click.option("--until", metavar="DATE", help="Only what happened up to DATE.")
 def stats(out: Out, actor_glob: str | None, group_by: str | None, since: str | None, until: str | None) -> None:
-    """Counts by status, type and priority; with --group-by or --actor, track records from history.
+    """Counts by status, type and priority; with --group-by or --actors, track records from history.
 
-    Example: bd stats --actor 'gizmo/polecats/*' --group-by model
+    Example: bd stats --actors 'gizmo/polecats/*' --group-by model
     """
+    import os
+
+    if any(c in os.environ.get("BD_ACTOR", "") for c in "*?["):
+        from gt.errors import UsageError
+
+        raise UsageError("--actor names who acts, as in the original bd; for the track records of matching "
+                         "identities use --actors PATTERN")
     if group_by or actor_glob or since or until:
         _records(out, actor_glob, group_by, since, until)
         return

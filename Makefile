@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean system-packages
+.PHONY: demo test compat bench clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed system-packages
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -n 2 tests
+
+# Just the beads compatibility tests (tests/compat, which `make test` runs too): beads-mcp 1.3.2's client
+# and its own test suite against our bd. The first run fetches beads-mcp from PyPI into ~/.cache/gt-tests.
+compat: $(VENV)/.installed
+	$(BIN)/python -m pytest tests/compat -v
 
 # Programs the tests drive for real, from Debian's packages when they are missing and apt-get can
 # (as root, or with sudo -n): sshd (`bd sync` over ssh://), npm (fetches the real Claude Code and

@@ -1,9 +1,14 @@
 """Drive every beads-mcp 1.3.2 BdCliClient method against a bd binary.
 
-Usage: <venv with beads-mcp==1.3.2>/bin/python compat/drive_beads_mcp.py BD_PATH LEDGER_TEMPLATE
+Usage: <venv with beads-mcp==1.3.2>/bin/python compat/drive_beads_mcp.py [--json] BD_PATH LEDGER_TEMPLATE
 Copies LEDGER_TEMPLATE (a git repo whose ledger was built by `bd init` +
-`bd import corpus`) to a scratch dir and runs each case there.  Prints a
-table and writes results.json.
+`bd import corpus`) to a scratch dir (under $TMPDIR) and runs each case there.  Prints a
+table and writes results.json ($DRIVE_OUT, else beside this file).
+
+With --json, stdout is one JSON array instead, one object per call:
+{"method", "call" (the variant), "ok" (bool), "error" (str or null), "argv", "detail"};
+the table then goes to stderr and no results.json is written unless DRIVE_OUT is set.
+tests/compat/test_beads_mcp.py runs it this way.
 """
 
 import asyncio
@@ -14,9 +19,16 @@ import subprocess
 import sys
 import tempfile
 
-if len(sys.argv) != 3:
-    sys.exit("usage: python compat/drive_beads_mcp.py BD_PATH LEDGER_TEMPLATE (see docs/beads-compatibility.md)")
-BD, TEMPLATE = sys.argv[1], sys.argv[2]
+ARGS = sys.argv[1:]
+AS_JSON = "--json" in ARGS
+if AS_JSON:
+    ARGS.remove("--json")
+if len(ARGS) != 2:
+    sys.exit("usage: python compat/drive_beads_mcp.py [--json] BD_PATH LEDGER_TEMPLATE "
+             "(see docs/beads-compatibility.md)")
+BD, TEMPLATE = ARGS
+TABLE = sys.stderr if AS_JSON else sys.stdout  # with --json, stdout carries only the JSON
+BD_TIMEOUT = 120  # seconds for each bd or git command the harness runs itself
 os.environ["BEADS_PATH"] = BD
 for k in ("BEADS_DIR", "BEADS_DB", "BEADS_WORKING_DIR", "BEADS_ACTOR"):
     os.environ.pop(k, None)
@@ -59,7 +71,7 @@ actor_client = bc.BdCliClient(bd_path=BD, working_dir=ledger, actor="drive-actor
 flags_client = bc.BdCliClient(bd_path=BD, working_dir=ledger, no_auto_flush=True, no_auto_import=True)
 # seed: an open, unassigned, labelled bead so label filters have something to find
 subprocess.run([BD, "create", "drive seed labelled",
-                "-l", "workflow", "-p", "1"], cwd=ledger, capture_output=True, check=True)
+                "-l", "workflow", "-p", "1"], cwd=ledger, capture_output=True, check=True, timeout=BD_TIMEOUT)
 
 # ids from the corpus (beads v0.47.0 export)
 OPEN_ID = "bd-ee1"            # open task, discovered-from dep
@@ -80,7 +92,8 @@ async def _new(title: str, **kw) -> str:
 
 async def _new_raw(title: str) -> str:
     """Create via the bd CLI directly (so later cases work even if create() fails to parse)."""
-    out = subprocess.run([BD, "create", title, "--json"], cwd=ledger, capture_output=True, text=True)
+    out = subprocess.run([BD, "create", title, "--json"], cwd=ledger, capture_output=True, text=True,
+                         timeout=BD_TIMEOUT)
     try:
         return json.loads(out.stdout)["id"]
     except Exception:
@@ -94,9 +107,9 @@ def fresh_plain_dir() -> str:
 
 def fresh_git_dir() -> str:
     d = tempfile.mkdtemp(prefix="bd15initgit_", dir=work)
-    subprocess.run(["git", "init", "-q", "-b", "main", d], check=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", d], check=True, timeout=BD_TIMEOUT)
     subprocess.run(["git", "-C", d, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q",
-                    "--allow-empty", "-m", "init"], check=True)
+                    "--allow-empty", "-m", "init"], check=True, timeout=BD_TIMEOUT)
     return d
 
 
@@ -226,13 +239,13 @@ async def _close():
 
 async def _reopen1():
     iid = await _scratch("reopen1")
-    subprocess.run([BD, "close", iid, "-r", "x"], cwd=ledger, capture_output=True)
+    subprocess.run([BD, "close", iid, "-r", "x"], cwd=ledger, capture_output=True, timeout=BD_TIMEOUT)
     return await client.reopen(ReopenIssueParams(issue_ids=[iid]))
 
 
 async def _reopen2():
     a, b = await _scratch("reopen2a"), await _scratch("reopen2b")
-    subprocess.run([BD, "close", a, b, "-r", "x"], cwd=ledger, capture_output=True)
+    subprocess.run([BD, "close", a, b, "-r", "x"], cwd=ledger, capture_output=True, timeout=BD_TIMEOUT)
     return await client.reopen(ReopenIssueParams(issue_ids=[a, b], reason="drive reopen"))
 
 
@@ -280,9 +293,12 @@ async def main():
             status, detail = "FAILS", _err(e)
         argv = " ".join(_last_argv[-1][1:]) if _last_argv else ""
         rows.append({"method": method, "variant": variant, "argv": argv, "status": status, "detail": detail})
-        print(f"{status:5} | {method:18} | {variant:32} | bd {argv[:70]} | {detail}", flush=True)
-    with open(os.environ.get("DRIVE_OUT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json")), "w") as f:
-        json.dump(rows, f, indent=1)
+        print(f"{status:5} | {method:18} | {variant:32} | bd {argv[:70]} | {detail}", file=TABLE, flush=True)
+    out = os.environ.get("DRIVE_OUT") or (
+        None if AS_JSON else os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json"))
+    if out:
+        with open(out, "w") as f:
+            json.dump(rows, f, indent=1)
     n = len(rows)
     ok = sum(r["status"] == "works" for r in rows)
     meths = {}
@@ -290,8 +306,14 @@ async def main():
         meths.setdefault(r["method"], []).append(r["status"] == "works")
     print(f"\n{ok}/{n} calls work; methods fully working: "
           f"{sum(all(v) for v in meths.values())}/{len(meths)}; "
-          f"methods with at least one working variant: {sum(any(v) for v in meths.values())}/{len(meths)}")
-    print("scratch dir:", work)
+          f"methods with at least one working variant: {sum(any(v) for v in meths.values())}/{len(meths)}",
+          file=TABLE)
+    print("scratch dir:", work, file=TABLE)
+    if AS_JSON:
+        json.dump([{"method": r["method"], "call": r["variant"], "ok": r["status"] == "works",
+                    "error": None if r["status"] == "works" else r["detail"], "argv": r["argv"],
+                    "detail": r["detail"]} for r in rows], sys.stdout, indent=1)
+        print(flush=True)
 
 
 asyncio.run(main())

@@ -36,7 +36,7 @@ def hermetic_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-    for name in ("BD_ACTOR", "GIT_DIR", "GIT_WORK_TREE", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
+    for name in ("BD_ACTOR", "BEADS_ACTOR", "BEADS_DIR", "GIT_DIR", "GIT_WORK_TREE", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
                  "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "NO_COLOR", "GT_ROOT", "GT_ROLE", "GT_RIG",
                  "GT_POLECAT", "GT_CREW", "GT_DOG"):
         monkeypatch.delenv(name, raising=False)

@@ -48,7 +48,7 @@ def _takes_value(option: click.Option) -> bool:
     return not option.is_flag and not option.count and option.nargs != 0
 
 
-def _boolean(token: str, value: str) -> bool | None:
+def _boolean(value: str) -> bool | None:
     """`--flag=true` → True, `--flag=false` → False; anything else is not a boolean form (None)."""
     low = value.lower()
     return True if low in TRUE else False if low in FALSE else None
@@ -71,8 +71,11 @@ def normalise(group: click.Group, argv: list[str]) -> tuple[list[str], RootFlags
         name, eq, value = token.partition("=") if token.startswith("--") else (token, "", "")
         own = options.get(name)
         if own is not None and command is not group:  # the command's own option wins over a root flag
-            if eq and own.is_flag and not own.secondary_opts and _boolean(name, value) is not None:
-                if _boolean(name, value):
+            if eq and own.is_flag and not own.secondary_opts:
+                on = _boolean(value)
+                if on is None:
+                    raise click.UsageError(f"{name} takes true or false, not {value!r}")
+                if on:
                     out.append(name)
                 continue
             out.append(token)
@@ -88,7 +91,7 @@ def normalise(group: click.Group, argv: list[str]) -> tuple[list[str], RootFlags
             _take(flags, name, value)
             continue
         if name in BOOL_FLAGS:
-            on = True if not eq else _boolean(name, value)
+            on = True if not eq else _boolean(value)
             if on is None:
                 raise click.UsageError(f"{name} takes true or false, not {value!r}")
             if on:

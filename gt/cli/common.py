@@ -159,7 +159,7 @@ def command(name: str | None = None, acting: tuple[str, ...] = ("--actor", "--id
 
 
 # Variables whose values are written into the ledger (who acts, which branch): text, like arguments.
-TEXT_VARIABLES = ("BD_ACTOR", "BD_LEDGER_BRANCH", "GT_ROLE", "GT_RIG", "GT_POLECAT", "GT_CREW", "GT_DOG")
+TEXT_VARIABLES = ("BD_ACTOR", "BEADS_ACTOR", "BD_LEDGER_BRANCH", "GT_ROLE", "GT_RIG", "GT_POLECAT", "GT_CREW", "GT_DOG")
 
 
 def check_utf8(params: dict[str, Any]) -> None:

@@ -53,7 +53,7 @@ class Demo:
         from gt.ledger import git
 
         self.env = our_commands_first(git.clean_env(GT_ROOT=str(self.town)))
-        for name in ("BD_ACTOR", "GT_ROLE", "GT_RIG", "GT_POLECAT", "GT_CREW", "GT_DOG"):
+        for name in ("BD_ACTOR", "BEADS_ACTOR", "GT_ROLE", "GT_RIG", "GT_POLECAT", "GT_CREW", "GT_DOG"):
             self.env.pop(name, None)
         self.turn = 0
 

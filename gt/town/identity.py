@@ -1,6 +1,6 @@
 """Who is acting: the identity recorded as author of every ledger write and commit.
 
-Order: an explicit --actor, then $BD_ACTOR, then the GT_* role variables an agent session is
+Order: an explicit --actor, then $BD_ACTOR (or the original bd's $BEADS_ACTOR), then the GT_* role variables an agent session is
 started with, then the identity recorded in the clone's or worktree's git config (`gt.identity`:
 how a cross-rig worktree keeps its owner's identity), then the current directory inside a town
 (`<town>/mayor/…` is the mayor, `<town>/<rig>/polecats/<name>/…` that polecat, …), then git's
@@ -106,6 +106,7 @@ def detect(explicit: str | None, repo: RepoPaths | None, cwd: Path | None = None
     candidates: list[tuple[str, Callable[[], str | None]]] = [
         ("--actor", lambda: explicit),
         ("BD_ACTOR", lambda: env.get("BD_ACTOR")),
+        ("BEADS_ACTOR", lambda: env.get("BEADS_ACTOR")),
         ("GT_ROLE", lambda: from_role_env(env)),
         ("git config gt.identity", lambda: git_config(_checkout(repo, cwd), "gt", "identity")),
         ("directory", lambda: _from_cwd(cwd)),

@@ -17,6 +17,7 @@ import os
 import stat
 
 from gt.ledger.gitdir import RepoPaths
+from gt.ledger.index import write_atomic
 
 SIGNAL_NAME = "last-change"
 EXCLUDE_PATTERN = f"/.beads/{SIGNAL_NAME}*"  # the file and its temporary files, in every work tree
@@ -62,7 +63,7 @@ def signal(repo: RepoPaths, commit: str) -> None:
         path = os.path.join(folder, SIGNAL_NAME)
         try:
             if not _overwrite(path, data):
-                _replace(path, data)
+                write_atomic(path, data, make_dirs=False)
                 exclude(repo)
         except OSError:
             pass
@@ -87,24 +88,6 @@ def _overwrite(path: str, data: bytes) -> bool:
         return os.pwrite(fd, data, 0) == len(data)
     finally:
         os.close(fd)
-
-
-def _replace(path: str, data: bytes) -> None:
-    """Write the file anew, atomically: a temporary file renamed over whatever `path` is."""
-    tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def exclude(repo: RepoPaths) -> None:

@@ -580,9 +580,9 @@ for i, op in enumerate(plan):
         elif kind == "notes":
             edit = operations.update(tracker, signature, [target], fields={}, append_notes=op[2])
         elif kind == "label+":
-            edit = operations.labels(tracker, signature, target, add=[op[2]])
+            edit = operations.labels(tracker, signature, [target], add=[op[2]])
         elif kind == "label-":
-            edit = operations.labels(tracker, signature, target, remove=[op[2]])
+            edit = operations.labels(tracker, signature, [target], remove=[op[2]])
         elif kind == "close":
             edit = operations.close(tracker, signature, [target], reason="done")
         else:

@@ -8,14 +8,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
-from gt.errors import UsageError
 from gt.ledger.gitdir import read_ref
 from gt.ledger.store import Signature, View
 from gt.model import graph
-from gt.model.bead import PARENT, canonical, is_deleted, normalize_time, now_iso, parse_time, set_status
+from gt.model.bead import canonical, now_iso, parse_time, set_status
 from gt.model.merge import strip_stamps
 from gt.beads.doctor import Finding, OtherLedgers, dangling_dependencies
 from gt.beads.tracker import BEADS, LEDGER_FORMAT, Edit, Tracker
@@ -312,13 +310,7 @@ def epic_statuses(beads: Mapping[str, Mapping[str, Any]]) -> list[EpicStatus]:
     """Every open epic that has children (beads with a parent-child dependency on it), with how many
     are closed; by priority, then age. An epic without children is left out, as in the original."""
     epics = {i for i, d in beads.items() if d.get("type") == "epic" and d.get("status") not in ("closed", "tombstone")}
-    children: dict[str, set[str]] = {}
-    for bead_id, doc in beads.items():
-        if is_deleted(doc):
-            continue
-        for dep in doc.get("dependencies") or ():
-            if dep.get("type") == PARENT and dep.get("target") in epics:
-                children.setdefault(dep["target"], set()).add(bead_id)
+    children = {i: set(kids) for i, kids in graph.children_map(beads).items() if i in epics}
     return [EpicStatus(i, len(children[i]), sum(1 for k in children[i] if beads[k].get("status") == "closed"))
             for i in sorted(children, key=lambda i: graph.sort_key(beads[i]))]
 
@@ -353,30 +345,6 @@ def close_eligible(tracker: Tracker, actor: Signature) -> Edit:
 
 
 # -- defer -------------------------------------------------------------------------------------
-
-RELATIVE = re.compile(r"^([+-]?)([0-9]+)([hdw])$")
-UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
-
-
-def parse_defer(text: str, now: datetime | None = None) -> str:
-    """A defer date from the user: YYYY-MM-DD, an ISO 8601 timestamp, `+6h`/`+2d`/`+1w` (from now;
-    `-` for the past), `today` or `tomorrow` (the same time of day)."""
-    now = now or datetime.now(timezone.utc)
-    value = text.strip().lower()
-    match = RELATIVE.match(value)
-    if match or value in ("today", "tomorrow"):
-        if match:
-            amount = int(match.group(2)) * (-1 if match.group(1) == "-" else 1)
-            moment = now + amount * UNITS[match.group(3)]
-        else:
-            moment = now + timedelta(days=1 if value == "tomorrow" else 0)
-        return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-    try:
-        return normalize_time(text, "defer date")
-    except UsageError:
-        raise UsageError(f"invalid --until {text!r}: use YYYY-MM-DD, an ISO 8601 timestamp, +6h, +2d, +1w, "
-                         "today or tomorrow") from None
-
 
 def is_deferred(doc: Mapping[str, Any]) -> bool:
     """Deferred: the status `deferred`, or a defer date set (`bd update --defer`)."""

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from gt.ledger.maintenance import estimated_loose_objects, pack, LOOSE_THRESHOLD
 from gt.ledger.objects import STALE_LOCK_SECONDS
-from gt.ledger.store import HOLDER_SUFFIX, Signature, View, document_path, read_holder
+from gt.ledger.store import HOLDER_SUFFIX, Signature, View, document_path, read_holder, require_writable
 from gt.model.bead import TOMBSTONE, parse_time, problems
 from gt.model.graph import cycles
 from gt.beads.tracker import BEADS, Edit, Tracker
@@ -38,6 +38,8 @@ OtherLedgers = Callable[[View, set[str]], dict[str, dict[str, Any]]]
 
 def doctor(tracker: Tracker, fix: bool = False, others: OtherLedgers | None = None) -> list[Finding]:
     """The ledger's problems; with `others`, a dependency on a bead of another ledger is checked there."""
+    if fix:
+        require_writable("bd doctor --fix")
     findings: list[Finding] = []
     ledger = tracker.ledger
     branch = ledger.branch

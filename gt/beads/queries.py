@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from typing import Any, Callable, Iterable
 
-from gt.errors import UsageError
+from gt.errors import GtError, UsageError
 from gt.ledger.store import View
 from gt.model import graph
 from gt.model.bead import BOOKKEEPING_TYPES, is_closed, parent_of
@@ -36,7 +36,7 @@ class Filter:
     exclude_labels: tuple[str, ...] = ()
     label_pattern: str | None = None
     title: str | None = None
-    ids: tuple[str, ...] = ()
+    ids: frozenset[str] = frozenset()
     unassigned: bool = False
     no_labels: bool = False
     no_parent: bool = False
@@ -77,7 +77,7 @@ class Filter:
             and (self.within is None or doc.get("id") in self.within)
             and _between(doc.get("_created"), self.created) and _between(doc.get("_updated"), self.updated)
             and _between(doc.get("_closed"), self.closed) and _between(doc.get("_due"), self.due)
-            and (not self.deferred_only or bool(doc.get("defer_until")))
+            and (not self.deferred_only or bool(doc.get("defer_until")) or doc.get("status") == "deferred")
             and (self.overdue_at is None or (doc.get("_due") is not None and doc["_due"] < self.overdue_at
                                              and doc.get("status") != "closed"))
         )
@@ -152,8 +152,8 @@ def full(view: View, ids: list[str]) -> list[dict[str, Any]]:
 def list_beads(view: View, flt: Filter, include_closed: bool = False, limit: int | None = 50, sort: str = "",
                reverse: bool = False) -> list[str]:
     beads = view.summaries(BEADS)
-    if flt.parent is not None:
-        flt.parent = Tracker.resolve(view, flt.parent)
+    if flt.parent is not None:  # resolved in this ledger, without changing the caller's filter
+        flt = replace(flt, parent=Tracker.resolve(view, flt.parent))
     hidden = ("tombstone",) if include_closed or flt.include_closed or flt.statuses is not None else ("tombstone", "closed")
     ids = [i for i, doc in beads.items() if doc.get("status") not in hidden and flt.matches(doc)]
     if flt.needs_text:
@@ -163,12 +163,21 @@ def list_beads(view: View, flt: Filter, include_closed: bool = False, limit: int
 
 
 def across(views: list[View], pick: Callable[[View], list[str]], limit: int | None,
-           sort: str = "priority") -> list[tuple[View, str]]:
-    """What `pick` finds in each ledger, interleaved in `sort` order, at most `limit`."""
+           sort: str = "priority", reverse: bool = False) -> list[tuple[View, str]]:
+    """What `pick` finds in each ledger, interleaved in `sort` order, at most `limit`; a ledger that
+    does not hold a bead the filter names (--parent) has nothing to add."""
     if len(views) == 1:
         return [(views[0], i) for i in pick(views[0])]
-    found = [(view, i, beads[i]) for view in views for beads in (view.summaries(BEADS),) for i in pick(view)]
-    order = _sorted({str(n): doc for n, (_, _, doc) in enumerate(found)}, [str(n) for n in range(len(found))], sort)
+    found = []
+    for view in views:
+        beads = view.summaries(BEADS)
+        try:
+            found += [(view, i, beads[i]) for i in pick(view)]
+        except GtError as exc:
+            if exc.code != "not_found":
+                raise
+    order = _sorted({str(n): doc for n, (_, _, doc) in enumerate(found)}, [str(n) for n in range(len(found))], sort,
+                    reverse)
     pairs = [(found[int(n)][0], found[int(n)][1]) for n in order]
     return pairs[:limit] if limit else pairs
 
@@ -197,37 +206,32 @@ def ready(view: View, flt: Filter, limit: int | None = None, others: Others = ow
     """Ready beads of `view` passing `flt`; `others` adds the beads of other ledgers they depend on."""
     own = view.summaries(BEADS)  # tombstones included: readiness already treats them as gone
     beads = others(view, own)
-    within_parent(view, flt, own)
+    flt = within_parent(view, flt, own)
     ids = [i for i in graph.ready(beads, time.time()) if i in own and flt.matches(beads[i])]
     ids = _sorted(beads, ids, sort)
     return ids[:limit] if limit else ids
 
 
-def within_parent(view: View, flt: Filter, beads: dict[str, dict[str, Any]]) -> None:
-    """Turn `flt.parent` into every descendant of that bead (the original's `ready/blocked --parent`)."""
+def within_parent(view: View, flt: Filter, beads: dict[str, dict[str, Any]]) -> Filter:
+    """`flt` with its parent turned into every descendant of that bead in this ledger (the original's
+    `ready/blocked --parent`)."""
     if flt.parent is None:
-        return
-    root, flt.parent = Tracker.resolve(view, flt.parent), None
-    children: dict[str, list[str]] = {}
-    for bead_id, doc in beads.items():
-        parent = parent_of(doc)
-        if parent is not None:
-            children.setdefault(parent, []).append(bead_id)
+        return flt
+    children = graph.children_map(beads)
     found: set[str] = set()
-    stack = [root]
+    stack = [Tracker.resolve(view, flt.parent)]
     while stack:
         for child in children.get(stack.pop(), ()):
             if child not in found:
                 found.add(child)
                 stack.append(child)
-    flt.within = frozenset(found) if flt.within is None else flt.within & found
+    return replace(flt, parent=None, within=frozenset(found) if flt.within is None else flt.within & found)
 
 
 def blocked(view: View, others: Others = own_only, flt: Filter | None = None) -> list[tuple[str, graph.Blocked]]:
     own = Tracker.summaries(view)
     beads = others(view, own)
-    flt = flt or Filter()
-    within_parent(view, flt, own)
+    flt = within_parent(view, flt or Filter(), own)
     found = graph.blocked_map(beads)
     return [(i, found[i]) for i in _sorted(beads, found, "priority") if i in own and flt.matches(beads[i])]
 
@@ -260,13 +264,9 @@ def stats(view: View) -> dict[str, Any]:
     ready_now = graph.ready(beads, time.time())
     lead_times = [(d["_closed"] - d["_created"]) / 3600 for d in beads.values()
                   if d.get("status") == "closed" and d.get("_closed") and d.get("_created")]
-    children: dict[str, list[str]] = {}
-    for bead_id, doc in beads.items():
-        parent = parent_of(doc)
-        if parent is not None:
-            children.setdefault(parent, []).append(bead_id)
-    closeable = sum(1 for i, d in beads.items() if d.get("type") == "epic" and not is_closed(d) and children.get(i)
-                    and all(beads[c].get("status") in ("closed", "tombstone") for c in children[i]))
+    from gt.beads.admin import epic_statuses
+
+    closeable = sum(1 for epic in epic_statuses(beads) if epic.eligible)
     summary = {
         "total_issues": len(beads), "open_issues": by_status.get("open", 0),
         "in_progress_issues": by_status.get("in_progress", 0), "closed_issues": by_status.get("closed", 0),

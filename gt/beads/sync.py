@@ -13,7 +13,7 @@ from typing import Any
 
 from gt.errors import GtError
 from gt.ledger import git
-from gt.ledger.store import CONFIG_FILE, Change, Ledger, Signature, View
+from gt.ledger.store import CONFIG_FILE, Change, Ledger, Signature, View, require_writable
 from gt.ledger.yamlio import YamlError
 from gt.model import merge
 from gt.model.bead import TOMBSTONE
@@ -116,6 +116,7 @@ def backoff(round_number: int) -> float:
 
 def sync(tracker: Tracker, actor: Signature, remote: str | None = None, push_changes: bool = True) -> SyncReport:
     """Fetch, merge and push until the remote has our ledger (bounded retries)."""
+    require_writable("bd sync")
     remote = remote or tracker.settings.remote
     report = SyncReport(remote)
     from gt import progress

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from gt.errors import GtError
 from gt.ledger.gitdir import RepoPaths, discover
-from gt.ledger.store import Change, Ledger, Signature, View, check_key
+from gt.ledger.store import Change, Ledger, Signature, View, require_writable, check_key
 from gt.ledger.yamlio import YamlError
 from gt.model.bead import SUMMARY_VERSION, is_deleted, require_live, summarize
 from gt.model.merge import stamp_edit, strip_stamps
@@ -17,7 +16,6 @@ from gt.beads import clone_settings
 
 LEDGER_FORMAT = 2  # 2: beads carry Lamport stamps (see gt/model/merge.py); 1 is read as 2 without stamps
 BEADS = "beads"  # the ledger collection holding one document per bead
-READONLY = "BD_READONLY"  # set (by `bd --readonly`, or by a sandbox): every write is refused
 
 
 @dataclass
@@ -118,8 +116,7 @@ class Tracker:
 
         An Edit with no beads writes nothing (its `commit` stays None) but is still returned.
         """
-        if os.environ.get(READONLY, "") not in ("", "0"):
-            raise GtError("read-only mode (bd --readonly): this command would change the ledger", code="readonly")
+        require_writable()
         self.require()
         outcome: dict[str, Edit] = {}
 

@@ -38,6 +38,7 @@ class RootFlags:
     actor: str | None = None
     directory: str | None = None
     readonly: bool = False
+    end_of_options: int | None = None  # where `--` stands in the normalised line, if it does
 
 
 def _options(command: click.Command) -> dict[str, click.Option]:
@@ -66,9 +67,12 @@ def normalise(group: click.Group, argv: list[str]) -> tuple[list[str], RootFlags
         token = argv[index]
         index += 1
         if token == "--":
+            flags.end_of_options = len(out)
             out += argv[index - 1:]
             break
         name, eq, value = token.partition("=") if token.startswith("--") else (token, "", "")
+        if token.startswith("-C") and len(token) > 2:  # pflag's `-C=PATH` and `-CPATH`
+            name, eq, value = "-C", "=", token[2:].removeprefix("=")
         own = options.get(name)
         if own is not None and command is not group:  # the command's own option wins over a root flag
             if eq and own.is_flag and not own.secondary_opts:
@@ -127,19 +131,18 @@ def _take(flags: RootFlags, name: str, value: str | None) -> None:
     # the others (IGNORED_FLAGS) are accepted and have no effect
 
 
-def apply(flags: RootFlags, argv: list[str], group: click.Group) -> list[str]:
+def apply(flags: RootFlags, argv: list[str]) -> list[str]:
     """Carry out the root flags: the actor and read-only mode through the environment (so every
     command and the git hooks it runs see them), --json at the end of the command line, -C first."""
-    from gt.beads.tracker import READONLY
+    from gt.ledger.store import READONLY
 
     if flags.actor is not None:
         os.environ["BD_ACTOR"] = flags.actor
     if flags.readonly:
         os.environ[READONLY] = "1"
     argv = list(argv)
-    if flags.json and "--json" not in argv:
-        cut = argv.index("--") if "--" in argv else len(argv)
-        argv.insert(cut, "--json")
+    if flags.json:  # before the `--` that ends the options (a `--` given as an option's value is a value)
+        argv.insert(len(argv) if flags.end_of_options is None else flags.end_of_options, "--json")
     if flags.directory is not None:
         argv = ["-C", flags.directory, *argv]
     return argv
@@ -156,7 +159,7 @@ class CobraGroup(LazyGroup):
             fail("--json" in argv, UsageError(exc.format_message()))
         saved = {key: os.environ.get(key) for key in ENVIRONMENT}
         try:
-            return super().main(apply(flags, argv, self), *rest, **kwargs)
+            return super().main(apply(flags, argv), *rest, **kwargs)
         finally:  # a command run in-process (tests, a Python caller) leaves the environment as it was
             for key, value in saved.items():
                 if value is None:

@@ -118,7 +118,7 @@ def build(params: dict[str, Any], which: tuple[str, ...]) -> Filter:
         statuses=statuses, priority=priority("priority"), type=got.get("type"), assignee=got.get("assignee"),
         labels=split(got.get("label")), parent=got.get("parent") or got.get("filter-parent"),
         labels_any=split(got.get("label-any")), exclude_labels=split(got.get("exclude-label")),
-        label_pattern=got.get("label-pattern"), title=title.lower() if title else None, ids=split(got.get("id")),
+        label_pattern=got.get("label-pattern"), title=title.lower() if title else None, ids=frozenset(split(got.get("id"))),
         unassigned=bool(got.get("no-assignee") or got.get("unassigned")), no_labels=bool(got.get("no-labels")),
         no_parent=bool(got.get("no-parent")), priority_min=priority("priority-min"),
         priority_max=priority("priority-max"), exclude_types=split(got.get("exclude-type")),

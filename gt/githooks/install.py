@@ -88,6 +88,9 @@ def _runs_gt(python: str) -> bool:
 
 def install(repo: RepoPaths, names: tuple[str, ...] = SHIPPED) -> list[str]:
     """Write our hooks into the repository's hooks folder; a foreign hook is kept as `<name>.user`."""
+    from gt.ledger.store import require_writable
+
+    require_writable("installing hooks")
     target = Path(repo.commondir) / "hooks"
     target.mkdir(exist_ok=True)
     installed = []
@@ -139,6 +142,10 @@ def check(repo: RepoPaths, names: tuple[str, ...], required: bool, fix: bool) ->
     """Doctor findings for our hooks in one repository: missing ones (where `required`) and outdated
     ones (an earlier version's script, or one whose Python can no longer run Gas Town); `fix`
     (re)installs them."""
+    from gt.ledger.store import require_writable
+
+    if fix:
+        require_writable("bd doctor --fix")
     from gt.beads.doctor import Finding
 
     listed = [h for h in listing(repo) if h["hook"] in names]

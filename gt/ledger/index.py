@@ -115,7 +115,7 @@ def write_atomic(path: str, data: bytes, make_dirs: bool = True) -> None:
     directory = os.path.dirname(path) or "."
     if make_dirs:
         os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, f".tmp-{os.getpid()}-{os.urandom(4).hex()}")
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
     try:
         with open(tmp, "xb") as f:
             f.write(data)

@@ -20,7 +20,7 @@ from gt.ledger.gitdir import RepoPaths
 from gt.ledger.index import write_atomic
 
 SIGNAL_NAME = "last-change"
-EXCLUDE_PATTERN = f"/.beads/{SIGNAL_NAME}*"  # the file and its temporary files, in every work tree
+EXCLUDE_PATTERN = f"/.beads/*{SIGNAL_NAME}*"  # the file and its temporary files, in every work tree
 
 
 def work_trees(repo: RepoPaths) -> list[str]:

@@ -42,6 +42,15 @@ FILE_MODE = 0o100644
 TREE_MODE = 0o040000
 
 
+READONLY = "BD_READONLY"  # set (by `bd --readonly`, or by a sandbox): nothing may be written
+
+
+def require_writable(what: str = "this command") -> None:
+    """Refuse in read-only mode, before anything is written."""
+    if os.environ.get(READONLY, "") not in ("", "0"):
+        raise GtError(f"read-only mode (bd --readonly): {what} would change the repository", code="readonly")
+
+
 def fan_of(key: str) -> str:
     """The fan-out directory of a key: the first two hex digits of sha1(key)."""
     return sha1(key.encode("utf-8")).hexdigest()[:2]
@@ -474,6 +483,7 @@ class Ledger:
         """
         from gt.ledger.objects import set_ref_if_equals, open_refs
 
+        require_writable()
         refs = open_refs(self.repo)
         self._refuse_if_checked_out()
         with self.lock():
@@ -621,6 +631,7 @@ class Ledger:
         """Move the branch to `target` if that loses nothing (it is missing or an ancestor of target)."""
         from gt.ledger.objects import open_refs, set_ref_if_equals
 
+        require_writable()
         refs = open_refs(self.repo)
         self._refuse_if_checked_out()
         with self.lock():

@@ -95,11 +95,41 @@ def parse_time(value: Any) -> float | None:
     return moment.timestamp()
 
 
-def normalize_time(value: str, what: str) -> str:
-    """Accept a date or timestamp from the user; refuse anything unparseable."""
-    if parse_time(value) is None:
-        raise UsageError(f"invalid {what} {value!r}: use YYYY-MM-DD or an ISO 8601 timestamp")
+RELATIVE_TIME = re.compile(r"^([+-]?)([0-9]{1,4})([hdw])$")  # the original's +6h, +2d, +1w (up to 9999)
+TIME_UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def normalize_time(value: str, what: str, now: datetime | None = None) -> str:
+    """A date or timestamp from the user, as given; `+6h`, `+2d`, `+1w` (`-` for the past), `today`
+    and `tomorrow` become a UTC timestamp from now. Anything else unparseable is refused."""
+    text = value.strip().lower()
+    relative = RELATIVE_TIME.match(text)
+    if relative or text in ("today", "tomorrow"):
+        moment = now or datetime.now(timezone.utc)
+        seconds = 86400 if text == "tomorrow" else 0
+        if relative:
+            seconds = int(relative.group(2)) * TIME_UNITS[relative.group(3)] * (-1 if relative.group(1) == "-" else 1)
+        return datetime.fromtimestamp(moment.timestamp() + seconds, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    if not _whole_time(value.strip()):
+        shown = repr(value) if len(value) <= 60 else repr(value[:60]) + " …"
+        raise UsageError(f"invalid {what} {shown}: use YYYY-MM-DD, an ISO 8601 timestamp, +6h, +2d, +1w, "
+                         "today or tomorrow")
     return value.strip()
+
+
+def _whole_time(text: str) -> bool:
+    """The whole text is an ISO 8601 date or timestamp (parse_time, lenient for stored values, reads
+    only the date of `2026-01-01; junk`)."""
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        return True
+    except ValueError:
+        pass
+    try:
+        date.fromisoformat(text)
+        return True
+    except ValueError:
+        return False
 
 
 def parse_priority(value: Any) -> int:

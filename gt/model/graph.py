@@ -115,6 +115,17 @@ def dependents(beads: Beads, bead_id: str, types: Iterable[str] | None = (BLOCKI
     )
 
 
+def children_map(beads: Beads) -> dict[str, list[str]]:
+    """Every live bead's children (beads with a parent-child dependency on it), by parent id, in one pass."""
+    found: dict[str, list[str]] = {}
+    for bead_id, doc in beads.items():
+        if not is_deleted(doc):
+            for dep in doc.get("dependencies") or ():
+                if dep.get("type") == PARENT and isinstance(dep.get("target"), str):
+                    found.setdefault(dep["target"], []).append(bead_id)
+    return found
+
+
 def children(beads: Beads, bead_id: str) -> list[str]:
     return dependents(beads, bead_id, (PARENT,))
 

@@ -607,7 +607,7 @@ def test_blocked_reports_blockers_and_parent(bd):
     rows = {r["id"]: r for r in bd.json("blocked")}
     assert set(rows) == {epic, child}
     assert rows[epic]["blocked_by"] == [blocker] and rows[epic]["blocked_via_parent"] is None
-    assert rows[child]["blocked_by"] == [] and rows[child]["blocked_via_parent"] == epic
+    assert rows[child]["blocked_by"] == [epic] and rows[child]["blocked_via_parent"] == epic
     assert rows[child]["title"] == "Child"
     text = bd("blocked").stdout
     assert f"blocked by {blocker}" in text

@@ -85,9 +85,21 @@ def test_readonly_refuses_every_write_and_changes_nothing(bd, repo):
         assert result.exit_code == 1 and "read-only" in result.stderr, args
     assert bd("update", bead, "-p", "1", env={"BD_READONLY": "1"}, ok=False).exit_code == 1
     assert (head(repo), commit_count(repo)) == (before, count)
+    hooks = sorted(p.name for p in (repo / ".git" / "hooks").iterdir())
+    for args in (("sync",), ("hooks", "install"), ("doctor", "--fix"), ("import", "/dev/null")):
+        result = bd("--readonly", *args, ok=False)
+        assert result.exit_code == 1 and "read-only" in result.stderr, args
+    assert sorted(p.name for p in (repo / ".git" / "hooks").iterdir()) == hooks
+    assert (head(repo), commit_count(repo)) == (before, count)
     assert bd.show(bead)["title"] == "A"  # reads work
     assert bd("--readonly", "list").exit_code == 0
     assert os.environ.get("BD_READONLY") is None
+
+
+def test_readonly_init_creates_nothing(tmp_path: Path):
+    result = Bd(tmp_path).proc("--readonly", "init", "--prefix", "x", ok=False)
+    assert result.exit_code == 1 and "read-only" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_beads_dir_and_directory(tmp_path: Path):

@@ -33,9 +33,9 @@ BEADS_MCP_VERSION = "1.3.2"
 # pytest-cov, ruff, mypy and build are in that group too but no test uses them.
 TEST_REQUIREMENTS = ("pytest==9.1.1", "pytest-asyncio==1.4.0")
 CACHE = RUNTIME_CACHE / f"{BEADS_MCP}-{BEADS_MCP_VERSION}"
-PIP_TIMEOUT = 300  # seconds for one pip command
+PIP_TIMEOUT = 200  # seconds for one pip command (two of them, within the test's 600 s)
 STEP_TIMEOUT = 120  # seconds for anything else: making the venv, checking it
-LOCK_TIMEOUT = 600  # seconds to wait for another worker's build
+LOCK_TIMEOUT = 480  # seconds to wait for another worker's build: under the test's timeout, so the lock's message shows
 
 # What pip says when it cannot reach the index (then the test is `unavailable`, not failed).
 OFFLINE_SIGNS = (

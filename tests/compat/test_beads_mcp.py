@@ -67,8 +67,9 @@ def test_beads_mcp_client_drive(beads_mcp: BeadsMcp, corpus: Path, tmp_path: Pat
     Bd(template).proc("import", str(corpus), timeout=TIMEOUT)
     scratch = tmp_path / "tmp"  # the harness's work folder (mkdtemp) lands here, not in /tmp
     scratch.mkdir()
-    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("DRIVE_OUT", None)
+    env = {name: value for name, value in os.environ.items()  # nothing of ours (BD_READONLY, BD_ACTOR …)
+           if not name.startswith(("PYTEST_", "BEADS_", "BD_")) and name != "DRIVE_OUT"}
+    env.update(TMPDIR=str(scratch), PYTHONDONTWRITEBYTECODE="1")
     try:
         done = subprocess.run([str(beads_mcp.python), str(HARNESS), "--json", str(BIN / "bd"), str(template)],
                               cwd=tmp_path, env=env, capture_output=True, text=True, timeout=DRIVE_TIMEOUT)

@@ -21,7 +21,9 @@ def blocked(out: Out, parent: str | None) -> None:
         from gt.beads.contract import blocked_json, rows_json
 
         found = {row["id"]: row for row in rows_json(view, [i for i, _ in rows])}
-        out.emit([{**blocked_json(found[i], why.blockers), "blocked_via_parent": why.via_parent,
+        # as the original: a bead held back by its blocked parent is blocked by that parent
+        out.emit([{**blocked_json(found[i], why.blockers or ((why.via_parent,) if why.via_parent else ())),
+                   "blocked_via_parent": why.via_parent,
                    "blocked_status": why.by_status} for i, why in rows])
         return
     from gt.cli import format

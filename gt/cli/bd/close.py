@@ -46,7 +46,7 @@ def close(out: Out, ids: tuple[str, ...], reason: str | None, reason_alias: str 
     view = tracker.view()
     unblocked = [issue_json(Tracker.get(view, i)) for i in sorted(_ready(tracker) - before)]
     text += "".join(f"\nNow ready: {d['id']} {d['title']}" for d in unblocked)
-    out.emit({"closed": docs, "unblocked": unblocked}, text)
+    out.emit({"closed": docs, "unblocked": unblocked} if unblocked else docs, text)  # as the original
 
 
 def _ready(tracker: Tracker) -> set[str]:

@@ -5,6 +5,7 @@ from gt.cli.filters import COUNT_FILTERS, filter_options
 
 GROUPS = {"by_status": "status", "by_priority": "priority", "by_type": "type", "by_assignee": "assignee",
           "by_label": "labels"}
+NONE = {"assignee": "(unassigned)", "labels": "(no labels)"}  # the original's names of the empty groups
 
 
 @command("count")
@@ -32,7 +33,12 @@ def count(out: Out, include_closed: bool, by_status: bool, by_priority: bool, by
     ids = list_beads(view, flt, True, None)
     asked = {"by_status": by_status, "by_priority": by_priority, "by_type": by_type, "by_assignee": by_assignee,
              "by_label": by_label}
-    group = next((GROUPS[k] for k, v in asked.items() if v), None)
+    chosen = [GROUPS[k] for k, v in asked.items() if v]
+    if len(chosen) > 1:
+        from gt.errors import UsageError
+
+        raise UsageError("count by one thing at a time: give only one --by-* option")
+    group = chosen[0] if chosen else None
     if group is None:
         out.emit({"count": len(ids)}, str(len(ids)))
         return
@@ -40,8 +46,10 @@ def count(out: Out, include_closed: bool, by_status: bool, by_priority: bool, by
     counts: Counter[str] = Counter()
     for i in ids:
         value = beads[i].get(group)
-        for key in (value or ["(none)"]) if group == "labels" else [value if value not in (None, "") else "(none)"]:
+        if group == "priority":
+            value = f"P{value}"
+        for key in (value or [NONE[group]]) if group == "labels" else [value or NONE.get(group, "(none)")]:
             counts[str(key)] += 1
-    groups = [{"group": key, "count": n} for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    groups = [{"group": key, "count": n} for key, n in sorted(counts.items())]  # by name, as the original
     out.emit({"total": len(ids), "groups": groups},
              "\n".join([f"Total: {len(ids)}"] + [f"  {g['group']}: {g['count']}" for g in groups]))

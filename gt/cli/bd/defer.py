@@ -15,14 +15,14 @@ def defer(out: Out, ids: tuple[str, ...], until: str | None) -> None:
     Example: bd defer gt-a3f8k --until +2w
     """
     from gt.beads import operations
-    from gt.beads.admin import parse_defer
+    from gt.model.bead import normalize_time
     from gt.beads.contract import issue_json
     from gt.model.bead import parse_time
     from gt.town.context import routed
 
     fields: dict[str, object] = {"status": "deferred"}
     if until is not None:
-        fields["defer_until"] = parse_defer(until)
+        fields["defer_until"] = normalize_time(until, "--until date")
         import time
 
         if not out.json and (parse_time(fields["defer_until"]) or 0) < time.time():

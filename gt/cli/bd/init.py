@@ -27,6 +27,9 @@ def init(out: Out, prefix: str | None, branch: str | None, non_interactive: bool
     from gt.beads import operations
     from gt.beads.tracker import Tracker
 
+    from gt.ledger.store import require_writable
+
+    require_writable("bd init")
     if prefix:  # checked before anything is created
         check_prefix(prefix.lower())
     if branch:

@@ -1,16 +1,15 @@
 import click
 
 from gt.cli.common import Out, command
+from gt.beads.queries import SORTS
 from gt.cli.filters import LIST_FILTERS, filter_options
-
-SORTS = ("priority", "created", "updated", "closed", "status", "id", "title", "type", "assignee")
 
 
 @command("list")
 @filter_options(LIST_FILTERS)
 @click.option("--all-rigs", is_flag=True, help="Every ledger of the town, not only this directory's.")
 @click.option("--all", "include_closed", is_flag=True, help="Include closed beads.")
-@click.option("--ready", "ready_only", is_flag=True, help="Only open beads (as `bd ready` counts them).")
+@click.option("--ready", "ready_only", is_flag=True, help="Only the beads `bd ready` lists.")
 @click.option("-n", "--limit", default=50, show_default=True, type=click.IntRange(min=0), help="At most this many (0: no limit).")
 @click.option("--sort", default="", type=click.Choice(("",) + SORTS), metavar="FIELD",
               help="Sort by priority (default: then newest), created, updated or closed (newest first), status, id, title, type or assignee.")
@@ -30,11 +29,14 @@ def list_(out: Out, all_rigs: bool, include_closed: bool, ready_only: bool, limi
     from gt.town.context import all_views
 
     flt = build(params, LIST_FILTERS)
-    if ready_only:
-        flt.statuses = ("open",)
     views = all_views() if all_rigs else [Tracker.open().view()]
+    if ready_only:  # what `bd ready` would list: open, unblocked, not deferred
+        from gt.beads.queries import Filter, ready
+        from gt.town.context import with_other_ledgers
+
+        flt.within = frozenset(i for view in views for i in ready(view, Filter(), None, with_other_ledgers))
     pairs = across(views, lambda view: list_beads(view, flt, include_closed, limit or None, sort, reverse),
-                   limit or None, sort)
+                   limit or None, sort, reverse)
     if out.json:
         out.emit(rows_across(pairs))
         return

@@ -1,6 +1,7 @@
 import click
 
 from gt.cli.common import Out, command
+from gt.beads.queries import SORTS
 from gt.cli.filters import COUNT_FILTERS, filter_options
 
 SEARCH_FILTERS = tuple(f for f in COUNT_FILTERS if f not in ("title", "title-contains", "id"))
@@ -11,7 +12,7 @@ SEARCH_FILTERS = tuple(f for f in COUNT_FILTERS if f not in ("title", "title-con
 @click.option("--query", metavar="TEXT", help="The text to look for (instead of the argument).")
 @filter_options(SEARCH_FILTERS)
 @click.option("-n", "--limit", default=50, show_default=True, type=click.IntRange(min=0), help="At most this many (0: no limit).")
-@click.option("--sort", default="", metavar="FIELD", help="As `bd list --sort`.")
+@click.option("--sort", default="", type=click.Choice(("",) + SORTS), metavar="FIELD", help="As `bd list --sort`.")
 @click.option("-r", "--reverse", is_flag=True, help="Reverse the order.")
 @click.option("--long", is_flag=True, help="Several lines per bead (as `bd show`).")
 @click.option("--open", "open_only", is_flag=True, hidden=True, help="Leave out closed beads (the default).")

@@ -30,10 +30,10 @@ def show(out: Out, ids: tuple[str, ...], more_ids: tuple[str, ...], short: bool,
         beads = Tracker.summaries(view)
         wanted = [c for i in wanted for c in children_of(beads, i)]
     docs = [Tracker.get(view, i) for i in wanted]
-    if short:
+    if short:  # one line per bead, with --json too, as the original
         from gt.cli import format
 
-        out.emit(None, "\n".join(format.line(d) for d in docs))
+        click.echo("\n".join(format.line(d) for d in docs))
         return
     if out.json:  # an array, even of one bead, as the original prints it
         from gt.beads.contract import details_json

@@ -256,7 +256,9 @@ def make_sample(path: Path, name: str, *extra: str) -> Path:
 
 
 # A rig's merge queue that runs the sample project's tests.
-MERGE_QUEUE = {"gizmo/settings/config.yaml": "merge_queue:\n  test_command: ./tests.sh\n"}
+# A rig whose merge queue runs its tests; the retry breaker's wait is off, so that a test can resubmit
+# at once (tests/roles/test_retry_breaker.py tests the wait).
+MERGE_QUEUE = {"gizmo/settings/config.yaml": "merge_queue:\n  test_command: ./tests.sh\nretry:\n  backoff_seconds: 0\n"}
 
 
 def make_town(tmp: Path, rigs: dict[str, str] | None = None, *, agent: str | None = "script",

@@ -96,6 +96,7 @@ def details_json(view: View, doc: Doc) -> dict[str, Any]:
     """A bead as `bd show` prints it (the original's `IssueDetails`)."""
     bead_id = doc["id"]
     out = issue_json(doc)
+    out["attempts"] = int(doc.get("attempts") or 0)  # ours: the retry breaker's count (gt.dispatch.attempts)
     comments = doc.get("comments") or []
     if comments:
         out["comments"] = [comment_json(bead_id, c) for c in comments]

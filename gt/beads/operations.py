@@ -9,7 +9,7 @@ from gt.ledger.store import Signature, View
 from gt.model import graph
 from gt.model.bead import (
     BLOCKING, PARENT, TEXT_FIELDS, TOMBSTONE, canonical, check_dep_type, check_status, check_text,
-    check_title, check_type, is_closed, is_deleted, new_bead, now_iso, parent_of, set_status,
+    check_title, check_type, is_closed, is_deleted, new_bead, now_iso, parent_of, reset_attempts, set_status,
 )
 from gt.model.ids import check_id, check_prefix, child_id, new_id
 from gt.beads.tracker import LEDGER_FORMAT, Edit, Tracker
@@ -188,6 +188,8 @@ def update(
             for key, value in fields.items():
                 if key == "status":
                     set_status(doc, value, now)
+                    if value == "open":  # a person puts it back in play: the retry breaker counts afresh
+                        reset_attempts(doc)
                 else:
                     doc[key] = value
             if append_notes:
@@ -398,7 +400,8 @@ def comment(tracker: Tracker, actor: Signature, query: str, text: str) -> Edit:
     return tracker.write(actor, build)
 
 
-SETTABLE_CONFIG = {"types": "extra bead types `bd create` accepts (comma-separated)"}
+SETTABLE_CONFIG = {"types": "extra bead types `bd create` accepts (comma-separated)",
+                   "types.infra": "the types `bd list` and `bd count` leave out unless asked (comma-separated)"}
 
 
 def set_config(tracker: Tracker, actor: Signature, key: str, value: str) -> Edit:

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable
 from gt.errors import GtError, UsageError
 from gt.ledger.store import View
 from gt.model import graph
-from gt.model.bead import BOOKKEEPING_TYPES, is_closed, parent_of
+from gt.model.bead import BOOKKEEPING_TYPES, INFRA_TYPES, is_closed, parent_of
 from gt.model.merge import strip_stamps
 from gt.beads.tracker import BEADS, Tracker
 
@@ -53,6 +53,7 @@ class Filter:
     contains: tuple[tuple[str, str], ...] = ()  # (field, lower-case text)
     empty_description: bool = False
     include_closed: bool = False
+    include_infra: bool = False  # the ledger's infrastructure types too (see infra_types)
 
     def matches(self, doc: dict[str, Any]) -> bool:
         labels = doc.get("labels") or ()
@@ -155,11 +156,23 @@ def list_beads(view: View, flt: Filter, include_closed: bool = False, limit: int
     if flt.parent is not None:  # resolved in this ledger, without changing the caller's filter
         flt = replace(flt, parent=Tracker.resolve(view, flt.parent))
     hidden = ("tombstone",) if include_closed or flt.include_closed or flt.statuses is not None else ("tombstone", "closed")
-    ids = [i for i, doc in beads.items() if doc.get("status") not in hidden and flt.matches(doc)]
+    infra = frozenset() if flt.include_infra or flt.type is not None else infra_types(view)
+    ids = [i for i, doc in beads.items()
+           if doc.get("status") not in hidden and doc.get("type") not in infra and flt.matches(doc)]
     if flt.needs_text:
         ids = [doc["id"] for doc in view.docs(BEADS, ids) if flt.matches_text(doc)]
     ids = _sorted(beads, ids, sort, reverse)
     return ids[:limit] if limit else ids
+
+
+def infra_types(view: View) -> frozenset[str]:
+    """The types `bd list` and `bd count` leave out unless asked: the ledger's `types.infra`, else INFRA_TYPES."""
+    from gt.model.schema import INFRA_KEY
+
+    configured = view.config.get(INFRA_KEY)
+    if isinstance(configured, list):
+        return frozenset(t for t in configured if isinstance(t, str))
+    return frozenset(INFRA_TYPES)
 
 
 def across(views: list[View], pick: Callable[[View], list[str]], limit: int | None,

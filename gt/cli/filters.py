@@ -46,12 +46,15 @@ _FILTERS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "no-parent": (("--no-parent",), {"is_flag": True, "help": "Only beads without a parent."}),
     "deferred": (("--deferred",), {"is_flag": True, "help": "Only beads with a defer date."}),
     "overdue": (("--overdue",), {"is_flag": True, "help": "Only unclosed beads past their due date."}),
+    "include-infra": (("--include-infra", "--all-types", "include_infra"), {
+        "is_flag": True, "help": "Include infrastructure beads (agents, mail, merge requests, convoys, …: "
+                                 "the ledger's `types.infra`), which are left out otherwise."}),
 }
 LIST_FILTERS = tuple(k for k in _FILTERS if k != "unassigned")
 COUNT_FILTERS = ("status", "state", "priority", "type", "assignee", "label", "label-any", "title", "title-contains",
                  "desc-contains", "notes-contains", "id", "created-after", "created-before", "updated-after",
                  "updated-before", "closed-after", "closed-before", "empty-description", "no-assignee", "no-labels",
-                 "priority-min", "priority-max")
+                 "priority-min", "priority-max", "include-infra")
 READY_FILTERS = ("priority", "type", "assignee", "unassigned", "label", "label-any", "exclude-label", "exclude-type", "parent")
 
 
@@ -125,6 +128,7 @@ def build(params: dict[str, Any], which: tuple[str, ...]) -> Filter:
         created=span("created"), updated=span("updated"), closed=span("closed"), due=span("due"),
         deferred_only=bool(got.get("deferred")), overdue_at=time.time() if got.get("overdue") else None,
         contains=contains, empty_description=bool(got.get("empty-description")),
+        include_infra=bool(got.get("include-infra")),
     )
     flt.include_closed = status == "all"  # the original's `--status all`: every status, closed included
     return flt

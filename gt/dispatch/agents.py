@@ -13,7 +13,7 @@ from typing import Any
 
 from gt.errors import GtError
 from gt.ledger.store import Signature, View
-from gt.model.bead import canonical, is_closed, now_iso, set_status
+from gt.model.bead import canonical, is_closed, now_iso, reset_attempts, set_status
 from gt.town.identity import Identity, parse
 from gt.town.rundir import key as record_key
 from gt.beads.tracker import Edit, Tracker
@@ -81,7 +81,8 @@ def _take_bead(view: View, query: str, identity: str, force: bool, dispatch: dic
     doc = Tracker.get(view, bead_id)
     check_takeable(doc, identity, force)
     holder = doc.get("assignee")
-    if doc.get("status") == "hooked" and holder == identity:
+    counted_afresh = force and reset_attempts(doc)  # `gt sling --force`: the retry breaker starts again
+    if doc.get("status") == "hooked" and holder == identity and not counted_afresh:
         return bead_id, None
     set_status(doc, "hooked", now_iso())
     doc["assignee"] = identity
@@ -98,20 +99,23 @@ def _check_free(view: View, identity: str, bead_id: str, force: bool) -> str | N
     return current if current != bead_id else None
 
 
-def _release_here(edit: Edit, view: View, bead_id: str) -> None:
+def _release_here(edit: Edit, view: View, bead_id: str, note: str | None = None) -> None:
     """Release `bead_id` in the same commit when it lives in this ledger (others: `release` after)."""
-    released = _release(Tracker.get(view, bead_id)) if bead_id in Tracker.summaries(view) else None
+    released = _release(Tracker.get(view, bead_id), note) if bead_id in Tracker.summaries(view) else None
     if released is not None:
         edit.beads[bead_id] = released
 
 
-def _release(doc: dict[str, Any]) -> dict[str, Any] | None:
-    """A bead taken off a hook: back to open, unassigned (None: a closed bead is left as it is)."""
+def _release(doc: dict[str, Any], note: str | None = None) -> dict[str, Any] | None:
+    """A bead taken off a hook: back to open, unassigned, `note` appended to its notes (None: a
+    closed bead is left as it is)."""
     if doc.get("status") == "closed":
         return None
     if doc.get("status") in ("hooked", "in_progress"):
         set_status(doc, "open", now_iso())
     doc.pop("assignee", None)
+    if note:
+        doc["notes"] = (str(doc.get("notes") or "").rstrip("\n") + "\n" + note).lstrip("\n")
     doc["updated_at"] = now_iso()
     return canonical(doc)
 
@@ -173,21 +177,26 @@ def _in(tracker: Tracker, bead_id: str) -> bool:
     return routed([bead_id]).repo.commondir == tracker.repo.commondir
 
 
-def release(town: Path, actor: Signature, bead_id: str) -> None:
-    """Put a bead back to open (in its own ledger), unassigned."""
+def release(town: Path, actor: Signature, bead_id: str, note: str | None = None,
+            trailers: tuple[tuple[str, str], ...] = ()) -> None:
+    """Put a bead back to open (in its own ledger), unassigned, with `note` appended to its notes."""
     tracker = routed([bead_id])
 
     def build(view: View) -> Edit:
-        released = _release(Tracker.get(view, bead_id))
+        released = _release(Tracker.get(view, bead_id), note)
         if released is None:
             return Edit("unhook", "no change")
-        return Edit("unhook", f"unhook {bead_id}", {bead_id: released})
+        return Edit("unhook", f"unhook {bead_id}", {bead_id: released}, list(trailers))
 
     tracker.write(actor, build)
 
 
-def unsling(town: Path, actor: Signature, identity: str, state: str = "idle", op: str = "unsling") -> str | None:
-    """Take the bead off `identity`'s hook (the bead goes back to open); returns its id."""
+def unsling(town: Path, actor: Signature, identity: str, state: str = "idle", op: str = "unsling", *,
+            note: str | None = None, reason: str | None = None, trailers: tuple[tuple[str, str], ...] = (),
+            **fields: Any) -> str | None:
+    """Take the bead off `identity`'s hook (the bead goes back to open, `note` appended to its notes);
+    returns its id. `reason` ends the commit's subject; `trailers` and the record's other `fields`
+    (branch, worktree, …) go in the same commit."""
     tracker = Town.at(town).tracker_of(identity)
     taken: list[str] = []
 
@@ -196,13 +205,14 @@ def unsling(town: Path, actor: Signature, identity: str, state: str = "idle", op
         if not current:
             raise GtError(f"{identity} has nothing on its hook", code="not_found")
         taken[:] = [current]
-        edit = Edit(op, f"{op} {current} from {identity}", trailers=facts(record(view, identity), current))
-        _release_here(edit, view, current)
-        return put(edit, identity, updated(view, identity, state=state, hook=None))
+        subject = f"{op} {current} from {identity}" + (f": {reason}" if reason else "")
+        edit = Edit(op, subject, trailers=[*trailers, *facts(record(view, identity), current)])
+        _release_here(edit, view, current, note)
+        return put(edit, identity, updated(view, identity, state=state, hook=None, **fields))
 
     tracker.write(actor, build)
     if not _in(tracker, taken[0]):
-        release(town, actor, taken[0])
+        release(town, actor, taken[0], note, tuple(trailers))
     return taken[0]
 
 

@@ -2,7 +2,8 @@
 
 COMPLETED: a merge request for the refinery (keyed by source bead and head commit, so a re-run
 adds none and a resubmission after a fix adds one), the bead `in_progress` awaiting merge, the
-agent `done`. ESCALATED: mail to the witness and the mayor; the bead stays. DEFERRED: the bead goes
+agent `done`. ESCALATED: an escalation about the bead (gt.dispatch.escalations: high, mail to
+its routing's addresses and the witness); the bead stays. DEFERRED: the bead goes
 back to open and the hook clears. `gt done` never closes the source bead itself: merging does.
 """
 from __future__ import annotations
@@ -41,7 +42,7 @@ def _branch_state(worktree: Path, default: str) -> tuple[str, str, int]:
 
 def done(town: Path, actor: Signature, who: Identity, status: str = "COMPLETED", note: str | None = None,
          cwd: str | None = None) -> dict[str, Any]:
-    from gt.dispatch import convoys, mail
+    from gt.dispatch import convoys, escalations
     from gt.town.rigs import registry
 
     status = status.upper()
@@ -52,13 +53,13 @@ def done(town: Path, actor: Signature, who: Identity, status: str = "COMPLETED",
     if not record or not record.get("hook"):
         raise GtError(f"{who.name} has nothing on its hook: nothing to submit", code="not_found")
     bead_id = record["hook"]
-    if status == "ESCALATED":
-        to = [a for a in (f"{who.rig}/witness" if who.rig else None, "mayor") if a]
-        sent = mail.send(town, actor, to, f"ESCALATED {bead_id}: {bead['title'] if bead else ''}",
-                         note or "(no note)", labels=("escalation",), check=False)
+    if status == "ESCALATED":  # an escalation about the bead (routed by severity), its witness told too
+        raised = escalations.escalate(town, actor, str(bead["title"] if bead else bead_id), "high", note,
+                                      related=bead_id, source=who.name,
+                                      cc=(f"{who.rig}/witness",) if who.rig else ())
         agents.set_state(town, actor, who.name, f"escalate {bead_id} by {who.name}", op="escalate",
                          trailers=tuple(agents.facts(record)), state="escalated")
-        return {"status": status, "bead": bead_id, "mail": sent["id"]}
+        return {"status": status, "bead": bead_id, "escalation": raised["id"], "mail": raised["mail"]}
     if status == "DEFERRED":
         agents.unsling(town, actor, who.name, op="defer")
         return {"status": status, "bead": bead_id}

@@ -12,7 +12,7 @@ import marshal
 import os
 from typing import Any, NamedTuple
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: rows in causal order
 
 
 class Entry(NamedTuple):
@@ -81,7 +81,8 @@ def _save(path: str, data: dict[str, Any]) -> None:
 
 
 def entries(ledger: Any) -> list[Entry]:
-    """Every commit reachable from the ledger's head, oldest first (by author time, then parents first)."""
+    """Every commit reachable from the ledger's head, in causal order: parents before children, then
+    by author time."""
     head = ledger.head()
     if head is None:
         return []
@@ -110,11 +111,38 @@ def entries(ledger: Any) -> list[Entry]:
         pending.extend(row[1])
     if known and not reached_old_head:
         return _rebuild(ledger, path, head)
-    rows = list(cached["rows"]) if cached else []
-    rows += reversed(new)  # the walk meets children first
-    rows.sort(key=lambda r: r[2])  # stable: same-second commits keep parents-first order
+    # Causal order: the known rows are all ancestors of the old head, so none of them comes after a
+    # new one; the new ones go after them, parents first (by author time among those that are free).
+    rows = (list(cached["rows"]) if cached else []) + _causal(new)
     _save(path, {"version": CACHE_VERSION, "head": head, "rows": rows})
     return list(map(Entry._make, rows))
+
+
+def _causal(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Commit rows (commit, parents, time, …) with every parent before its children, the earliest
+    author time first among the commits whose parents are placed: a clock that runs behind on one
+    machine cannot put an effect before its cause."""
+    import heapq
+
+    index = {row[0]: n for n, row in enumerate(rows)}
+    waiting = [0] * len(rows)
+    children: dict[int, list[int]] = {}
+    for n, row in enumerate(rows):
+        for parent in row[1]:
+            if parent in index:
+                waiting[n] += 1
+                children.setdefault(index[parent], []).append(n)
+    ready = [(row[2], n) for n, row in enumerate(rows) if not waiting[n]]
+    heapq.heapify(ready)
+    out = []
+    while ready:
+        _, n = heapq.heappop(ready)
+        out.append(rows[n])
+        for child in children.get(n, ()):
+            waiting[child] -= 1
+            if not waiting[child]:
+                heapq.heappush(ready, (rows[child][2], child))
+    return out
 
 
 def _rebuild(ledger: Any, path: str, head: str) -> list[Entry]:

@@ -14,9 +14,12 @@ STATUSES = ("open", "in_progress", "blocked", "deferred", "hooked", "pinned", "c
 TOMBSTONE = "tombstone"  # a deleted bead: kept so that sync cannot resurrect it
 TYPES = (
     "bug", "feature", "task", "epic", "chore", "message", "convoy",
-    "merge-request", "agent", "molecule", "gate",
+    "merge-request", "agent", "molecule", "gate", "escalation",
 )
-BOOKKEEPING_TYPES = frozenset({"message", "convoy", "merge-request", "agent", "molecule", "gate"})
+BOOKKEEPING_TYPES = frozenset({"message", "convoy", "merge-request", "agent", "molecule", "gate", "escalation"})
+# What `bd list` and `bd count` leave out unless asked (--include-infra, --type), as the original does;
+# the ledger setting `types.infra` replaces the set.
+INFRA_TYPES = ("agent", "rig", "role", "message", "merge-request", "escalation", "convoy")
 # The dependency types commands accept: the original beads' named types. Only `blocks` and
 # `parent-child` order work (gt.model.graph); the others are links that never block. The original's
 # two other ordering types are refused: `bd ready` does not implement their gates (see check_dep_type).
@@ -223,6 +226,19 @@ def parent_of(doc: Mapping[str, Any]) -> str | None:
             target = dep.get("target")
             return target if isinstance(target, str) else None
     return None
+
+
+ATTEMPTS = "attempts"  # the retry breaker's count on a bead (gt.dispatch.attempts)
+RETRY_AFTER = "retry_after"  # and when the next attempt may start
+
+
+def reset_attempts(doc: dict[str, Any]) -> bool:
+    """Start the retry breaker's count again (`gt sling --force`, `bd update --status open`); whether
+    there was one."""
+    had = ATTEMPTS in doc or RETRY_AFTER in doc
+    doc.pop(ATTEMPTS, None)
+    doc.pop(RETRY_AFTER, None)
+    return had
 
 
 def set_status(doc: dict[str, Any], status: str, now: str, reason: str | None = None) -> None:

@@ -12,8 +12,8 @@ characters without control characters; values only what JSON holds: text, intege
 finite numbers, booleans, null, lists and mappings.
 
 The collections this version knows add their own schema: `beads` (gt.model.bead.problems, plus the
-fields of mail, convoys, merge requests and dispatch), `rigs` and `agents`. A collection it does
-not know is held to the rules above only, so a later version can add one and older guards take it.
+fields of mail, convoys, merge requests, dispatch and escalations), `rigs` and `agents`. A
+collection it does not know is held to the rules above only, so a later version can add one and older guards take it.
 """
 from __future__ import annotations
 
@@ -126,9 +126,37 @@ def _mapping(doc: dict[str, Any], name: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def bead_field_problems(doc: dict[str, Any]) -> list[str]:
-    """The fields gt adds to beads: mail (`message`), convoys, merge requests, dispatch."""
+ESCALATION = "escalation"  # the type of an escalation bead, and the name of its mapping
+SEVERITIES = ("critical", "high", "medium", "low")  # most urgent first
+MAX_REASON = 100_000  # characters of an escalation's reason (the last lines of a session, a gate's output)
+
+
+def escalation_problems(value: Any) -> list[str]:
+    """An escalation's own fields (gt/dispatch/escalations.py): severity, the latest reason, the bead it
+    is about, who raised, acknowledged and closed it, how often it was raised and notified."""
+    if not isinstance(value, dict):
+        return ["escalation must be a mapping"]
     found: list[str] = []
+    if value.get("severity") not in SEVERITIES:
+        found.append(f"escalation.severity {_short(value.get('severity'))} is not one of {', '.join(SEVERITIES)}")
+    found += [f"escalation.{p}" for p in _text(value, "related", pattern=ID_RE, longest=MAX_ID_LENGTH)]
+    for name in ("source", "raised_by", "acked_by", "acked_at", "closed_by", "notified_at"):
+        found += [f"escalation.{p}" for p in _text(value, name)]
+    reason = value.get("reason")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON or "\x00" in reason):
+        found.append(f"escalation.reason must be text of at most {MAX_REASON} characters")
+    for name, least in (("count", 1), ("notifications", 0)):
+        number = value.get(name)
+        if number is not None and (type(number) is not int or number < least):
+            found.append(f"escalation.{name} must be a whole number, {least} or more")
+    return found
+
+
+def bead_field_problems(doc: dict[str, Any]) -> list[str]:
+    """The fields gt adds to beads: mail (`message`), convoys, merge requests, dispatch, escalations."""
+    found: list[str] = []
+    if doc.get(ESCALATION) is not None:
+        found += escalation_problems(doc[ESCALATION])
     for name in ("mail", "convoy", "mr", "dispatch"):
         if doc.get(name) is not None and not isinstance(doc[name], dict):
             found.append(f"{name} must be a mapping")
@@ -225,6 +253,9 @@ def _amount_ok(value: Any) -> bool:
     return type(value) is float and math.isfinite(value) and 0 <= value <= MAX_USAGE
 
 
+INFRA_KEY = "types.infra"  # ledger.yaml: the types `bd list` and `bd count` leave out unless asked
+
+
 def config_problems(doc: dict[str, Any]) -> list[str]:
     """`ledger.yaml`: the ledger's own settings."""
     found = generic_problems(doc)
@@ -233,10 +264,11 @@ def config_problems(doc: dict[str, Any]) -> list[str]:
     prefix = doc.get("prefix")
     if not isinstance(prefix, str) or not PREFIX_RE.fullmatch(prefix):
         found.append("needs a valid prefix")
-    types = doc.get("types")
-    if types is not None and (not isinstance(types, list) or not all(
-            isinstance(t, str) and re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", t) for t in types)):
-        found.append("types must be a list of type names (lowercase letters, digits, '-', '_')")
+    for key in ("types", INFRA_KEY):
+        types = doc.get(key)
+        if types is not None and (not isinstance(types, list) or not all(
+                isinstance(t, str) and re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", t) for t in types)):
+            found.append(f"{key} must be a list of type names (lowercase letters, digits, '-', '_')")
     return found
 
 

@@ -19,11 +19,11 @@ BY = ("model", "rig", "agent", "role", "actor")
 
 def _key(by: str, e: Event) -> str:
     if by == "model":
-        return e.model or NONE
+        return e.model or NONE["model"]
     if by == "rig":
         return e.rig
     if by == "agent":
-        return e.runtime or NONE
+        return e.runtime or NONE["agent"]
     if by == "role":
         return parse(e.worker).role
     return e.worker

@@ -16,12 +16,17 @@ KINDS = {"close": "done", "merge": "done", "convoy-land": "done", "hook": "hooke
 
 def feed_lines(sources: list[Source], since: float | None = None, rig: str | None = None,
                actor: str | None = None, shown: set[str] | None = None) -> list[dict[str, Any]]:
-    """The town's activity, oldest first, leaving out the commits in `shown` (what was printed before:
-    commits a sync brings in may be older than the last one shown, so time alone cannot tell)."""
-    rows: list[dict[str, Any]] = []
+    """The town's activity in causal order (each ledger's commits parents first, the ledgers
+    interleaved by time), leaving out the commits in `shown` (what was printed before: commits a sync
+    brings in may be older than the last one shown, so time alone cannot tell)."""
+    import heapq
+
+    per_ledger: list[list[dict[str, Any]]] = []
     for source in sources:
         if rig and source.name != rig:
             continue
+        rows: list[dict[str, Any]] = []
+        per_ledger.append(rows)
         for entry in log.entries(source.tracker.ledger):
             if shown is not None and entry.commit in shown:
                 continue
@@ -30,8 +35,7 @@ def feed_lines(sources: list[Source], since: float | None = None, rig: str | Non
             rows.append({"time": entry.time, "at": iso(entry.time), "ledger": source.name, "commit": entry.commit,
                          "op": entry.get("Op"), "kind": KINDS.get(entry.get("Op") or "", "other"),
                          "author": entry.author, "line": _describe(entry)})
-    rows.sort(key=lambda r: r["time"])
-    return rows
+    return list(heapq.merge(*per_ledger, key=lambda r: r["time"]))
 
 
 def _describe(entry: log.Entry) -> str:

@@ -10,7 +10,8 @@ from gt.model.bead import BOOKKEEPING_TYPES
 from gt.records.sources import Event, Source, all_beads, code_commits, events
 
 GROUPS = ("actor", "model", "agent", "rig", "type", "label")
-NONE = "(none)"
+# What a group is called when the history does not say (work done by a person, or before usage was recorded).
+NONE = {"model": "(no model recorded)", "agent": "(no runtime recorded)", "type": "(no type)", "label": "(no labels)"}
 TOKENS = ("tokens_in", "tokens_out", "cache_read_tokens", "cache_write_tokens")
 
 
@@ -21,14 +22,14 @@ def _keys(by: str | None, who: str, model: str | None, runtime: str | None, rig:
     if by == "actor":
         return [who]
     if by == "model":
-        return [model or NONE]
+        return [model or NONE["model"]]
     if by == "agent":
-        return [runtime or NONE]
+        return [runtime or NONE["agent"]]
     if by == "rig":
         return [rig]
     if by == "type":
-        return [str((bead or {}).get("type") or NONE)]
-    return list((bead or {}).get("labels") or []) or [NONE]
+        return [str((bead or {}).get("type") or NONE["type"])]
+    return list((bead or {}).get("labels") or []) or [NONE["label"]]
 
 
 def add_usage(g: dict[str, Any], e: Event) -> None:

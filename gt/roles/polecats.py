@@ -25,18 +25,28 @@ def names_in_use(town: Path) -> set[str]:
     return {name for rig in registry(town) for name in homes(town, rig)}
 
 
+PARKED_STATES = ("stuck", "escalated")  # waiting for a person: they keep their worktree but not a slot
+
+
+def parked_state(record: dict[str, Any] | None) -> bool:
+    """Whether the polecat waits for a person (stuck or escalated): it does not count against the cap."""
+    return (record or {}).get("state") in PARKED_STATES
+
+
 def allocate(town: Path, rig: str, settings: Settings, records: dict[str, dict[str, Any]],
              taken: set[str]) -> str:
-    """An idle polecat of the rig, or a new name from the pool; refuses at the rig's cap."""
+    """An idle polecat of the rig, or a new name from the pool; refuses at the rig's cap (stuck or
+    escalated polecats do not count against it)."""
     existing = homes(town, rig)
     for name in existing:
         record = records.get(f"{rig}/polecats/{name}") or {}
         if name not in taken and not record.get("hook") and record.get("state", "idle") == "idle":
             return name
-    count = len(existing) + len(taken - set(existing))
+    parked = [n for n in existing if n not in taken and parked_state(records.get(f"{rig}/polecats/{n}"))]
+    count = len(existing) - len(parked) + len(taken - set(existing))  # stuck or escalated ones wait for a person
     cap = settings.max_polecats
     if count >= cap:
-        busy = [n for n in existing if n not in taken]  # the others are being set up by a sling (this one too)
+        busy = [n for n in existing if n not in taken and n not in parked]  # the others: being set up by a sling
         parts = [f"{len(busy)} busy ({', '.join(busy[:5])}{', …' if len(busy) > 5 else ''})"] if busy else []
         if count - len(busy):
             parts.append(f"{count - len(busy)} being set up by gt sling (its other beads count too)")

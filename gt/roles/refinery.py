@@ -21,7 +21,7 @@ from gt.ledger.store import Signature, View
 from gt.model.bead import canonical, now_iso, parse_time, set_status
 from gt.town import layout
 from gt.town.settings import MergeQueue
-from gt.dispatch import agents
+from gt.dispatch import agents, attempts
 from gt.beads.queries import merge_requests
 from gt.model.merge_request import MERGE_REQUEST
 from gt.beads.tracker import Edit, Tracker
@@ -56,9 +56,18 @@ def queue(town: Path, rig: str) -> list[dict[str, Any]]:
 def _queue(ctx: Town, rig: str) -> list[dict[str, Any]]:
     from gt.dispatch import convoys
 
+    import time
+
     town = ctx.root
     view = ctx.rig_tracker(rig).view()
-    open_mrs = [d for d in merge_requests(view) if d.get("status") == "open"]
+    now = time.time()
+    beads = view.summaries("beads")
+
+    def backing_off(doc: dict[str, Any]) -> bool:  # the retry breaker's wait before the next attempt
+        source = str((doc.get("mr") or {}).get("source") or "")
+        return source in beads and attempts.waiting(Tracker.get(view, source), now)
+
+    open_mrs = [d for d in merge_requests(view) if d.get("status") == "open" and not backing_off(d)]
     convoy_age: dict[str, float] = {}
     ids = {(d.get("mr") or {}).get("convoy") for d in open_mrs} - {None}
     if ids:
@@ -273,7 +282,10 @@ def _reject(ctx: Town, rig: str, doc: dict[str, Any], attempt: dict[str, Any], r
     tracker = ctx.rig_tracker(rig)
     source_here = (ctx.tracker_for(str(source)) or tracker).repo.commondir == tracker.repo.commondir
 
+    tripped: list[attempts.Attempt] = []
+
     def build(view: View) -> Edit:
+        tripped.clear()
         current = _with_attempt(Tracker.get(view, doc["id"]), attempt)
         set_status(current, "closed", now_iso(), f"rejected: {detail}")
         current["mr"]["outcome"] = "rejected"
@@ -284,17 +296,35 @@ def _reject(ctx: Town, rig: str, doc: dict[str, Any], attempt: dict[str, Any], r
                     + agents.facts({"model": mr.get("model"), "agent": mr.get("agent")}, source))
         holds_it = (agents.record(view, worker) or {}).get("hook") == source if worker else False
         still_open = not source_here or Tracker.get(view, source).get("status") != "closed"
+        bead: dict[str, Any] | None = None
+        if source_here and still_open:  # every rejection is an attempt of the retry breaker
+            bead = Tracker.get(view, source)
+            counted = attempts.record(bead, ctx.settings(rig).retry, f"rejected: {detail}", now_iso())
+            bead["updated_at"] = now_iso()
+            edit.beads[source] = canonical(bead)
+            edit.trailers.append(("Attempt", str(counted.count)))
+            if counted.tripped:  # out of the loop: blocked, the polecat released, its branch kept
+                tripped.append(counted)
+                if worker and holds_it:
+                    agents.put(edit, worker, agents.updated(view, worker, state="idle", hook=None))
+                return edit
         if worker and policy != "none" and holds_it and still_open:  # not if the work landed or moved on
-            if source_here:
-                bead = Tracker.get(view, source)
+            if bead is not None:
                 set_status(bead, "hooked", now_iso())
                 bead["assignee"] = worker
-                bead["updated_at"] = now_iso()
                 edit.beads[source] = canonical(bead)
             agents.put(edit, worker, agents.updated(view, worker, state="fix_needed", hook=source))
         return edit
 
     tracker.write(me, build)
+    if tripped:
+        from gt.dispatch import escalations
+
+        escalations.escalate(town, me, f"{source} stopped after {tripped[0].count} attempts", severity="high",
+                             reason=f"the retry breaker stopped {source} after {tripped[0].count} attempts "
+                                    f"(the last: {detail})" + (f"\n\nLast gate output:\n{tail}" if tail else ""),
+                             related=str(source), source=me.name)
+        return Outcome(doc["id"], result, None, detail, attempt.get("gates", []))
     if worker:
         subject = f"{'REBASE_NEEDED' if result == 'conflict' else 'FIX_NEEDED'} {source}"
         body = f"{doc['id']} was rejected: {detail}." + (f"\n\n{tail}" if tail else "")

@@ -24,7 +24,7 @@ from gt.model.bead import canonical, now_iso, set_status
 from gt.town import layout, rundir, settings as town_settings
 from gt.town.identity import parse
 from gt.town.settings import Settings
-from gt.dispatch import agents
+from gt.dispatch import agents, attempts
 from gt.beads.tracker import Edit, Tracker
 from gt.town.context import routed, Town
 
@@ -154,7 +154,10 @@ def _restart(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[st
     bead = rec["hook"]
     expected = expected or (("fix_needed",) if not counted else ("working",))
 
+    tripped: list[attempts.Attempt] = []
+
     def build(view: View) -> Edit:
+        tripped.clear()
         current = _still(view, who, bead, expected)
         if current is None:
             return Edit("restart", "no change")
@@ -163,17 +166,30 @@ def _restart(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[st
         fields: dict[str, Any] = {"state": "working"}
         if counted:
             fields["restarts"] = {**(current.get("restarts") or {}), bead: int((current.get("restarts") or {}).get(bead, 0)) + 1}
-            if bead in Tracker.summaries(view):  # counted on the work, for track records
+            if bead in Tracker.summaries(view):  # counted on the work, for track records and the retry breaker
                 doc = Tracker.get(view, bead)
                 doc["witness_restarts"] = int(doc.get("witness_restarts", 0)) + 1
+                attempt = attempts.record(doc, settings.retry, f"restarted: {reason}", now_iso())
                 doc["updated_at"] = now_iso()
                 edit.beads[bead] = canonical(doc)
+                edit.trailers.append(("Attempt", str(attempt.count)))
+                if attempt.tripped:  # out of the loop: blocked, the polecat released (its branch is kept)
+                    tripped.append(attempt)
+                    edit.subject = f"stop {bead} after {attempt.count} attempts: {reason}"[:300]
+                    fields = {"state": "idle", "hook": None}
         return agents.put(edit, who, agents.updated(view, who, **fields))
 
     agent, model = _runtime(town, who, settings)
     runtimes.command_for(settings, agent, dict.fromkeys(runtimes.PLACEHOLDERS, ""))  # refuse before writing
     if tracker.write(me, build).commit is None:
         return None
+    if tripped:
+        from gt.dispatch import escalations
+
+        escalations.escalate(town, me, f"{bead} stopped after {tripped[0].count} attempts", severity="high",
+                             reason=f"the retry breaker stopped {bead} after {tripped[0].count} attempts "
+                                    f"(the last: {who} restarted: {reason})", related=bead, source=me.name)
+        return {"action": "breaker", "agent": who, "bead": bead, "reason": reason}
     runtimes.start(town, who, _home(town, who), agent, settings, model)
     return {"action": "restart", "agent": who, "bead": bead, "reason": reason}
 
@@ -214,8 +230,8 @@ def _restart_or_escalate(town: Path, me: Signature, tracker: Tracker, who: str, 
 
 def _escalate(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[str, Any], reason: str,
               session: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Mark the polecat stuck and tell the mayor why, with the last lines its session wrote."""
-    from gt.dispatch import mail
+    """Mark the polecat stuck and escalate the bead (high), with the last lines its session wrote."""
+    from gt.dispatch import escalations
 
     bead = rec["hook"]
 
@@ -234,7 +250,7 @@ def _escalate(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[s
     if lines:
         body += "\n\nLast lines of its session (" + str((session or {}).get("log")) + "):\n" + \
             "\n".join(f"    {line}" for line in lines[-10:])
-    mail.send(town, me, ["mayor"], f"ESCALATED {bead}: {who} is stuck", body, labels=("escalation",), check=False)
+    escalations.escalate(town, me, f"{who} is stuck", "high", body, related=bead, source=me.name)
     return {"action": "escalate", "agent": who, "bead": bead, "reason": reason}
 
 

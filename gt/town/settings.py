@@ -133,6 +133,15 @@ class Witness:
 
 
 @dataclass(frozen=True)
+class Retry:
+    """The retry breaker (gt.dispatch.attempts): refinery rejections and witness restarts of a bead."""
+
+    max_attempts: int = 3  # then the bead is blocked and escalated
+    backoff_seconds: float = 5.0  # the wait after the first attempt, doubling
+    backoff_max_seconds: float = 600.0
+
+
+@dataclass(frozen=True)
 class Deacon:
     interval: float = 30.0  # seconds between ticks
     auto_feed: bool = False
@@ -154,6 +163,47 @@ class Crew:
 @dataclass(frozen=True)
 class Dogs:
     tombstone_days: float = 30.0
+
+
+def _urgent() -> list[str]:
+    return ["mayor", "overseer"]
+
+
+def _mayor() -> list[str]:
+    return ["mayor"]
+
+
+@dataclass(frozen=True)
+class SeverityTargets:
+    """Whom an escalation's mail goes to, by severity (town addresses: mayor, overseer, deacon, …)."""
+
+    critical: list[str] = field(default_factory=_urgent)
+    high: list[str] = field(default_factory=_urgent)
+    medium: list[str] = field(default_factory=_mayor)
+    low: list[str] = field(default_factory=_mayor)
+
+
+@dataclass(frozen=True)
+class SeverityAges:
+    """Seconds an open, unacknowledged escalation waits before `gt escalate stale` notifies again
+    (0: never), by severity; also the least time between two notifications of a repeated one."""
+
+    critical: float = 900.0
+    high: float = 3600.0
+    medium: float = 14400.0
+    low: float = 86400.0
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """Routing of escalations (gt/dispatch/escalations.py). `command` (an argv, never run through a
+    shell) runs for high and critical ones with the escalation as JSON on stdin: this machine's
+    settings name it, nothing in a ledger does."""
+
+    notify: SeverityTargets = field(default_factory=SeverityTargets)
+    stale_after: SeverityAges = field(default_factory=SeverityAges)
+    command: list[str] = field(default_factory=list)
+    command_timeout: float = 30.0  # seconds; then it is killed
 
 
 SCRIPTED = "script"  # the scripted stand-in's usual name; a town has it only when its settings name it
@@ -297,10 +347,12 @@ class Settings:
     polecat_branch: str = "polecat/{name}/{bead}"
     merge_queue: MergeQueue = field(default_factory=MergeQueue)
     witness: Witness = field(default_factory=Witness)
+    retry: Retry = field(default_factory=Retry)
     deacon: Deacon = field(default_factory=Deacon)
     mayor: Mayor = field(default_factory=Mayor)
     crew: Crew = field(default_factory=Crew)
     dogs: Dogs = field(default_factory=Dogs)
+    escalation: Escalation = field(default_factory=Escalation)
 
     def session_defaults(self, role: str) -> tuple[str | None, str | None]:
         """The agent and model a persistent role's session runs by default (mayor, crew), else (None, None)."""

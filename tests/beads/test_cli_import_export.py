@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from gt.model.bead import INFRA_TYPES
 from conftest import Bd, bead_path, commit_count, git, head, ledger_files, make_repo, require_corpus, links
 
 CORPUS_SIZE = 1955
@@ -67,10 +68,12 @@ def test_corpus_tombstones_are_deleted_beads(imported, records):
     repo, bd, _, exported = imported
     tombstones = sorted(i for i, r in records.items() if r["status"] == "tombstone")
     assert len(tombstones) == 338
-    listed = {d["id"] for d in bd.json("list", "--all", "-n", "0")}
+    listed = {d["id"] for d in bd.json("list", "--all", "--include-infra", "-n", "0")}
     assert len(listed) == CORPUS_SIZE - len(tombstones)
     assert not listed & set(tombstones)
-    assert bd.json("count", "--all") == {"count": CORPUS_SIZE - len(tombstones)}
+    assert bd.json("count", "--include-infra") == {"count": CORPUS_SIZE - len(tombstones)}
+    infra = sum(1 for r in records.values() if r["status"] != "tombstone" and r.get("issue_type") in INFRA_TYPES)
+    assert infra and bd.json("count") == {"count": CORPUS_SIZE - len(tombstones) - infra}
     for bead_id in ("bd-06px", "bd-mol-pjc", tombstones[0], tombstones[-1]):
         result = bd("show", bead_id, ok=False)
         assert result.exit_code == 1 and "deleted" in result.stderr

@@ -673,7 +673,7 @@ def test_ready_excludes_deferred_into_future(bd):
     assert later in ids(bd.json("ready"))
 
 
-@pytest.mark.parametrize("bead_type", ["message", "convoy", "merge-request", "agent", "molecule", "gate"])
+@pytest.mark.parametrize("bead_type", ["message", "convoy", "merge-request", "agent", "molecule", "gate", "escalation"])
 def test_ready_excludes_bookkeeping_types(bd, bead_type):
     work = new(bd, "Work")
     new(bd, "Bookkeeping", "-t", bead_type)

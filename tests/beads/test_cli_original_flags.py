@@ -436,3 +436,21 @@ def test_done_alias_of_close(bd):
     a = new(bd, "A")
     bd("done", a, "finished")
     assert bd.show(a)["close_reason"] == "finished"
+
+
+def test_infrastructure_beads_are_left_out_unless_asked(bd):
+    """As the original: agents, mail, merge requests, convoys… stay out of list and count, even with
+    --all; --include-infra (or --all-types) or --type shows them; `types.infra` names the set."""
+    work = new(bd, "Work")
+    mail = new(bd, "A message", "-t", "message")
+    convoy = new(bd, "A convoy", "-t", "convoy")
+    bd("close", new(bd, "Old mail", "-t", "message"))
+    assert listed(bd) == listed(bd, "--all") == [work]
+    assert bd.json("count") == {"count": 1}
+    assert sorted(listed(bd, "--include-infra")) == sorted([work, mail, convoy])
+    assert sorted(listed(bd, "--all-types")) == sorted([work, mail, convoy])
+    assert bd.json("count", "--include-infra") == {"count": 4}
+    assert listed(bd, "-t", "message") == [mail]
+    bd("config", "set", "types.infra", "convoy")
+    assert sorted(listed(bd)) == sorted([work, mail])
+    assert bd("config", "set", "types.infra", "Not A Type", ok=False).exit_code == 2

@@ -132,7 +132,7 @@ def test_done_escalated_and_deferred(town):
     gt(home, "done", "--status", "ESCALATED", "-m", "the API is missing")
     for reader in ("gizmo/witness", "mayor"):
         [msg] = json.loads(gt(town, "mail", "inbox", "--identity", reader, "--json").stdout)
-        assert msg["title"].startswith(f"ESCALATED {stuck}") and msg["description"] == "the API is missing"
+        assert msg["title"].startswith(f"ESCALATED {stuck}") and "the API is missing" in msg["description"]
     assert Bd(town).show(stuck)["assignee"] == "gizmo/polecats/toast"
     gt(home, "done", "--status", "DEFERRED", "-m", "later")
     assert Bd(town).show(stuck)["status"] == "open"

@@ -87,7 +87,8 @@ def test_bd_stats_by_model_adds_tokens_and_cost(town_with_usage):
     by_agent = Bd(root).json("stats", "--group-by", "agent")["groups"]
     assert (by_agent["claude"]["sessions"], by_agent["codex"]["sessions"]) == (3, 1)
     table = Bd(root)("stats", "--group-by", "model").stdout
-    rows = {line.split()[0]: line for line in table.splitlines()[1:]}
+    rows = {line.split()[0]: line for line in table.splitlines()[1:] if line.strip()}
+    assert "t50/t90 s: time to land" in table  # the legend of the columns
     assert rows["model-a"].split()[-3:] == ["1.5k", "300", "≥$0.2500"]  # what was reported: a lower bound
     assert rows["model-b"].split()[-3:] == ["2.0k", "400", "$0.5000"]
     assert rows["model-c"].split()[-3:] == ["10", "5", "?"] and "$0.00" not in rows["model-c"]

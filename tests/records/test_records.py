@@ -35,7 +35,8 @@ def town_with_history(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """One town, two models, outcomes known by construction (built once: it runs real agents)."""
     tmp = tmp_path_factory.mktemp("records")
     with own_home(tmp):
-        gate = "merge_queue:\n  test_command: './tests.sh && ! grep -rq BROKEN --include=*.txt .'\n"
+        gate = ("merge_queue:\n  test_command: './tests.sh && ! grep -rq BROKEN --include=*.txt .'\n"
+                "retry:\n  backoff_seconds: 0\n")  # the two sent back resubmit at once
         root = make_town(tmp, files={"gizmo/settings/config.yaml": gate})
         ids = {}
         for model, beads in PLAN.items():

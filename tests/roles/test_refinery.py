@@ -18,9 +18,10 @@ pytestmark = pytest.mark.town(files=MERGE_QUEUE)
 
 
 def rig_settings(town: Path, text: str) -> None:
+    """The rig's settings; the retry breaker's wait is off, so that a rejected bead resubmits at once."""
     folder = town / "gizmo" / "settings"
     folder.mkdir(exist_ok=True)
-    (folder / "config.yaml").write_text(text)
+    (folder / "config.yaml").write_text(text + "retry:\n  backoff_seconds: 0\n")
 
 
 def submitted(town: Path, count: int = 1) -> list[dict]:

@@ -46,6 +46,10 @@ COLUMNS = (("completed", "done"), ("escalated", "esc"), ("deferred", "def"), ("r
            ("revisions_median", "rev50"), ("revisions_mean", "rev"), ("first_pass_rate", "1st-pass"),
            ("conflicts", "confl"), ("witness_restarts", "restarts"), ("lines_changed", "lines"),
            ("tokens_in", "tok in"), ("tokens_out", "tok out"), ("cost_usd", "cost"))
+LEGEND = ("done: beads completed; esc/def: escalated, deferred; rej: merge requests rejected; success: done out of "
+          "done+esc+def; t50/t90 s: time to land, median and 90th percentile; rev50/rev: revisions per bead, median "
+          "and mean; 1st-pass: landed without a revision; confl: merge conflicts; restarts: by the witness; lines: "
+          "lines changed; tok in/out, cost: recorded usage (? unknown, ≥ a lower bound)")
 
 
 def _cell(name: str, value: Any, g: dict[str, Any]) -> str:
@@ -82,6 +86,9 @@ def _records(out: Out, actor_glob: str | None, group_by: str | None, since: str 
         for key, g in result["groups"].items():
             cells = [f"{_cell(name, g.get(name), g):>8}" for name, _ in COLUMNS]
             lines.append(f"{key:<{width}}  " + "  ".join(cells))
+        import textwrap
+
+        lines += [""] + textwrap.wrap(LEGEND, 100)
         if any(g.get("sessions_without_cost") for g in result["groups"].values()):
             from gt.records.stats import COST_NOTE
 

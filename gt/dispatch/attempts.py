@@ -1,0 +1,58 @@
+"""The retry breaker: every refinery rejection and every witness restart of a bead is an attempt,
+kept on the bead (`attempts`, shown by `bd show --json`). Between attempts the work waits
+(`retry_after`: `retry.backoff_seconds`, doubling, at most `retry.backoff_max_seconds`); after
+`retry.max_attempts` the bead leaves the loop: it is set `blocked` with the reason, its polecat is
+released, its branch is kept, and one escalation names it. `gt sling --force` or
+`bd update --status open` starts the count again (gt.model.bead.reset_attempts).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from gt.model.bead import ATTEMPTS, RETRY_AFTER, set_status
+from gt.town.settings import Retry
+
+BREAKER_NOTE = "Stopped by the retry breaker"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one more attempt did to the bead: its count, and whether the breaker tripped."""
+
+    count: int
+    tripped: bool
+    retry_after: str | None
+
+
+def backoff(count: int, base: float, cap: float) -> float:
+    """Seconds to wait after the `count`-th attempt: base, doubling, at most cap."""
+    return max(0.0, min(float(cap), float(base) * 2.0 ** max(0, count - 1)))
+
+
+def record(doc: dict[str, Any], retry: Retry, reason: str, now: str) -> Attempt:
+    """Count one more attempt on the bead document (changed in place): a wait before the next, or,
+    at `retry.max_attempts`, the bead `blocked` with the reason in its notes."""
+    count = int(doc.get(ATTEMPTS) or 0) + 1
+    doc[ATTEMPTS] = count
+    if count >= retry.max_attempts:
+        doc.pop(RETRY_AFTER, None)
+        doc.pop("assignee", None)
+        set_status(doc, "blocked", now)
+        note = f"{BREAKER_NOTE} after {count} attempts: {reason}"
+        doc["notes"] = (str(doc.get("notes") or "").rstrip("\n") + "\n" + note[:2000]).lstrip("\n")
+        return Attempt(count, True, None)
+    wait = backoff(count, retry.backoff_seconds, retry.backoff_max_seconds)
+    moment = datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp() + wait
+    until = datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    doc[RETRY_AFTER] = until
+    return Attempt(count, False, until)
+
+
+def waiting(doc: dict[str, Any], now: float) -> bool:
+    """The bead's next attempt must wait (its backoff has not passed)."""
+    from gt.model.bead import parse_time
+
+    until = parse_time(doc.get(RETRY_AFTER))
+    return until is not None and until > now

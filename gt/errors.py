@@ -9,6 +9,15 @@ class GtError(Exception):
         self.code = code
 
 
+class CapError(GtError):
+    """No slot for more work: a rig at its `max_polecats` (gt sling queues the work instead); `detail`
+    says what holds the slots."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message, code="cap")
+        self.detail = detail
+
+
 class UsageError(GtError):
     """Bad input from the user: exit code 2."""
 

@@ -96,7 +96,8 @@ def details_json(view: View, doc: Doc) -> dict[str, Any]:
     """A bead as `bd show` prints it (the original's `IssueDetails`)."""
     bead_id = doc["id"]
     out = issue_json(doc)
-    out["attempts"] = int(doc.get("attempts") or 0)  # ours: the retry breaker's count (gt.dispatch.attempts)
+    attempts = doc.get("attempts")  # ours: the retry breaker's count (gt.dispatch.attempts)
+    out["attempts"] = attempts if type(attempts) is int and attempts > 0 else 0
     comments = doc.get("comments") or []
     if comments:
         out["comments"] = [comment_json(bead_id, c) for c in comments]

@@ -75,10 +75,14 @@ def check_takeable(doc: dict[str, Any], identity: str, force: bool) -> None:
         raise GtError(f"{doc['id']} is already hooked by {holder} (use --force to take it)", code="refused")
 
 
-def _take_bead(view: View, query: str, identity: str, force: bool, dispatch: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
-    """The bead hooked by `identity` (None when it already is); refuses closed or taken beads."""
+def _take_bead(view: View, query: str, identity: str, force: bool, dispatch: dict[str, Any],
+               only_from: str | None = None) -> tuple[str, dict[str, Any] | None]:
+    """The bead hooked by `identity` (None when it already is); refuses closed or taken beads, and with
+    `only_from` a bead whose status is no longer that one (code `skipped`: someone else took it)."""
     bead_id = Tracker.resolve(view, query)
     doc = Tracker.get(view, bead_id)
+    if only_from is not None and doc.get("status") != only_from:
+        raise GtError(f"{bead_id} is {doc.get('status')} now, no longer {only_from}", code="skipped")
     check_takeable(doc, identity, force)
     holder = doc.get("assignee")
     counted_afresh = force and reset_attempts(doc)  # `gt sling --force`: the retry breaker starts again
@@ -121,9 +125,10 @@ def _release(doc: dict[str, Any], note: str | None = None) -> dict[str, Any] | N
 
 
 def hook(town: Path, actor: Signature, query: str, identity: str, *, force: bool = False,
-         **fields: Any) -> dict[str, Any]:
+         only_from: str | None = None, **fields: Any) -> dict[str, Any]:
     """Put a bead on an agent's hook (nothing starts); `fields` (model, agent, branch, …) go on the
-    agent record, and model/agent on the bead's `dispatch`."""
+    agent record, and model/agent on the bead's `dispatch`. With `only_from`, only a bead of that
+    status is taken, checked in the hooking commit (the scheduler: `queued`)."""
     check_holder(identity)
     agent_tracker = Town.at(town).tracker_of(identity)
     bead_tracker = routed([query])
@@ -146,7 +151,7 @@ def hook(town: Path, actor: Signature, query: str, identity: str, *, force: bool
         def build(view: View) -> Edit:
             bead_id = Tracker.resolve(view, query)
             edit = build_agent(view, bead_id)
-            _, doc = _take_bead(view, query, identity, force, dispatch)
+            _, doc = _take_bead(view, query, identity, force, dispatch, only_from)
             if doc is not None:
                 edit.beads[bead_id] = doc
             edit.result = bead_id
@@ -160,7 +165,7 @@ def hook(town: Path, actor: Signature, query: str, identity: str, *, force: bool
         _check_free(with_view, identity, bead_id, force)  # refuse before writing anything
 
         def build_bead(view: View) -> Edit:
-            found, doc = _take_bead(view, query, identity, force, dispatch)
+            found, doc = _take_bead(view, query, identity, force, dispatch, only_from)
             # its own op: the agent's ledger records the hook itself, which track records count once
             return Edit("hook-bead", f"hook {found} on {identity}", {found: doc} if doc else {},
                         [("Source", found), ("Agent", identity)], result=found)

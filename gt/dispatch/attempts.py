@@ -26,6 +26,15 @@ class Attempt:
     retry_after: str | None
 
 
+MAX_ATTEMPTS = 1_000_000  # what a bead may claim (a count read from a remote's ledger is data)
+
+
+def count(doc: dict[str, Any]) -> int:
+    """The bead's attempts so far: a whole number from 0 to MAX_ATTEMPTS, whatever the file holds."""
+    value = doc.get(ATTEMPTS)
+    return min(value, MAX_ATTEMPTS) if type(value) is int and value > 0 else 0
+
+
 def backoff(count: int, base: float, cap: float) -> float:
     """Seconds to wait after the `count`-th attempt: base, doubling, at most cap."""
     return max(0.0, min(float(cap), float(base) * 2.0 ** max(0, count - 1)))
@@ -34,25 +43,26 @@ def backoff(count: int, base: float, cap: float) -> float:
 def record(doc: dict[str, Any], retry: Retry, reason: str, now: str) -> Attempt:
     """Count one more attempt on the bead document (changed in place): a wait before the next, or,
     at `retry.max_attempts`, the bead `blocked` with the reason in its notes."""
-    count = int(doc.get(ATTEMPTS) or 0) + 1
-    doc[ATTEMPTS] = count
-    if count >= retry.max_attempts:
+    done = count(doc) + 1
+    doc[ATTEMPTS] = done
+    if done >= retry.max_attempts:
         doc.pop(RETRY_AFTER, None)
         doc.pop("assignee", None)
         set_status(doc, "blocked", now)
-        note = f"{BREAKER_NOTE} after {count} attempts: {reason}"
+        note = f"{BREAKER_NOTE} after {done} attempts: {reason}"
         doc["notes"] = (str(doc.get("notes") or "").rstrip("\n") + "\n" + note[:2000]).lstrip("\n")
-        return Attempt(count, True, None)
-    wait = backoff(count, retry.backoff_seconds, retry.backoff_max_seconds)
+        return Attempt(done, True, None)
+    wait = backoff(done, retry.backoff_seconds, retry.backoff_max_seconds)
     moment = datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp() + wait
     until = datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     doc[RETRY_AFTER] = until
-    return Attempt(count, False, until)
+    return Attempt(done, False, until)
 
 
-def waiting(doc: dict[str, Any], now: float) -> bool:
-    """The bead's next attempt must wait (its backoff has not passed)."""
+def waiting(doc: dict[str, Any], now: float, longest: float) -> bool:
+    """The bead's next attempt must wait: its backoff has not passed. A wait longer than `longest`
+    (retry.backoff_max_seconds: a clock or a remote's ledger set it) is no wait at all."""
     from gt.model.bead import parse_time
 
     until = parse_time(doc.get(RETRY_AFTER))
-    return until is not None and until > now
+    return until is not None and now < until <= now + longest

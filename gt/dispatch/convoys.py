@@ -11,7 +11,7 @@ from typing import Any, Iterable
 from gt.errors import GtError, UsageError
 from gt.ledger.store import Signature, View
 from gt.model import graph
-from gt.model.bead import BOOKKEEPING_TYPES, canonical, check_title, is_closed, new_bead, now_iso, parse_time, set_status
+from gt.model.bead import BOOKKEEPING_TYPES, QUEUED, canonical, check_title, is_closed, new_bead, now_iso, parse_time, set_status
 from gt.town import layout
 from gt.beads.queries import full
 from gt.beads.tracker import Edit, Tracker
@@ -164,10 +164,11 @@ def status(town: Path, convoy: str | None = None, include_closed: bool = False) 
                          "type": bead.get("type") if bead else None,
                          "rig": _rig_of(town, target), "assignee": bead.get("assignee") if bead else None})
         done = sum(1 for r in rows if r["status"] == "closed")
+        waiting = sum(1 for r in rows if r["status"] == QUEUED)  # slung at a rig at its cap (gt queue)
         swarm = sorted({r["assignee"] for r in rows if r["assignee"] and r["status"] in ("hooked", "in_progress")})
         out.append({"id": convoy_id, "title": doc.get("title"), "status": doc.get("status"),
                     "created_at": doc.get("created_at"), "created_by": doc.get("created_by"),
-                    "closed_at": doc.get("closed_at"), "completed": done, "total": len(rows),
+                    "closed_at": doc.get("closed_at"), "completed": done, "queued": waiting, "total": len(rows),
                     "notify": (doc.get("convoy") or {}).get("notify", []), "beads": rows, "swarm": swarm})
     return out
 

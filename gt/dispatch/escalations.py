@@ -138,6 +138,10 @@ def _age(seconds: float) -> str:
     return f"{seconds:.0f}s"
 
 
+MAIL_REASON = 4000  # characters of the reason a notice carries
+STALE_PER_RUN = 50  # escalations one `gt escalate stale` re-notifies at most (the oldest first)
+
+
 def _body(doc: dict[str, Any], event: str, now: float) -> str:
     info = summary(doc)
     head = f"Escalation {info['id']} ({info['severity']}) raised by {info['raised_by']}"
@@ -151,7 +155,10 @@ def _body(doc: dict[str, Any], event: str, now: float) -> str:
         lines.append(f"Still open and unacknowledged after {_age(waited)}.")
     if info["count"] > 1:
         lines.append(f"Raised {info['count']} times; the latest reason:")
-    lines += ["", info["reason"] or "(no reason given)", "",
+    reason = str(info["reason"] or "(no reason given)")
+    if len(reason) > MAIL_REASON:  # the whole reason stays on the escalation (gt escalate show)
+        reason = reason[:MAIL_REASON] + f"\n… (cut: gt escalate show {info['id']} has all of it)"
+    lines += ["", reason, "",
               f"Acknowledge: gt escalate ack {info['id']}    Close: gt escalate close {info['id']} --reason TEXT"]
     return "\n".join(lines)
 
@@ -197,8 +204,10 @@ def escalate(town: Path, actor: Signature, description: str, severity: str = "me
     outcome: dict[str, Any] = {}
 
     def build(view: View) -> Edit:
+        # fold into one nobody has taken up yet: once acknowledged, a repeat is news and is told again
         open_ones = [d for d in _docs(view) if related and not is_closed(d)
-                     and (d.get(ESCALATION) or {}).get("related") == related]
+                     and (d.get(ESCALATION) or {}).get("related") == related
+                     and not (d.get(ESCALATION) or {}).get("acked_by")]
         if open_ones:
             oldest = min(open_ones, key=lambda d: parse_time(d.get("created_at")) or 0.0)
             doc = Tracker.get(view, oldest["id"])  # a copy: the view's documents are never changed
@@ -207,12 +216,13 @@ def escalate(town: Path, actor: Signature, description: str, severity: str = "me
             if reason:
                 esc["reason"] = reason
             current = _severity_of(esc)
-            if PRIORITY[severity] < PRIORITY[current]:
+            more_urgent = PRIORITY[severity] < PRIORITY[current]
+            if more_urgent:
                 esc["severity"] = current = severity
                 doc["priority"] = PRIORITY[severity]
             last = parse_time(esc.get("notified_at")) or parse_time(doc.get("created_at")) or 0.0
             wait = stale_after(rules, current)
-            due = not esc.get("acked_by") and wait > 0 and moment - last >= wait
+            due = more_urgent or (wait > 0 and moment - last >= wait)
             event, folded = "repeat", True
         else:
             new = fresh_id(Tracker.summaries(view, include_deleted=True), str(view.config.get("prefix")), None)
@@ -329,7 +339,7 @@ def stale(town: Path, actor: Signature, now: float | None = None) -> list[dict[s
         for doc in sorted(_docs(view), key=lambda d: (parse_time(d.get("created_at")) or 0.0, d["id"])):
             info = summary(doc)
             severity: str = info["severity"]
-            if info["status"] != "open":
+            if info["status"] != "open" or len(told) >= STALE_PER_RUN:
                 continue
             wait = stale_after(rules, severity)
             last = parse_time(info["notified_at"]) or parse_time(info["created_at"]) or 0.0

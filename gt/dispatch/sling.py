@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from gt.errors import GtError, UsageError
+from gt.errors import CapError, GtError, UsageError
 from gt.ledger.store import Signature
 from gt.town import rundir, settings as town_settings
 from gt.town.settings import Settings
@@ -31,7 +31,7 @@ class Workers(Protocol):
 
     def allocate(self, town: Path, rig: str, config: Settings, records: dict[str, dict[str, Any]],
                  taken: set[str]) -> str:
-        """An idle polecat of the rig or a new name; refuses at the rig's cap."""
+        """An idle polecat of the rig or a new name; CapError at the rig's cap (the bead is queued)."""
 
     def prepare(self, town: Path, rig: str, name: str, bead_id: str, config: Settings) -> tuple[Path, str]:
         """The polecat's worktree and branch for `bead_id`."""
@@ -55,12 +55,29 @@ class Slung:
 
 
 @dataclass
-class SlingReport:
-    slung: list[Slung] = field(default_factory=list)
-    convoy: str | None = None
+class Queued:
+    """A bead slung at a rig at its cap: it waits on the ledger, status `queued` (gt.dispatch.queue)."""
+
+    bead: str
+    rig: str
+    reason: str
+    agent: str | None = None
+    model: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"slung": [s.as_dict() for s in self.slung], "convoy": self.convoy}
+        return {"bead": self.bead, "rig": self.rig, "agent": self.agent, "model": self.model, "reason": self.reason}
+
+
+@dataclass
+class SlingReport:
+    slung: list[Slung] = field(default_factory=list)
+    queued: list[Queued] = field(default_factory=list)
+    convoy: str | None = None
+    skipped: list[str] = field(default_factory=list)  # dispatching: queued beads someone else took meanwhile
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"slung": [s.as_dict() for s in self.slung], "queued": [q.as_dict() for q in self.queued],
+                "convoy": self.convoy}
 
 
 def split_target(town: Path, args: list[str], to: str | None) -> tuple[list[str], str | None]:
@@ -77,10 +94,14 @@ def split_target(town: Path, args: list[str], to: str | None) -> tuple[list[str]
 
 def sling(town: Path, actor: Signature, beads: list[str], target: str | None, workers: Workers, *,
           agent: str | None = None, model: str | None = None, convoy: bool = True, merge: str = "mr",
-          force: bool = False, start: bool = True) -> SlingReport:
+          force: bool = False, start: bool = True, dequeue: bool = False) -> SlingReport:
     """Hook each bead on an agent (a polecat each when the target is a rig), track them in a convoy and
-    start the sessions; all or nothing up to the start."""
-    from gt.dispatch import agents, convoys
+    start the sessions; all or nothing up to the start. Beads beyond the rig's `max_polecats` or the
+    town's `max_agents` are queued on the ledger instead (gt.dispatch.queue), in the same way.
+
+    `dequeue` (the scheduler): the beads are queued ones; each is hooked only while it is still
+    queued (else it is `skipped`), and one that finds no slot stays queued as it is."""
+    from gt.dispatch import agents, convoys, queue
     from gt.town.rigs import registry
 
     if not beads:
@@ -114,13 +135,18 @@ def sling(town: Path, actor: Signature, beads: list[str], target: str | None, wo
     for query in beads:  # refuse before anything is written
         view = routed([query]).view()
         bead_id = Tracker.resolve(view, query)
-        agents.check_takeable(Tracker.get(view, bead_id), target, force)
+        if not dequeue:  # the scheduler checks under the lock: a queued bead taken meanwhile is skipped
+            agents.check_takeable(Tracker.get(view, bead_id), target, force)
         ids.append(bead_id)
     report = SlingReport()
     from filelock import FileLock
 
-    with FileLock(str(rundir.folder(town, "locks") / "sling.lock")):  # one allocation at a time: no polecat twice
-        plan = _plan(town, rig, ids, target, to_rig, config, workers)
+    with FileLock(str(queue.lock_path(town))):  # one allocation at a time: no polecat twice
+        if dequeue:
+            still = queue.still_queued(town, ids)
+            report.skipped = [i for i in ids if i not in still]
+            ids = still
+        plan, waiting = _plan(town, rig, ids, target, to_rig, config, workers)
         reservations = [rundir.reserve(town, identity) for _, identity in plan]  # the witness keeps off
         try:
             for bead_id, identity in plan:
@@ -130,8 +156,19 @@ def sling(town: Path, actor: Signature, beads: list[str], target: str | None, wo
                     home, branch = workers.prepare(town, str(rig), str(parse(identity).agent), bead_id, config)
                     slung.worktree, slung.branch = str(home), branch
                     fields.update(branch=branch, worktree=str(home.relative_to(town)))
-                agents.hook(town, actor, bead_id, identity, force=force, **fields)
+                try:
+                    agents.hook(town, actor, bead_id, identity, force=force,
+                                only_from=queue.QUEUED if dequeue else None, **fields)
+                except GtError as exc:
+                    if exc.code != "skipped":
+                        raise
+                    report.skipped.append(bead_id)  # hooked or closed by someone else since the check
+                    continue
                 report.slung.append(slung)
+            report.queued = [Queued(bead_id, str(rig), reason, agent, model) for bead_id, reason in waiting]
+            if waiting and not dequeue:  # one commit per ledger, as a hook: the bead waits for a slot
+                queue.enqueue(town, actor, [(q.bead, q.reason) for q in report.queued], str(rig), agent=agent,
+                              model=model, merge=merge, start=start, convoy=convoy, force=force)
         except BaseException:
             for done in report.slung:  # all or nothing: the ones already hooked go back to open
                 agents.unsling(town, actor, done.agent)
@@ -164,21 +201,35 @@ def sling(town: Path, actor: Signature, beads: list[str], target: str | None, wo
 
 
 def _plan(town: Path, rig: str | None, ids: list[str], target: str, to_rig: bool,
-          config: Settings, workers: Workers) -> list[tuple[str, str]]:
-    """Which agent takes which bead: a polecat each in a rig (idle ones first), else the target."""
-    from gt.dispatch import agents
+          config: Settings, workers: Workers) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Which agent takes which bead: a polecat each in a rig (idle ones first), else the target; and
+    the beads that wait, with why: those beyond the rig's or the town's cap, in the order given."""
+    from gt.dispatch import agents, queue
 
     if not to_rig:
-        return [(ids[0], target)]
+        return [(ids[0], target)] if ids else [], []
     records = agents.records(Town.at(town).rig_tracker(str(rig)).view())
     taken = {name for name in workers.homes(town, str(rig))
              if rundir.reserved(town, f"{rig}/polecats/{name}", 600)}  # being set up by another sling
-    plan = []
+    room = queue.town_room(town)  # None: no town-wide cap
+    plan: list[tuple[str, str]] = []
+    waiting: list[tuple[str, str]] = []
     for bead_id in ids:
-        name = workers.allocate(town, str(rig), config, records, taken)
+        if waiting:  # the ones after a full slot wait too: the queue keeps the order they were given in
+            waiting.append((bead_id, waiting[-1][1]))
+            continue
+        if room is not None and len(plan) >= room[0]:
+            waiting.append((bead_id, f"town at its cap: max_agents {room[1]}"))
+            continue
+        try:
+            name = workers.allocate(town, str(rig), config, records, taken)
+        except CapError as exc:
+            waiting.append((bead_id, f"rig at its cap: max_polecats {config.max_polecats}"
+                                     + (f"; {exc.detail}" if exc.detail else "")))
+            continue
         taken.add(name)
         plan.append((bead_id, f"{rig}/polecats/{name}"))
-    return plan
+    return plan, waiting
 
 
 def _drop_convoy(town: Path, actor: Signature, convoy_id: str, reason: str) -> None:

@@ -10,7 +10,8 @@ from gt.errors import GtError, UsageError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-STATUSES = ("open", "in_progress", "blocked", "deferred", "hooked", "pinned", "closed")
+STATUSES = ("open", "in_progress", "blocked", "deferred", "queued", "hooked", "pinned", "closed")
+QUEUED = "queued"  # slung at a rig at its cap: waits on the ledger for a slot (gt.dispatch.queue)
 TOMBSTONE = "tombstone"  # a deleted bead: kept so that sync cannot resurrect it
 TYPES = (
     "bug", "feature", "task", "epic", "chore", "message", "convoy",

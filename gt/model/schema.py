@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 from gt.ledger.store import DOC_KEY_RE, KEY_RE, MAX_DOC_KEY_LENGTH, MAX_KEY_LENGTH
-from gt.model.bead import problems as bead_problems
+from gt.model.bead import parse_time, problems as bead_problems
 from gt.model.ids import ID_RE, MAX_ID_LENGTH, PREFIX_RE, is_id
 
 # The collections with a schema of their own (the same names as gt.beads.tracker.BEADS,
@@ -179,11 +179,21 @@ def bead_field_problems(doc: dict[str, Any]) -> list[str]:
             found.append("mr.attempts must be a list of mappings (with a list of gates)")
     dispatch = _mapping(doc, "dispatch")
     if dispatch is not None:
-        for name in ("worker", "model", "agent", "by", "at"):
+        for name in ("worker", "model", "agent", "by", "at", "rig", "merge", "queued_at", "reason"):
             found += [f"dispatch.{p}" for p in _text(dispatch, name)]
+        for name in ("start", "convoy"):  # a queued bead's sling options (gt.dispatch.queue)
+            if dispatch.get(name) is not None and not isinstance(dispatch[name], bool):
+                found.append(f"dispatch.{name} must be true or false")
     restarts = doc.get("witness_restarts")
     if restarts is not None and (type(restarts) is not int or restarts < 0):
         found.append("witness_restarts must be a whole number")
+    attempts = doc.get("attempts")  # the retry breaker's (gt.dispatch.attempts)
+    if attempts is not None and (type(attempts) is not int or not 0 <= attempts <= 1_000_000):
+        found.append("attempts must be a whole number from 0 to 1000000")
+    retry_after = doc.get("retry_after")
+    if retry_after is not None and (not isinstance(retry_after, str) or len(retry_after) > 40
+                                    or parse_time(retry_after) is None):
+        found.append("retry_after must be an ISO 8601 time")
     return found
 
 

@@ -1,6 +1,7 @@
 """The Deacon: the town's supervisor, a background process that ticks on an interval.
 
-Each tick runs every rig's witness patrol and refinery pass, the convoy check, and the stranded
+Each tick runs every rig's witness patrol and refinery pass, the convoy check, the scheduler
+(queued work slung as slots free: gt.dispatch.queue), and the stranded
 convoy check (feeding stranded ready work to new polecats when `deacon.auto_feed` is on), and
 restarts the mayor's session when `mayor.autostart` asks for one. It writes a heartbeat file that
 Boot, its watchdog, reads. It never kills a healthy agent: only the witness decides about polecats.
@@ -43,11 +44,11 @@ def interval(town: Path) -> float:
 def tick(town: Path) -> dict[str, Any]:
     """One round of supervision; a failing rig is reported and the others still run."""
     from gt.dispatch import convoys
-    from gt.roles import refinery, witness
+    from gt.roles import polecats, refinery, witness
     from gt.town import rigs
 
     started = time.monotonic()
-    report: dict[str, Any] = {"rigs": {}, "landed": [], "fed": [], "errors": []}
+    report: dict[str, Any] = {"rigs": {}, "landed": [], "dispatched": [], "fed": [], "errors": []}
     for rig in rigs.here(town):  # a rig record waiting for `gt rig adopt` has nothing to supervise here
         entry: dict[str, Any] = {}
         steps: tuple[tuple[str, Callable[[], object]], ...] = (
@@ -62,6 +63,7 @@ def tick(town: Path) -> dict[str, Any]:
     me = Signature(IDENTITY)
     try:
         report["landed"] = convoys.check(town, me)
+        report["dispatched"] = polecats.dispatch(town, me)  # queued work first: it waited longest
         report["fed"] = _feed(town, me)
         report["mayor"] = _keep_mayor(town)
     except Exception as exc:

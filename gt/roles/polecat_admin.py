@@ -93,17 +93,17 @@ def resolve(town: Path, name: str, rig: str | None = None) -> tuple[str, str]:
     return owners[0], wanted
 
 
-def _attempts(rec: dict[str, Any]) -> int:
-    """Restarts and rejections the record counts for the bead on its hook (0 when it counts none)."""
+def _attempts(town: Path, rec: dict[str, Any]) -> int:
+    """The retry breaker's count on the bead on its hook (gt.dispatch.attempts): its rejections and
+    restarts together; 0 when it has none or the bead cannot be read here."""
+    from gt.dispatch.attempts import count
+
     bead = rec.get("hook")
-    if not bead:
+    tracker = Town.at(town).tracker_for(bead) if isinstance(bead, str) else None
+    if tracker is None:
         return 0
-    total = 0
-    for field in ("restarts", "rejections"):
-        counts = rec.get(field)
-        value = counts.get(bead, 0) if isinstance(counts, dict) else 0
-        total += value if type(value) is int and value > 0 else 0
-    return total
+    doc = tracker.view().doc("beads", str(bead))
+    return count(doc) if doc else 0
 
 
 def _last_activity(town: Path, identity: str, rec: dict[str, Any], session: dict[str, Any]) -> str | None:
@@ -125,16 +125,35 @@ def _last_activity(town: Path, identity: str, rec: dict[str, Any], session: dict
 
 
 def _branch(town: Path, rig: str, name: str, rec: dict[str, Any]) -> str | None:
-    """The polecat's branch: its worktree's checkout, else its record's (when the branch exists)."""
+    """The polecat's branch: its worktree's checkout, else its record's (when the branch exists); only
+    a branch this polecat's `polecat_branch` pattern names, never another (a record is ledger data
+    and an agent may check out anything: `main` must never be taken for a polecat's branch)."""
     home = _home(town, rig, name)
+    candidates: list[Any] = []
     if (home / ".git").exists():
         found = git.run("-C", str(home), "rev-parse", "--abbrev-ref", "HEAD", check=False).stdout.strip()
-        if found and found != "HEAD":
-            return found
-    branch = rec.get("branch")
-    if isinstance(branch, str) and branch and _branch_exists(town, rig, branch):
-        return branch
+        candidates.append(found)
+    candidates.append(rec.get("branch"))
+    for branch in candidates:
+        if isinstance(branch, str) and _is_own_branch(town, rig, name, branch) and _branch_exists(town, rig, branch):
+            return branch
     return None
+
+
+def _is_own_branch(town: Path, rig: str, name: str, branch: str) -> bool:
+    """`branch` is one the rig's `polecat_branch` pattern gives this polecat, for some bead id."""
+    from gt.model.ids import is_id
+    from gt.town.settings import load
+
+    if not branch or branch == "HEAD" or branch == registry(town).get(rig, {}).get("default_branch", "main"):
+        return False
+    marker = "\x00"
+    filled = load(town, rig).polecat_branch.format(name=name, rig=rig, bead=marker)
+    head, found, tail = filled.partition(marker)
+    if not found:
+        return branch == filled
+    middle = branch[len(head):len(branch) - len(tail)] if tail else branch[len(head):]
+    return branch.startswith(head) and branch.endswith(tail) and len(branch) > len(head) + len(tail) and is_id(middle)
 
 
 def _branch_exists(town: Path, rig: str, branch: str) -> bool:
@@ -149,7 +168,7 @@ def entry(town: Path, rig: str, name: str, rec: dict[str, Any]) -> dict[str, Any
     session = rundir.session(town, who) or {}
     home = _home(town, rig, name)
     return {"name": name, "rig": rig, "identity": who, "state": rec.get("state") or "idle",
-            "hook": rec.get("hook") or None, "attempts": _attempts(rec), "alive": rundir.alive(session.get("pid")),
+            "hook": rec.get("hook") or None, "attempts": _attempts(town, rec), "alive": rundir.alive(session.get("pid")),
             "last_activity": _last_activity(town, who, rec, session),
             "worktree": str(home) if home.exists() else None, "branch": _branch(town, rig, name, rec)}
 
@@ -273,6 +292,11 @@ def nuke(town: Path, actor: Signature, name: str, rig: str | None = None, force:
                           f"(land it first, or run gt polecat nuke {rig}/{name} --force to discard it)",
                           code="refused")
         stopped = runtimes.stop(town, who)
+        lost = unlanded_work(town, rig, name, branch)  # again: the agent may have committed until it stopped
+        if lost and not force:
+            raise GtError(f"{who} committed meanwhile and now holds unlanded work: {'; '.join(lost)}; its session "
+                          f"is stopped and nothing was removed (land it, or gt polecat nuke {rig}/{name} --force)",
+                          code="refused")
         removed = _remove(town, rig, name, branch)
         bead = rec.get("hook") or None
         what = _removed_text(town, removed)

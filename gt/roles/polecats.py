@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gt.errors import GtError, UsageError
+from gt.errors import CapError, GtError, UsageError
 from gt.ledger import git
 from gt.town import layout
 from gt.town.rigs import bind_identity, registry
@@ -35,7 +35,7 @@ def parked_state(record: dict[str, Any] | None) -> bool:
 
 def allocate(town: Path, rig: str, settings: Settings, records: dict[str, dict[str, Any]],
              taken: set[str]) -> str:
-    """An idle polecat of the rig, or a new name from the pool; refuses at the rig's cap (stuck or
+    """An idle polecat of the rig, or a new name from the pool; CapError at the rig's cap (stuck or
     escalated polecats do not count against it)."""
     existing = homes(town, rig)
     for name in existing:
@@ -50,8 +50,9 @@ def allocate(town: Path, rig: str, settings: Settings, records: dict[str, dict[s
         parts = [f"{len(busy)} busy ({', '.join(busy[:5])}{', …' if len(busy) > 5 else ''})"] if busy else []
         if count - len(busy):
             parts.append(f"{count - len(busy)} being set up by gt sling (its other beads count too)")
-        raise GtError(f"rig {rig} is at its cap (max_polecats: {cap}): {'; '.join(parts) or 'no polecat may run'}; "
-                      "wait for one to finish, sling fewer beads at once, or raise the cap", code="cap")
+        raise CapError(f"rig {rig} is at its cap (max_polecats: {cap}): {'; '.join(parts) or 'no polecat may run'}; "
+                       "wait for one to finish, sling fewer beads at once, or raise the cap",
+                       '; '.join(parts) or 'no polecat may run')
     used = names_in_use(town) | taken
     pool = settings.name_pool or ["polecat"]
     for round_number in range(1, 1000):
@@ -112,3 +113,10 @@ def sling(town: Path, actor: Signature, beads: list[str], target: str | None, **
     from gt.dispatch.sling import sling as hook_and_start
 
     return hook_and_start(town, actor, beads, target, Workers(), **options)
+
+
+def dispatch(town: Path, actor: Signature, rig: str | None = None) -> list[dict[str, Any]]:
+    """The scheduler's pass with this town's polecats and agent runtimes (see gt.dispatch.queue)."""
+    from gt.dispatch import queue
+
+    return queue.dispatch(town, actor, Workers(), rig)

@@ -65,7 +65,8 @@ def _queue(ctx: Town, rig: str) -> list[dict[str, Any]]:
 
     def backing_off(doc: dict[str, Any]) -> bool:  # the retry breaker's wait before the next attempt
         source = str((doc.get("mr") or {}).get("source") or "")
-        return source in beads and attempts.waiting(Tracker.get(view, source), now)
+        return source in beads and attempts.waiting(Tracker.get(view, source), now,
+                                                    ctx.settings(rig).retry.backoff_max_seconds)
 
     open_mrs = [d for d in merge_requests(view) if d.get("status") == "open" and not backing_off(d)]
     convoy_age: dict[str, float] = {}
@@ -149,9 +150,21 @@ def process(town: Path, rig: str, once: bool = False) -> list[Outcome]:
                 outcomes.append(_attempt(ctx, rig, mrs[0]))
                 if once:
                     break
+            if any(o.result == "merged" for o in outcomes):
+                _dispatch_queued(town, rig)
     except Timeout:
         raise GtError(f"the refinery of {rig} is busy (another process is merging)", code="busy") from None
     return outcomes
+
+
+def _dispatch_queued(town: Path, rig: str) -> None:
+    """A merge freed a polecat: queued work for the rig takes its slot now, not at the next tick."""
+    from gt.roles import polecats
+
+    try:
+        polecats.dispatch(town, Signature(identity(rig)), rig)
+    except Exception as exc:  # the merge stands; the Deacon's next tick dispatches again
+        _progress(f"refinery: could not dispatch queued work of {rig}: {exc}")
 
 
 def _attempt(ctx: Town, rig: str, doc: dict[str, Any]) -> Outcome:
@@ -297,7 +310,9 @@ def _reject(ctx: Town, rig: str, doc: dict[str, Any], attempt: dict[str, Any], r
         holds_it = (agents.record(view, worker) or {}).get("hook") == source if worker else False
         still_open = not source_here or Tracker.get(view, source).get("status") != "closed"
         bead: dict[str, Any] | None = None
-        if source_here and still_open:  # every rejection is an attempt of the retry breaker
+        # every rejection is an attempt of the retry breaker, unless the work has moved on to another
+        # agent meanwhile (a stale merge request of the polecat it was taken from)
+        if source_here and still_open and (holds_it or not worker):
             bead = Tracker.get(view, source)
             counted = attempts.record(bead, ctx.settings(rig).retry, f"rejected: {detail}", now_iso())
             bead["updated_at"] = now_iso()

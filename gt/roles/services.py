@@ -92,13 +92,16 @@ def status(town: Path) -> dict[str, Any]:
         "rigs": [], "agents": [], "convoys": [],
     }
     records = list(agents.records(Town.at(town).tracker().view()).values())
+    from gt.dispatch.queue import entries
+
+    waiting = [item["rig"] for item in entries(town)]  # the scheduler's queue (gt queue)
     present = rigs.here(town)  # not a rig record waiting for `gt rig adopt`: it has no ledger here
     for name, record in sorted(rigs.registry(town).items()):
         if name not in present:
             continue
         queue = refinery.queue(town, name)
         out["rigs"].append({"name": name, "prefix": record.get("prefix"), "merge_queue": len(queue),
-                            "merge_requests": [d["id"] for d in queue]})
+                            "merge_requests": [d["id"] for d in queue], "queued": waiting.count(name)})
         records += agents.records(Town.at(town).rig_tracker(name).view()).values()
     for rec in sorted(records, key=lambda r: r["identity"]):
         out["agents"].append({"identity": rec["identity"], "state": rec.get("state"), "hook": rec.get("hook"),

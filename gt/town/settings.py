@@ -344,6 +344,7 @@ class Settings:
     models: dict[str, str] = field(default_factory=dict)  # agent name -> its model (for analytics)
     name_pool: list[str] = field(default_factory=_builtin_pool)
     max_polecats: int = 8
+    max_agents: int = 0  # polecats working at once in the whole town (0: no town-wide cap); the town's file
     polecat_branch: str = "polecat/{name}/{bead}"
     merge_queue: MergeQueue = field(default_factory=MergeQueue)
     witness: Witness = field(default_factory=Witness)

@@ -77,8 +77,9 @@ def test_sling_refusals_write_nothing(town):
     assert "already hooked by gizmo/polecats/toast" in taken.stderr
     (town / "gizmo" / "settings").mkdir()
     (town / "gizmo" / "settings" / "config.yaml").write_text("max_polecats: 1\n")
-    capped = gt(town, "sling", bead(town, "more"), "gizmo", "--no-start", ok=False)
-    assert "cap" in capped.stderr and "max_polecats: 1" in capped.stderr
+    more = bead(town, "more")
+    capped = gt(town, "sling", more, "gizmo", "--no-start").stdout  # queued, not refused (gt queue)
+    assert f"Queued {more} for gizmo (rig at its cap: max_polecats 1; 1 busy (toast))" in capped
 
 
 def test_hook_unsling_and_force(town):

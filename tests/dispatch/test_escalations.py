@@ -113,6 +113,18 @@ def test_repeats_about_one_bead_fold_into_one(town):
     fourth = escalations.escalate(town, Signature("gizmo/witness"), "still stuck", "critical", related=work,
                                   now=later + 60)
     assert fourth["notified"] == [] and len(inbox(town, "mayor")) == 2
+    # once acknowledged, a repeat is news: a new escalation, told at once
+    gt(town, "escalate", "ack", first["id"], "--actor", "mayor")
+    after_ack = raise_(town, "stuck after all", "-s", "low", "--related", work)
+    assert after_ack["id"] != first["id"] and not after_ack["folded"] and after_ack["notified"] == ["mayor"]
+    # a repeat more urgent than the one it folds into is told at once, within the period
+    urgent = raise_(town, "now it is urgent", "-s", "high", "--related", work)
+    assert urgent["id"] == after_ack["id"] and urgent["severity"] == "high" and urgent["notified"] == ["mayor", "overseer"]
+    gt(town, "escalate", "close", after_ack["id"], "--actor", "mayor")
+    # the town root's `bd list` is work, not the mail and escalations the town writes
+    listed = Bd(town).json("list")
+    assert {d["issue_type"] for d in listed}.isdisjoint({"message", "escalation", "agent", "convoy"})
+    assert {"message", "escalation"} <= {d["issue_type"] for d in Bd(town).json("list", "--include-infra")}
     # once closed, a new escalation about the bead starts afresh
     gt(town, "escalate", "close", first["id"], "--actor", "mayor")
     fresh = raise_(town, "stuck again", "--related", work)

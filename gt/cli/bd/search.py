@@ -30,6 +30,7 @@ def search(out: Out, text: str | None, query: str | None, limit: int, sort: str,
     if text and query and text != query:
         raise UsageError("give the search text as an argument or with --query, not both")
     flt = build(params, SEARCH_FILTERS)
+    flt.include_infra = True  # a search names what it looks for: mail and escalations are found too
     view = Tracker.open().view()
     hits = set(search(view, text or query or ""))
     ids = [i for i in list_beads(view, flt, False, None, sort, reverse) if i in hits]

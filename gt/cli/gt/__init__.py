@@ -7,7 +7,7 @@ from gt.cli.common import LazyGroup, main_entry
 
 COMMANDS: dict[str, str] = {
     name: f"gt.cli.gt.{module}:{module}"
-    for name, module in {"demo": "demo", "install": "install", "whoami": "whoami", "role": "role", "rig": "rig", "crew": "crew", "worktree": "worktree", "remote": "remote", "sync": "sync", "doctor": "doctor", "hook": "hook", "unsling": "unsling", "sling": "sling", "done": "done",
+    for name, module in {"demo": "demo", "install": "install", "whoami": "whoami", "role": "role", "rig": "rig", "crew": "crew", "worktree": "worktree", "remote": "remote", "sync": "sync", "doctor": "doctor", "hook": "hook", "unsling": "unsling", "sling": "sling", "queue": "queue", "done": "done",
                      "mail": "mail", "escalate": "escalate", "handoff": "handoff", "nudge": "nudge", "convoy": "convoy", "prime": "prime",
                      "agents": "agents", "session": "session", "mq": "mq",
                      "refinery": "refinery", "witness": "witness", "up": "up", "down": "down",
@@ -18,7 +18,7 @@ COMMANDS: dict[str, str] = {
 
 
 SECTIONS = {
-    "Work": ("sling", "hook", "unsling", "done", "prime", "handoff", "convoy", "mq"),
+    "Work": ("sling", "queue", "hook", "unsling", "done", "prime", "handoff", "convoy", "mq"),
     "Agents": ("agents", "polecat", "crew", "mayor", "session", "worktree", "whoami", "role"),
     "Communication": ("mail", "escalate", "nudge", "feed"),
     "Services": ("up", "down", "status", "deacon", "boot", "dog", "refinery", "witness"),

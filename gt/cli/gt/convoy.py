@@ -31,10 +31,12 @@ def _status_text(convoys: list[dict[str, Any]]) -> str:
     for c in convoys:
         state = "landed" if c["status"] == "closed" else c["status"]
         lines.append(f"{format.mark('convoy')} {c['id']}  {c['title']}  [{state}]  {c['completed']}/{c['total']} completed"
-                     f"  (created {str(c['created_at'])[:16]})")
+                     + (f", {c['queued']} queued" if c.get("queued") else "") + f"  (created {str(c['created_at'])[:16]})")
         for b in c["beads"]:
             mark = format.mark("done" if b["status"] == "closed" else "open")
             lines.append(f"  {mark} {b['id']} [{b['type']}] {b['title']}  ({b['rig']}, {b['status']})")
+        if c.get("queued"):
+            lines.append(f"  queued: {c['queued']} waiting for a slot (gt queue)")
         if c["swarm"]:
             lines.append(f"  swarm: {', '.join(c['swarm'])}")
     return "\n".join(lines) or "No open convoys"
@@ -101,7 +103,7 @@ def list_(out: Out, everything: bool, state: str | None) -> None:
     found = convoys.status(_town(), include_closed=everything or state == "closed")
     if state:
         found = [c for c in found if c["status"] == state]
-    rows = [{k: c[k] for k in ("id", "title", "status", "completed", "total", "created_at", "swarm")} for c in found]
+    rows = [{k: c[k] for k in ("id", "title", "status", "completed", "queued", "total", "created_at", "swarm")} for c in found]
     out.emit(rows, "\n".join(f"{r['id']}  {r['completed']}/{r['total']}  {r['status']:<6}  {r['title']}" for r in rows)
              or "No convoys")
 

@@ -17,6 +17,8 @@ def sling(out: Out, args: tuple[str, ...], to: str | None, agent: str | None, mo
             no_convoy: bool, merge: str, force: bool, no_start: bool) -> None:
     """Put beads on agents' hooks and start them: TARGET is a rig (a polecat each), an agent, or yourself.
 
+    Beads beyond the rig's max_polecats (or the town's max_agents) are queued, not refused: see gt queue.
+
     Example: gt sling gz-a3f8k gz-b2c4d gizmo --agent script --model model-a
     """
     from gt.town.layout import require_town
@@ -33,6 +35,7 @@ def sling(out: Out, args: tuple[str, ...], to: str | None, agent: str | None, mo
 
         lines = [f"{s.bead} {format.mark('hooked')} {s.agent}" + (f" ({s.branch}, pid {s.pid})" if s.branch and s.pid else
                                             f" ({s.branch})" if s.branch else "") for s in report.slung]
+        lines += [f"Queued {q.bead} for {q.rig} ({q.reason})" for q in report.queued]
         if report.convoy:
             lines.append(f"Convoy: {report.convoy}")
         return "\n".join(lines)

@@ -296,9 +296,11 @@ def _reject(ctx: Town, rig: str, doc: dict[str, Any], attempt: dict[str, Any], r
     source_here = (ctx.tracker_for(str(source)) or tracker).repo.commondir == tracker.repo.commondir
 
     tripped: list[attempts.Attempt] = []
+    elsewhere: list[bool] = []  # the bead lives in another ledger: its attempt is counted there
 
     def build(view: View) -> Edit:
         tripped.clear()
+        elsewhere.clear()
         current = _with_attempt(Tracker.get(view, doc["id"]), attempt)
         set_status(current, "closed", now_iso(), f"rejected: {detail}")
         current["mr"]["outcome"] = "rejected"
@@ -323,6 +325,8 @@ def _reject(ctx: Town, rig: str, doc: dict[str, Any], attempt: dict[str, Any], r
                 if worker and holds_it:
                     agents.put(edit, worker, agents.updated(view, worker, state="idle", hook=None))
                 return edit
+        if not source_here and still_open and (holds_it or not worker):
+            elsewhere.append(True)
         if worker and policy != "none" and holds_it and still_open:  # not if the work landed or moved on
             if bead is not None:
                 set_status(bead, "hooked", now_iso())
@@ -332,6 +336,11 @@ def _reject(ctx: Town, rig: str, doc: dict[str, Any], attempt: dict[str, Any], r
         return edit
 
     tracker.write(me, build)
+    if elsewhere:
+        _count_elsewhere(ctx, rig, me, str(source), doc["id"], detail, tripped)
+        if tripped and worker:
+            agents.set_state(town, me, worker, f"release {worker}: {source} stopped by the retry breaker", op="release",
+                             trailers=(("Source", str(source)),), state="idle", hook=None)
     if tripped:
         from gt.dispatch import escalations
 
@@ -347,6 +356,31 @@ def _reject(ctx: Town, rig: str, doc: dict[str, Any], attempt: dict[str, Any], r
             else "\nFix it on your branch, then `gt done` again."
         mail.send(town, me, [worker], subject, body, labels=("fix-needed",), check=False)
     return Outcome(doc["id"], result, None, detail, attempt.get("gates", []))
+
+
+def _count_elsewhere(ctx: Town, rig: str, me: Signature, source: str, mr_id: str, detail: str,
+                     tripped: list[attempts.Attempt]) -> None:
+    """The retry breaker's attempt on a bead of another ledger (a town bead slung to this rig), in
+    that ledger: one more commit, as `agents.release` writes there."""
+    other = ctx.tracker_for(source)
+    if other is None:
+        return
+
+    def build(view: View) -> Edit:
+        tripped.clear()
+        if source not in Tracker.summaries(view):
+            return Edit("attempt", "no change")
+        bead = Tracker.get(view, source)
+        if bead.get("status") == "closed":
+            return Edit("attempt", "no change")
+        counted = attempts.record(bead, ctx.settings(rig).retry, f"rejected: {detail}", now_iso())
+        bead["updated_at"] = now_iso()
+        if counted.tripped:
+            tripped.append(counted)
+        return Edit("attempt", f"attempt {counted.count} on {source}: {mr_id} rejected: {detail}"[:300],
+                    {source: canonical(bead)}, [("Attempt", str(counted.count)), ("Merge-Request", mr_id)])
+
+    other.write(me, build)
 
 
 def retry(town: Path, actor: Signature, rig: str, mr_id: str) -> dict[str, Any]:

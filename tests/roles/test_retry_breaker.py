@@ -68,3 +68,26 @@ def test_backoff_doubles_and_is_capped():
     assert (first.count, first.tripped, first.retry_after) == (1, False, "2026-01-01T00:00:05Z")
     second = record(doc, Retry(max_attempts=2), "rejected: y", "2026-01-01T00:01:00Z")
     assert second.tripped and doc["status"] == "blocked" and "assignee" not in doc and "retry_after" not in doc
+
+
+def test_a_town_bead_slung_to_a_rig_is_counted_in_its_own_ledger(town):
+    (town / "gizmo" / "settings" / "config.yaml").write_text(
+        "merge_queue:\n  test_command: ./tests.sh\nretry:\n  max_attempts: 2\n  backoff_seconds: 0\n")
+    script = '```gt-script\nfiles: {gizmo/__init__.py: "' + BROKEN + '"}\n```\n'
+    work = Bd(town)("create", "Town work that never passes", "-d", f"Do it.\n\n{script}").stdout.strip()
+    assert not work.startswith("gz-")  # the town's ledger, not the rig's
+    gt(town, "sling", work, "gizmo")
+    seen: set[str] = set()
+    for attempt in (1, 2):
+        [mr] = wait_for(lambda: [m for m in merge_requests(town) if m["status"] == "open" and m["id"] not in seen]
+                        or None, what=f"submission {attempt}")
+        seen.add(mr["id"])
+        assert json.loads(gt(town, "refinery", "process", "gizmo", "--json").stdout)[0]["result"] == "failed"
+        assert Bd(town).show(work)["attempts"] == attempt
+        if attempt < 2:
+            gt(town, "witness", "patrol", "gizmo", "--json")
+    assert Bd(town).show(work)["status"] == "blocked"
+    record = agent_record(town, "gizmo/polecats/toast")
+    assert record["state"] == "idle" and record["hook"] is None
+    [escalation] = json.loads(gt(town, "escalate", "list", "--json").stdout)
+    assert escalation["related"] == work

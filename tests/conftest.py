@@ -225,6 +225,22 @@ def hand_commit(repo: Path, path: str, text: str, message: str = "hand edit", mo
     return commit
 
 
+def guarded_hub(tmp: Path) -> Path:
+    """A bare hub repository guarded by `bd hooks install --bare` (the ledger guard of a shared repository)."""
+    hub = tmp / "hub.git"
+    git(tmp, "init", "-q", "--bare", str(hub))
+    Bd(tmp)("hooks", "install", "--bare", str(hub))
+    return hub
+
+
+def clone_of(hub: Path, path: Path, user: str = "ann") -> Bd:
+    """A clone of `hub` at `path` whose git identity is `user`, and a bd runner in it."""
+    git(path.parent, "clone", "-q", str(hub), str(path))
+    git(path, "config", "user.name", user)
+    git(path, "config", "user.email", f"{user}@example.com")
+    return Bd(path)
+
+
 def ledger_files(repo: Path, branch: str = "beads") -> list[str]:
     return git(repo, "ls-tree", "-r", "--name-only", branch).split()
 

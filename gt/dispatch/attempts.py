@@ -8,9 +8,11 @@ released, its branch is kept, and one escalation names it. `gt sling --force` or
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timezone
 from typing import Any
 
+from gt.ledger.store import Signature
 from gt.model.bead import ATTEMPTS, RETRY_AFTER, set_status
 from gt.town.settings import Retry
 
@@ -66,3 +68,14 @@ def waiting(doc: dict[str, Any], now: float, longest: float) -> bool:
 
     until = parse_time(doc.get(RETRY_AFTER))
     return until is not None and now < until <= now + longest
+
+
+def escalate(town: Path, actor: Signature, bead: str, attempt: Attempt, last: str, output: str = "") -> None:
+    """The one escalation of a tripped breaker: the bead, its attempts, the last one and its output."""
+    from gt.dispatch import escalations
+
+    reason = f"the retry breaker stopped {bead} after {attempt.count} attempts (the last: {last})"
+    if output:
+        reason += f"\n\nLast gate output:\n{output}"
+    escalations.escalate(town, actor, f"{bead} stopped after {attempt.count} attempts", severity="high",
+                         reason=reason, related=bead, source=actor.name)

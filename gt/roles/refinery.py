@@ -342,12 +342,7 @@ def _reject(ctx: Town, rig: str, doc: dict[str, Any], attempt: dict[str, Any], r
             agents.set_state(town, me, worker, f"release {worker}: {source} stopped by the retry breaker", op="release",
                              trailers=(("Source", str(source)),), state="idle", hook=None)
     if tripped:
-        from gt.dispatch import escalations
-
-        escalations.escalate(town, me, f"{source} stopped after {tripped[0].count} attempts", severity="high",
-                             reason=f"the retry breaker stopped {source} after {tripped[0].count} attempts "
-                                    f"(the last: {detail})" + (f"\n\nLast gate output:\n{tail}" if tail else ""),
-                             related=str(source), source=me.name)
+        attempts.escalate(town, me, str(source), tripped[0], detail, tail)
         return Outcome(doc["id"], result, None, detail, attempt.get("gates", []))
     if worker:
         subject = f"{'REBASE_NEEDED' if result == 'conflict' else 'FIX_NEEDED'} {source}"

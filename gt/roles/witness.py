@@ -184,11 +184,7 @@ def _restart(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[st
     if tracker.write(me, build).commit is None:
         return None
     if tripped:
-        from gt.dispatch import escalations
-
-        escalations.escalate(town, me, f"{bead} stopped after {tripped[0].count} attempts", severity="high",
-                             reason=f"the retry breaker stopped {bead} after {tripped[0].count} attempts "
-                                    f"(the last: {who} restarted: {reason})", related=bead, source=me.name)
+        attempts.escalate(town, me, bead, tripped[0], f"{who} restarted: {reason}")
         return {"action": "breaker", "agent": who, "bead": bead, "reason": reason}
     runtimes.start(town, who, _home(town, who), agent, settings, model)
     return {"action": "restart", "agent": who, "bead": bead, "reason": reason}

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from conftest import Bd, git, head, make_repo
+from conftest import Bd, git, head, make_repo, clone_of, guarded_hub
 
 SIGNAL = Path(".beads") / "last-change"
 
@@ -123,17 +123,8 @@ def test_the_signal_is_never_written_through_a_link(bd, repo, tmp_path):
 
 
 def test_a_sync_that_brings_another_clones_write_rewrites_the_signal(tmp_path):
-    hub = tmp_path / "hub.git"
-    git(tmp_path, "init", "-q", "--bare", str(hub))
-    Bd(tmp_path)("hooks", "install", "--bare", str(hub))
-    clones = {}
-    for name in ("ann", "bob"):
-        path = tmp_path / name
-        git(tmp_path, "clone", "-q", str(hub), str(path))
-        git(path, "config", "user.name", name)
-        git(path, "config", "user.email", f"{name}@example.com")
-        clones[name] = Bd(path)
-    ann, bob = clones["ann"], clones["bob"]
+    hub = guarded_hub(tmp_path)
+    ann, bob = (clone_of(hub, tmp_path / name, name) for name in ("ann", "bob"))
     ann("init", "--prefix", "sy")
     ann("create", "from ann")
     ann("sync")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TIMEOUT, Bd, bead_path, git, hand_commit, head
+from conftest import TIMEOUT, Bd, bead_path, git, hand_commit, head, clone_of, guarded_hub
 
 from gt.ledger.store import document_path, fan_of
 from gt.ledger.yamlio import MAX_BYTES, YamlError, load_mapping
@@ -169,14 +169,7 @@ def test_a_10_mb_description_round_trips(bd, repo, tmp_path):
 @pytest.fixture
 def clone(tmp_path: Path) -> Bd:
     """A clone of a bare hub guarded by `bd hooks install --bare`, its ledger synced."""
-    hub = tmp_path / "hub.git"
-    git(tmp_path, "init", "-q", "--bare", str(hub))
-    Bd(tmp_path)("hooks", "install", "--bare", str(hub))
-    path = tmp_path / "ann"
-    git(tmp_path, "clone", "-q", str(hub), str(path))
-    git(path, "config", "user.name", "ann")
-    git(path, "config", "user.email", "ann@example.com")
-    ann = Bd(path)
+    ann = clone_of(guarded_hub(tmp_path), tmp_path / "ann")
     ann("init", "--prefix", "sy")
     ann("sync")
     return ann

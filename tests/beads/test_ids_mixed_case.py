@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Bd, bead_path, git, head, ledger_files
+from conftest import Bd, bead_path, git, head, ledger_files, clone_of, guarded_hub
 
 TOAST = "gt-gastown-polecat-Toast"
 
@@ -160,14 +160,9 @@ def test_the_ledger_guard_takes_mixed_case_bead_files_but_not_rig_names():
 
 
 def test_a_mixed_case_id_passes_the_guard_of_a_shared_repository(tmp_path: Path):
-    hub = tmp_path / "hub.git"
-    git(tmp_path, "init", "-q", "--bare", str(hub))
-    Bd(tmp_path)("hooks", "install", "--bare", str(hub))
+    hub = guarded_hub(tmp_path)
     clone = tmp_path / "ann"
-    git(tmp_path, "clone", "-q", str(hub), str(clone))
-    git(clone, "config", "user.name", "ann")
-    git(clone, "config", "user.email", "ann@example.com")
-    ann = Bd(clone)
+    ann = clone_of(hub, clone)
     ann("init", "--prefix", "gt")
     ann("create", "Toast", "--id", TOAST)
     assert ann.json("sync")["pushed"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any, Callable, Iterable
 
@@ -55,33 +55,67 @@ class Filter:
     include_closed: bool = False
     include_infra: bool = False  # the ledger's infrastructure types too (see infra_types)
 
+    _checks: list[Callable[[dict[str, Any]], bool]] | None = field(default=None, init=False, repr=False,
+                                                                     compare=False)
+
     def matches(self, doc: dict[str, Any]) -> bool:
-        labels = doc.get("labels") or ()
-        return (
-            (self.statuses is None or doc.get("status") in self.statuses)
-            and (self.priority is None or doc.get("priority") == self.priority)
-            and (self.type is None or doc.get("type") == self.type)
-            and (self.assignee is None or doc.get("assignee") == self.assignee)
-            and all(label in labels for label in self.labels)
-            and (self.parent is None or parent_of(doc) == self.parent)
-            and (not self.labels_any or any(label in labels for label in self.labels_any))
-            and not any(label in labels for label in self.exclude_labels)
-            and (self.label_pattern is None or any(fnmatchcase(label, self.label_pattern) for label in labels))
-            and (self.title is None or self.title in str(doc.get("title", "")).lower())
-            and (not self.ids or doc.get("id") in self.ids)
-            and (not self.unassigned or not doc.get("assignee"))
-            and (not self.no_labels or not labels)
-            and (not self.no_parent or parent_of(doc) is None)
-            and (self.priority_min is None or int(doc.get("priority", 2)) >= self.priority_min)
-            and (self.priority_max is None or int(doc.get("priority", 2)) <= self.priority_max)
-            and doc.get("type") not in self.exclude_types
-            and (self.within is None or doc.get("id") in self.within)
-            and _between(doc.get("_created"), self.created) and _between(doc.get("_updated"), self.updated)
-            and _between(doc.get("_closed"), self.closed) and _between(doc.get("_due"), self.due)
-            and (not self.deferred_only or bool(doc.get("defer_until")) or doc.get("status") == "deferred")
-            and (self.overdue_at is None or (doc.get("_due") is not None and doc["_due"] < self.overdue_at
-                                             and doc.get("status") != "closed"))
-        )
+        """Whether the summary passes every filter that is set (built once: a read tests every bead)."""
+        if self._checks is None:
+            self._checks = self._active_checks()
+        return all(check(doc) for check in self._checks)
+
+    def _active_checks(self) -> list[Callable[[dict[str, Any]], bool]]:
+        """One test per filter that is set, so that the unset ones cost nothing per bead."""
+        checks: list[Callable[[dict[str, Any]], bool]] = []
+        statuses, priority, type_, assignee = self.statuses, self.priority, self.type, self.assignee
+        labels, labels_any, exclude_labels, pattern = self.labels, self.labels_any, self.exclude_labels, self.label_pattern
+        parent, title, ids, within, exclude_types = self.parent, self.title, self.ids, self.within, self.exclude_types
+        lowest, highest, overdue_at = self.priority_min, self.priority_max, self.overdue_at
+        if statuses is not None:
+            checks.append(lambda d: d.get("status") in statuses)
+        if priority is not None:
+            checks.append(lambda d: d.get("priority") == priority)
+        if type_ is not None:
+            checks.append(lambda d: d.get("type") == type_)
+        if assignee is not None:
+            checks.append(lambda d: d.get("assignee") == assignee)
+        if labels:
+            checks.append(lambda d: all(label in (d.get("labels") or ()) for label in labels))
+        if parent is not None:
+            checks.append(lambda d: parent_of(d) == parent)
+        if labels_any:
+            checks.append(lambda d: any(label in (d.get("labels") or ()) for label in labels_any))
+        if exclude_labels:
+            checks.append(lambda d: not any(label in (d.get("labels") or ()) for label in exclude_labels))
+        if pattern is not None:
+            checks.append(lambda d: any(fnmatchcase(label, pattern) for label in d.get("labels") or ()))
+        if title is not None:
+            checks.append(lambda d: title in str(d.get("title", "")).lower())
+        if ids:
+            checks.append(lambda d: d.get("id") in ids)
+        if self.unassigned:
+            checks.append(lambda d: not d.get("assignee"))
+        if self.no_labels:
+            checks.append(lambda d: not d.get("labels"))
+        if self.no_parent:
+            checks.append(lambda d: parent_of(d) is None)
+        if lowest is not None:
+            checks.append(lambda d: int(d.get("priority", 2)) >= lowest)
+        if highest is not None:
+            checks.append(lambda d: int(d.get("priority", 2)) <= highest)
+        if exclude_types:
+            checks.append(lambda d: d.get("type") not in exclude_types)
+        if within is not None:
+            checks.append(lambda d: d.get("id") in within)
+        for key, bounds in (("_created", self.created), ("_updated", self.updated), ("_closed", self.closed),
+                            ("_due", self.due)):
+            if bounds != (None, None):
+                checks.append(_in_range(key, bounds))
+        if self.deferred_only:
+            checks.append(lambda d: bool(d.get("defer_until")) or d.get("status") == "deferred")
+        if overdue_at is not None:
+            checks.append(lambda d: d.get("_due") is not None and d["_due"] < overdue_at and d.get("status") != "closed")
+        return checks
 
     @property
     def needs_text(self) -> bool:
@@ -91,6 +125,10 @@ class Filter:
         """The filters on long texts, which summaries leave out."""
         return (all(text in str(doc.get(field) or "").lower() for field, text in self.contains)
                 and (not self.empty_description or not str(doc.get("description") or "").strip()))
+
+
+def _in_range(key: str, bounds: tuple[float | None, float | None]) -> Callable[[dict[str, Any]], bool]:
+    return lambda doc: _between(doc.get(key), bounds)
 
 
 def _between(value: float | None, bounds: tuple[float | None, float | None]) -> bool:

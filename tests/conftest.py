@@ -458,7 +458,11 @@ def sshd(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
 def child_processes(pid: int) -> list[int]:
     """The processes `pid` started, and theirs (read from /proc)."""
     found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:  # it ended meanwhile: it has no children to list
+        return found
+    for task in tasks:
         try:
             kids = [int(k) for k in (task / "children").read_text().split()]
         except OSError:

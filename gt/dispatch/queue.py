@@ -3,15 +3,22 @@ on the ledger instead of being refused, and is dispatched as slots free.
 
 A queued bead has status `queued`, no assignee, and a `dispatch` mapping with what it was slung
 with: the target `rig`, `agent`, `model`, `merge`, `start`, `convoy`, who queued it (`by`), when
-(`queued_at`) and why it waits (`reason`). Queueing is one commit per ledger (op `queue`), like a
-hook, so a queue survives `gt down`/`gt up` and travels with `gt sync`. `dispatch` slings queued
-beads, for each rig, in priority then queue-age order while slots are free, under the town's
-sling lock (two dispatchers cannot over-fill a rig); a queued bead hooked, closed or put back to
-open by someone else meanwhile is skipped. The Deacon's tick and the refinery (after a merge frees
-a polecat) call it.
+(`queued_at`), on which machine (`machine`: gt.town.rundir.machine_id) and why it waits (`reason`).
+Queueing is one commit per ledger (op `queue`), like a hook, so a queue survives `gt down`/`gt up`
+and travels with `gt sync`. `dispatch` slings queued beads, for each rig, in priority then
+queue-age order while slots are free, under the town's sling lock (two dispatchers cannot over-fill
+a rig); a queued bead hooked, closed or put back to open by someone else meanwhile is skipped. The
+Deacon's tick and the refinery (after a merge frees a polecat) call it.
+
+Machine affinity: the sling lock is this machine's, and the ledger reaches another machine only with
+`gt sync`, so two machines' Deacons could both hook a bead before they sync. Each dispatches only
+what was queued on it (or with no `machine`: older queues), and a bead queued elsewhere only once
+it has waited the settings' `scheduler.adopt_after` seconds (it is adopted: work of a machine that
+went away is not stranded). `gt sling` of a queued bead by a person works on any machine.
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,14 +42,15 @@ def lock_path(town: Path) -> Path:
     return rundir.folder(town, "locks") / "sling.lock"
 
 
-def entry(doc: dict[str, Any]) -> dict[str, Any]:
-    """One queued bead as `gt queue` shows it."""
+def entry(doc: dict[str, Any], here: str | None = None) -> dict[str, Any]:
+    """One queued bead as `gt queue` shows it (`here`: this machine's id)."""
     info = doc.get("dispatch") or {}
+    machine = info.get("machine") if isinstance(info.get("machine"), str) else None
     return {"id": doc["id"], "title": doc.get("title"), "priority": doc.get("priority", 2),
             "rig": info.get("rig"), "agent": info.get("agent"), "model": info.get("model"),
             "merge": info.get("merge", "mr"), "start": info.get("start", True), "convoy": info.get("convoy", True),
             "queued_at": info.get("queued_at"), "queued_by": info.get("by"), "reason": info.get("reason"),
-            "created_at": doc.get("created_at")}
+            "machine": machine, "here": machine is not None and machine == here, "created_at": doc.get("created_at")}
 
 
 def _order(item: dict[str, Any]) -> tuple[int, float, float, str]:
@@ -52,14 +60,15 @@ def _order(item: dict[str, Any]) -> tuple[int, float, float, str]:
             parse_time(item.get("queued_at")) or 0.0, parse_time(item.get("created_at")) or 0.0, str(item["id"]))
 
 
-def _queued_in(view: View) -> list[dict[str, Any]]:
-    return [entry(Tracker.get(view, bead_id)) for bead_id, summary in Tracker.summaries(view).items()
+def _queued_in(view: View, here: str | None) -> list[dict[str, Any]]:
+    return [entry(Tracker.get(view, bead_id), here) for bead_id, summary in Tracker.summaries(view).items()
             if summary.get("status") == QUEUED]
 
 
 def entries(town: Path, rig: str | None = None) -> list[dict[str, Any]]:
     """The queued beads of every ledger of the town (those for `rig`), in dispatch order."""
-    found = [item for view in Town.at(town).views() for item in _queued_in(view)]
+    here = rundir.machine_id(town, create=False)  # none yet: nothing was queued on this machine
+    found = [item for view in Town.at(town).views() for item in _queued_in(view, here)]
     return sorted((item for item in found if rig is None or item["rig"] == rig), key=_order)
 
 
@@ -105,10 +114,11 @@ def town_room(town: Path) -> tuple[int, int] | None:
 
 def enqueue(town: Path, actor: Signature, waiting: list[tuple[str, str]], rig: str, *, agent: str | None,
             model: str | None, merge: str, start: bool, convoy: bool, force: bool) -> None:
-    """Queue beads (id, why) for `rig`: status `queued` with what they were slung with, one commit per
-    ledger. A bead queued for the same rig before keeps its place (`queued_at`)."""
+    """Queue beads (id, why) for `rig` on this machine: status `queued` with what they were slung with, one
+    commit per ledger. A bead queued for the same rig on this machine before keeps its place (`queued_at`)."""
     from gt.dispatch.agents import check_takeable
 
+    here = rundir.machine_id(town)
     by_ledger: dict[str, tuple[Any, list[tuple[str, str]]]] = {}
     for bead_id, reason in waiting:
         tracker = _tracker(town, bead_id)
@@ -121,13 +131,14 @@ def enqueue(town: Path, actor: Signature, waiting: list[tuple[str, str]], rig: s
                 doc = Tracker.get(view, bead_id)
                 check_takeable(doc, rig, force)  # as the hook would: not closed, not someone else's
                 before = doc.get("dispatch") or {}
-                since = before.get("queued_at") if doc.get("status") == QUEUED and before.get("rig") == rig else None
+                same = before.get("rig") == rig and before.get("machine", here) == here  # queued here before
+                since = before.get("queued_at") if doc.get("status") == QUEUED and same else None
                 if force:
                     reset_attempts(doc)  # as `gt sling --force` does when it hooks
                 set_status(doc, QUEUED, now)
                 doc.pop("assignee", None)
                 info = {"rig": rig, "agent": agent, "model": model, "merge": merge, "by": actor.name,
-                        "queued_at": since or now, "reason": reason,
+                        "queued_at": since or now, "reason": reason, "machine": here,
                         "start": None if start else False, "convoy": None if convoy else False}
                 doc["dispatch"] = {k: v for k, v in info.items() if v is not None}
                 doc["updated_at"] = now
@@ -156,41 +167,62 @@ def unqueue(town: Path, actor: Signature, bead_id: str, note: str | None = None)
     return bool(tracker.write(actor, build).result)
 
 
+def adoptable(item: dict[str, Any], adopt_after: float, now: float) -> bool:
+    """Whether a bead queued on another machine has waited long enough for this one to take it."""
+    if adopt_after <= 0:
+        return True
+    since = parse_time(item.get("queued_at"))
+    return since is not None and now - since >= adopt_after
+
+
 def dispatch(town: Path, actor: Signature, workers: Workers, rig: str | None = None) -> list[dict[str, Any]]:
     """Sling queued beads while slots are free, each rig's in dispatch order, with the agent and model
     they were queued with; each result: `bead`, `rig` and `agent`, `pid` (slung), `skipped` (someone
-    else took it) or `error`. A rig whose next bead finds no slot stops there: nothing overtakes it."""
+    else took it) or `error`, and `adopted` for a bead queued on another machine. A rig whose next bead
+    finds no slot stops there: nothing overtakes it. A bead queued on another machine is left alone
+    until it has waited `scheduler.adopt_after` seconds (the rest of its rig's queue goes on)."""
     from gt.dispatch.sling import sling
 
     results: list[dict[str, Any]] = []
     queued = entries(town, rig)
+    here = rundir.machine_id(town)
     rigs: dict[str, list[dict[str, Any]]] = {}
     for item in queued:
         if item["rig"]:
             rigs.setdefault(str(item["rig"]), []).append(item)
     for name, items in rigs.items():
+        try:
+            adopt_after = Town.at(town).settings(name).scheduler.adopt_after
+        except GtError as exc:  # the rig's settings do not load: as gt sling would say for each bead
+            results += [{"bead": item["id"], "rig": name, "error": str(exc)} for item in items]
+            continue
+        now = time.time()
         for item in items:
+            adopted = item["machine"] is not None and item["machine"] != here
+            if adopted and not adoptable(item, adopt_after, now):
+                continue  # another machine's: it dispatches it (the ones after it here go on)
+            mark = {"adopted": True} if adopted else {}
             try:
                 report = sling(town, actor, [item["id"]], name, workers, agent=item["agent"], model=item["model"],
                                merge=str(item["merge"] or "mr"), convoy=False,
                                start=bool(item["start"]) and bool(item["agent"]), dequeue=True)
             except GtError as exc:
-                results.append({"bead": item["id"], "rig": name, "error": str(exc)})
+                results.append({"bead": item["id"], "rig": name, "error": str(exc), **mark})
                 if exc.code == "busy":  # the polecat's last session is still ending: try again next time
                     _requeue(town, actor, item, str(exc))
                 continue  # else as gt sling: nothing written, or back to open when its runtime would not start
             if report.skipped:
-                results.append({"bead": item["id"], "rig": name, "skipped": True})
+                results.append({"bead": item["id"], "rig": name, "skipped": True, **mark})
                 continue
             if report.queued:
                 break  # no slot: this rig's queue waits as it is
-            results += [{"bead": s.bead, "rig": name, "agent": s.agent, "pid": s.pid} for s in report.slung]
+            results += [{"bead": s.bead, "rig": name, "agent": s.agent, "pid": s.pid, **mark} for s in report.slung]
     return results
 
 
 def _requeue(town: Path, actor: Signature, item: dict[str, Any], why: str) -> None:
     """A queued bead whose sling failed for a passing reason (it went back to open) waits again, in its
-    place; one that is no longer open (someone took it) is left alone."""
+    place, on this machine; one that is no longer open (someone took it) is left alone."""
     tracker = _tracker(town, item["id"])
     try:
         doc = Tracker.get(tracker.view(), item["id"])
@@ -198,6 +230,7 @@ def _requeue(town: Path, actor: Signature, item: dict[str, Any], why: str) -> No
         return
     if doc.get("status") != "open" or is_closed(doc):
         return
+    here = rundir.machine_id(town)
 
     def build(view: View) -> Edit:
         current = Tracker.get(view, item["id"])
@@ -207,6 +240,7 @@ def _requeue(town: Path, actor: Signature, item: dict[str, Any], why: str) -> No
         current.pop("assignee", None)
         info = {"rig": item["rig"], "agent": item["agent"], "model": item["model"], "merge": item["merge"],
                 "by": item["queued_by"], "queued_at": item["queued_at"], "reason": f"dispatch failed: {why}"[:300],
+                "machine": here,
                 "start": None if item["start"] else False, "convoy": None if item["convoy"] else False}
         current["dispatch"] = {k: v for k, v in info.items() if v is not None}
         current["updated_at"] = now_iso()

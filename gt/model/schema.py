@@ -37,6 +37,8 @@ AGENT_ROLES = ("mayor", "deacon", "dog", "witness", "refinery", "crew", "polecat
 IDENTITY_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]*(/[A-Za-z0-9_][A-Za-z0-9_.@+-]*)*")
 STATE_RE = re.compile(r"[a-z][a-z_]{0,31}")
 HELPER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9+.-]*::")  # `<helper>::<address>`: git runs a program for it
+MAX_MACHINE = 64
+MACHINE_RE = re.compile(r"[0-9a-f]{8,64}")  # a machine's id in its town (gt.town.rundir.machine_id)
 
 
 def _control(text: str) -> bool:
@@ -145,7 +147,10 @@ def escalation_problems(value: Any) -> list[str]:
     reason = value.get("reason")
     if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON or "\x00" in reason):
         found.append(f"escalation.reason must be text of at most {MAX_REASON} characters")
-    for name, least in (("count", 1), ("notifications", 0)):
+    if value.get("original_severity") not in (None, *SEVERITIES):
+        found.append(f"escalation.original_severity {_short(value.get('original_severity'))} is not one of "
+                     f"{', '.join(SEVERITIES)}")
+    for name, least in (("count", 1), ("notifications", 0), ("reescalations", 0)):
         number = value.get(name)
         if number is not None and (type(number) is not int or number < least):
             found.append(f"escalation.{name} must be a whole number, {least} or more")
@@ -181,6 +186,7 @@ def bead_field_problems(doc: dict[str, Any]) -> list[str]:
     if dispatch is not None:
         for name in ("worker", "model", "agent", "by", "at", "rig", "merge", "queued_at", "reason"):
             found += [f"dispatch.{p}" for p in _text(dispatch, name)]
+        found += [f"dispatch.{p}" for p in _text(dispatch, "machine", pattern=MACHINE_RE, longest=MAX_MACHINE)]
         for name in ("start", "convoy"):  # a queued bead's sling options (gt.dispatch.queue)
             if dispatch.get(name) is not None and not isinstance(dispatch[name], bool):
                 found.append(f"dispatch.{name} must be true or false")

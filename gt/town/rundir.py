@@ -6,6 +6,7 @@
     <town>/.runtime/nudges/<key>.jsonl  short messages waiting for the agent's next `gt prime`
     <town>/.runtime/exits/<key>.json    how its last session ended: exit code, last log lines
     <town>/.runtime/sessions/<key>.*    the session runner's spec, a runtime's own settings file
+    <town>/.runtime/machine-id          this machine's id in the town (the scheduler's affinity)
 
 Prompts and logs hold what beads and agents say: `.runtime/` and its folders are its user's only
 (0700) and the files written here 0600, whatever the umask.
@@ -77,6 +78,39 @@ def write_private(path: Path, data: bytes) -> None:
     with open_private(tmp, append=False) as out:
         out.write(data)
     os.replace(tmp, path)
+
+
+MACHINE_FILE = "machine-id"
+
+
+def machine_id(town: Path, create: bool = True) -> str | None:
+    """This machine's id in the town (12 random hex digits, made once); None if none yet and not `create`."""
+    path = town / RUNTIME / MACHINE_FILE
+    found = _machine_in(path)
+    if found or not create:
+        return found
+    import secrets
+
+    from filelock import FileLock
+
+    with FileLock(str(folder(town, "locks") / "machine-id.lock")):  # two first runs end with one id
+        found = _machine_in(path)
+        if found:
+            return found
+        made = secrets.token_hex(6)
+        write_private(path, (made + "\n").encode())  # a damaged file is replaced: a new id
+        return made
+
+
+def _machine_in(path: Path) -> str | None:
+    """The id `path` holds, when it holds a valid one."""
+    from gt.model.schema import MACHINE_RE
+
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, ValueError):
+        return None
+    return text if MACHINE_RE.fullmatch(text) else None
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

@@ -148,6 +148,13 @@ class Deacon:
 
 
 @dataclass(frozen=True)
+class Scheduler:
+    """The scheduler (gt.dispatch.queue): how long work queued on another machine waits before this one takes it."""
+
+    adopt_after: float = 3600.0  # seconds since its queued_at (0: this machine dispatches it at once)
+
+
+@dataclass(frozen=True)
 class Mayor:
     autostart: bool = False
     agent: str | None = None
@@ -204,6 +211,7 @@ class Escalation:
     stale_after: SeverityAges = field(default_factory=SeverityAges)
     command: list[str] = field(default_factory=list)
     command_timeout: float = 30.0  # seconds; then it is killed
+    max_reescalations: int = 2  # times `stale` raises an unacknowledged one a severity (0: never)
 
 
 SCRIPTED = "script"  # the scripted stand-in's usual name; a town has it only when its settings name it
@@ -350,6 +358,7 @@ class Settings:
     witness: Witness = field(default_factory=Witness)
     retry: Retry = field(default_factory=Retry)
     deacon: Deacon = field(default_factory=Deacon)
+    scheduler: Scheduler = field(default_factory=Scheduler)
     mayor: Mayor = field(default_factory=Mayor)
     crew: Crew = field(default_factory=Crew)
     dogs: Dogs = field(default_factory=Dogs)

@@ -42,6 +42,7 @@ def test_three_beads_at_a_cap_of_one_are_queued_and_all_land_under_gt_up(town):
     shown = Bd(town).show(second)
     assert "assignee" not in shown and shown["dispatch"]["rig"] == "gizmo" and shown["dispatch"]["agent"] == "script"
     assert shown["dispatch"]["queued_at"].endswith("Z")
+    assert shown["dispatch"]["machine"] == (town / ".runtime" / "machine-id").read_text().strip()  # queued here
     message = git(town / "gizmo" / ".repo.git", "log", "-1", "--format=%B", "beads")
     assert message.startswith(f"queue {second}, {urgent} for gizmo") and "Op: queue" in message
     ready = [b["id"] for b in Bd(town).json("ready", "--all-rigs")]

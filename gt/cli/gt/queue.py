@@ -20,7 +20,7 @@ def queue(out: Out, rig: str | None) -> None:
     if rig is not None and rig not in registry(town):
         raise GtError(f"no rig named {rig!r}", code="not_found")
     found = scheduler.entries(town, rig)
-    keys = ("id", "title", "priority", "rig", "agent", "model", "queued_at", "queued_by", "reason")
+    keys = ("id", "title", "priority", "rig", "agent", "model", "queued_at", "queued_by", "reason", "machine", "here")
 
     def text() -> str:
         if not found:
@@ -30,7 +30,8 @@ def queue(out: Out, rig: str | None) -> None:
             runs = " ".join(part for part in (item["agent"] or "(no agent)", f"model {item['model']}" if item["model"]
                                               else "") if part)
             lines.append(f"{number}. {item['id']}  P{item['priority']}  {item['rig']}  {runs}  queued {item['queued_at']}"
-                         f"  {item['title']}" + (f"  ({item['reason']})" if item["reason"] else ""))
+                         f"  {item['title']}" + (f"  ({item['reason']})" if item["reason"] else "")
+                         + ("" if item["here"] else "  [queued on another machine]"))
         return "\n".join(lines)
 
     out.emit([{k: item[k] for k in keys} for item in found], text)

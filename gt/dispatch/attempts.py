@@ -3,18 +3,23 @@ kept on the bead (`attempts`, shown by `bd show --json`). Between attempts the w
 (`retry_after`: `retry.backoff_seconds`, doubling, at most `retry.backoff_max_seconds`); after
 `retry.max_attempts` the bead leaves the loop: it is set `blocked` with the reason, its polecat is
 released, its branch is kept, and one escalation names it. `gt sling --force` or
-`bd update --status open` starts the count again (gt.model.bead.reset_attempts).
+`bd update --status open` starts the count again (gt.model.bead.reset_attempts). A bead of another
+ledger (a town bead slung to a rig) is counted in its own ledger (`count_elsewhere`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, Sequence
 
-from gt.ledger.store import Signature
-from gt.model.bead import ATTEMPTS, RETRY_AFTER, set_status
+from gt.beads.tracker import Edit, Tracker
+from gt.ledger.store import Signature, View
+from gt.model.bead import ATTEMPTS, RETRY_AFTER, canonical, now_iso, set_status
 from gt.town.settings import Retry
+
+if TYPE_CHECKING:
+    from gt.town.context import Town
 
 BREAKER_NOTE = "Stopped by the retry breaker"
 
@@ -70,6 +75,34 @@ def waiting(doc: dict[str, Any], now: float, longest: float) -> bool:
     return until is not None and now < until <= now + longest
 
 
+def count_elsewhere(ctx: Town, actor: Signature, bead: str, retry: Retry, reason: str, subject: str,
+                    trailers: Sequence[tuple[str, str]] = (), tally: str | None = None) -> Attempt | None:
+    """One more attempt on `bead` in its own ledger, a commit of its own (None: no ledger holds it open)."""
+    tracker = ctx.tracker_for(bead)
+    if tracker is None:
+        return None
+    counted: list[Attempt] = []
+
+    def build(view: View) -> Edit:
+        counted.clear()
+        if bead not in Tracker.summaries(view):
+            return Edit("attempt", "no change")
+        doc = Tracker.get(view, bead)
+        if doc.get("status") == "closed":
+            return Edit("attempt", "no change")
+        if tally:  # a counter of its own beside the attempts (the witness's `witness_restarts`)
+            before = doc.get(tally)
+            doc[tally] = (before if type(before) is int and before > 0 else 0) + 1
+        attempt = record(doc, retry, reason, now_iso())
+        doc["updated_at"] = now_iso()
+        counted.append(attempt)
+        return Edit("attempt", f"attempt {attempt.count} on {bead}: {subject}"[:300], {bead: canonical(doc)},
+                    [("Attempt", str(attempt.count)), *trailers])
+
+    written = tracker.write(actor, build)
+    return counted[0] if counted and written.commit is not None else None
+
+
 def escalate(town: Path, actor: Signature, bead: str, attempt: Attempt, last: str, output: str = "") -> None:
     """The one escalation of a tripped breaker: the bead, its attempts, the last one and its output."""
     from gt.dispatch import escalations
@@ -79,3 +112,38 @@ def escalate(town: Path, actor: Signature, bead: str, attempt: Attempt, last: st
         reason += f"\n\nLast gate output:\n{output}"
     escalations.escalate(town, actor, f"{bead} stopped after {attempt.count} attempts", severity="high",
                          reason=reason, related=bead, source=actor.name)
+
+
+RECONCILE_PER_TICK = 20  # breaker escalations one Deacon tick writes at most
+
+
+def reconcile(town: Path, actor: Signature) -> list[str]:
+    """Escalate beads the breaker blocked whose escalation was never written (the process died
+    between the two ledgers' commits): blocked with the breaker's note, and no escalation about
+    them still open or written since the bead last changed. Returns the beads escalated now."""
+    from gt.dispatch import escalations
+    from gt.model.bead import parse_time
+    from gt.town.context import Town as Context
+
+    ctx = Context.at(town)
+    latest: dict[str, tuple[bool, float]] = {}  # related bead -> (one is still open, the latest update)
+    for info in escalations.list_(town, include_all=True):
+        if info["related"]:
+            was_open, when = latest.get(info["related"], (False, 0.0))
+            latest[info["related"]] = (was_open or info["status"] != "closed",
+                                       max(when, parse_time(info["updated_at"]) or 0.0))
+    raised: list[str] = []
+    for view in ctx.views():
+        for bead, summary in Tracker.summaries(view).items():
+            if summary.get("status") != "blocked" or len(raised) >= RECONCILE_PER_TICK:
+                continue
+            doc = Tracker.get(view, bead)
+            tried = count(doc)
+            if not tried or BREAKER_NOTE not in str(doc.get("notes") or ""):
+                continue
+            still_open, when = latest.get(bead, (False, 0.0))
+            if still_open or when >= (parse_time(doc.get("updated_at")) or 0.0):
+                continue
+            escalate(town, actor, bead, Attempt(tried, True, None), "its escalation was not written; found by the Deacon")
+            raised.append(bead)
+    return raised

@@ -24,6 +24,7 @@ class Attempt(TypedDict, total=False):
     gates: list[dict[str, Any]]
     auto_rebased: bool
     by: str
+    push_error: str  # merged, but pushing the default branch to origin failed
 
 
 class MergeRequestFields(TypedDict, total=False):

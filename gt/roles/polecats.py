@@ -35,15 +35,19 @@ def parked_state(record: dict[str, Any] | None) -> bool:
 
 def allocate(town: Path, rig: str, settings: Settings, records: dict[str, dict[str, Any]],
              taken: set[str]) -> str:
-    """An idle polecat of the rig, or a new name from the pool; CapError at the rig's cap (stuck or
-    escalated polecats do not count against it)."""
+    """An idle polecat of the rig with a clean worktree, or a new name from the pool; CapError at the
+    rig's cap (stuck or escalated polecats, and idle ones with uncommitted changes, do not count)."""
     existing = homes(town, rig)
+    unclean: list[str] = []  # idle, but its worktree has uncommitted changes: it waits for a person
     for name in existing:
         record = records.get(f"{rig}/polecats/{name}") or {}
         if name not in taken and not record.get("hook") and record.get("state", "idle") == "idle":
-            return name
+            if _clean(layout.rig_dir(town, rig) / "polecats" / name):
+                return name
+            unclean.append(name)
     parked = [n for n in existing if n not in taken and parked_state(records.get(f"{rig}/polecats/{n}"))]
-    count = len(existing) - len(parked) + len(taken - set(existing))  # stuck or escalated ones wait for a person
+    parked += unclean
+    count = len(existing) - len(parked) + len(taken - set(existing))  # these wait for a person
     cap = settings.max_polecats
     if count >= cap:
         busy = [n for n in existing if n not in taken and n not in parked]  # the others: being set up by a sling
@@ -61,6 +65,14 @@ def allocate(town: Path, rig: str, settings: Settings, records: dict[str, dict[s
             if candidate not in used:
                 return candidate
     raise GtError("no free polecat name")
+
+
+def _clean(home: Path) -> bool:
+    """Whether the worktree has no uncommitted changes (one git cannot read is not clean)."""
+    try:
+        return not git.is_dirty(home)
+    except GtError:
+        return False
 
 
 def prepare(town: Path, rig: str, name: str, bead_id: str, settings: Settings) -> tuple[Path, str]:

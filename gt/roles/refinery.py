@@ -4,7 +4,9 @@ For each open merge request, best score first, in `refinery/rig/` (a detached wo
 from the latest default branch, bring the polecat branch onto it (rebase or merge), run the rig's
 gates, then advance the default branch by compare-and-swap — never to a commit whose gates did not
 pass, never over a commit someone else pushed meanwhile. Every attempt is recorded on the merge
-request (gates, timings, conflicts), which is what track records are computed from.
+request (gates, timings, conflicts), which is what track records are computed from. A push to
+origin that fails after a merge (the merge stands) and a merge request that names no source bead
+(rejected) are escalated.
 """
 from __future__ import annotations
 
@@ -176,6 +178,9 @@ def _attempt(ctx: Town, rig: str, doc: dict[str, Any]) -> Outcome:
     mr = doc.get("mr") or {}
     head = mr.get("head")
     attempt: dict[str, Any] = {"at": now_iso(), "strategy": mq.strategy}
+    source = mr.get("source")
+    if not isinstance(source, str) or not source:  # nothing to land it for: out of the queue, not its head
+        return _unsourced(ctx, rig, doc, attempt)
     if not head or git.run(f"--git-dir={repo}", "cat-file", "-e", f"{head}^{{commit}}", check=False).returncode:
         return _reject(ctx, rig, doc, attempt, "failed", f"the branch head {head} is not in the repository")
     env = {**os.environ, "GT_ROLE": "refinery", "GT_RIG": rig}
@@ -206,15 +211,62 @@ def _attempt(ctx: Town, rig: str, doc: dict[str, Any]) -> Outcome:
                            f"refs/heads/{default}", candidate, base, check=False)
         if moved.returncode == 0:
             attempt.update(result="merged", commit=candidate)
-            _push_origin(repo, default, mq)
-            return _merged(ctx, rig, doc, attempt, candidate)
+            refused = _push_origin(repo, default, mq)
+            if refused is not None:
+                attempt["push_error"] = refused
+            outcome = _merged(ctx, rig, doc, attempt, candidate)  # landed here: recorded whatever origin says
+            if refused is not None:
+                outcome.detail += f"; not pushed to origin: {' '.join(refused.split())[:300]}"
+                _escalate(ctx, rig, f"{rig} refinery cannot push {default} to origin", "high", refused, source)
+            return outcome
     attempt["result"] = "raced"
     return Outcome(doc["id"], "skipped", None, f"{default} kept moving; try again")
 
 
-def _push_origin(repo: Path, default: str, mq: MergeQueue) -> None:
-    if mq.push_to_origin:
-        git.run(f"--git-dir={repo}", "push", "--quiet", "origin", f"refs/heads/{default}:refs/heads/{default}")
+def _push_origin(repo: Path, default: str, mq: MergeQueue) -> str | None:
+    """Push the default branch to the rig's origin (with `push_to_origin`); git's error text if it failed."""
+    if not mq.push_to_origin:
+        return None
+    pushed = git.run(f"--git-dir={repo}", "push", "--quiet", "origin", f"refs/heads/{default}:refs/heads/{default}",
+                     check=False)
+    if pushed.returncode == 0:
+        return None
+    return (pushed.stderr.strip() or pushed.stdout.strip() or f"git push exited {pushed.returncode}")[-TAIL:]
+
+
+def _escalate(ctx: Town, rig: str, description: str, severity: str, reason: str, related: str) -> None:
+    """An escalation by the refinery; one that cannot be written is reported, the queue goes on."""
+    from gt.dispatch import escalations
+
+    me = Signature(identity(rig))
+    try:
+        escalations.escalate(ctx.root, me, description, severity, reason=reason, related=related, source=me.name)
+    except GtError as exc:
+        _progress(f"refinery: could not escalate {description!r}: {exc}")
+
+
+def _unsourced(ctx: Town, rig: str, doc: dict[str, Any], attempt: dict[str, Any]) -> Outcome:
+    """A merge request that names no source bead: rejected (closed, outcome rejected) and escalated."""
+    detail = "it names no source bead"
+    attempt.update(result="rejected", detail=detail)
+    mr = doc.get("mr") or {}
+
+    def build(view: View) -> Edit:
+        current = Tracker.get(view, doc["id"])
+        if current.get("status") != "open":
+            return Edit("mq-reject", "no change")
+        current = _with_attempt(current, attempt)
+        set_status(current, "closed", now_iso(), f"rejected: {detail}")
+        current["mr"]["outcome"] = "rejected"
+        return Edit("mq-reject", f"reject {doc['id']}: {detail}", {doc["id"]: canonical(current)},
+                    [("Merge-Request", doc["id"]), ("Result", "rejected")])
+
+    if ctx.rig_tracker(rig).write(Signature(identity(rig)), build).commit is not None:
+        reason = (f"{doc['id']} ({doc.get('title')}) names no source bead, so there is nothing to land it for: "
+                  f"the refinery of {rig} rejected it. Branch: {mr.get('branch')}; worker: {mr.get('worker')}.")
+        _escalate(ctx, rig, f"{rig} refinery rejected {doc['id']}: it names no source bead", "medium", reason,
+                  doc["id"])
+    return Outcome(doc["id"], "failed", None, detail)
 
 
 def _source(doc: dict[str, Any]) -> str:
@@ -255,7 +307,7 @@ def _merged(ctx: Town, rig: str, doc: dict[str, Any], attempt: dict[str, Any], c
                     [("Merge-Request", doc["id"]), ("Merged-Commit", commit), ("Base", attempt["base"]),
                      ("Worker", str(worker)), ("Attempts", str(len(current["mr"]["attempts"])))]
                     + agents.facts({"model": mr.get("model"), "agent": mr.get("agent")}, source))
-        if source_here:
+        if source_here and source in Tracker.summaries(view):  # a source deleted meanwhile: the merge stands
             bead = Tracker.get(view, source)
             set_status(bead, "closed", now_iso(), reason)
             bead["updated_at"] = now_iso()
@@ -337,7 +389,10 @@ def _reject(ctx: Town, rig: str, doc: dict[str, Any], attempt: dict[str, Any], r
 
     tracker.write(me, build)
     if elsewhere:
-        _count_elsewhere(ctx, rig, me, str(source), doc["id"], detail, tripped)
+        counted = attempts.count_elsewhere(ctx, me, str(source), ctx.settings(rig).retry, f"rejected: {detail}",
+                                           f"{doc['id']} rejected: {detail}", [("Merge-Request", doc["id"])])
+        if counted is not None and counted.tripped:
+            tripped.append(counted)
         if tripped and worker:
             agents.set_state(town, me, worker, f"release {worker}: {source} stopped by the retry breaker", op="release",
                              trailers=(("Source", str(source)),), state="idle", hook=None)
@@ -351,31 +406,6 @@ def _reject(ctx: Town, rig: str, doc: dict[str, Any], attempt: dict[str, Any], r
             else "\nFix it on your branch, then `gt done` again."
         mail.send(town, me, [worker], subject, body, labels=("fix-needed",), check=False)
     return Outcome(doc["id"], result, None, detail, attempt.get("gates", []))
-
-
-def _count_elsewhere(ctx: Town, rig: str, me: Signature, source: str, mr_id: str, detail: str,
-                     tripped: list[attempts.Attempt]) -> None:
-    """The retry breaker's attempt on a bead of another ledger (a town bead slung to this rig), in
-    that ledger: one more commit, as `agents.release` writes there."""
-    other = ctx.tracker_for(source)
-    if other is None:
-        return
-
-    def build(view: View) -> Edit:
-        tripped.clear()
-        if source not in Tracker.summaries(view):
-            return Edit("attempt", "no change")
-        bead = Tracker.get(view, source)
-        if bead.get("status") == "closed":
-            return Edit("attempt", "no change")
-        counted = attempts.record(bead, ctx.settings(rig).retry, f"rejected: {detail}", now_iso())
-        bead["updated_at"] = now_iso()
-        if counted.tripped:
-            tripped.append(counted)
-        return Edit("attempt", f"attempt {counted.count} on {source}: {mr_id} rejected: {detail}"[:300],
-                    {source: canonical(bead)}, [("Attempt", str(counted.count)), ("Merge-Request", mr_id)])
-
-    other.write(me, build)
 
 
 def retry(town: Path, actor: Signature, rig: str, mr_id: str) -> dict[str, Any]:

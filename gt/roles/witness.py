@@ -2,7 +2,9 @@
 
 - a polecat whose session died with work on its hook is restarted in its worktree (the hook
   carries the work across), at most `witness.max_restarts` times per bead, then escalated to the
-  mayor (state `stuck`); a polecat whose work was sent back (`fix_needed`) is restarted on it;
+  mayor (state `stuck`); each such restart is an attempt of the retry breaker, counted in the
+  bead's own ledger (gt.dispatch.attempts); a polecat whose work was sent back (`fix_needed`) is
+  restarted on it;
 - a live polecat with no activity for `witness.stall_seconds` is nudged, and restarted if it
   stays silent as long again;
 - a bead hooked by a polecat that no longer exists goes back to open (mail RECOVERED_BEAD);
@@ -155,9 +157,11 @@ def _restart(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[st
     expected = expected or (("fix_needed",) if not counted else ("working",))
 
     tripped: list[attempts.Attempt] = []
+    elsewhere: list[bool] = []  # the bead lives in another ledger (a town bead): its attempt is counted there
 
     def build(view: View) -> Edit:
         tripped.clear()
+        elsewhere.clear()
         current = _still(view, who, bead, expected)
         if current is None:
             return Edit("restart", "no change")
@@ -177,17 +181,37 @@ def _restart(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[st
                     tripped.append(attempt)
                     edit.subject = f"stop {bead} after {attempt.count} attempts: {reason}"[:300]
                     fields = {"state": "idle", "hook": None}
+            else:
+                elsewhere.append(True)
         return agents.put(edit, who, agents.updated(view, who, **fields))
 
     agent, model = _runtime(town, who, settings)
     runtimes.command_for(settings, agent, dict.fromkeys(runtimes.PLACEHOLDERS, ""))  # refuse before writing
     if tracker.write(me, build).commit is None:
         return None
+    if elsewhere:
+        there = attempts.count_elsewhere(Town.at(town), me, bead, settings.retry, f"restarted: {reason}",
+                                         f"{who} restarted: {reason}", [("Worker", who)], tally="witness_restarts")
+        if there is not None and there.tripped:  # out of the loop: the polecat released, its branch kept
+            tripped.append(there)
+            _release(me, tracker, who, bead, f"release {who}: {bead} stopped by the retry breaker")
     if tripped:
         attempts.escalate(town, me, bead, tripped[0], f"{who} restarted: {reason}")
         return {"action": "breaker", "agent": who, "bead": bead, "reason": reason}
     runtimes.start(town, who, _home(town, who), agent, settings, model)
     return {"action": "restart", "agent": who, "bead": bead, "reason": reason}
+
+
+def _release(me: Signature, tracker: Tracker, who: str, bead: str, subject: str) -> None:
+    """The polecat idle with nothing on its hook, if it still holds `bead` (its branch and worktree kept)."""
+
+    def build(view: View) -> Edit:
+        if _still(view, who, bead, ("working",)) is None:
+            return Edit("release", "no change")
+        edit = Edit("release", subject, trailers=[("Source", bead)])
+        return agents.put(edit, who, agents.updated(view, who, state="idle", hook=None))
+
+    tracker.write(me, build)
 
 
 def _runtime(town: Path, who: str, settings: Settings) -> tuple[str, str | None]:

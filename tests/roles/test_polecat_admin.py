@@ -143,3 +143,25 @@ def test_stuck_or_escalated_polecats_do_not_count_against_the_cap(town):
     assert f"Queued {fourth} for gizmo (rig at its cap: max_polecats 1; 1 busy (slit))" in capped
     states = {p["name"]: (p["state"], p["attempts"]) for p in polecats(town)}
     assert states == {"toast": ("escalated", 0), "nux": ("stuck", 0), "slit": ("working", 0)}  # attempts: the bead's
+
+
+def test_an_idle_polecat_with_uncommitted_changes_is_passed_over(town):
+    (town / "gizmo" / "settings").mkdir(exist_ok=True)
+    (town / "gizmo" / "settings" / "config.yaml").write_text("max_polecats: 1\n")
+    first, second, third = (bead(town, title) for title in ("one", "two", "three"))
+    gt(town, "sling", first, "gizmo", "--no-start")
+    toast = town / "gizmo" / "polecats" / "toast"
+    gt(town, "unsling", "gizmo/polecats/toast")  # idle, as the retry breaker leaves it
+    (toast / "wip.txt").write_text("not committed\n")
+    slung = json.loads(gt(town, "sling", second, "gizmo", "--no-start", "--json").stdout)
+    assert [s["agent"] for s in slung["slung"]] == ["gizmo/polecats/nux"] and slung["queued"] == []
+    assert Bd(town).show(second)["status"] == "hooked"
+    # the dirty worktree waits for a person, untouched
+    assert (toast / "wip.txt").read_text() == "not committed\n"
+    assert git(toast, "status", "--porcelain") == "?? wip.txt\n"
+    assert git(toast, "rev-parse", "--abbrev-ref", "HEAD").strip() == f"polecat/toast/{first}"
+    record = agent_record(town, "gizmo/polecats/toast")
+    assert (record["state"], record["hook"]) == ("idle", None)
+    (toast / "wip.txt").unlink()  # a person cleans it: it is picked again
+    slung = json.loads(gt(town, "sling", third, "gizmo", "--no-start", "--json").stdout)
+    assert [s["agent"] for s in slung["slung"]] == ["gizmo/polecats/toast"]

@@ -3,13 +3,16 @@ rejections and restarts, blocked, with one escalation, its polecat free and its 
 from __future__ import annotations
 
 import json
+import os
+import signal
 
 import pytest
 
-from conftest import MERGE_QUEUE, Bd, agent_record, bead, git, gt, merge_requests, wait_for
+from conftest import MERGE_QUEUE, Bd, agent_record, bead, git, gt, merge_requests, trailers, wait_for
 
 pytestmark = pytest.mark.town(files=MERGE_QUEUE)
 BROKEN = "def add(a, b):\\n    return a - b\\n"
+STALL = '```gt-script\nstall: 120\n```\n'  # the scripted agent sleeps: a session the test kills
 
 
 def test_a_gate_that_always_fails_stops_after_max_attempts(town):
@@ -91,3 +94,82 @@ def test_a_town_bead_slung_to_a_rig_is_counted_in_its_own_ledger(town):
     assert record["state"] == "idle" and record["hook"] is None
     [escalation] = json.loads(gt(town, "escalate", "list", "--json").stdout)
     assert escalation["related"] == work
+
+
+def test_a_town_bead_whose_session_keeps_dying_is_counted_in_its_own_ledger(town):
+    from gt.town.rundir import alive
+
+    (town / "gizmo" / "settings" / "config.yaml").write_text(
+        "witness:\n  max_restarts: 5\nretry:\n  max_attempts: 2\n  backoff_seconds: 0\n")
+    work = Bd(town)("create", "Town work whose agent keeps dying", "-d", f"Do it.\n\n{STALL}").stdout.strip()
+    assert not work.startswith("gz-")  # the town's ledger, not the rig's
+    pid = json.loads(gt(town, "sling", work, "gizmo", "--json").stdout)["slung"][0]["pid"]
+    home = town / "gizmo" / "polecats" / "toast"
+    (home / "wip.txt").write_text("work in progress\n")  # what a person would want to look at
+    for attempt in (1, 2):
+        os.killpg(pid, signal.SIGKILL)
+        wait_for(lambda: not alive(pid), what="the kill")
+        [decision] = json.loads(gt(town, "witness", "patrol", "gizmo", "--json").stdout)
+        shown = Bd(town).show(work)
+        assert (shown["attempts"], shown["witness_restarts"]) == (attempt, attempt)
+        counted = [c for c in git(town, "log", "--format=%H", "beads").split()
+                   if git(town, "log", "-1", "--format=%s", c).startswith("attempt ")]  # the town's ledger
+        message = git(town, "log", "-1", "--format=%an|%B", counted[0])
+        assert len(counted) == attempt
+        assert message.startswith(f"gizmo/witness|attempt {attempt} on {work}: gizmo/polecats/toast restarted: "
+                                  "its session died")
+        assert trailers(message, "Attempt") == [str(attempt)] and trailers(message, "Worker") == ["gizmo/polecats/toast"]
+        if attempt < 2:
+            assert decision == {"action": "restart", "agent": "gizmo/polecats/toast", "bead": work,
+                                "reason": "its session died"}
+            assert shown["status"] == "hooked"
+            pid = wait_for(lambda: (lambda s: s and s["state"] == "running" and s["pid"] != pid and s["pid"])(
+                next(iter(json.loads(gt(town, "agents", "--json").stdout)), None)), what="the restarted session")
+    assert decision == {"action": "breaker", "agent": "gizmo/polecats/toast", "bead": work,
+                        "reason": "its session died"}
+    shown = Bd(town).show(work)
+    assert shown["status"] == "blocked" and "retry breaker after 2 attempts" in shown["notes"]
+    assert "assignee" not in shown
+    record = agent_record(town, "gizmo/polecats/toast")
+    assert record["state"] == "idle" and record["hook"] is None  # the polecat is free, not restarted
+    assert not alive(pid) and [s for s in json.loads(gt(town, "agents", "--json").stdout) if s["state"] == "running"] == []
+    assert (home / "wip.txt").read_text() == "work in progress\n"  # its worktree and branch are kept
+    assert git(town / "gizmo" / ".repo.git", "branch", "--list", f"polecat/toast/{work}").strip()
+    [escalation] = json.loads(gt(town, "escalate", "list", "--json").stdout)
+    assert escalation["related"] == work and escalation["severity"] == "high" and "2 attempts" in escalation["title"]
+    assert escalation["count"] == 1
+    assert json.loads(gt(town, "witness", "patrol", "gizmo", "--json").stdout) == []  # nothing loops on
+    assert (home / "wip.txt").exists()
+
+
+def test_a_breaker_escalation_lost_to_a_crash_is_raised_by_the_deacon(town):
+    """The breaker blocks the bead in its ledger, then escalates in the town's: a process killed in
+    between leaves a blocked bead nobody hears of. The Deacon finds it, once."""
+    from gt.beads.tracker import Edit, Tracker
+    from gt.dispatch import attempts
+    from gt.ledger.store import Signature
+    from gt.model.bead import canonical, now_iso
+    from gt.town.context import Town
+    from gt.town.settings import Retry
+
+    work = bead(town, "Never passes")
+    other = bead(town, "Blocked by a person")
+    Bd(town)("update", other, "--status", "blocked")
+    tracker = Town.at(town).rig_tracker("gizmo")
+
+    def trip(view):  # what the refinery's rejection commit writes when the breaker trips
+        doc = Tracker.get(view, work)
+        for _ in range(2):
+            tripped = attempts.record(doc, Retry(max_attempts=2), "rejected: test_command failed", now_iso())
+        assert tripped.tripped
+        return Edit("reject", f"stop {work}", {work: canonical(doc)})
+
+    tracker.write(Signature("gizmo/refinery"), trip)
+    assert json.loads(gt(town, "escalate", "list", "--json").stdout) == []
+    report = json.loads(gt(town, "deacon", "tick", "--json").stdout)
+    assert report["reconciled"] == [work]  # not the bead a person blocked
+    [raised] = json.loads(gt(town, "escalate", "list", "--json").stdout)
+    assert raised["related"] == work and raised["title"] == f"{work} stopped after 2 attempts"
+    assert json.loads(gt(town, "deacon", "tick", "--json").stdout)["reconciled"] == []  # once
+    gt(town, "escalate", "close", raised["id"], "--reason", "looked at it", "--actor", "mayor")
+    assert json.loads(gt(town, "deacon", "tick", "--json").stdout)["reconciled"] == []  # closed by a person

@@ -5,15 +5,19 @@ notifications, acked_by, acked_at, closed_by}` (gt.model.schema checks it); its 
 description, its `description` the reason it was first raised with. Its status is `open`, `acked`
 (someone acknowledged it: `acked_by` is set) or `closed` (the bead is closed).
 
-Raising one about a bead (`related`) that already has an escalation not yet closed folds into it:
-`count` goes up, the latest reason is kept, the more urgent severity wins, and nobody is told again
-unless the last notice is older than the severity's `stale_after` (and nobody acknowledged it).
+Raising one about a bead (`related`) that already has an escalation not yet closed (or, about no
+bead, one with the same description and source) folds into it: `count` goes up, the latest reason
+is kept, the more urgent severity wins, and nobody is told again unless the last notice is older
+than the severity's `stale_after` (and nobody acknowledged it).
 Notices are mail to the severity's `notify` addresses (the escalation and its mail are one ledger
 commit) and, for high and critical ones, the settings' `command`, run with the escalation as JSON on
-stdin (never through a shell; its output ignored; a failure is logged, never raised). Routing comes
-from this machine's settings (`escalation:` in settings/config.yaml), never from a ledger.
+stdin (never through a shell; its output ignored; a failure is logged, never raised): from the
+command line it runs before the command returns, from a patrol in a detached process of its own, so
+a slow notifier never holds up supervision. Routing comes from this machine's settings
+(`escalation:` in settings/config.yaml), never from a ledger.
 `stale` notifies again about open, unacknowledged escalations whose last notice is older than their
-severity's `stale_after`.
+severity's `stale_after`, raising each one severity (low → medium → high → critical) at most
+`max_reescalations` times, as the original does.
 """
 from __future__ import annotations
 
@@ -97,6 +101,7 @@ def summary(doc: dict[str, Any]) -> dict[str, Any]:
         "raised_by": esc.get("raised_by") or doc.get("created_by"), "count": int(esc.get("count") or 1),
         "notifications": int(esc.get("notifications") or 0), "notified_at": esc.get("notified_at"),
         "acked_by": esc.get("acked_by"), "acked_at": esc.get("acked_at"), "closed_by": esc.get("closed_by"),
+        "original_severity": esc.get("original_severity") or severity, "reescalations": int(esc.get("reescalations") or 0),
         "closed_at": doc.get("closed_at"), "close_reason": doc.get("close_reason"),
         "created_at": doc.get("created_at"), "updated_at": doc.get("updated_at"),
     }
@@ -153,6 +158,9 @@ def _body(doc: dict[str, Any], event: str, now: float) -> str:
     if event == "stale":
         waited = now - (parse_time(info["created_at"]) or now)
         lines.append(f"Still open and unacknowledged after {_age(waited)}.")
+        if info["severity"] != info["original_severity"]:
+            lines.append(f"Raised from {info['original_severity']} to {info['severity']} "
+                         f"({info['reescalations']} time{'s' if info['reescalations'] != 1 else ''}).")
     if info["count"] > 1:
         lines.append(f"Raised {info['count']} times; the latest reason:")
     reason = str(info["reason"] or "(no reason given)")
@@ -176,12 +184,22 @@ def _message(view: View, sender: str, to: list[str], doc: dict[str, Any], event:
             return message
 
 
+def _same(doc: dict[str, Any], related: str | None, title: str, source: str) -> bool:
+    """Whether a new escalation is a repeat of `doc`: about the same bead, or about none with the same
+    description from the same source."""
+    esc = doc.get(ESCALATION) or {}
+    if related:
+        return bool(esc.get("related") == related)
+    return not esc.get("related") and doc.get("title") == title and esc.get("source") == source
+
+
 def escalate(town: Path, actor: Signature, description: str, severity: str = "medium", reason: str | None = None,
              related: str | None = None, source: str | None = None, *, cc: tuple[str, ...] = (),
-             now: float | None = None) -> dict[str, Any]:
-    """Raise an escalation (one commit), or fold it into the one not yet closed about `related`.
+             now: float | None = None, wait: bool = False) -> dict[str, Any]:
+    """Raise an escalation (one commit), or fold it into its repeat not yet closed (see `_same`).
 
     `cc`: addresses told along with the severity's (a polecat's witness), when anyone is told.
+    `wait`: run the configured command before returning (the command line), not in the background.
     Returns the escalation (see `summary`) with `folded`, `notified` (the addresses told, empty when
     a repeat was not worth a notice) and `mail` (the message's id, or None)."""
     from gt.beads.operations import fresh_id
@@ -205,8 +223,7 @@ def escalate(town: Path, actor: Signature, description: str, severity: str = "me
 
     def build(view: View) -> Edit:
         # fold into one nobody has taken up yet: once acknowledged, a repeat is news and is told again
-        open_ones = [d for d in _docs(view) if related and not is_closed(d)
-                     and (d.get(ESCALATION) or {}).get("related") == related
+        open_ones = [d for d in _docs(view) if not is_closed(d) and _same(d, related, title, source)
                      and not (d.get(ESCALATION) or {}).get("acked_by")]
         if open_ones:
             oldest = min(open_ones, key=lambda d: parse_time(d.get("created_at")) or 0.0)
@@ -253,7 +270,7 @@ def escalate(town: Path, actor: Signature, description: str, severity: str = "me
     Town.at(town).tracker().write(actor, build)
     doc = outcome["doc"]
     if outcome["due"]:
-        run_command(town, rules, {"event": outcome["event"], **summary(doc)})
+        notify(town, rules, {"event": outcome["event"], **summary(doc)}, wait)
     return {**summary(doc), "folded": outcome["folded"], "notified": outcome["to"], "mail": outcome["mail"]}
 
 
@@ -324,9 +341,15 @@ def close(town: Path, actor: Signature, escalation_id: str, reason: str | None =
     return _change(town, actor, escalation_id, f"{OP}-close", apply)
 
 
-def stale(town: Path, actor: Signature, now: float | None = None) -> list[dict[str, Any]]:
+def _raised(severity: str) -> str:
+    """The next severity up: low -> medium -> high -> critical."""
+    return SEVERITIES[max(0, SEVERITIES.index(severity) - 1)]
+
+
+def stale(town: Path, actor: Signature, now: float | None = None, wait: bool = False) -> list[dict[str, Any]]:
     """Notify again about every open, unacknowledged escalation whose last notice is older than its
-    severity's `stale_after` (one commit); returns those, each with `notified` and `mail`."""
+    severity's `stale_after`, raised one severity while `max_reescalations` allows (one commit);
+    returns those, each with `notified`, `mail` and `raised_from` (the severity before, or None)."""
     moment = time.time() if now is None else now
     stamp = _iso(moment)
     rules = routing(town)
@@ -341,16 +364,23 @@ def stale(town: Path, actor: Signature, now: float | None = None) -> list[dict[s
             severity: str = info["severity"]
             if info["status"] != "open" or len(told) >= STALE_PER_RUN:
                 continue
-            wait = stale_after(rules, severity)
+            period = stale_after(rules, severity)
             last = parse_time(info["notified_at"]) or parse_time(info["created_at"]) or 0.0
-            if wait <= 0 or moment - last < wait:
+            if period <= 0 or moment - last < period:
                 continue
+            before = severity
+            if severity != SEVERITIES[0] and info["reescalations"] < rules.max_reescalations:
+                severity = _raised(severity)
             to = targets(town, rules, severity)
             if not to and not (rules.command and severity in URGENT):
                 continue  # nobody to tell
             doc = Tracker.get(view, doc["id"])  # a copy: the view's documents are never changed
             esc = dict(doc.get(ESCALATION) or {})
             esc.update(notified_at=stamp, notifications=int(esc.get("notifications") or 0) + 1)
+            if severity != before:
+                esc.update(severity=severity, original_severity=esc.get("original_severity") or before,
+                           reescalations=info["reescalations"] + 1)
+                doc["priority"] = PRIORITY[severity]
             doc[ESCALATION] = esc
             doc["updated_at"] = stamp
             doc = canonical(doc)
@@ -360,7 +390,7 @@ def stale(town: Path, actor: Signature, now: float | None = None) -> list[dict[s
             if message is not None:
                 edit.beads[message["id"]] = message
             told.append({**summary(doc), "notified": to, "mail": message["id"] if message else None,
-                         "waited_seconds": round(moment - last, 3)})
+                         "waited_seconds": round(moment - last, 3), "raised_from": before if severity != before else None})
         if told:
             edit.subject = f"escalations still open: {', '.join(t['id'] for t in told)}"[:300]
             edit.trailers = [("Escalation", t["id"]) for t in told]
@@ -368,8 +398,34 @@ def stale(town: Path, actor: Signature, now: float | None = None) -> list[dict[s
 
     Town.at(town).tracker().write(actor, build)
     for item in told:
-        run_command(town, rules, {"event": "stale", **item})
+        notify(town, rules, {"event": "stale", **item}, wait)
     return told
+
+
+def notify(town: Path, rules: Routing, payload: dict[str, Any], wait: bool) -> None:
+    """Run the configured command about `payload` now (`wait`), or in a detached process of its own."""
+    if not rules.command or payload.get("severity") not in URGENT:
+        return
+    if wait:
+        run_command(town, rules, payload)
+        return
+    data = json.dumps({"town": str(town), "payload": payload}, ensure_ascii=False).encode("utf-8")
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, cwd=town, start_new_session=True)
+        assert proc.stdin is not None
+        proc.stdin.write(data)
+        proc.stdin.close()
+    except (OSError, ValueError) as exc:
+        _log(town, payload, f"cannot start the notifier: {exc}")
+
+
+def _notify_from_stdin() -> None:
+    """The detached notifier (`notify` without `wait`): the command of this machine's settings, the
+    payload from stdin."""
+    job = json.loads(sys.stdin.buffer.read(MAX_REASON * 8))
+    town = Path(job["town"])
+    run_command(town, routing(town), job["payload"])
 
 
 def run_command(town: Path, rules: Routing, payload: dict[str, Any]) -> bool:
@@ -416,3 +472,7 @@ def _log(town: Path, payload: dict[str, Any], problem: str) -> None:
             f.write(f"{_iso(time.time())} {line}\n")
     except OSError:
         pass  # the warning above said it
+
+
+if __name__ == "__main__":
+    _notify_from_stdin()

@@ -2,9 +2,12 @@
 
 Each tick runs every rig's witness patrol and refinery pass, the convoy check, the scheduler
 (queued work slung as slots free: gt.dispatch.queue), and the stranded
-convoy check (feeding stranded ready work to new polecats when `deacon.auto_feed` is on), and
-restarts the mayor's session when `mayor.autostart` asks for one. It writes a heartbeat file that
-Boot, its watchdog, reads. It never kills a healthy agent: only the witness decides about polecats.
+convoy check (feeding stranded ready work to new polecats when `deacon.auto_feed` is on), the
+stale escalation check (`gt escalate stale`), the escalation of beads the retry breaker blocked
+whose escalation a crash lost (gt.dispatch.attempts.reconcile), and restarts the mayor's session when
+`mayor.autostart` asks for one. A step that fails FAILING_TICKS ticks in a row is escalated (high;
+repeats fold into that one). It writes a heartbeat file that Boot, its watchdog, reads. It never
+kills a healthy agent: only the witness decides about polecats.
 
     <town>/.runtime/deacon/pid, heartbeat.json, stopped    <town>/.runtime/logs/deacon.log
 """
@@ -24,6 +27,7 @@ from gt.ledger.store import Signature
 from gt.town import rundir, settings as town_settings
 
 IDENTITY = "deacon"
+FAILING_TICKS = 3  # a step failing this many ticks in a row is escalated
 DEFAULT_INTERVAL = town_settings.Deacon.interval  # while the settings are broken
 
 
@@ -47,8 +51,11 @@ def tick(town: Path) -> dict[str, Any]:
     from gt.roles import polecats, refinery, witness
     from gt.town import rigs
 
+    from gt.dispatch import attempts, escalations
+
     started = time.monotonic()
     report: dict[str, Any] = {"rigs": {}, "landed": [], "dispatched": [], "fed": [], "errors": []}
+    failing: dict[str, str] = {}  # step -> what went wrong this tick
     for rig in rigs.here(town):  # a rig record waiting for `gt rig adopt` has nothing to supervise here
         entry: dict[str, Any] = {}
         steps: tuple[tuple[str, Callable[[], object]], ...] = (
@@ -58,7 +65,7 @@ def tick(town: Path) -> dict[str, Any]:
             try:
                 entry[name] = step()
             except Exception as exc:  # one rig's trouble must not stop the town's supervision
-                report["errors"].append(f"{rig} {name}: {exc}")
+                failing[f"{rig} {name}"] = str(exc)
         report["rigs"][rig] = entry
     me = Signature(IDENTITY)
     try:
@@ -66,10 +73,37 @@ def tick(town: Path) -> dict[str, Any]:
         report["dispatched"] = polecats.dispatch(town, me)  # queued work first: it waited longest
         report["fed"] = _feed(town, me)
         report["mayor"] = _keep_mayor(town)
+        report["stale"] = [e["id"] for e in escalations.stale(town, me)]
+        report["reconciled"] = attempts.reconcile(town, me)  # a breaker's escalation lost to a crash
     except Exception as exc:
-        report["errors"].append(f"town: {exc}")
+        failing["town"] = str(exc)
+    report["errors"] = [f"{step}: {problem}" for step, problem in failing.items()]
+    try:
+        report["escalated"] = _escalate_failing(town, me, failing)
+    except Exception as exc:
+        report["errors"].append(f"escalations: {exc}")
     report["seconds"] = round(time.monotonic() - started, 3)
     return report
+
+
+def _escalate_failing(town: Path, me: Signature, failing: dict[str, str]) -> list[str]:
+    """Count each step's failing ticks in a row (kept in the Deacon's folder); a step reaching
+    FAILING_TICKS is escalated once per streak. Returns the steps escalated now."""
+    from gt.dispatch import escalations
+
+    path = folder(town) / "failing.json"
+    before = rundir.read_json(path) or {}
+    counts = {step: int(before.get(step, 0)) + 1 if isinstance(before.get(step, 0), int) else 1 for step in failing}
+    if counts != before:
+        rundir.write_json(path, counts)
+    raised = []
+    for step, ticks in counts.items():
+        if ticks == FAILING_TICKS:
+            escalations.escalate(town, me, f"deacon: {step} keeps failing"[:200], "high",
+                                 reason=f"{ticks} ticks in a row, the last: {failing[step]}"[:10_000],
+                                 source=IDENTITY)
+            raised.append(step)
+    return raised
 
 
 def _feed(town: Path, me: Signature) -> list[dict[str, Any]]:

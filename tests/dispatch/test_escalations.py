@@ -153,12 +153,51 @@ def test_stale_with_a_shortened_age(town):
     made = raise_(town, "Review requested")
     time.sleep(2.2)
     out = gt(town, "escalate", "stale", "--actor", "deacon")
-    assert out.stdout.strip() == f"Re-notified {made['id']} [medium] to mayor: Review requested"
-    assert len(inbox(town, "mayor")) == 2
-    assert json.loads(gt(town, "escalate", "stale", "--json").stdout) == []  # just told
+    # unacknowledged past its age: raised a severity (medium -> high), so the overseer hears of it too
+    assert out.stdout.strip() == (f"Re-notified {made['id']} [high, was medium] to mayor, overseer: "
+                                  "Review requested")
+    assert len(inbox(town, "mayor")) == 2 and len(inbox(town, "overseer")) == 1
+    assert "Raised from medium to high (1 time)." in inbox(town, "overseer")[0]["description"]
+    assert json.loads(gt(town, "escalate", "stale", "--json").stdout) == []  # just told (high: an hour)
     gt(town, "escalate", "ack", made["id"], "--actor", "mayor")
     time.sleep(2.2)
     assert gt(town, "escalate", "stale").stdout.strip() == "No stale escalations"
+
+
+def test_stale_raises_the_severity_at_most_max_reescalations_times(town):
+    from gt.dispatch import escalations
+    from gt.ledger.store import Signature
+
+    deacon = Signature("deacon")
+    made = raise_(town, "Docs are out of date", "-s", "low")
+    start, day = time.time(), 86400
+    steps = [escalations.stale(town, deacon, now=start + n * day) for n in (1, 2, 3, 4)]
+    assert [(s["severity"], s["raised_from"], s["reescalations"]) for [s] in steps] == [
+        ("medium", "low", 1), ("high", "medium", 2), ("high", None, 2), ("high", None, 2)]  # max_reescalations: 2
+    shown = json.loads(gt(town, "escalate", "show", made["id"], "--json").stdout)
+    assert (shown["severity"], shown["original_severity"], shown["reescalations"]) == ("high", "low", 2)
+    assert "severity: high (was low)" in gt(town, "escalate", "show", made["id"]).stdout
+    assert Bd(town).json("show", made["id"])[0]["priority"] == 1  # the bead's priority follows its severity
+    assert len(inbox(town, "overseer")) == 3  # from the raise to high on
+
+
+@pytest.mark.town({"gizmo": "gz"}, settings="escalation:\n  max_reescalations: 0\n")
+def test_max_reescalations_zero_keeps_the_severity(town):
+    from gt.dispatch import escalations
+    from gt.ledger.store import Signature
+
+    made = raise_(town, "Flaky CI", "-s", "medium")
+    [again] = escalations.stale(town, Signature("deacon"), now=time.time() + 14401)
+    assert (again["id"], again["severity"], again["raised_from"]) == (made["id"], "medium", None)
+
+
+def test_repeats_about_no_bead_fold_by_description_and_source(town):
+    first = raise_(town, "Disk almost full", "-s", "medium", "--source", "patrol:deacon")
+    again = raise_(town, "Disk almost full", "-s", "medium", "-r", "97%", "--source", "patrol:deacon")
+    assert again["id"] == first["id"] and again["folded"] and again["count"] == 2 and again["reason"] == "97%"
+    other_source = raise_(town, "Disk almost full", "--source", "gizmo/witness")
+    other_text = raise_(town, "Disk full", "--source", "patrol:deacon")
+    assert len({first["id"], other_source["id"], other_text["id"]}) == 3
 
 
 def _recorder(tmp_path: Path, name: str, extra: str = "") -> tuple[Path, Path]:
@@ -202,6 +241,26 @@ def test_a_failing_or_slow_command_is_logged_not_raised(tmp_path):
     assert result.stdout.startswith("Escalated ") and "cannot run '/nonexistent/notifier'" in result.stderr
     log = (town / ".runtime" / "logs" / "escalations.log").read_text()
     assert "did not finish" in log and "cannot run" in log
+
+
+def test_a_patrol_does_not_wait_for_the_command(tmp_path):
+    from gt.dispatch import escalations
+    from gt.ledger.store import Signature
+
+    script, out = _recorder(tmp_path, "later", "time.sleep(3)")
+    settings = (f"escalation:\n  command: [{json.dumps(sys.executable)}, {json.dumps(str(script))}, "
+                f"{json.dumps(str(out))}]\n")
+    town = make_town(tmp_path, {}, settings=settings)
+    started = time.monotonic()
+    made = escalations.escalate(town, Signature("gizmo/witness"), "Polecat stuck", "high", "no output for 20 min")
+    assert time.monotonic() - started < 2.5 and not out.exists()  # the notifier runs on its own
+    deadline = time.monotonic() + 30
+    while not out.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.2)  # written whole
+    told = json.loads(out.read_text())
+    assert (told["id"], told["event"], told["reason"], told["town"]) == (made["id"], "new", "no output for 20 min",
+                                                                         str(town))
 
 
 def test_bad_input(town):

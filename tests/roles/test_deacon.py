@@ -93,3 +93,42 @@ def test_mayor_session(town):
     wait_for(lambda: json.loads(gt(town, "mayor", "status", "--json").stdout)["running"] is False or None,
              what="the scripted mayor to finish (its hook is empty)")
     assert "nothing on my hook" in Path(started["log"]).read_text()
+
+
+def test_a_step_failing_tick_after_tick_is_escalated_once(town):
+    from gt.roles import deacon
+
+    rig_settings = town / "gizmo" / "settings" / "config.yaml"
+    rig_settings.parent.mkdir(parents=True, exist_ok=True)
+    rig_settings.write_text("max_polecats: -1\n")  # every patrol of the rig refuses these settings
+
+    def escalations() -> list[dict]:
+        return json.loads(gt(town, "escalate", "list", "--json").stdout)
+
+    reports = [deacon.tick(town) for _ in range(deacon.FAILING_TICKS - 1)]
+    assert all("gizmo witness" in " ".join(r["errors"]) for r in reports) and escalations() == []
+    third = deacon.tick(town)
+    assert "gizmo witness" in third["escalated"]
+    [raised] = [e for e in escalations() if e["title"] == "deacon: gizmo witness keeps failing"]
+    assert (raised["severity"], raised["source"], raised["count"]) == ("high", "deacon", 1)
+    assert "3 ticks in a row" in raised["reason"] and "max_polecats" in raised["reason"]
+    assert deacon.tick(town)["escalated"] == []  # once per streak
+    rig_settings.write_text("max_polecats: 2\n")
+    assert deacon.tick(town)["errors"] == []  # the streak ends ...
+    rig_settings.write_text("max_polecats: -1\n")
+    for _ in range(deacon.FAILING_TICKS):
+        deacon.tick(town)
+    [again] = [e for e in escalations() if e["title"] == "deacon: gizmo witness keeps failing"]
+    assert again["id"] == raised["id"] and again["count"] == 2  # ... and a new one folds into the open escalation
+
+
+def test_each_tick_notifies_again_about_stale_escalations(town):
+    from gt.dispatch import escalations
+    from gt.ledger.store import Signature
+    from gt.roles import deacon
+
+    old = escalations.escalate(town, Signature("steve"), "Review the release", "medium", now=time.time() - 14401)
+    fresh = escalations.escalate(town, Signature("steve"), "Look at the logs", "medium")
+    report = deacon.tick(town)
+    assert report["stale"] == [old["id"]] and fresh["id"] not in report["stale"]
+    assert escalations.show(town, old["id"])["severity"] == "high"  # raised, and sent again

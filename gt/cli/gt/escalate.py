@@ -92,7 +92,8 @@ def raise_(out: Out, description: tuple[str, ...], severity: str, reason: str | 
         raise UsageError("what is escalated? give a description: gt escalate DESCRIPTION [--severity …]")
     severity = escalations.check_severity(severity)
     town, actor = _town_and_actor(out)
-    result = escalations.escalate(town, actor, text, severity, read_text(reason, None, "reason"), related, source)
+    result = escalations.escalate(town, actor, text, severity, read_text(reason, None, "reason"), related, source,
+                                  wait=True)
 
     def said() -> str:
         told = f"; notified {', '.join(result['notified'])}" if result["notified"] else ""
@@ -131,7 +132,8 @@ def show(out: Out, escalation_id: str) -> None:
     e = escalations.show(require_town(), escalation_id)
 
     def said() -> str:
-        lines = [f"{e['id']}: {e['title']}", f"  severity: {e['severity']}   status: {e['status']}   "
+        was = f" (was {e['original_severity']})" if e["original_severity"] != e["severity"] else ""
+        lines = [f"{e['id']}: {e['title']}", f"  severity: {e['severity']}{was}   status: {e['status']}   "
                  f"raised {e['count']} time{'s' if e['count'] != 1 else ''}"]
         if e["related"]:
             lines.append(f"  about: {e['related']}")
@@ -187,15 +189,19 @@ def close(out: Out, escalation_id: str, reason: str | None) -> None:
 def stale(out: Out) -> None:
     """Notify again about open, unacknowledged escalations past their severity's `stale_after`.
 
+    Each is raised one severity (low, medium, high, critical) up to `escalation.max_reescalations`
+    times (default 2). The Deacon runs this on every tick.
+
     Example: gt escalate stale --json
     """
     from gt.dispatch import escalations
 
     town, actor = _town_and_actor(out)
-    found = escalations.stale(town, actor)
+    found = escalations.stale(town, actor, wait=True)
     out.emit(found, "\n".join(
-        f"Re-notified {e['id']} [{e['severity']}]" + (f" to {', '.join(e['notified'])}" if e["notified"] else "")
-        + f": {e['title']}" for e in found) or "No stale escalations")
+        f"Re-notified {e['id']} [{e['severity']}" + (f", was {e['raised_from']}" if e["raised_from"] else "") + "]"
+        + (f" to {', '.join(e['notified'])}" if e["notified"] else "") + f": {e['title']}" for e in found)
+        or "No stale escalations")
 
 
 for sub in (raise_, list_, show, ack, close, stale):

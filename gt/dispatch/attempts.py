@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from gt.beads.tracker import Edit, Tracker
 from gt.ledger.store import Signature, View
-from gt.model.bead import ATTEMPTS, RETRY_AFTER, canonical, now_iso, set_status
+from gt.model.bead import ATTEMPTS, BREAKER_AT, RETRY_AFTER, canonical, now_iso, set_status
 from gt.town.settings import Retry
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ def record(doc: dict[str, Any], retry: Retry, reason: str, now: str) -> Attempt:
     if done >= retry.max_attempts:
         doc.pop(RETRY_AFTER, None)
         doc.pop("assignee", None)
+        doc[BREAKER_AT] = now
         set_status(doc, "blocked", now)
         note = f"{BREAKER_NOTE} after {done} attempts: {reason}"
         doc["notes"] = (str(doc.get("notes") or "").rstrip("\n") + "\n" + note[:2000]).lstrip("\n")
@@ -88,7 +90,7 @@ def count_elsewhere(ctx: Town, actor: Signature, bead: str, retry: Retry, reason
         if bead not in Tracker.summaries(view):
             return Edit("attempt", "no change")
         doc = Tracker.get(view, bead)
-        if doc.get("status") == "closed":
+        if doc.get("status") in ("closed", "blocked"):  # landed, or out of the loop already (a crash before the release)
             return Edit("attempt", "no change")
         if tally:  # a counter of its own beside the attempts (the witness's `witness_restarts`)
             before = doc.get(tally)
@@ -119,31 +121,34 @@ RECONCILE_PER_TICK = 20  # breaker escalations one Deacon tick writes at most
 
 def reconcile(town: Path, actor: Signature) -> list[str]:
     """Escalate beads the breaker blocked whose escalation was never written (the process died
-    between the two ledgers' commits): blocked with the breaker's note, and no escalation about
-    them still open or written since the bead last changed. Returns the beads escalated now."""
+    between the two ledgers' commits): blocked, stopped by the breaker (`breaker_at`), and no
+    escalation about them raised or updated since. Returns the beads escalated now."""
     from gt.dispatch import escalations
+    from gt.errors import GtError
     from gt.model.bead import parse_time
     from gt.town.context import Town as Context
 
-    ctx = Context.at(town)
-    latest: dict[str, tuple[bool, float]] = {}  # related bead -> (one is still open, the latest update)
+    stopped: list[tuple[str, int, float]] = []  # (bead, attempts, when the breaker stopped it)
+    for view in Context.at(town).views():
+        for bead, summary in Tracker.summaries(view).items():
+            if summary.get("status") == "blocked":
+                doc = Tracker.get(view, bead)
+                when = parse_time(doc.get(BREAKER_AT))
+                if when is not None and count(doc):
+                    stopped.append((bead, count(doc), when))
+    if not stopped:
+        return []
+    latest: dict[str, float] = {}  # related bead -> the latest escalation about it
     for info in escalations.list_(town, include_all=True):
         if info["related"]:
-            was_open, when = latest.get(info["related"], (False, 0.0))
-            latest[info["related"]] = (was_open or info["status"] != "closed",
-                                       max(when, parse_time(info["updated_at"]) or 0.0))
+            latest[info["related"]] = max(latest.get(info["related"], 0.0), parse_time(info["updated_at"]) or 0.0)
     raised: list[str] = []
-    for view in ctx.views():
-        for bead, summary in Tracker.summaries(view).items():
-            if summary.get("status") != "blocked" or len(raised) >= RECONCILE_PER_TICK:
-                continue
-            doc = Tracker.get(view, bead)
-            tried = count(doc)
-            if not tried or BREAKER_NOTE not in str(doc.get("notes") or ""):
-                continue
-            still_open, when = latest.get(bead, (False, 0.0))
-            if still_open or when >= (parse_time(doc.get("updated_at")) or 0.0):
-                continue
+    for bead, tried, when in stopped:
+        if len(raised) >= RECONCILE_PER_TICK or latest.get(bead, 0.0) >= when:
+            continue
+        try:
             escalate(town, actor, bead, Attempt(tried, True, None), "its escalation was not written; found by the Deacon")
-            raised.append(bead)
+        except GtError:
+            continue  # the next tick tries again
+        raised.append(bead)
     return raised

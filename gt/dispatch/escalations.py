@@ -112,12 +112,14 @@ def _severity_of(esc: dict[str, Any]) -> str:
     return value if isinstance(value, str) and value in SEVERITIES else "medium"
 
 
-def _ids(view: View) -> list[str]:
-    return [i for i, d in Tracker.summaries(view).items() if d.get("type") == ESCALATION]
+def _ids(view: View, open_only: bool = False) -> list[str]:
+    return [i for i, d in Tracker.summaries(view).items()
+            if d.get("type") == ESCALATION and not (open_only and is_closed(d))]
 
 
-def _docs(view: View) -> list[dict[str, Any]]:
-    return full(view, _ids(view))
+def _docs(view: View, open_only: bool = False) -> list[dict[str, Any]]:
+    """The escalations (`open_only`: those not closed, which is all a patrol reads)."""
+    return full(view, _ids(view, open_only))
 
 
 def _resolve(view: View, query: str) -> str:
@@ -223,7 +225,7 @@ def escalate(town: Path, actor: Signature, description: str, severity: str = "me
 
     def build(view: View) -> Edit:
         # fold into one nobody has taken up yet: once acknowledged, a repeat is news and is told again
-        open_ones = [d for d in _docs(view) if not is_closed(d) and _same(d, related, title, source)
+        open_ones = [d for d in _docs(view, open_only=True) if _same(d, related, title, source)
                      and not (d.get(ESCALATION) or {}).get("acked_by")]
         if open_ones:
             oldest = min(open_ones, key=lambda d: parse_time(d.get("created_at")) or 0.0)
@@ -238,8 +240,8 @@ def escalate(town: Path, actor: Signature, description: str, severity: str = "me
                 esc["severity"] = current = severity
                 doc["priority"] = PRIORITY[severity]
             last = parse_time(esc.get("notified_at")) or parse_time(doc.get("created_at")) or 0.0
-            wait = stale_after(rules, current)
-            due = more_urgent or (wait > 0 and moment - last >= wait)
+            period = stale_after(rules, current)
+            due = more_urgent or (period > 0 and moment - last >= period)
             event, folded = "repeat", True
         else:
             new = fresh_id(Tracker.summaries(view, include_deleted=True), str(view.config.get("prefix")), None)
@@ -359,7 +361,7 @@ def stale(town: Path, actor: Signature, now: float | None = None, wait: bool = F
         told.clear()
         edit = Edit(f"{OP}-stale", "no change")
         taken: set[str] = set()
-        for doc in sorted(_docs(view), key=lambda d: (parse_time(d.get("created_at")) or 0.0, d["id"])):
+        for doc in sorted(_docs(view, open_only=True), key=lambda d: (parse_time(d.get("created_at")) or 0.0, d["id"])):
             info = summary(doc)
             severity: str = info["severity"]
             if info["status"] != "open" or len(told) >= STALE_PER_RUN:
@@ -402,30 +404,46 @@ def stale(town: Path, actor: Signature, now: float | None = None, wait: bool = F
     return told
 
 
+_NOTIFIERS: list[subprocess.Popen[bytes]] = []  # detached notifiers of this process, reaped as they end
+
+
 def notify(town: Path, rules: Routing, payload: dict[str, Any], wait: bool) -> None:
-    """Run the configured command about `payload` now (`wait`), or in a detached process of its own."""
+    """Run the configured command about `payload` now (`wait`), or in a detached process of its own
+    (the payload in a private file under .runtime/notify/, so a large reason never blocks a pipe)."""
     if not rules.command or payload.get("severity") not in URGENT:
         return
     if wait:
         run_command(town, rules, payload)
         return
-    data = json.dumps({"town": str(town), "payload": payload}, ensure_ascii=False).encode("utf-8")
+    for proc in list(_NOTIFIERS):
+        if proc.poll() is not None:
+            _NOTIFIERS.remove(proc)
+    folder = rundir.folder(town, "notify")
+    job = folder / f"{os.getpid()}-{time.time_ns()}.json"
     try:
-        proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, cwd=town, start_new_session=True)
-        assert proc.stdin is not None
-        proc.stdin.write(data)
-        proc.stdin.close()
+        rundir.write_private(job, json.dumps({"town": str(town), "payload": payload}, ensure_ascii=False).encode())
+        # -P and a private folder as the working directory: nothing beside the town is imported
+        _NOTIFIERS.append(subprocess.Popen([sys.executable, "-P", "-m", __name__, str(town), str(job)],
+                                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL, cwd=folder, start_new_session=True))
     except (OSError, ValueError) as exc:
+        job.unlink(missing_ok=True)
         _log(town, payload, f"cannot start the notifier: {exc}")
 
 
-def _notify_from_stdin() -> None:
-    """The detached notifier (`notify` without `wait`): the command of this machine's settings, the
-    payload from stdin."""
-    job = json.loads(sys.stdin.buffer.read(MAX_REASON * 8))
-    town = Path(job["town"])
-    run_command(town, routing(town), job["payload"])
+def _notify_from_file(town: Path, job: Path) -> None:
+    """The detached notifier (`notify` without `wait`): this machine's settings' command, the payload
+    from the job file (removed once read); whatever goes wrong is logged."""
+    payload: dict[str, Any] = {}
+    try:
+        with open(job, "rb") as f:
+            data = f.read(MAX_REASON * 8)
+        job.unlink(missing_ok=True)
+        found = json.loads(data).get("payload")
+        payload = found if isinstance(found, dict) else {}
+        run_command(town, routing(town), payload)
+    except Exception as exc:  # settings that do not load, a damaged job: said in the log, never lost silently
+        _log(town, payload, f"the notifier failed: {exc}")
 
 
 def run_command(town: Path, rules: Routing, payload: dict[str, Any]) -> bool:
@@ -475,4 +493,4 @@ def _log(town: Path, payload: dict[str, Any], problem: str) -> None:
 
 
 if __name__ == "__main__":
-    _notify_from_stdin()
+    _notify_from_file(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -50,7 +50,7 @@ def entry(doc: dict[str, Any], here: str | None = None) -> dict[str, Any]:
             "rig": info.get("rig"), "agent": info.get("agent"), "model": info.get("model"),
             "merge": info.get("merge", "mr"), "start": info.get("start", True), "convoy": info.get("convoy", True),
             "queued_at": info.get("queued_at"), "queued_by": info.get("by"), "reason": info.get("reason"),
-            "machine": machine, "here": machine is not None and machine == here, "created_at": doc.get("created_at")}
+            "machine": machine, "here": machine is None or machine == here, "created_at": doc.get("created_at")}
 
 
 def _order(item: dict[str, Any]) -> tuple[int, float, float, str]:
@@ -171,8 +171,10 @@ def adoptable(item: dict[str, Any], adopt_after: float, now: float) -> bool:
     """Whether a bead queued on another machine has waited long enough for this one to take it."""
     if adopt_after <= 0:
         return True
-    since = parse_time(item.get("queued_at"))
-    return since is not None and now - since >= adopt_after
+    since = parse_time(item.get("queued_at"))  # unreadable (the guard checks only that it is text): the bead's age
+    if since is None:
+        since = parse_time(item.get("created_at"))
+    return since is None or now - since >= adopt_after
 
 
 def dispatch(town: Path, actor: Signature, workers: Workers, rig: str | None = None) -> list[dict[str, Any]]:

@@ -231,6 +231,7 @@ def parent_of(doc: Mapping[str, Any]) -> str | None:
 
 ATTEMPTS = "attempts"  # the retry breaker's count on a bead (gt.dispatch.attempts)
 RETRY_AFTER = "retry_after"  # and when the next attempt may start
+BREAKER_AT = "breaker_at"  # when the breaker stopped it (its escalation is about that moment)
 
 
 def reset_attempts(doc: dict[str, Any]) -> bool:
@@ -239,6 +240,7 @@ def reset_attempts(doc: dict[str, Any]) -> bool:
     had = ATTEMPTS in doc or RETRY_AFTER in doc
     doc.pop(ATTEMPTS, None)
     doc.pop(RETRY_AFTER, None)
+    doc.pop(BREAKER_AT, None)
     return had
 
 

@@ -196,10 +196,10 @@ def bead_field_problems(doc: dict[str, Any]) -> list[str]:
     attempts = doc.get("attempts")  # the retry breaker's (gt.dispatch.attempts)
     if attempts is not None and (type(attempts) is not int or not 0 <= attempts <= 1_000_000):
         found.append("attempts must be a whole number from 0 to 1000000")
-    retry_after = doc.get("retry_after")
-    if retry_after is not None and (not isinstance(retry_after, str) or len(retry_after) > 40
-                                    or parse_time(retry_after) is None):
-        found.append("retry_after must be an ISO 8601 time")
+    for name in ("retry_after", "breaker_at"):  # the breaker's wait, and when it stopped the bead
+        value = doc.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > 40 or parse_time(value) is None):
+            found.append(f"{name} must be an ISO 8601 time")
     return found
 
 

@@ -55,7 +55,10 @@ def tick(town: Path) -> dict[str, Any]:
 
     started = time.monotonic()
     report: dict[str, Any] = {"rigs": {}, "landed": [], "dispatched": [], "fed": [], "errors": []}
+    from gt.errors import GtError
+
     failing: dict[str, str] = {}  # step -> what went wrong this tick
+    busy: list[str] = []  # steps another process was doing: reported, not counted as failing
     for rig in rigs.here(town):  # a rig record waiting for `gt rig adopt` has nothing to supervise here
         entry: dict[str, Any] = {}
         steps: tuple[tuple[str, Callable[[], object]], ...] = (
@@ -64,23 +67,31 @@ def tick(town: Path) -> dict[str, Any]:
         for name, step in steps:
             try:
                 entry[name] = step()
+            except GtError as exc:
+                if exc.code == "busy":  # a person's `gt refinery process` holds it: not a failure
+                    busy.append(f"{rig} {name}: {exc}")
+                else:
+                    failing[f"{rig} {name}"] = str(exc)
             except Exception as exc:  # one rig's trouble must not stop the town's supervision
                 failing[f"{rig} {name}"] = str(exc)
         report["rigs"][rig] = entry
     me = Signature(IDENTITY)
-    try:
-        report["landed"] = convoys.check(town, me)
-        report["dispatched"] = polecats.dispatch(town, me)  # queued work first: it waited longest
-        report["fed"] = _feed(town, me)
-        report["mayor"] = _keep_mayor(town)
-        report["stale"] = [e["id"] for e in escalations.stale(town, me)]
-        report["reconciled"] = attempts.reconcile(town, me)  # a breaker's escalation lost to a crash
-    except Exception as exc:
-        failing["town"] = str(exc)
-    report["errors"] = [f"{step}: {problem}" for step, problem in failing.items()]
+    town_steps: tuple[tuple[str, str, Callable[[], object]], ...] = (
+        ("landed", "convoys", lambda: convoys.check(town, me)),
+        ("dispatched", "dispatch", lambda: polecats.dispatch(town, me)),  # queued work first: it waited longest
+        ("fed", "feed", lambda: _feed(town, me)),
+        ("mayor", "mayor", lambda: _keep_mayor(town)),
+        ("stale", "stale", lambda: [e["id"] for e in escalations.stale(town, me)]),
+        ("reconciled", "reconcile", lambda: attempts.reconcile(town, me)))  # a breaker's escalation lost to a crash
+    for key, name, town_step in town_steps:  # each on its own: one failing step must not stop the others
+        try:
+            report[key] = town_step()
+        except Exception as exc:
+            failing[f"town {name}"] = str(exc)
+    report["errors"] = [f"{step}: {problem}" for step, problem in failing.items()] + busy
     try:
         report["escalated"] = _escalate_failing(town, me, failing)
-    except Exception as exc:
+    except OSError as exc:  # the Deacon's own folder: reported, the tick stands
         report["errors"].append(f"escalations: {exc}")
     report["seconds"] = round(time.monotonic() - started, 3)
     return report
@@ -93,16 +104,25 @@ def _escalate_failing(town: Path, me: Signature, failing: dict[str, str]) -> lis
 
     path = folder(town) / "failing.json"
     before = rundir.read_json(path) or {}
-    counts = {step: int(before.get(step, 0)) + 1 if isinstance(before.get(step, 0), int) else 1 for step in failing}
-    if counts != before:
-        rundir.write_json(path, counts)
+    streaks: dict[str, dict[str, Any]] = {}
+    for step in failing:
+        old = before.get(step)
+        ticks = old.get("ticks") if isinstance(old, dict) else None
+        streaks[step] = {"ticks": (ticks if type(ticks) is int and ticks > 0 else 0) + 1,
+                         "escalated": bool(old.get("escalated")) if isinstance(old, dict) else False}
     raised = []
-    for step, ticks in counts.items():
-        if ticks == FAILING_TICKS:
-            escalations.escalate(town, me, f"deacon: {step} keeps failing"[:200], "high",
-                                 reason=f"{ticks} ticks in a row, the last: {failing[step]}"[:10_000],
-                                 source=IDENTITY)
+    for step, streak in streaks.items():
+        if streak["ticks"] >= FAILING_TICKS and not streak["escalated"]:  # once per streak, until it is written
+            try:
+                escalations.escalate(town, me, f"deacon: {step} keeps failing"[:200], "high",
+                                     reason=f"{streak['ticks']} ticks in a row, the last: {failing[step]}"[:10_000],
+                                     source=IDENTITY)
+            except Exception:
+                continue  # the next tick tries again
+            streak["escalated"] = True
             raised.append(step)
+    if streaks != before:
+        rundir.write_json(path, streaks)
     return raised
 
 

@@ -217,7 +217,8 @@ def _attempt(ctx: Town, rig: str, doc: dict[str, Any]) -> Outcome:
             outcome = _merged(ctx, rig, doc, attempt, candidate)  # landed here: recorded whatever origin says
             if refused is not None:
                 outcome.detail += f"; not pushed to origin: {' '.join(refused.split())[:300]}"
-                _escalate(ctx, rig, f"{rig} refinery cannot push {default} to origin", "high", refused, source)
+                _escalate(ctx, rig, f"{rig} refinery cannot push {default} to origin", "high",  # folds while origin is down
+                          f"merging {source} as {candidate[:7]}: {refused}", None)
             return outcome
     attempt["result"] = "raced"
     return Outcome(doc["id"], "skipped", None, f"{default} kept moving; try again")
@@ -234,7 +235,7 @@ def _push_origin(repo: Path, default: str, mq: MergeQueue) -> str | None:
     return (pushed.stderr.strip() or pushed.stdout.strip() or f"git push exited {pushed.returncode}")[-TAIL:]
 
 
-def _escalate(ctx: Town, rig: str, description: str, severity: str, reason: str, related: str) -> None:
+def _escalate(ctx: Town, rig: str, description: str, severity: str, reason: str, related: str | None) -> None:
     """An escalation by the refinery; one that cannot be written is reported, the queue goes on."""
     from gt.dispatch import escalations
 
@@ -397,7 +398,10 @@ def _reject(ctx: Town, rig: str, doc: dict[str, Any], attempt: dict[str, Any], r
             agents.set_state(town, me, worker, f"release {worker}: {source} stopped by the retry breaker", op="release",
                              trailers=(("Source", str(source)),), state="idle", hook=None)
     if tripped:
-        attempts.escalate(town, me, str(source), tripped[0], detail, tail)
+        try:
+            attempts.escalate(town, me, str(source), tripped[0], detail, tail)
+        except GtError as exc:  # the Deacon raises it later (attempts.reconcile); the queue goes on
+            _progress(f"refinery: could not escalate {source}: {exc}")
         return Outcome(doc["id"], result, None, detail, attempt.get("gates", []))
     if worker:
         subject = f"{'REBASE_NEEDED' if result == 'conflict' else 'FIX_NEEDED'} {source}"

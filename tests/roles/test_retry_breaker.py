@@ -173,3 +173,6 @@ def test_a_breaker_escalation_lost_to_a_crash_is_raised_by_the_deacon(town):
     assert json.loads(gt(town, "deacon", "tick", "--json").stdout)["reconciled"] == []  # once
     gt(town, "escalate", "close", raised["id"], "--reason", "looked at it", "--actor", "mayor")
     assert json.loads(gt(town, "deacon", "tick", "--json").stdout)["reconciled"] == []  # closed by a person
+    # a change to the blocked bead afterwards is not a lost escalation
+    Bd(town)("update", work, "--priority", "0")
+    assert json.loads(gt(town, "deacon", "tick", "--json").stdout)["reconciled"] == []

@@ -171,6 +171,40 @@ class IndexStore:
         self._shards[tree_id] = shard
         return shard
 
+    def manifests(self) -> list[Manifest]:
+        """The saved manifest of every ref this index knows (two ledgers of a repository share it)."""
+        folder = os.path.join(self.root, "heads")
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            return []
+        found = []
+        for name in names:
+            if not name.startswith("."):
+                try:
+                    with open(os.path.join(folder, name), "rb") as f:
+                        found.append(Manifest.from_bytes(f.read()))
+                except (OSError, ValueError, EOFError, TypeError):
+                    continue
+        return found
+
+    def drop_replaced(self, replaced: set[str]) -> int:
+        """Delete the shards of `replaced` trees that no saved manifest uses any more (a write or a
+        sync replaced them); returns how many went. A reader still holding an older manifest
+        rebuilds a shard it misses, so this never changes what anyone reads."""
+        if not replaced:
+            return 0
+        used = {tree for manifest in self.manifests() for fans in manifest.collections.values() for tree in fans.values()}
+        removed = 0
+        for tree_id in replaced - used:
+            self._shards.pop(tree_id, None)
+            try:
+                os.unlink(self._shard_path(tree_id))
+                removed += 1
+            except OSError:
+                pass
+        return removed
+
     def prune(self, keep_trees: set[str]) -> int:
         """Delete shards not in `keep_trees`; returns how many were removed."""
         removed = 0

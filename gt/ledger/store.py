@@ -381,10 +381,23 @@ class Ledger:
             return View(self, None)
         manifest = self.index.load_manifest(self.ref)
         if manifest is None or manifest.commit != commit:
+            previous = manifest
             manifest = self._index_commit(commit, manifest)
             if commit == self.head():
-                self.index.save_manifest(self.ref, manifest)
+                self._save_manifest(manifest, previous)
         return View(self, manifest)
+
+    def _save_manifest(self, manifest: Manifest, previous: Manifest | None) -> None:
+        """Make `manifest` the ref's, and drop the shards of the trees it replaced (index hygiene:
+        without it every write would leave its old shard behind)."""
+        self.index.save_manifest(self.ref, manifest)
+        if previous is not None:
+            new = {t for fans in manifest.collections.values() for t in fans.values()}
+            old = {t for fans in previous.collections.values() for t in fans.values()}
+            try:
+                self.index.drop_replaced(old - new)
+            except OSError:
+                pass  # the index is a cache: a shard left behind costs disk, never a wrong read
 
     def _read(self, sha: str) -> Any:
         return self.object_store[sha.encode("ascii")]
@@ -706,7 +719,7 @@ class Ledger:
             config = change.config if change.config is not None else view.config
             config_error = None if change.config is not None else (view.manifest.config_error if view.manifest else None)
             tree = self._read(commit).tree.decode()
-            self.index.save_manifest(self.ref, Manifest(commit, tree, config, config_error, collections))
+            self._save_manifest(Manifest(commit, tree, config, config_error, collections), view.manifest)
         except OSError:
             pass  # the index is a cache: the next reader rebuilds what is missing
 

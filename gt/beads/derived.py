@@ -1,0 +1,398 @@
+"""Results derived from one ledger commit, kept beside the index so reads touch only what they print.
+
+A SQLite file per ledger ref under the index folder holds, for the commit it names (`meta.commit`):
+- `node`: every bead that is not a tombstone, with what ordering and readiness need: priority,
+  creation time, status, type, assignee, `blocked` (as gt.model.graph defines it, within this
+  ledger), the time it is deferred to, and `external` (it depends on a bead this ledger lacks, so
+  a town must look in its other ledgers);
+- `edge`: every dependency of those beads (source, target, type): the reverse-dependency index;
+- `tally`: how many beads have each (status, type).
+
+It is a cache like the rest of the index: a pure function of the commit, never a second source of
+truth. A read brings it to the view's commit first: by diffing the two commits' trees and redoing
+only the beads that changed and those whose blocking they change (a write, a sync and a commit made
+with plain git all arrive this way), or, with no usable file, by computing it whole. Every update is
+one SQLite transaction that checks the commit it starts from, so a killed process or two at once
+leave either the old state or the new one. Deleting the file costs nothing but speed.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+
+from gt.model.bead import BLOCKING, BOOKKEEPING_TYPES, PARENT, TOMBSTONE
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from gt.ledger.store import View
+
+VERSION = 1  # the schema and the meaning of its columns; a file of another version is rebuilt
+DONE = ("closed", TOMBSTONE)  # statuses of a bead that blocks nothing (gt.model.graph)
+ORDERING = (BLOCKING, PARENT)
+FULL_REBUILD_AT = 20_000  # changed beads from which computing it whole is cheaper than following them
+BUSY_SECONDS = 30.0
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS node (
+    id TEXT PRIMARY KEY, priority INTEGER NOT NULL, newest REAL NOT NULL, status TEXT NOT NULL,
+    type TEXT NOT NULL, assignee TEXT, blocked INTEGER NOT NULL, defer REAL, external INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS node_order ON node (priority, newest, id) WHERE status <> 'closed';
+CREATE TABLE IF NOT EXISTS edge (source TEXT NOT NULL, target TEXT NOT NULL, type TEXT NOT NULL,
+                                 PRIMARY KEY (source, target, type)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS edge_target ON edge (target, type);
+CREATE TABLE IF NOT EXISTS tally (status TEXT NOT NULL, type TEXT NOT NULL, n INTEGER NOT NULL,
+                                  PRIMARY KEY (status, type)) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True)
+class Node:
+    """One bead as the derived tables hold it."""
+
+    id: str
+    priority: int
+    newest: float  # minus the creation time: ascending order is newest first
+    status: str
+    type: str
+    assignee: str | None
+    blocked: bool
+    defer: float | None
+    external: bool
+
+    def row(self) -> tuple[Any, ...]:
+        return (self.id, self.priority, self.newest, self.status, self.type, self.assignee, int(self.blocked),
+                self.defer, int(self.external))
+
+
+def _edges(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(target, type) of a bead's dependencies, once each."""
+    found: dict[tuple[str, str], None] = {}
+    for dep in summary.get("dependencies") or ():
+        if isinstance(dep, dict) and isinstance(dep.get("target"), str) and isinstance(dep.get("type"), str):
+            found[(dep["target"], dep["type"])] = None
+    return list(found)
+
+
+def _priority(summary: Mapping[str, Any]) -> int:
+    value = summary.get("priority", 2)
+    return value if type(value) is int else 2
+
+
+class Derived:
+    """The derived tables of one ledger, brought to one view's commit (see the module docstring)."""
+
+    def __init__(self, db: sqlite3.Connection, view: View) -> None:
+        self.db = db
+        self.view = view
+
+    # -- opening and updating ----------------------------------------------------------------------
+
+    @classmethod
+    def of(cls, view: View) -> "Derived":
+        """The derived tables at `view`'s commit (updated or built as needed)."""
+        import sqlite3
+
+        ledger = view.ledger
+        path = os.path.join(ledger.index.root, "derived", ledger.ref.replace("/", "%") + ".sqlite")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        try:
+            return cls._open(path, view)
+        except sqlite3.OperationalError:  # busy past the timeout, a read-only disk: not the file's fault
+            raise
+        except sqlite3.DatabaseError:  # a damaged file: the cache is rebuilt from the ledger
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                try:
+                    os.unlink(path + suffix)
+                except FileNotFoundError:
+                    pass
+            return cls._open(path, view)
+
+    @classmethod
+    def _open(cls, path: str, view: View) -> "Derived":
+        db = _OPEN.get(path)
+        if db is None:
+            db = _OPEN[path] = _connect(path)
+        try:
+            derived = cls(db, view)
+            derived._bring_up_to_date()
+        except BaseException:
+            forget(path)
+            raise
+        return derived
+
+    def _meta(self) -> tuple[int | None, str | None]:
+        rows = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        version = rows.get("version")
+        return (int(version) if version and version.isdigit() else None), rows.get("commit")
+
+    def _bring_up_to_date(self) -> None:
+        target = self.view.commit
+        version, commit = self._meta()
+        if version == VERSION and commit == target:
+            return
+        with _transaction(self.db):
+            version, commit = self._meta()  # again, inside the write lock: another process may have done it
+            if version == VERSION and commit == target:
+                return
+            changed = self._changed_since(commit) if version == VERSION and commit else None
+            if changed is None or len(changed) >= FULL_REBUILD_AT:
+                self._rebuild()
+            else:
+                self._follow(changed)
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?), ('commit', ?)",
+                            (str(VERSION), target or ""))
+
+    def _changed_since(self, commit: str) -> list[str] | None:
+        """Bead ids that differ between `commit` and the view's; None when `commit` cannot be read."""
+        from gt.beads.tracker import BEADS
+
+        if not self.view.commit:
+            return None
+        try:
+            return [key for collection, key, _, _ in self.view.ledger.diff(commit, self.view.commit)
+                    if collection == BEADS]
+        except (KeyError, ValueError, AttributeError):  # a commit gc removed, or not a commit
+            return None
+
+    def _rebuild(self) -> None:
+        from gt.beads.tracker import BEADS
+        from gt.model import graph
+
+        every = self.view.summaries(BEADS)  # tombstones too: a dependency on one is not on another ledger
+        summaries = {i: s for i, s in every.items() if s.get("status") != TOMBSTONE}
+        self.db.execute("DELETE FROM node")
+        self.db.execute("DELETE FROM edge")
+        self.db.execute("DELETE FROM tally")
+        is_blocked = graph.blocked_checker(every)
+        nodes = [self._node(i, s, is_blocked(i), every) for i, s in summaries.items()]
+        self.db.executemany("INSERT INTO node VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (n.row() for n in nodes))
+        self.db.executemany("INSERT INTO edge VALUES (?, ?, ?)",
+                            ((i, target, kind) for i, s in summaries.items() for target, kind in _edges(s)))
+        tally: dict[tuple[str, str], int] = {}
+        for node in nodes:
+            tally[(node.status, node.type)] = tally.get((node.status, node.type), 0) + 1
+        self.db.executemany("INSERT INTO tally VALUES (?, ?, ?)", ((s, t, n) for (s, t), n in tally.items()))
+
+    @staticmethod
+    def _node(bead_id: str, summary: Mapping[str, Any], blocked: bool, present: Mapping[str, Any]) -> Node:
+        external = any(kind in ORDERING and target not in present for target, kind in _edges(summary))
+        defer = summary.get("_defer") if summary.get("defer_until") else None
+        return Node(bead_id, _priority(summary), -float(summary.get("_created") or 0.0), str(summary.get("status")),
+                    str(summary.get("type") or "task"), summary.get("assignee") or None, blocked,
+                    float(defer) if isinstance(defer, (int, float)) else None, external)
+
+    def _stored(self, bead_id: str) -> tuple[str, str, bool] | None:
+        """(status, type, blocked) of a bead as the tables hold it now."""
+        row = self.db.execute("SELECT status, type, blocked FROM node WHERE id = ?", (bead_id,)).fetchone()
+        return (row[0], row[1], bool(row[2])) if row else None
+
+    def _follow(self, changed: list[str]) -> None:
+        """Redo the changed beads, then every bead whose blocking they change, until nothing moves."""
+        from gt.beads.tracker import BEADS
+
+        summaries: dict[str, Mapping[str, Any] | None] = {}
+
+        def summary(bead_id: str) -> Mapping[str, Any] | None:
+            if bead_id not in summaries:
+                entry = self.view.entry(BEADS, bead_id)
+                found = entry[1] if entry is not None else None
+                summaries[bead_id] = found if found is not None and found.get("status") != TOMBSTONE else None
+            return summaries[bead_id]
+
+        pending: dict[str, None] = {}
+        for bead_id in dict.fromkeys(changed):
+            before = self._stored(bead_id)
+            now = summary(bead_id)
+            if before is not None:
+                self._count(before[0], before[1], -1)
+                self.db.execute("DELETE FROM node WHERE id = ?", (bead_id,))
+                self.db.execute("DELETE FROM edge WHERE source = ?", (bead_id,))
+            if now is not None:
+                node = self._node(bead_id, now, False, _Present(self, summary))
+                self.db.execute("INSERT INTO node VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", node.row())
+                self.db.executemany("INSERT INTO edge VALUES (?, ?, ?)",
+                                    ((bead_id, target, kind) for target, kind in _edges(now)))
+                self._count(node.status, node.type, 1)
+                pending[bead_id] = None
+            # whoever depends on it may change: it appeared, went, or changed its status
+            for source, in self.db.execute("SELECT source FROM edge WHERE target = ? AND type IN (?, ?)",
+                                           (bead_id, BLOCKING, PARENT)).fetchall():
+                pending[source] = None
+        rounds = 0
+        limit = 4 * (len(pending) + 16) + 10_000  # a parent cycle (only an import makes one) must end
+        while pending and rounds < limit:
+            rounds += 1
+            bead_id = next(iter(pending))
+            del pending[bead_id]
+            stored = self._stored(bead_id)
+            current = summary(bead_id)
+            if stored is None or current is None:
+                continue
+            blocked = self._blocked(current, stored[0])
+            external = any(kind in ORDERING and summary(target) is None and not self._has_tombstone(target)
+                           for target, kind in _edges(current))
+            self.db.execute("UPDATE node SET external = ? WHERE id = ?", (int(external), bead_id))
+            if blocked != stored[2]:
+                self.db.execute("UPDATE node SET blocked = ? WHERE id = ?", (int(blocked), bead_id))
+                for child, in self.db.execute("SELECT source FROM edge WHERE target = ? AND type = ?",
+                                              (bead_id, PARENT)).fetchall():
+                    pending[child] = None
+
+    def _has_tombstone(self, bead_id: str) -> bool:
+        from gt.beads.tracker import BEADS
+
+        entry = self.view.entry(BEADS, bead_id)
+        return entry is not None and entry[1] is not None and entry[1].get("status") == TOMBSTONE
+
+    def _blocked(self, summary: Mapping[str, Any], status: str) -> bool:
+        """gt.model.graph's `is_blocked`, one level deep: the parent's own flag is already derived."""
+        if status == "blocked":
+            return True
+        for target, kind in _edges(summary):
+            if kind not in ORDERING:
+                continue
+            stored = self._stored(target)
+            if stored is None or stored[0] in DONE:
+                continue
+            if kind == BLOCKING or stored[2]:
+                return True
+        return False
+
+    def _count(self, status: str, kind: str, delta: int) -> None:
+        self.db.execute("INSERT INTO tally VALUES (?, ?, ?) ON CONFLICT (status, type) DO UPDATE SET n = n + ?",
+                        (status, kind, delta, delta))
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def ordered(self, *, statuses: Iterable[str] | None = None, hidden_statuses: Iterable[str] = (),
+                hidden_types: Iterable[str] = (), ready_at: float | None = None) -> Iterator[tuple[str, bool]]:
+        """(id, external) of live beads (not closed, unless `statuses` names it) in the default order
+        (priority, then newest, then id): with `ready_at`, only those ready then within this ledger
+        (open, not blocked, not deferred past it, not bookkeeping); `external` ones may still be
+        blocked by another ledger's bead."""
+        where: list[str] = []
+        args: list[Any] = []
+        wanted = tuple(statuses) if statuses is not None else None
+        if wanted is not None:
+            where.append(f"status IN ({', '.join('?' * len(wanted))})")
+            args += list(wanted)
+        hidden = tuple(hidden_statuses)
+        if hidden:
+            where.append(f"status NOT IN ({', '.join('?' * len(hidden))})")
+            args += list(hidden)
+        types = tuple(hidden_types) + (tuple(BOOKKEEPING_TYPES) if ready_at is not None else ())
+        if types:
+            where.append(f"type NOT IN ({', '.join('?' * len(types))})")
+            args += list(types)
+        if ready_at is not None:
+            where.append("status = 'open' AND blocked = 0 AND (defer IS NULL OR defer <= ?)")
+            args.append(ready_at)
+        live = wanted is None or "closed" not in wanted
+        if live:
+            where.append("status <> 'closed'")  # lets SQLite walk the order index
+        sql = "SELECT id, external FROM node" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY priority, newest, id"
+        for bead_id, external in self.db.execute(sql, args):
+            yield bead_id, bool(external)
+
+    def count(self, hidden_types: Iterable[str] = (), include_closed: bool = True) -> int:
+        """Beads that are not tombstones, without `hidden_types` (and closed ones unless asked)."""
+        hidden = tuple(hidden_types)
+        sql = "SELECT COALESCE(SUM(n), 0) FROM tally"
+        where, args = [], list(hidden)
+        if hidden:
+            where.append(f"type NOT IN ({', '.join('?' * len(hidden))})")
+        if not include_closed:
+            where.append("status <> 'closed'")
+        row = self.db.execute(sql + (" WHERE " + " AND ".join(where) if where else ""), args).fetchone()
+        return int(row[0])
+
+    def tally(self) -> dict[tuple[str, str], int]:
+        return {(s, t): n for s, t, n in self.db.execute("SELECT status, type, n FROM tally WHERE n > 0")}
+
+    def blocking_dependents(self, ids: Iterable[str]) -> dict[str, int]:
+        """How many beads each of `ids` blocks through a `blocks` dependency (dependent_count)."""
+        wanted = list(dict.fromkeys(ids))
+        out: dict[str, int] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            sql = (f"SELECT target, COUNT(*) FROM edge WHERE type = ? AND target IN ({', '.join('?' * len(chunk))}) "
+                   "GROUP BY target")
+            out.update(self.db.execute(sql, [BLOCKING, *chunk]).fetchall())
+        return out
+
+    def dependents(self, bead_id: str, types: Iterable[str] | None = None) -> list[tuple[str, str]]:
+        """(source, type) of the beads that depend on `bead_id`, by source id."""
+        rows = self.db.execute("SELECT source, type FROM edge WHERE target = ? ORDER BY source, type", (bead_id,))
+        wanted = set(types) if types is not None else None
+        return [(s, t) for s, t in rows if wanted is None or t in wanted]
+
+    def blocked(self) -> list[str]:
+        """Ids of beads blocked within this ledger (not closed), in the default order."""
+        return [i for i, in self.db.execute(
+            "SELECT id FROM node WHERE blocked = 1 AND status <> 'closed' ORDER BY priority, newest, id")]
+
+    def nodes(self) -> dict[str, Node]:
+        """Every node (for checks and tests: reads use the queries above)."""
+        return {r[0]: Node(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], bool(r[8]))
+                for r in self.db.execute("SELECT * FROM node")}
+
+    def edges(self) -> set[tuple[str, str, str]]:
+        return set(self.db.execute("SELECT source, target, type FROM edge"))
+
+
+class _Present(Mapping[str, Any]):
+    """`target in present` for `Derived._node`: whether this ledger holds the bead (a tombstone counts)."""
+
+    def __init__(self, derived: Derived, summary: Any) -> None:
+        self.derived, self.summary = derived, summary
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and (self.summary(key) is not None or self.derived._has_tombstone(key))
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+_OPEN: dict[str, "sqlite3.Connection"] = {}  # one connection per file and process (the Deacon reads often)
+
+
+def forget(path: str | None = None) -> None:
+    """Close this process's connection to `path` (default: all of them)."""
+    for key in [path] if path is not None else list(_OPEN):
+        db = _OPEN.pop(key, None) if key is not None else None
+        if db is not None:
+            db.close()
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    import sqlite3
+
+    db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")  # a cache: a power cut may lose the last update, never corrupt it
+    db.executescript(SCHEMA)
+    return db
+
+
+class _transaction:
+    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on any error): one writer at a time, all or nothing."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        self.db.execute("ROLLBACK" if kind is not None else "COMMIT")

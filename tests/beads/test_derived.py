@@ -1,0 +1,154 @@
+"""The derived tables (gt/beads/derived.py) always equal a full recomputation: after random writes,
+plain-git moves of the ledger (a rewind, a hand-made commit), and a damaged cache file; and what
+they serve as ready and blocked is what gt.model.graph computes from every summary."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from conftest import TIMEOUT, git, make_repo
+from gt.beads import operations
+from gt.beads import derived
+from gt.beads.derived import Derived, Node
+from gt.beads.tracker import BEADS, Tracker
+from gt.ledger.gitdir import discover
+from gt.ledger.store import Signature
+from gt.model import graph
+from gt.model.bead import BOOKKEEPING_TYPES, TOMBSTONE
+
+ME = Signature("tester", "tester@example.com")
+
+
+def expected(tracker: Tracker) -> tuple[dict[str, Node], set[tuple[str, str, str]]]:
+    """Nodes and edges computed from scratch with gt.model.graph, as a reference."""
+    view = tracker.view()
+    every = view.summaries(BEADS)
+    is_blocked = graph.blocked_checker(every)
+    nodes, edges = {}, set()
+    for bead_id, s in every.items():
+        if s["status"] == TOMBSTONE:
+            continue
+        deps = [(d["target"], d["type"]) for d in s.get("dependencies") or ()]
+        edges |= {(bead_id, t, k) for t, k in deps}
+        nodes[bead_id] = Node(bead_id, s.get("priority", 2), -s["_created"], s["status"], s.get("type", "task"),
+                              s.get("assignee") or None, is_blocked(bead_id),
+                              s.get("_defer") if s.get("defer_until") else None,
+                              any(k in ("blocks", "parent-child") and t not in every for t, k in deps))
+    return nodes, edges
+
+
+def check(tracker: Tracker) -> None:
+    view = tracker.view()
+    derived = Derived.of(view)
+    nodes, edges = expected(tracker)
+    assert derived.nodes() == nodes
+    assert derived.edges() == edges
+    tally: dict[tuple[str, str], int] = {}
+    for node in nodes.values():
+        tally[(node.status, node.type)] = tally.get((node.status, node.type), 0) + 1
+    assert derived.tally() == tally
+    now = time.time()
+    every = view.summaries(BEADS)
+    ready = [i for i in graph.ready(every, now)]
+    order = sorted(ready, key=lambda i: (every[i].get("priority", 2), -every[i]["_created"], i))
+    assert [i for i, _ in derived.ordered(ready_at=now)] == order
+    blocked = graph.blocked_map(every)
+    assert derived.blocked() == sorted(blocked, key=lambda i: (every[i].get("priority", 2), -every[i]["_created"], i))
+
+
+OPS = st.lists(st.tuples(st.sampled_from(["create", "create", "child", "block", "unblock", "close", "reopen",
+                                          "status", "priority", "delete", "rewind", "hand", "damage", "defer"]),
+                         st.integers(0, 1000), st.integers(0, 1000)), min_size=1, max_size=25)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(OPS)
+def test_derived_tables_equal_a_full_recomputation(tmp_path_factory, ops):
+    repo = make_repo(tmp_path_factory.mktemp("derived"))
+    tracker = Tracker(discover(str(repo)))
+    operations.init(tracker, ME, "gt")
+    ids: list[str] = []
+    commits: list[str] = []
+    for op, a, b in ops:
+        live = [i for i in ids if i in Tracker.summaries(tracker.view())]
+        pick = live[a % len(live)] if live else None
+        other = live[b % len(live)] if live else None
+        try:
+            if op == "create" or pick is None:
+                ids.append(operations.create(tracker, ME, f"bead {len(ids)}", priority=a % 5,
+                                             type=("task", "bug", "epic", "message")[b % 4]).result["id"])
+            elif op == "child":
+                ids.append(operations.create(tracker, ME, f"child {len(ids)}", parent=pick).result["id"])
+            elif op == "block" and other and other != pick:
+                operations.dep_add(tracker, ME, pick, other)
+            elif op == "unblock" and other:
+                operations.dep_remove(tracker, ME, pick, other)
+            elif op == "close":
+                operations.close(tracker, ME, [pick], force=True)
+            elif op == "reopen":
+                operations.reopen(tracker, ME, [pick])
+            elif op == "status":
+                operations.update(tracker, ME, [pick], fields={"status": ("blocked", "in_progress", "open")[b % 3]})
+            elif op == "priority":
+                operations.update(tracker, ME, [pick], fields={"priority": b % 5})
+            elif op == "defer":
+                when = "2999-01-01T00:00:00Z" if b % 2 else "2000-01-01T00:00:00Z"
+                operations.update(tracker, ME, [pick], fields={"defer_until": when})
+            elif op == "delete":
+                operations.delete(tracker, ME, [pick], force=True)
+            elif op == "rewind" and commits:  # plain git moves the ledger back (a reset, a sync's rewrite)
+                git(repo, "update-ref", "refs/heads/beads", commits[a % len(commits)])
+            elif op == "hand":  # a commit made with plain git: a new bead file nobody announced
+                from conftest import hand_commit
+                from gt.ledger.store import document_path
+
+                new_id = f"gt-hand{len(ids)}"
+                hand_commit(repo, document_path(BEADS, new_id),
+                            f"id: {new_id}\ntitle: by hand\nstatus: open\npriority: {a % 5}\ntype: task\n"
+                            f"created_at: '2026-01-01T00:00:{a % 60:02d}Z'\n"
+                            + (f"dependencies:\n- type: blocks\n  target: {pick}\n" if b % 2 else ""))
+                ids.append(new_id)
+            elif op == "damage":  # a cache file cut short (a full disk, a bad copy): rebuilt, never trusted
+                derived.forget()  # as the next process would find it
+                for path in Path(tracker.ledger.index.root, "derived").glob("*.sqlite"):
+                    path.write_bytes(path.read_bytes()[:100])
+                    for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                        extra.unlink(missing_ok=True)
+        except Exception as exc:  # refusals (a cycle, a closed bead) change nothing
+            if type(exc).__name__ not in ("GtError", "UsageError"):
+                raise
+        head = git(repo, "rev-parse", "beads").strip()
+        if head not in commits:
+            commits.append(head)
+        if a % 3 == 0:  # check now and then, so several changes are followed at once
+            check(tracker)
+    check(tracker)
+
+
+def test_a_killed_update_leaves_the_old_state_or_the_new(tmp_path):
+    """kill -9 of processes bringing the tables up to date over a large change: the next reader
+    sees exactly the right tables."""
+    repo = make_repo(tmp_path / "r")
+    tracker = Tracker(discover(str(repo)))
+    operations.init(tracker, ME, "gt")
+    for n in range(40):
+        operations.create(tracker, ME, f"bead {n}", priority=n % 5)
+    Derived.of(tracker.view())
+    first = git(repo, "rev-parse", "beads").strip()
+    for n in range(300):
+        operations.create(tracker, ME, f"more {n}", priority=n % 5)
+    git(repo, "update-ref", "refs/heads/beads", first)
+    Derived.of(tracker.view())  # the tables are at the small ledger ...
+    git(repo, "update-ref", "refs/heads/beads", git(repo, "rev-parse", "beads@{1}").strip())  # ... which grows
+    program = ("import sys; from gt.beads.derived import Derived; from gt.beads.tracker import Tracker; "
+               "from gt.ledger.gitdir import discover; Derived.of(Tracker(discover(sys.argv[1])).view())")
+    for delay in (0.05, 0.15, 0.3, 0.5):
+        proc = subprocess.Popen([os.sys.executable, "-c", program, str(repo)])
+        time.sleep(delay)
+        proc.kill()
+        proc.wait(timeout=TIMEOUT)
+    check(tracker)

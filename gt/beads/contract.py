@@ -81,7 +81,10 @@ def row_json(doc: Doc, dependents: Mapping[str, int]) -> dict[str, Any]:
 
 def rows_json(view: View, ids: list[str]) -> list[dict[str, Any]]:
     """`row_json` for these beads of one ledger, in order."""
-    dependents = blocking_dependents(view.summaries(BEADS))
+    from gt.beads.derived import derived_of
+
+    derived = derived_of(view) if len(ids) < 1000 else None  # the reverse index, for these beads only
+    dependents = derived.blocking_dependents(ids) if derived is not None else blocking_dependents(view.summaries(BEADS))
     docs = {d["id"]: d for d in view.docs(BEADS, ids)}
     return [row_json(strip_stamps(docs[i]), dependents) for i in ids if i in docs]
 

@@ -67,6 +67,15 @@ class Node:
         return (self.id, self.priority, self.newest, self.status, self.type, self.assignee, int(self.blocked),
                 self.defer, int(self.external))
 
+    def summary(self) -> dict[str, Any]:
+        """What gt.beads.queries.Filter reads of a bead, for the filters these columns can answer."""
+        return {"id": self.id, "priority": self.priority, "status": self.status, "type": self.type,
+                "assignee": self.assignee}
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> "Node":
+        return cls(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7], bool(row[8]))
+
 
 def _edges(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(target, type) of a bead's dependencies, once each."""
@@ -268,22 +277,18 @@ class Derived:
 
     # -- reading -----------------------------------------------------------------------------------
 
-    def ordered(self, *, statuses: Iterable[str] | None = None, hidden_statuses: Iterable[str] = (),
-                hidden_types: Iterable[str] = (), ready_at: float | None = None) -> Iterator[tuple[str, bool]]:
-        """(id, external) of live beads (not closed, unless `statuses` names it) in the default order
-        (priority, then newest, then id): with `ready_at`, only those ready then within this ledger
-        (open, not blocked, not deferred past it, not bookkeeping); `external` ones may still be
-        blocked by another ledger's bead."""
-        where: list[str] = []
+    def ordered(self, *, statuses: Iterable[str] | None = None, hidden_types: Iterable[str] = (),
+                ready_at: float | None = None) -> Iterator[Node]:
+        """Beads that are not closed (`statuses`: of these, none closed) in the default order
+        (priority, then newest, then id), read lazily: with `ready_at`, only those ready then within
+        this ledger (open, not blocked, not deferred past it, not bookkeeping); `external` ones may
+        still wait for another ledger's bead."""
+        where = ["status <> 'closed'"]  # lets SQLite walk the order index
         args: list[Any] = []
-        wanted = tuple(statuses) if statuses is not None else None
-        if wanted is not None:
+        if statuses is not None:
+            wanted = tuple(statuses)
             where.append(f"status IN ({', '.join('?' * len(wanted))})")
             args += list(wanted)
-        hidden = tuple(hidden_statuses)
-        if hidden:
-            where.append(f"status NOT IN ({', '.join('?' * len(hidden))})")
-            args += list(hidden)
         types = tuple(hidden_types) + (tuple(BOOKKEEPING_TYPES) if ready_at is not None else ())
         if types:
             where.append(f"type NOT IN ({', '.join('?' * len(types))})")
@@ -291,13 +296,9 @@ class Derived:
         if ready_at is not None:
             where.append("status = 'open' AND blocked = 0 AND (defer IS NULL OR defer <= ?)")
             args.append(ready_at)
-        live = wanted is None or "closed" not in wanted
-        if live:
-            where.append("status <> 'closed'")  # lets SQLite walk the order index
-        sql = "SELECT id, external FROM node" + (" WHERE " + " AND ".join(where) if where else "")
-        sql += " ORDER BY priority, newest, id"
-        for bead_id, external in self.db.execute(sql, args):
-            yield bead_id, bool(external)
+        sql = f"SELECT * FROM node WHERE {' AND '.join(where)} ORDER BY priority, newest, id"
+        for row in self.db.execute(sql, args):
+            yield Node.from_row(row)
 
     def count(self, hidden_types: Iterable[str] = (), include_closed: bool = True) -> int:
         """Beads that are not tombstones, without `hidden_types` (and closed ones unless asked)."""
@@ -338,11 +339,23 @@ class Derived:
 
     def nodes(self) -> dict[str, Node]:
         """Every node (for checks and tests: reads use the queries above)."""
-        return {r[0]: Node(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], bool(r[8]))
-                for r in self.db.execute("SELECT * FROM node")}
+        return {r[0]: Node.from_row(r) for r in self.db.execute("SELECT * FROM node")}
 
     def edges(self) -> set[tuple[str, str, str]]:
         return set(self.db.execute("SELECT source, target, type FROM edge"))
+
+
+def derived_of(view: View) -> Derived | None:
+    """The derived tables at `view`'s commit, or None when they cannot be had (a read-only disk, a
+    database busy past its timeout): the caller then reads every summary, as before."""
+    import sqlite3
+
+    if view.commit is None:
+        return None
+    try:
+        return Derived.of(view)
+    except (sqlite3.Error, OSError):
+        return None
 
 
 class _Present(Mapping[str, Any]):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from fnmatch import fnmatchcase
 from typing import Any, Callable, Iterable
 
@@ -14,6 +14,8 @@ from gt.model.bead import BOOKKEEPING_TYPES, INFRA_TYPES, is_closed, parent_of
 from gt.model.merge import strip_stamps
 from gt.beads.tracker import BEADS, Tracker
 
+DERIVABLE = frozenset({"statuses", "priority", "type", "assignee", "unassigned", "priority_min", "priority_max",
+                       "exclude_types", "include_closed", "include_infra"})  # Filter fields a derived node answers
 SORTS = ("priority", "created", "updated", "closed", "status", "id", "title", "type", "assignee")
 READY_SORTS = ("priority", "hybrid", "oldest")
 HYBRID_WINDOW = 48 * 3600  # `ready --sort hybrid`: beads younger than this come first, by priority
@@ -117,6 +119,12 @@ class Filter:
             checks.append(lambda d: d.get("_due") is not None and d["_due"] < overdue_at and d.get("status") != "closed")
         return checks
 
+    def derivable(self) -> bool:
+        """Whether every filter set reads only what the derived tables hold per bead (status,
+        priority, type, assignee), so a read can walk them in order instead of every summary."""
+        return all(getattr(self, f.name) == f.default for f in fields(self)
+                   if f.init and f.name not in DERIVABLE)
+
     @property
     def needs_text(self) -> bool:
         return bool(self.contains) or self.empty_description
@@ -190,6 +198,12 @@ def full(view: View, ids: list[str]) -> list[dict[str, Any]]:
 
 def list_beads(view: View, flt: Filter, include_closed: bool = False, limit: int | None = 50, sort: str = "",
                reverse: bool = False) -> list[str]:
+    closed_hidden = not (include_closed or flt.include_closed or flt.statuses is not None)
+    if limit and sort in ("", "priority") and not reverse and flt.derivable() and (
+            closed_hidden or (flt.statuses is not None and "closed" not in flt.statuses)):
+        found = _list_derived(view, flt, limit)
+        if found is not None:
+            return found
     beads = view.summaries(BEADS)
     if flt.parent is not None:  # resolved in this ledger, without changing the caller's filter
         flt = replace(flt, parent=Tracker.resolve(view, flt.parent))
@@ -201,6 +215,36 @@ def list_beads(view: View, flt: Filter, include_closed: bool = False, limit: int
         ids = [doc["id"] for doc in view.docs(BEADS, ids) if flt.matches_text(doc)]
     ids = _sorted(beads, ids, sort, reverse)
     return ids[:limit] if limit else ids
+
+
+def count_beads(view: View, flt: Filter) -> int:
+    """How many beads `bd count` counts (closed ones too, infrastructure types unless asked): from the
+    derived tables' tallies when no filter is set, else by listing them."""
+    if flt == Filter(include_infra=flt.include_infra):
+        from gt.beads.derived import derived_of
+
+        derived = derived_of(view)
+        if derived is not None:
+            return derived.count(() if flt.include_infra else infra_types(view))
+    return len(list_beads(view, flt, True, None))
+
+
+def _list_derived(view: View, flt: Filter, limit: int) -> list[str] | None:
+    """`list_beads` of the first `limit` live beads in the default order, read from the derived
+    tables (None: they cannot be had, read every summary instead)."""
+    from gt.beads.derived import derived_of
+
+    derived = derived_of(view)
+    if derived is None:
+        return None
+    infra = frozenset() if flt.include_infra or flt.type is not None else infra_types(view)
+    found: list[str] = []
+    for node in derived.ordered(statuses=flt.statuses, hidden_types=infra):
+        if flt.matches(node.summary()):
+            found.append(node.id)
+            if len(found) >= limit:
+                break
+    return found
 
 
 def infra_types(view: View) -> frozenset[str]:
@@ -255,12 +299,39 @@ def own_only(view: View, beads: dict[str, dict[str, Any]]) -> dict[str, dict[str
 def ready(view: View, flt: Filter, limit: int | None = None, others: Others = own_only,
           sort: str = "priority") -> list[str]:
     """Ready beads of `view` passing `flt`; `others` adds the beads of other ledgers they depend on."""
+    if limit and sort == "priority" and flt.derivable():
+        found = _ready_derived(view, flt, limit, others)
+        if found is not None:
+            return found
     own = view.summaries(BEADS)  # tombstones included: readiness already treats them as gone
     beads = others(view, own)
     flt = within_parent(view, flt, own)
     ids = [i for i in graph.ready(beads, time.time()) if i in own and flt.matches(beads[i])]
     ids = _sorted(beads, ids, sort)
     return ids[:limit] if limit else ids
+
+
+def _ready_derived(view: View, flt: Filter, limit: int, others: Others) -> list[str] | None:
+    """`ready` of the first `limit` beads in the default order, from the derived tables: a bead
+    depending on another ledger's bead is checked against that ledger (None: no derived tables)."""
+    from gt.beads.derived import derived_of
+
+    derived = derived_of(view)
+    if derived is None:
+        return None
+    found: list[str] = []
+    for node in derived.ordered(ready_at=time.time()):
+        if not flt.matches(node.summary()):
+            continue
+        if node.external:
+            entry = view.entry(BEADS, node.id)
+            summary = entry[1] if entry is not None else None
+            if summary is None or graph.blocked_checker(others(view, {node.id: summary}))(node.id):
+                continue
+        found.append(node.id)
+        if len(found) >= limit:
+            break
+    return found
 
 
 def within_parent(view: View, flt: Filter, beads: dict[str, dict[str, Any]]) -> Filter:

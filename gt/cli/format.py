@@ -35,8 +35,8 @@ def line(doc: Mapping[str, Any]) -> str:
 
 def lines(pairs: list[tuple[Any, str]]) -> str:
     """One line per (view, bead id), in the given order."""
-    beads = {id(view): view.summaries("beads") for view, _ in pairs}
-    return "\n".join(line(beads[id(view)][bead_id]) for view, bead_id in pairs)
+    found = [doc for view, bead_id in pairs for doc in view.docs("beads", [bead_id])]  # only these beads' records
+    return "\n".join(line(doc) for doc in found)
 
 
 def detail(doc: Mapping[str, Any], beads: Mapping[str, Mapping[str, Any]] | None = None,

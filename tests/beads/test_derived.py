@@ -55,7 +55,7 @@ def check(tracker: Tracker) -> None:
     every = view.summaries(BEADS)
     ready = [i for i in graph.ready(every, now)]
     order = sorted(ready, key=lambda i: (every[i].get("priority", 2), -every[i]["_created"], i))
-    assert [i for i, _ in derived.ordered(ready_at=now)] == order
+    assert [n.id for n in derived.ordered(ready_at=now)] == order
     blocked = graph.blocked_map(every)
     assert derived.blocked() == sorted(blocked, key=lambda i: (every[i].get("priority", 2), -every[i]["_created"], i))
 

@@ -24,13 +24,12 @@ def count(out: Out, include_closed: bool, by_status: bool, by_priority: bool, by
     """
     from collections import Counter
 
-    from gt.beads.queries import list_beads
+    from gt.beads.queries import count_beads, list_beads
     from gt.beads.tracker import Tracker
     from gt.cli.filters import build
 
     flt = build(params, COUNT_FILTERS)
     view = Tracker.open().view()
-    ids = list_beads(view, flt, True, None)
     asked = {"by_status": by_status, "by_priority": by_priority, "by_type": by_type, "by_assignee": by_assignee,
              "by_label": by_label}
     chosen = [GROUPS[k] for k, v in asked.items() if v]
@@ -40,8 +39,10 @@ def count(out: Out, include_closed: bool, by_status: bool, by_priority: bool, by
         raise UsageError("count by one thing at a time: give only one --by-* option")
     group = chosen[0] if chosen else None
     if group is None:
-        out.emit({"count": len(ids)}, str(len(ids)))
+        total = count_beads(view, flt)
+        out.emit({"count": total}, str(total))
         return
+    ids = list_beads(view, flt, True, None)
     beads = Tracker.summaries(view)
     counts: Counter[str] = Counter()
     for i in ids:

@@ -2,8 +2,8 @@
 
 Layout under `<common git dir>/gt/index/<version>/`:
 - `shards/<tree id>`: one per fan-out directory tree (`beads/3f`), content-addressed and immutable:
-  the summaries of its documents, then (packed, decoded only when asked for) their blob ids and
-  parse errors, and the full documents.
+  the summaries of its documents, their blob ids and parse errors, a table of records, and the full
+  documents, each compressed on its own; each part is decoded only when asked for.
 - `heads/<ref>`: the manifest of the ref's last indexed commit: its tree, the ledger config and the
   tree id of every fan-out directory.
 
@@ -14,26 +14,55 @@ from __future__ import annotations
 
 import marshal
 import os
-from dataclasses import dataclass, field
-from typing import Any
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import Any, TypeAlias
 
-INDEX_VERSION = "v4"  # v4: documents beyond the reader's limits (yamlio) are errors, not documents
+INDEX_VERSION = "v5"  # v5: sections decoded on demand, each full document compressed on its own
 
 Entry = tuple[str, "dict[str, Any] | None", "str | None"]  # (blob id, summary, error)
+Doc: TypeAlias = "dict[str, Any] | bytes"  # a full document, or its record as stored (compressed marshal)
+MAGIC = b"GTS5"
 
 
-@dataclass
+def pack_doc(doc: dict[str, Any]) -> bytes:
+    """A full document as a shard stores it: marshal, compressed (the index stays near the pack's size)."""
+    return zlib.compress(marshal.dumps(doc), 1)
+
+
 class Shard:
-    """One fan-out directory's documents. Only `summaries` is decoded on load: blob ids, errors and
-    full documents stay packed until asked for (each full document separately), since list-style
-    reads of 10,000 beads need none of them and print only a handful."""
+    """One fan-out directory's documents, as the bytes of its file. Each part is decoded only when
+    asked for: list-style reads need the summaries alone, `show` one full document, and a write
+    copies the stored records of the documents it does not change without decoding them."""
 
-    summaries: dict[str, dict[str, Any]]
-    packed_meta: bytes  # marshal of (blob ids by key, errors by key)
-    packed_full: bytes  # marshal of {key: marshal of the full document}
-    _meta: tuple[dict[str, str], dict[str, str]] | None = field(default=None, repr=False)
-    _packed_docs: dict[str, bytes] | None = field(default=None, repr=False)
-    _docs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    def __init__(self, data: bytes) -> None:
+        if data[:4] != MAGIC:
+            raise ValueError("not a shard of this index version")
+        sizes = struct.unpack_from("<III", data, 4)
+        self._data = memoryview(data)
+        start = 16
+        self._spans = []
+        for size in sizes:
+            self._spans.append((start, start + size))
+            start += size
+        self._records_at = start
+        if start > len(data):
+            raise ValueError("a shard cut short")
+        self._summaries: dict[str, dict[str, Any]] | None = None
+        self._meta: tuple[dict[str, str], dict[str, str]] | None = None
+        self._table: dict[str, tuple[int, int]] | None = None
+        self._docs: dict[str, dict[str, Any]] = {}
+
+    def _section(self, number: int) -> Any:
+        begin, end = self._spans[number]
+        return marshal.loads(self._data[begin:end])
+
+    @property
+    def summaries(self) -> dict[str, dict[str, Any]]:
+        if self._summaries is None:
+            self._summaries = self._section(0)
+        return self._summaries
 
     @property
     def blobs(self) -> dict[str, str]:
@@ -45,28 +74,36 @@ class Shard:
 
     def _unpacked_meta(self) -> tuple[dict[str, str], dict[str, str]]:
         if self._meta is None:
-            self._meta = marshal.loads(self.packed_meta)
+            self._meta = self._section(1)
         return self._meta
 
-    def _packed(self) -> dict[str, bytes]:
-        if self._packed_docs is None:
-            self._packed_docs = marshal.loads(self.packed_full)
-        return self._packed_docs
+    def _records(self) -> dict[str, tuple[int, int]]:
+        if self._table is None:
+            self._table = self._section(2)
+        return self._table
+
+    def raw(self, key: str) -> bytes | None:
+        """The stored record of one full document (see pack_doc), None when absent or unreadable."""
+        span = self._records().get(key)
+        if span is None:
+            return None
+        begin = self._records_at + span[0]
+        return bytes(self._data[begin:begin + span[1]])
 
     def doc(self, key: str) -> dict[str, Any] | None:
         """One full document (None when absent or unreadable), decoded on first use."""
         found = self._docs.get(key)
         if found is None:
-            packed = self._packed().get(key)
-            if packed is None:
+            record = self.raw(key)
+            if record is None:
                 return None
-            found = self._docs[key] = marshal.loads(packed)
+            found = self._docs[key] = marshal.loads(zlib.decompress(record))
         return found
 
     @property
     def full(self) -> dict[str, dict[str, Any]]:
         """Every readable full document, by key."""
-        return {key: doc for key in self._packed() if (doc := self.doc(key)) is not None}
+        return {key: doc for key in self._records() if (doc := self.doc(key)) is not None}
 
     def __contains__(self, key: str) -> bool:
         return key in self.summaries or key in self.errors
@@ -76,22 +113,39 @@ class Shard:
             return None
         return (self.blobs[key], self.summaries.get(key), self.errors.get(key))
 
-    @classmethod
-    def build(cls, entries: dict[str, Entry], full: dict[str, dict[str, Any]]) -> "Shard":
-        summaries = {k: e[1] for k, e in entries.items() if e[1] is not None}
-        meta = ({k: e[0] for k, e in entries.items()}, {k: e[2] for k, e in entries.items() if e[2] is not None})
-        packed_docs = {k: marshal.dumps(doc) for k, doc in full.items()}
-        return cls(summaries, marshal.dumps(meta), marshal.dumps(packed_docs), meta, packed_docs, dict(full))
-
     def entries(self) -> dict[str, Entry]:
         return {k: (blob, self.summaries.get(k), self.errors.get(k)) for k, blob in self.blobs.items()}
 
+    def records(self) -> dict[str, Doc]:
+        """Every readable full document as its stored record (to build the next shard from)."""
+        return {key: record for key in self._records() if (record := self.raw(key)) is not None}
+
+    @classmethod
+    def build(cls, entries: dict[str, Entry], full: dict[str, Doc]) -> "Shard":
+        """A shard of these entries and full documents (each a document, or a record from `raw`)."""
+        summaries = {k: e[1] for k, e in entries.items() if e[1] is not None}
+        meta = ({k: e[0] for k, e in entries.items()}, {k: e[2] for k, e in entries.items() if e[2] is not None})
+        table: dict[str, tuple[int, int]] = {}
+        records = []
+        at = 0
+        for key, doc in full.items():
+            record = doc if isinstance(doc, bytes) else pack_doc(doc)
+            table[key] = (at, len(record))
+            records.append(record)
+            at += len(record)
+        sections = [marshal.dumps(summaries), marshal.dumps(meta), marshal.dumps(table)]
+        data = b"".join([MAGIC, struct.pack("<III", *(len(x) for x in sections)), *sections, *records])
+        shard = cls(data)
+        shard._summaries, shard._meta, shard._table = summaries, meta, table
+        shard._docs = {k: d for k, d in full.items() if isinstance(d, dict)}
+        return shard
+
     def to_bytes(self) -> bytes:
-        return marshal.dumps((self.summaries, self.packed_meta, self.packed_full))
+        return bytes(self._data)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Shard":
-        return cls(*marshal.loads(data))
+        return cls(data)
 
 
 @dataclass
@@ -160,12 +214,12 @@ class IndexStore:
             try:
                 with open(self._shard_path(tree_id), "rb") as f:
                     shard = Shard.from_bytes(f.read())
-            except (FileNotFoundError, ValueError, EOFError, TypeError):
+            except (FileNotFoundError, ValueError, EOFError, TypeError, struct.error):
                 return None
             self._shards[tree_id] = shard
         return shard
 
-    def save_shard(self, tree_id: str, entries: dict[str, Entry], full: dict[str, dict[str, Any]]) -> Shard:
+    def save_shard(self, tree_id: str, entries: dict[str, Entry], full: dict[str, Doc]) -> Shard:
         shard = Shard.build(entries, full)
         write_atomic(self._shard_path(tree_id), shard.to_bytes())
         self._shards[tree_id] = shard

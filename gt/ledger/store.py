@@ -29,7 +29,7 @@ else:
 
 from gt.errors import GtError, UsageError
 from gt.ledger.gitdir import RepoPaths, append_reflog, checked_out_in, read_ref
-from gt.ledger.index import Entry, IndexStore, Manifest, Shard
+from gt.ledger.index import Doc, Entry, IndexStore, Manifest, Shard
 from gt.ledger.yamlio import YamlError, dump, load_mapping
 
 CONFIG_FILE = "ledger.yaml"
@@ -444,7 +444,7 @@ class Ledger:
 
         progress.report(f"indexing the ledger: {collection}/{fan} …")
         entries: dict[str, Entry] = {}
-        full: dict[str, dict[str, Any]] = {}
+        full: dict[str, Doc] = {}
         for item in self._read(tree_id).iteritems():
             name = item.path.decode("utf-8", "replace")
             if not name.endswith(".yaml") or item.mode == TREE_MODE:
@@ -453,7 +453,7 @@ class Ledger:
             blob_id = item.sha.decode()
             if old is not None and old.blobs.get(key) == blob_id and (kept := old.entry(key)) is not None:
                 entries[key] = kept
-                reused = old.doc(key)
+                reused = old.raw(key)  # as stored: never decoded to be copied
                 if reused is not None:
                     full[key] = reused
                 continue
@@ -461,7 +461,7 @@ class Ledger:
         return self.index.save_shard(tree_id, entries, full)
 
     def _index_blob(
-        self, entries: dict[str, Entry], full: dict[str, dict[str, Any]],
+        self, entries: dict[str, Entry], full: dict[str, Doc],
         collection: str, fan: str, key: str, blob_id: str, data: bytes,
     ) -> None:
         try:
@@ -529,7 +529,7 @@ class Ledger:
 
     def _commit_objects(
         self, view: View, change: Change, author: Signature
-    ) -> tuple[str, dict[tuple[str, str], tuple[str, dict[str, Entry], dict[str, dict[str, Any]]]]]:
+    ) -> tuple[str, dict[tuple[str, str], tuple[str, dict[str, Entry], dict[str, Doc]]]]:
         """Write blobs, trees and the commit for `change` on top of `view`; nothing touches the ref."""
         from dulwich.objects import Blob, Commit, ObjectID
 
@@ -540,7 +540,7 @@ class Ledger:
         by_collection: dict[str, dict[str, dict[str, dict[str, Any] | None]]] = {}
         for (collection, key), doc in change.writes.items():
             by_collection.setdefault(collection, {}).setdefault(fan_of(key), {})[key] = doc
-        shards: dict[tuple[str, str], tuple[str, dict[str, Entry], dict[str, dict[str, Any]]]] = {}
+        shards: dict[tuple[str, str], tuple[str, dict[str, Entry], dict[str, Doc]]] = {}
         for collection, fans in sorted(by_collection.items()):
             ckey = collection.encode()
             centries = self._tree_entries(root_entries[ckey][1]) if ckey in root_entries else {}
@@ -549,7 +549,7 @@ class Ledger:
                 fentries = self._tree_entries(centries[fkey][1]) if fkey in centries else {}
                 old_shard = view._shard(collection, fan)
                 entries = old_shard.entries() if old_shard else {}
-                full = dict(old_shard.full) if old_shard else {}
+                full = old_shard.records() if old_shard else {}  # the others' records, copied as stored
                 for key, doc in docs.items():
                     name = f"{key}.yaml".encode()
                     if doc is None:
@@ -701,7 +701,7 @@ class Ledger:
         return {e.path: (e.mode, e.sha) for e in self._read(tree_id.decode()).iteritems()}
 
     def _index_written(self, commit: str, view: View, change: Change,
-                       shards: dict[tuple[str, str], tuple[str, dict[str, Entry], dict[str, dict[str, Any]]]]) -> None:
+                       shards: dict[tuple[str, str], tuple[str, dict[str, Entry], dict[str, Doc]]]) -> None:
         """Record what we just wrote in the index, so the next reader starts warm."""
         try:
             collections = {c: dict(f) for c, f in (view.manifest.collections.items() if view.manifest else ())}

@@ -12,7 +12,7 @@ from gt.model.bead import (
     check_title, check_type, is_closed, is_deleted, new_bead, now_iso, parent_of, reset_attempts, set_status,
 )
 from gt.model.ids import check_id, check_prefix, child_id, new_id
-from gt.beads.tracker import LEDGER_FORMAT, Edit, Tracker
+from gt.beads.tracker import BEADS, LEDGER_FORMAT, Edit, Lookup, Tracker
 
 
 def _extra_types(view: View) -> tuple[str, ...]:
@@ -85,18 +85,18 @@ def create(
     def build(view: View) -> Edit:
         check_type(type, _extra_types(view))
         now = now_iso()
-        beads = Tracker.summaries(view, include_deleted=True)
-        live = {k: v for k, v in beads.items() if not is_deleted(v)}
         prefix = str(view.config.get("prefix", "bd"))
         parent_id = Tracker.resolve(view, parent) if parent else None
-        if parent_id is not None and is_deleted(live.get(parent_id, {"status": TOMBSTONE})):
-            raise GtError(f"no bead {parent_id}")
+        if parent_id is not None:
+            found = view.entry(BEADS, parent_id)
+            if found is None or found[1] is None or is_deleted(found[1]):
+                raise GtError(f"no bead {parent_id}")
         if bead_id:
             new = check_id(bead_id.strip())  # as given: the original keeps case (`gt-gastown-polecat-Toast`)
-            if new in beads:
+            if view.entry(BEADS, new) is not None:
                 raise GtError(f"{new} already exists", code="exists")
         else:
-            new = fresh_id(beads, prefix, parent_id)
+            new = fresh_id(view, prefix, parent_id)
         dependencies = [{"type": PARENT, "target": parent_id}] if parent_id else []
         for dep_type, target in deps:
             target_id = Tracker.resolve(view, target)
@@ -123,15 +123,19 @@ def create(
     return tracker.write(actor, build)
 
 
-def fresh_id(beads: dict[str, Any], prefix: str, parent: str | None) -> str:
+def fresh_id(view: View, prefix: str, parent: str | None) -> str:
+    """A new id no bead of the ledger has (deleted ones included), sized for the ledger's bead count
+    (from the index manifest) or, for a child, its parent's children (from the derived tables)."""
+    siblings = 0
+    if parent:
+        from gt.beads.derived import derived_of
+
+        derived = derived_of(view)
+        siblings = len(derived.dependents(parent, (PARENT,))) if derived is not None else 0
     while True:
         entropy = os.urandom(16)
-        if parent:
-            siblings = sum(1 for k in beads if k.startswith(parent + ".") and "." not in k[len(parent) + 1:])
-            candidate = child_id(parent, siblings, entropy)
-        else:
-            candidate = new_id(prefix, len(beads), entropy)
-        if candidate not in beads:
+        candidate = child_id(parent, siblings, entropy) if parent else new_id(prefix, view.size(BEADS), entropy)
+        if view.entry(BEADS, candidate) is None:  # the shard the id falls in: no other read
             return candidate
 
 
@@ -230,6 +234,16 @@ def _names(beads: dict[str, Any]) -> str:
     return ids[0] if len(ids) == 1 else f"{len(ids)} beads ({', '.join(ids[:5])}{', …' if len(ids) > 5 else ''})"
 
 
+def children(view: View, bead_id: str) -> list[str]:
+    """The beads whose parent is `bead_id`, from the derived tables' reverse index (else every summary)."""
+    from gt.beads.derived import derived_of
+
+    derived = derived_of(view)
+    if derived is None:
+        return graph.children(Tracker.summaries(view), bead_id)
+    return [source for source, _ in derived.dependents(bead_id, (PARENT,))]
+
+
 def _check_reason(reason: str | None) -> str | None:
     return check_title(reason) if reason else reason  # a reason goes into a commit subject: one line
 
@@ -239,7 +253,7 @@ def close(tracker: Tracker, actor: Signature, queries: list[str], reason: str | 
     reason = _check_reason(reason)
 
     def build(view: View) -> Edit:
-        beads = Tracker.summaries(view)
+        beads = Lookup(view)
         ids = list(dict.fromkeys(Tracker.resolve(view, q) for q in queries))
         closing = set(ids)
         now = now_iso()
@@ -249,7 +263,8 @@ def close(tracker: Tracker, actor: Signature, queries: list[str], reason: str | 
             if is_closed(doc):
                 continue
             if not force:
-                open_kids = [c for c in graph.children(beads, bead_id) if not is_closed(beads[c]) and c not in closing]
+                open_kids = [c for c in children(view, bead_id) if c in beads and not is_closed(beads[c])
+                             and c not in closing]
                 if open_kids:
                     raise GtError(
                         f"cannot close {bead_id}: it has open children ({', '.join(open_kids[:10])}); use --force",
@@ -334,7 +349,7 @@ def dep_add(tracker: Tracker, actor: Signature, source: str, target: str, dep_ty
         b = Tracker.resolve(other, target)
         doc = Tracker.get(view, a)
         Tracker.get(other, b)  # the target must exist and be live
-        known = Tracker.summaries(view) if other is view else {**Tracker.summaries(other), **Tracker.summaries(view)}
+        known = Lookup(view) if other is view else Lookup(view, other)  # the path search reads what it visits
         cycle = graph.cycle_if_added(known, a, b, dep_type)
         if cycle:
             raise GtError(f"refused: {dep_type} dependency would make a cycle: {' -> '.join(cycle)}", code="cycle")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Mapping
 
 from gt.errors import GtError
 from gt.ledger.gitdir import RepoPaths, discover
@@ -55,6 +55,31 @@ def stamped(view: View, bead_id: str, doc: dict[str, Any], actor: str) -> dict[s
     except YamlError:
         before = None  # an unreadable file being replaced: nothing to compare with
     return stamp_edit(before, doc, actor)
+
+
+class Lookup(Mapping[str, Mapping[str, Any]]):
+    """The live beads' summaries of one or more views (the first holding a bead wins), read one shard
+    at a time: for checks that follow a few edges (blockers, a cycle) in a ledger of any size.
+    Iterating it reads every summary, as `Tracker.summaries` does."""
+
+    def __init__(self, *views: View) -> None:
+        self.views = views
+
+    def __getitem__(self, bead_id: str) -> Mapping[str, Any]:
+        for view in self.views:
+            entry = view.entry(BEADS, bead_id) if isinstance(bead_id, str) else None
+            if entry is not None and entry[1] is not None and not is_deleted(entry[1]):
+                return entry[1]
+        raise KeyError(bead_id)
+
+    def __iter__(self) -> Iterator[str]:
+        merged: dict[str, Any] = {}
+        for view in reversed(self.views):
+            merged.update(Tracker.summaries(view))
+        return iter(merged)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 class Tracker:

@@ -103,7 +103,7 @@ def create(town: Path, actor: Signature, name: str | None, beads: Iterable[str] 
     notify = [check_address(town, a) for a in notify] or [creator]
 
     def build(view: View) -> Edit:
-        new = fresh_id(Tracker.summaries(view, include_deleted=True), ID_PREFIX, None)
+        new = fresh_id(view, ID_PREFIX, None)
         doc = new_bead(new, name, actor=actor.name, now=now_iso(), type=CONVOY,
                        dependencies=[{"type": TRACKS, "target": i} for i in ids],
                        convoy={"notify": notify, "owned": owned})

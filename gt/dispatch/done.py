@@ -87,7 +87,7 @@ def done(town: Path, actor: Signature, who: Identity, status: str = "COMPLETED",
         existing = [d for d in merge_requests(view, bead_id) if (d.get("mr") or {}).get("head") == head
                     and (d.get("status") == "open" or (d.get("mr") or {}).get("outcome") == "merged")]
         if merge == "mr" and not existing:
-            new = fresh_id(Tracker.summaries(view, include_deleted=True), str(view.config.get("prefix")), None)
+            new = fresh_id(view, str(view.config.get("prefix")), None)
             fields = merge_request.new_fields(
                 branch=branch, target=default, head=head, source=bead_id, worker=who.name, model=record.get("model"),
                 agent=record.get("agent"), convoy=convoy_ids[0] if convoy_ids else None, rig=rig, commits=commits,

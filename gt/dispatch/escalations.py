@@ -244,7 +244,7 @@ def escalate(town: Path, actor: Signature, description: str, severity: str = "me
             due = more_urgent or (period > 0 and moment - last >= period)
             event, folded = "repeat", True
         else:
-            new = fresh_id(Tracker.summaries(view, include_deleted=True), str(view.config.get("prefix")), None)
+            new = fresh_id(view, str(view.config.get("prefix")), None)
             esc = {"severity": severity, "reason": reason, "related": related, "source": source,
                    "raised_by": actor.name, "count": 1, "notifications": 0}
             doc = new_bead(new, title, actor=actor.name, now=stamp, type=ESCALATION, priority=PRIORITY[severity],

@@ -86,8 +86,7 @@ def message_doc(view: View, sender: str, to: list[str], subject: str, body: str,
                 labels: tuple[str, ...] = ()) -> dict[str, Any]:
     from gt.beads.operations import fresh_id
 
-    beads = Tracker.summaries(view, include_deleted=True)
-    new = fresh_id(beads, str(view.config.get("prefix", layout.TOWN_PREFIX)), None)
+    new = fresh_id(view, str(view.config.get("prefix", layout.TOWN_PREFIX)), None)
     mail = {"from": sender, "to": to}
     if reply_to:
         mail["reply_to"] = reply_to

@@ -113,6 +113,9 @@ class Shard:
             return None
         return (self.blobs[key], self.summaries.get(key), self.errors.get(key))
 
+    def __len__(self) -> int:
+        return len(self.blobs)
+
     def entries(self) -> dict[str, Entry]:
         return {k: (blob, self.summaries.get(k), self.errors.get(k)) for k, blob in self.blobs.items()}
 
@@ -155,9 +158,10 @@ class Manifest:
     config: dict[str, Any]
     config_error: str | None
     collections: dict[str, dict[str, str]]  # collection -> fan -> tree id
+    sizes: dict[str, int]  # collection -> documents (readable or not): a count without reading a shard
 
     def to_bytes(self) -> bytes:
-        return marshal.dumps((self.commit, self.tree, self.config, self.config_error, self.collections))
+        return marshal.dumps((self.commit, self.tree, self.config, self.config_error, self.collections, self.sizes))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Manifest":

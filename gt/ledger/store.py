@@ -151,6 +151,10 @@ class View:
             if shard is not None:
                 yield shard
 
+    def size(self, collection: str) -> int:
+        """How many documents the collection holds (readable or not), read from the manifest."""
+        return self.manifest.sizes.get(collection, 0) if self.manifest else 0
+
     def entry(self, collection: str, key: str) -> Entry | None:
         """(blob id, summary, error) of a document, or None when there is no such file."""
         shard = self._shard(collection, fan_of(key))
@@ -425,13 +429,21 @@ class Ledger:
                     if fan_entry.mode == TREE_MODE:
                         fans[fan_entry.path.decode("utf-8", "replace")] = fan_entry.sha.decode()
                 collections[name] = fans
+        sizes: dict[str, int] = {}
         for collection, fans in collections.items():
             old_fans = previous.collections.get(collection, {}) if previous else {}
+            known = previous.sizes.get(collection) if previous else None
+            size = known if known is not None else 0
             for fan, tree_id in fans.items():
-                if not self.index.has_shard(tree_id):
-                    old = self.index.load_shard(old_fans[fan]) if fan in old_fans else None
-                    self._build_shard(collection, fan, tree_id, old)
-        return Manifest(commit, root.id.decode(), config, config_error, collections)
+                if known is not None and old_fans.get(fan) == tree_id:
+                    continue  # the same documents as before: counted already
+                old = self._shard(collection, fan, old_fans[fan]) if fan in old_fans else None
+                shard = self.index.load_shard(tree_id) or self._build_shard(collection, fan, tree_id, old)
+                size += len(shard) - (len(old) if known is not None and old is not None else 0)
+            if known is not None:  # fans that are gone
+                size -= sum(len(self._shard(collection, fan, tree)) for fan, tree in old_fans.items() if fan not in fans)
+            sizes[collection] = size
+        return Manifest(commit, root.id.decode(), config, config_error, collections, sizes)
 
     def _shard(self, collection: str, fan: str, tree_id: str) -> Shard:
         shard = self.index.load_shard(tree_id)
@@ -705,21 +717,26 @@ class Ledger:
         """Record what we just wrote in the index, so the next reader starts warm."""
         try:
             collections = {c: dict(f) for c, f in (view.manifest.collections.items() if view.manifest else ())}
-            for (collection, key) in change.writes:
+            sizes = dict(view.manifest.sizes) if view.manifest else {}
+            for collection, fan in dict.fromkeys((collection, fan_of(key)) for collection, key in change.writes):
                 fans = collections.setdefault(collection, {})
-                fan = fan_of(key)
+                before = view._shard(collection, fan)
+                after = 0
                 if (collection, fan) in shards:
                     tree_id, entries, full = shards[(collection, fan)]
                     if not self.index.has_shard(tree_id):
                         self.index.save_shard(tree_id, entries, full)
                     fans[fan] = tree_id
+                    after = len(entries)
                 else:
                     fans.pop(fan, None)
+                sizes[collection] = sizes.get(collection, 0) + after - (len(before) if before is not None else 0)
             collections = {c: f for c, f in collections.items() if f}
             config = change.config if change.config is not None else view.config
             config_error = None if change.config is not None else (view.manifest.config_error if view.manifest else None)
             tree = self._read(commit).tree.decode()
-            self._save_manifest(Manifest(commit, tree, config, config_error, collections), view.manifest)
+            sizes = {c: n for c, n in sizes.items() if c in collections}
+            self._save_manifest(Manifest(commit, tree, config, config_error, collections, sizes), view.manifest)
         except OSError:
             pass  # the index is a cache: the next reader rebuilds what is missing
 

@@ -213,7 +213,7 @@ def new_bead(
     })
 
 
-def is_closed(doc: dict[str, Any]) -> bool:
+def is_closed(doc: Mapping[str, Any]) -> bool:
     return doc.get("status") == "closed"
 
 

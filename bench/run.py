@@ -1,6 +1,8 @@
 """The bd benchmark: one JSON report on stdout, progress on stderr.
 
-    .venv/bin/python -m bench [--sizes 1000,10000] [--big] [--runs 9] [--out FILE]
+    .venv/bin/python -m bench [--sizes 1000,10000] [--runs 9] [--out FILE]   # the default sections
+    .venv/bin/python -m bench --scale [--out FILE]    # the scale section alone (issue 17's table)
+    .venv/bin/python -m bench --big [--out FILE]      # the default sections, then the scale section
 
 For each ledger size N it builds a fresh repository (git init, `bd init --prefix gt`, then N beads
 imported through the library in one commit), warms the index with one `bd list`, and measures:
@@ -20,7 +22,16 @@ timed `bd sync` processes on A (push), B (fetch, merge, push) and A again, then 
 name one commit and pass `git fsck`; a no-op `bd sync` against a plain `git fetch` (medians of 5);
 and a plain `git push` of B's 1,000 offline commits to a fresh guarded hub.
 
-Every number is compared with its target in `checks`.
+The scale section (--scale alone, or after the default sections with --big; bench/scale.py, the peer
+in bench/peer.py) builds 1,000-, 10,000- and 100,000-bead ledgers, each with one whole `bd import`
+process, and prints every row of issue 17's table against its target (the report's `scale` key, and a
+table on stderr at the end): ready/list/count/blocked/show and create/close/dep add/update --status
+over click, `bd import` time and peak memory, the first read after `git clone`, the index on disk
+against the pack (after the import and after 1,000 writes), and a no-op `bd sync` against `git fetch`;
+with the growth factors 1k -> 10k -> 100k, and microbeads 0.3.0 side by side at 1k and 10k. Before
+--big had this section it added 100,000 beads to --sizes; `--sizes 1000,10000,100000` still does.
+
+Every number is compared with its target in `checks`; every child process has a time limit.
 """
 from __future__ import annotations
 
@@ -63,6 +74,23 @@ TARGETS = {
     "history_again_s": 1.0,  # the same command again, nothing changed; strictly less
 }
 READS = ("ready_json", "list_json", "show_json")
+SCALE_HELP = """\
+the scale section (--scale, or with --big): issue 17, "100,000 beads: every command as fast as at 1,000"
+  For 1,000, 10,000 and 100,000 beads: `bd import` of the generated JSON Lines as one whole process
+  into a fresh `bd init` repository (wall time; peak memory from os.wait4's ru_maxrss of that child),
+  the index on disk (.git/gt/index) against the pack (`git repack -adq` on a copy), interleaved rounds
+  of ready --json, list --json, count, blocked --json, show ID --json, create, close ID, dep add A B and
+  update ID --status in_progress (medians; over click = median - median of python -c "import click" in
+  the same rounds), the first `bd list --json` in fresh `git clone`s of a bare hub, a no-op `bd sync`
+  between two clones against a plain `git fetch` in the same rounds, and at the largest size the index
+  after --scale-writes `bd update --append-notes` processes. Targets at 100k: ready/list/count <= +30 ms
+  (<= +60 at 10k), blocked <= +150, show <= +15, create/close/dep add <= +120 and within 1.2x of 1k,
+  update --status <= +120, import <= 30 s and <= 500 MB, first read after clone <= 5 s, index <= pack
+  (after the import and after the writes), no-op sync <= fetch + 40 ms. Growth factors 1k->10k->100k
+  for every row. The peer, microbeads 0.3.0 (installed once into a venv under ~/.cache/gt-tests/),
+  runs its equivalents in the same rounds at 1k and 10k; if it cannot be installed, the report says why.
+  A full run takes several minutes (the 100k import alone about 90 s on the code of issue 17's report).
+"""
 WRITES = ("update_append_notes", "create")
 
 START = time.monotonic()
@@ -104,19 +132,34 @@ def hermetic_env(home: str, pycache: str | None) -> dict[str, str]:
     return env
 
 
-def run(cmd: list[str], cwd: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+CHILD_TIMEOUT = 900.0  # seconds: the default limit of every child process (a hung child fails its section)
+
+
+def run_child(cmd: list[str], cwd: str, env: dict[str, str], timeout: float = CHILD_TIMEOUT,
+              given: str | None = None) -> subprocess.CompletedProcess[str]:
+    """subprocess.run with captured text output and a time limit (a child past it is killed and
+    reported as a RuntimeError)."""
+    try:
+        return subprocess.run(cmd, cwd=cwd, env=env, input=given, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{' '.join(cmd)} did not finish in {timeout:g} s (killed)") from None
+
+
+def run(cmd: list[str], cwd: str, env: dict[str, str], check: bool = True,
+        timeout: float = CHILD_TIMEOUT) -> subprocess.CompletedProcess:
+    result = run_child(cmd, cwd, env, timeout)
     if check and result.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {result.returncode}: {result.stderr.strip()[-2000:]}")
     return result
 
 
-def timed(cmd: list[str], cwd: str, env: dict[str, str], given: str | None = None) -> tuple[float, str]:
+def timed(cmd: list[str], cwd: str, env: dict[str, str], given: str | None = None,
+          timeout: float = CHILD_TIMEOUT) -> tuple[float, str]:
     """Milliseconds of one whole process (`given` on its stdin), and its stdout (a failing process
     aborts the benchmark)."""
     t = time.perf_counter()
-    result = subprocess.run(cmd, cwd=cwd, env=env, input=given, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    result = run_child(cmd, cwd, env, timeout, given)
     ms = (time.perf_counter() - t) * 1000
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {result.returncode}: {result.stderr.strip()[-2000:]}")
@@ -138,11 +181,11 @@ def machine() -> dict[str, Any]:
             memory_gb = round(int(f.readline().split()[1]) / 1024 / 1024, 1)
     except (OSError, ValueError, IndexError):
         pass
-    git_version = subprocess.run(["git", "--version"], stdout=subprocess.PIPE, text=True).stdout.strip()
+    git_version = subprocess.run(["git", "--version"], stdout=subprocess.PIPE, text=True, timeout=60).stdout.strip()
     head = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, text=True).stdout.strip()
+                          stderr=subprocess.DEVNULL, text=True, timeout=60).stdout.strip()
     dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "gt"], stdout=subprocess.PIPE,
-                           stderr=subprocess.DEVNULL, text=True).stdout.strip()
+                           stderr=subprocess.DEVNULL, text=True, timeout=60).stdout.strip()
     return {
         "nproc": os.cpu_count(), "cpu": cpu, "memory_gb": memory_gb,
         "python": platform.python_version(), "implementation": platform.python_implementation(),
@@ -237,6 +280,68 @@ def make_records(n: int, seed: int = 20261126) -> list[dict[str, Any]]:
     return records
 
 
+def write_jsonl(workdir: str, n: int, name: str) -> tuple[list[dict[str, Any]], str, float]:
+    """N generated beads (make_records) written as JSON Lines to `workdir/name`: the records, the
+    file's path and the seconds it took."""
+    t = time.perf_counter()
+    records = make_records(n)
+    jsonl = os.path.join(workdir, name)
+    with open(jsonl, "w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record, separators=(",", ":")) + "\n")
+    return records, jsonl, time.perf_counter() - t
+
+
+def measure_process(cmd: list[str], cwd: str, env: dict[str, str], timeout: float,
+                    out_path: str) -> dict[str, Any]:
+    """Wall time and peak resident memory of one whole child process, its stdout kept in `out_path`.
+
+    The peak is the child's own `ru_maxrss` as os.wait4 returns it for that one pid (on Linux the
+    largest of the process and of the children it waited for, such as git; in KiB). The benchmark's
+    RUSAGE_CHILDREN before and after is recorded as a cross-check: it only moves when this child is
+    the largest the benchmark has waited for so far. A child past `timeout` is killed (SIGKILL)."""
+    import resource
+    import signal
+    import threading
+
+    before_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    killed = []
+
+    with open(out_path, "w", encoding="utf-8") as out, tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        t = time.perf_counter()
+        child = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, text=True)
+
+        def kill() -> None:  # os.kill, not Popen.kill: Popen would poll (reap) the child under os.wait4
+            killed.append(True)
+            try:
+                os.kill(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(child.pid, 0)
+        finally:
+            timer.cancel()
+        wall_s = time.perf_counter() - t
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        err.seek(0)
+        stderr = err.read()
+    after_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "wall_s": round(wall_s, 2),
+        "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "user_s": round(usage.ru_utime, 2),
+        "sys_s": round(usage.ru_stime, 2),
+        "exit": child.returncode,
+        "timed_out": bool(killed),
+        "rusage_children_max_rss_mb": {"before": round(before_kib / 1024, 1), "after": round(after_kib / 1024, 1)},
+        "peak_memory_method": "os.wait4 rusage of this one child (ru_maxrss)",
+        "stderr_tail": stderr.strip()[-2000:],
+    }
+
+
 def import_beads(repo: str, workdir: str, n: int, name: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """N generated beads written as JSON Lines to `workdir/name`, then imported into the ledger of
     `repo` (already `bd init`) through gt.beads.exchange in one commit; returns the records and timings."""
@@ -245,14 +350,7 @@ def import_beads(repo: str, workdir: str, n: int, name: str) -> tuple[list[dict[
     from gt.beads.exchange import import_docs, read_records
     from gt.beads.tracker import Tracker
 
-    t = time.perf_counter()
-    records = make_records(n)
-    jsonl = os.path.join(workdir, name)
-    with open(jsonl, "w", encoding="utf-8") as f:
-        for record in records:
-            f.write(json.dumps(record, separators=(",", ":")) + "\n")
-    generate_s = time.perf_counter() - t
-
+    records, jsonl, generate_s = write_jsonl(workdir, n, name)
     t = time.perf_counter()
     with open(jsonl, "rb") as f:
         docs = read_records(f, jsonl, strict=True).docs
@@ -272,13 +370,36 @@ def import_beads(repo: str, workdir: str, n: int, name: str) -> tuple[list[dict[
                      "parse_s": round(parse_s, 2), "import_s": round(import_s, 2)}
 
 
-def build_ledger(workdir: str, n: int, env: dict[str, str]) -> dict[str, Any]:
-    """git init + bd init, then N beads through gt.beads.exchange in one import; returns timings and ids."""
+def build_ledger(workdir: str, n: int, env: dict[str, str], via_process: bool = False,
+                 import_timeout: float = 3600.0) -> dict[str, Any]:
+    """git init + bd init, then N beads in one import; returns timings and ids.
+
+    By default the import runs through gt.beads.exchange in this process. With `via_process` it is one
+    whole `bd import FILE --json` child process (measure_process: its wall time and peak memory), which
+    must report N beads created."""
     repo = os.path.join(workdir, f"repo-{n}")
     os.makedirs(repo)
     run(["git", "init", "-q", "-b", "main"], repo, env)
     run([BD, "init", "--prefix", "gt"], repo, env)
-    records, timings = import_beads(repo, workdir, n, f"beads-{n}.jsonl")
+    if via_process:
+        records, jsonl, generate_s = write_jsonl(workdir, n, f"beads-{n}.jsonl")
+        process = measure_process([BD, "import", jsonl, "--json"], repo, env, import_timeout,
+                                  os.path.join(workdir, f"import-{n}.json"))
+        with open(os.path.join(workdir, f"import-{n}.json"), encoding="utf-8") as f:
+            said = f.read()
+        try:
+            created = json.loads(said)["created"]
+        except (ValueError, KeyError, TypeError):
+            created = None
+        if process["exit"] != 0 or created != n:
+            raise RuntimeError(f"bd import of {n} beads: exit {process['exit']}, created {created}"
+                               f"{' (killed after ' + str(import_timeout) + ' s)' if process['timed_out'] else ''}: "
+                               f"{process['stderr_tail'][-1000:]}")
+        process["index_bytes"] = dir_bytes(os.path.join(repo, ".git", "gt", "index"))
+        timings = {"jsonl_bytes": os.path.getsize(jsonl), "generate_s": round(generate_s, 2),
+                   "import_s": process["wall_s"], "bd_import_process": process}
+    else:
+        records, timings = import_beads(repo, workdir, n, f"beads-{n}.jsonl")
     warm_ms, _ = timed([BD, "list"], repo, env)
 
     by_status: dict[str, int] = {}
@@ -286,10 +407,14 @@ def build_ledger(workdir: str, n: int, env: dict[str, str]) -> dict[str, Any]:
         by_status[r["status"]] = by_status.get(r["status"], 0) + 1
     open_plain = [r["id"] for r in records
                   if r["status"] == "open" and "dependencies" not in r and "." not in r["id"]]
+    parents = {r["id"].rsplit(".", 1)[0] for r in records if "." in r["id"]}
     rich = next((r["id"] for r in records if len(r.get("dependencies", ())) == 2), records[-1]["id"])
     return {
         "repo": repo,
         "open_ids": open_plain,
+        # open, no dependencies, no children: closable, and free to take a new dependency either way
+        "leaf_ids": [i for i in open_plain if i not in parents],
+        "ids": [r["id"] for r in records],
         "show_id": rich,
         "info": {
             "beads": n,
@@ -319,6 +444,25 @@ def stats_ms(samples: list[float], baseline: float | None = None) -> dict[str, A
     return out
 
 
+def interleaved_rounds(commands: dict[str, Callable[[int], list[str]]], runs: int, cwd: str, env: dict[str, str],
+                       cwds: dict[str, str] | None = None, envs: dict[str, dict[str, str]] | None = None,
+                       timeout: float = CHILD_TIMEOUT) -> tuple[dict[str, list[float]], dict[str, str]]:
+    """One unrecorded warm-up round (round 0), then `runs` rounds, each running every command once, in
+    order, as a whole process (`commands[name](round)` gives its argv; `cwds`/`envs` override `cwd`/`env`
+    per command). Returns the milliseconds of rounds 1..runs per command and each command's stdout in
+    the warm-up round."""
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    outputs: dict[str, str] = {}
+    for r in range(runs + 1):
+        for name, make in commands.items():
+            ms, stdout = timed(make(r), (cwds or {}).get(name, cwd), (envs or {}).get(name, env), timeout=timeout)
+            if r == 0:
+                outputs[name] = stdout
+            else:
+                samples[name].append(ms)
+    return samples, outputs
+
+
 def time_commands(repo: str, env: dict[str, str], runs: int, show_id: str, update_ids: list[str]) -> dict[str, Any]:
     """Interleaved rounds (one of each command per round) after one unrecorded warm-up round."""
     commands: dict[str, Callable[[int], list[str]]] = {
@@ -330,15 +474,7 @@ def time_commands(repo: str, env: dict[str, str], runs: int, show_id: str, updat
         "update_append_notes": lambda r: [BD, "update", update_ids[r], "--append-notes", "x"],
         "create": lambda r: [BD, "create", f"bench create {r}"],
     }
-    samples: dict[str, list[float]] = {name: [] for name in commands}
-    outputs: dict[str, str] = {}
-    for r in range(runs + 1):
-        for name, make in commands.items():
-            ms, stdout = timed(make(r), repo, env)
-            if r == 0:
-                outputs[name] = stdout
-            else:
-                samples[name].append(ms)
+    samples, outputs = interleaved_rounds(commands, runs, repo, env)
     # the reads must have answered something real
     ready, listed, shown, blocked = (json.loads(outputs[k]) for k in ("ready_json", "list_json", "show_json", "blocked_json"))
     if not (ready and listed and blocked and shown[0].get("id") == show_id):
@@ -501,7 +637,11 @@ def concurrent_writers(repo: str, env: dict[str, str], beads: list[str], procs: 
         child.stdin.flush()
     reports, crashed = [], []
     for child in children:
-        stdout, stderr = child.communicate()
+        try:
+            stdout, stderr = child.communicate(timeout=CHILD_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            stdout, stderr = child.communicate()
         if child.returncode != 0 or not stdout.strip():
             crashed.append(stderr.strip()[-1000:])
             continue
@@ -659,10 +799,11 @@ def plan_changes(records: list[dict[str, Any]], side: str, count: int, shared: l
     return plan
 
 
-def run_timed(cmd: list[str], cwd: str, env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
+def run_timed(cmd: list[str], cwd: str, env: dict[str, str],
+              timeout: float = CHILD_TIMEOUT) -> tuple[float, subprocess.CompletedProcess]:
     """Milliseconds of one whole process and its result (the caller judges its exit code)."""
     t = time.perf_counter()
-    result = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    result = run_child(cmd, cwd, env, timeout)
     return (time.perf_counter() - t) * 1000, result
 
 
@@ -747,6 +888,29 @@ def one_sided_check(repo: str, final: str, sides: dict[str, tuple[str, set[str]]
     return {"beads_checked": checked, "identical": identical, "labels_or_deps_reordered_only": reordered,
             "later_updated_at_only": updated_at, "missing": len(missing), "differing": len(differing),
             "examples": (missing + differing)[:5]}
+
+
+def noop_sync(clone: str, env: dict[str, str], runs: int, timeout: float = CHILD_TIMEOUT) -> dict[str, Any]:
+    """`bd sync --json` with nothing to exchange against a plain `git fetch --quiet origin` of the same
+    remote, interleaved (one of each per round), one unrecorded warm-up round, then `runs` rounds;
+    medians. Every sync must succeed, and the ledger must not move."""
+    before = rev(clone, "beads", env)
+    noop_ms, fetch_ms, actions = [], [], set()
+    for r in range(runs + 1):
+        ms, result = run_timed([BD, "sync", "--json"], clone, env, timeout)
+        if result.returncode != 0:
+            raise RuntimeError(f"no-op bd sync exited {result.returncode}: {result.stderr.strip()[-2000:]}")
+        report = json.loads(result.stdout)
+        actions.add(f"{report['action']}, pushed {report['pushed']}")
+        fms, _ = timed(["git", "fetch", "--quiet", "origin"], clone, env, timeout=timeout)
+        if r:
+            noop_ms.append(ms)
+            fetch_ms.append(fms)
+    return {
+        "sync": stats_ms(noop_ms), "git_fetch": stats_ms(fetch_ms),
+        "sync_over_fetch_ms": round(statistics.median(noop_ms) - statistics.median(fetch_ms), 1),
+        "actions": sorted(actions), "ledger_unchanged": rev(clone, "beads", env) == before,
+    }
 
 
 def sync_bench(workdir: str, env: dict[str, str], n: int, changes: int, noop_runs: int) -> dict[str, Any]:
@@ -840,23 +1004,7 @@ def sync_bench(workdir: str, env: dict[str, str], n: int, changes: int, noop_run
     log(f"sync:   identical {identical}, fsck {fsck}, one-sided {one_sided}")
 
     log(f"sync: no-op bd sync on A vs plain git fetch ({noop_runs} rounds + 1 warm-up)")
-    before_noop = rev(a, "beads", base_env)
-    noop_ms, fetch_ms, noop_actions = [], [], set()
-    for r in range(noop_runs + 1):
-        ms, result = run_timed([BD, "sync", "--json"], a, base_env)
-        if result.returncode != 0:
-            raise RuntimeError(f"no-op bd sync exited {result.returncode}: {result.stderr.strip()[-2000:]}")
-        report = json.loads(result.stdout)
-        noop_actions.add(f"{report['action']}, pushed {report['pushed']}")
-        fms, _ = timed(["git", "fetch", "--quiet", "origin"], a, base_env)
-        if r:
-            noop_ms.append(ms)
-            fetch_ms.append(fms)
-    noop = {
-        "sync": stats_ms(noop_ms), "git_fetch": stats_ms(fetch_ms),
-        "sync_over_fetch_ms": round(statistics.median(noop_ms) - statistics.median(fetch_ms), 1),
-        "actions": sorted(noop_actions), "ledger_unchanged": rev(a, "beads", base_env) == before_noop,
-    }
+    noop = noop_sync(a, base_env, noop_runs)
     log(f"sync:   no-op sync {noop['sync']['median_ms']} ms, git fetch {noop['git_fetch']['median_ms']} ms")
 
     log(f"sync: the guard checks a push of {changes} new ledger commits (B's offline history) to a fresh hub")
@@ -1124,9 +1272,26 @@ def ratio(a: float | None, b: float | None) -> float | None:
 
 def main(argv: list[str] | None = None) -> None:
     ensure_venv()
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,10000", help="ledger sizes (default: 1000,10000)")
-    parser.add_argument("--big", action="store_true", help="also 100000 beads")
+    # run as a script (bench/run.py), this module is __main__: the scale section imports it as bench.run
+    sys.modules.setdefault("bench.run", sys.modules[__name__])
+    from bench import scale as scale_mod  # also takes the peer's cache folder from HOME before it changes
+
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0],
+                                     epilog=SCALE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000", help="ledger sizes of the default sections (default: 1000,10000)")
+    parser.add_argument("--scale", action="store_true",
+                        help="run the scale section alone: issue 17's table at 1k, 10k and 100k beads, with the "
+                             "microbeads peer at 1k and 10k (see below)")
+    parser.add_argument("--big", action="store_true",
+                        help="the default sections, then the scale section (it builds its own 1k, 10k and 100k "
+                             "ledgers; --sizes is unchanged)")
+    parser.add_argument("--scale-sizes", default="1000,10000,100000", help=argparse.SUPPRESS)
+    parser.add_argument("--scale-writes", type=int, default=1000,
+                        help="scale: bd update --append-notes processes on the largest ledger, for the index size "
+                             "over writes (default: 1000; 0 skips)")
+    parser.add_argument("--scale-cold-runs", type=int, default=3,
+                        help="scale: fresh git clones, each timed on its first bd list --json (default: 3, at least 2)")
+    parser.add_argument("--no-peer", action="store_true", help="scale: skip the microbeads peer")
     parser.add_argument("--runs", type=int, default=9, help="timed runs per command (default: 9)")
     parser.add_argument("--bytes-writes", type=int, default=10, help="writes averaged for bytes per write")
     parser.add_argument("--cold-runs", type=int, default=3, help="cold index rebuilds per size")
@@ -1147,13 +1312,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="keep the caller's bytecode settings (by default .pyc files are cached in the work dir)")
     args = parser.parse_args(argv)
 
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    if args.big and 100000 not in sizes:
-        sizes.append(100000)
-    sizes = sorted(set(sizes))
+    default_sections = not (args.scale and not args.big)
+    with_scale = args.scale or args.big
+    sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     conc_size = args.concurrency_size or (10000 if 10000 in sizes else max(sizes))
     if conc_size not in sizes:
         sizes = sorted(set(sizes) | {conc_size})
+    scale_sizes = sorted({int(s) for s in args.scale_sizes.split(",") if s.strip()})
 
     workdir = tempfile.mkdtemp(prefix="bd-bench-")
     pycache = None if args.no_bytecode_cache else os.path.join(workdir, "pycache")
@@ -1161,26 +1326,35 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.update({k: env[k] for k in ("HOME", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL")})
     for name in [k for k in os.environ if k.startswith(("GIT_DIR", "GIT_WORK_TREE", "BD_"))]:
         del os.environ[name]
-    log(f"sizes {sizes}, {args.runs} runs each, work dir {workdir}")
+    log((f"sizes {sizes}" if default_sections else "default sections skipped (--scale)")
+        + (f", scale sizes {scale_sizes}" if with_scale else "") + f", {args.runs} runs each, work dir {workdir}")
 
     report: dict[str, Any] = {
         "benchmark": "bd (gastown-git)",
         "started_at": iso(time.time()),
         "machine": machine(),
         "command": "cd /work/main && .venv/bin/python -m bench " + " ".join(sys.argv[1:] if argv is None else argv),
-        "config": {"sizes": sizes, "runs": args.runs, "bytes_writes": args.bytes_writes, "cold_runs": args.cold_runs,
+        "config": {"sizes": sizes if default_sections else [], "runs": args.runs, "bytes_writes": args.bytes_writes,
+                   "cold_runs": args.cold_runs,
                    "writers": args.writers, "writes_per_writer": args.writes_per_writer,
-                   "concurrency_size": conc_size,
-                   "sync": None if args.no_sync else {"beads": args.sync_beads, "changes_per_clone": args.sync_changes,
-                                                      "noop_runs": args.noop_runs},
+                   "concurrency_size": conc_size if default_sections else None,
+                   "sync": None if args.no_sync or not default_sections else {
+                       "beads": args.sync_beads, "changes_per_clone": args.sync_changes, "noop_runs": args.noop_runs},
+                   "scale": {"sizes": scale_sizes, "writes": args.scale_writes, "cold_clones": args.scale_cold_runs,
+                             "noop_runs": args.noop_runs, "peer": not args.no_peer} if with_scale else None,
                    "bytecode_cache": "PYTHONPYCACHEPREFIX in the work dir" if pycache else "caller's settings",
                    "caller_PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE")},
         "targets": TARGETS,
     }
     results: dict[str, Any] = {}
     ledgers: dict[int, dict[str, Any]] = {}
+    concurrency: dict[str, Any] | None = None
+    sync: dict[str, Any] | None = None
+    history: dict[str, Any] | None = None
+    town: dict[str, Any] | None = None
+    scale: dict[str, Any] | None = None
     try:
-        for n in sizes:
+        for n in sizes if default_sections else []:
             log(f"{n} beads: building the ledger (one import through gt.beads.exchange)")
             ledger = build_ledger(workdir, n, env)
             ledgers[n] = ledger
@@ -1205,24 +1379,24 @@ def main(argv: list[str] | None = None) -> None:
             cold = cold_rebuild(repo, env, args.cold_runs)
             log(f"{n} beads:   {cold['samples_s']} s")
             results[str(n)] = {"ledger": info, "commands": commands, "bytes_per_write": written, "cold_rebuild": cold}
+            del ledger["ids"], ledger["leaf_ids"]
 
-        log(f"concurrent writers: {args.writers} x {args.writes_per_writer} on the {conc_size}-bead ledger")
-        concurrency = concurrent_writers(ledgers[conc_size]["repo"], env, ledgers[conc_size]["open_ids"][:5],
-                                         args.writers, args.writes_per_writer)
-        concurrency["ledger_beads"] = conc_size
-        log(f"concurrent writers: {concurrency['acknowledged_writes']} writes in {concurrency['total_s']} s, "
-            f"lost {concurrency['lost_updates']}, failed {concurrency['failed_writes']}, "
-            f"commits added {concurrency['commits_added']}")
+        if default_sections:
+            log(f"concurrent writers: {args.writers} x {args.writes_per_writer} on the {conc_size}-bead ledger")
+            concurrency = concurrent_writers(ledgers[conc_size]["repo"], env, ledgers[conc_size]["open_ids"][:5],
+                                             args.writers, args.writes_per_writer)
+            concurrency["ledger_beads"] = conc_size
+            log(f"concurrent writers: {concurrency['acknowledged_writes']} writes in {concurrency['total_s']} s, "
+                f"lost {concurrency['lost_updates']}, failed {concurrency['failed_writes']}, "
+                f"commits added {concurrency['commits_added']}")
 
-        sync: dict[str, Any] | None = None
-        if not args.no_sync:
+        if default_sections and not args.no_sync:
             try:
                 sync = sync_bench(workdir, env, args.sync_beads, args.sync_changes, args.noop_runs)
             except Exception as exc:  # report it as failed checks, keep the rest of the report
                 log(f"sync: FAILED: {type(exc).__name__}: {exc}")
                 sync = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
-        history: dict[str, Any] | None = None
-        if args.history_commits:
+        if default_sections and args.history_commits:
             log(f"history: {args.history_commits} ledger commits, bd stats --group-by model and bd audit")
             try:
                 history = history_bench(workdir, env, args.history_commits)
@@ -1230,8 +1404,7 @@ def main(argv: list[str] | None = None) -> None:
             except Exception as exc:
                 log(f"history: FAILED: {type(exc).__name__}: {exc}")
                 history = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
-        town: dict[str, Any] | None = None
-        if not args.no_town:
+        if default_sections and not args.no_town:
             log("town: transition hooks, gt sling, gt prime")
             try:
                 town = town_bench(workdir, env, args.runs)
@@ -1242,6 +1415,17 @@ def main(argv: list[str] | None = None) -> None:
             except Exception as exc:
                 log(f"town: FAILED: {type(exc).__name__}: {exc}")
                 town = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+        if with_scale:
+            log(f"scale: issue 17's table at {scale_sizes}")
+            t_scale = time.monotonic()
+            try:
+                scale = scale_mod.scale_bench(workdir, env, scale_sizes, args.runs, args.scale_cold_runs,
+                                              args.noop_runs, args.scale_writes, not args.no_peer)
+            except Exception as exc:  # its checks fail; the rest of the report stays
+                log(f"scale: FAILED: {type(exc).__name__}: {exc}")
+                scale = {"error": f"{type(exc).__name__}: {exc}"[:2000], "sizes": scale_sizes}
+            scale["duration_s"] = round(time.monotonic() - t_scale, 1)
+            log(f"scale: done in {scale['duration_s']} s")
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -1265,7 +1449,12 @@ def main(argv: list[str] | None = None) -> None:
     report["sync"] = sync
     report["town"] = town
     report["history"] = history
-    report["checks"] = evaluate(results, concurrency, ratios, sync) + evaluate_town(town) + evaluate_history(history)
+    checks: list[dict[str, Any]] = []
+    if default_sections:
+        checks += evaluate(results, concurrency, ratios, sync) + evaluate_town(town) + evaluate_history(history)
+    checks += scale_mod.evaluate_scale(scale)  # also writes each row's targets into scale["rows"]
+    report["scale"] = scale
+    report["checks"] = checks
     report["all_pass"] = all(c["pass"] for c in report["checks"] if c["pass"] is not None)
     report["duration_s"] = round(time.monotonic() - START, 1)
     text = json.dumps(report, indent=2)
@@ -1276,8 +1465,9 @@ def main(argv: list[str] | None = None) -> None:
     for c in report["checks"]:
         mark = {True: "PASS", False: "FAIL", None: "----"}[c["pass"]]
         log(f"{mark}  {c['name']}: {c['value']} (target {c['target']})")
+    if scale is not None:
+        scale_mod.print_tables(scale)
     print(text)
-
 
 if __name__ == "__main__":
     main()

@@ -180,9 +180,184 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+# -- the fast reader ------------------------------------------------------------------------------
+# `dump` writes a small, fixed subset of YAML. `_fast_load` reads exactly that subset, about ten
+# times faster than the full parser, and gives up (None) on anything else: the full parser then
+# reads it, so any valid YAML still loads, with the same result (a property test compares the two).
+
+_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: (.*))?\Z")
+_ITEM = re.compile(r"- (.*)\Z")
+_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,17})\Z")
+_PLAIN = re.compile(r"[A-Za-z_/(][^\n]*\Z")  # a plain scalar that starts as only text can (more checks below)
+# Characters the fast reader leaves to the parser: tabs and line breaks other than \n, control and
+# non-printable characters, byte order marks, surrogates.
+_UNUSUAL_CHARS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+_WORDS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False,
+          "null": None, "Null": None, "NULL": None}
+_FAST_DEPTH = 8
+
+
+class _Unusual(Exception):
+    """The document is outside the fast reader's subset (never an error: the full parser reads it)."""
+
+
+def _fast_load(text: str) -> dict[str, Any] | None:
+    """The document as `load_mapping` would return it, if it is in the subset `dump` writes; else None."""
+    if not text.endswith("\n") or text.startswith(("---", "%")) or _UNUSUAL_CHARS.search(text):
+        return None
+    lines = text[:-1].split("\n")
+    try:
+        doc, at = _fast_mapping(lines, 0, 0, 1)
+    except _Unusual:
+        return None
+    return doc if at == len(lines) else None
+
+
+def _fast_mapping(lines: list[str], at: int, indent: int, depth: int,
+                  first: tuple[str, str | None] | None = None) -> tuple[dict[str, Any], int]:
+    """A block mapping whose keys sit at `indent` (its first pair already split off for `- key: v`)."""
+    if depth > _FAST_DEPTH:
+        raise _Unusual
+    out: dict[str, Any] = {}
+    pad = " " * indent
+    while first is not None or at < len(lines):
+        if first is not None:
+            key, rest = first
+            first = None
+        else:
+            line = lines[at]
+            if not line.startswith(pad) or line[indent:indent + 1] in (" ", "-", ""):
+                break
+            found = _KEY.match(line, indent)
+            if found is None:
+                raise _Unusual
+            key, rest = found.group(1), found.group(2)
+            at += 1
+        if key in out or key in _WORDS:
+            raise _Unusual
+        out[key], at = _fast_value(lines, at, indent, rest, depth)
+    return out, at
+
+
+def _fast_value(lines: list[str], at: int, indent: int, rest: str | None, depth: int) -> tuple[Any, int]:
+    """The value after `key:` (`rest`: what follows `: ` on its line, None for nothing)."""
+    if rest is None:
+        nxt = lines[at] if at < len(lines) else ""
+        if nxt.startswith(" " * indent + "- "):
+            return _fast_sequence(lines, at, indent, depth + 1)
+        if nxt.startswith(" " * (indent + 2)) and nxt[indent + 2:indent + 3] not in (" ", "-", ""):
+            return _fast_mapping(lines, at, indent + 2, depth + 1)
+        if nxt[:indent + 1].strip() == "" and len(nxt) > indent and nxt[indent] == " ":
+            raise _Unusual  # something indented that is neither: let the parser decide
+        return None, at
+    if rest in ("|", "|-", "|+"):
+        return _fast_block(lines, at, indent + 2, rest[1:])
+    return _fast_scalar(rest), at
+
+
+def _fast_sequence(lines: list[str], at: int, indent: int, depth: int) -> tuple[list[Any], int]:
+    if depth > _FAST_DEPTH:
+        raise _Unusual
+    out: list[Any] = []
+    head = " " * indent + "- "
+    while at < len(lines) and lines[at].startswith(head):
+        item = lines[at][len(head):]
+        at += 1
+        pair = _KEY.match(item)
+        if pair is not None:
+            value, at = _fast_mapping(lines, at, indent + 2, depth + 1, (pair.group(1), pair.group(2)))
+            out.append(value)
+        elif item.startswith(("- ", "? ", "|", ">")) or item in ("", "-"):
+            raise _Unusual
+        else:
+            out.append(_fast_scalar(item))
+    return out, at
+
+
+def _fast_block(lines: list[str], at: int, indent: int, chomp: str) -> tuple[str, int]:
+    """A literal block scalar (`|`, `|-`, `|+`) whose lines are indented by `indent`."""
+    pad = " " * indent
+    body: list[str] = []
+    while at < len(lines) and (lines[at] == "" or lines[at].startswith(pad)):
+        line = lines[at]
+        if line and not line.strip(" "):
+            raise _Unusual  # a line of spaces: indentation rules the parser knows best
+        body.append(line[indent:])
+        at += 1
+    if not body or body[0] == "" or body[0].startswith(" "):
+        raise _Unusual
+    content = "\n".join(body)
+    if chomp == "-":
+        return content.rstrip("\n"), at
+    if chomp == "+":
+        return content + "\n", at
+    return content.rstrip("\n") + "\n", at
+
+
+def _fast_scalar(text: str) -> Any:
+    """A scalar on one line: a number, a word (true, false, null), quoted text, or plain text."""
+    if text in _WORDS:
+        return _WORDS[text]
+    if text == "[]":
+        return []
+    if text == "{}":
+        return {}
+    if text == "~":
+        return None
+    if _INT.match(text):
+        return int(text)
+    if len(text) > 1 and text[0] == "'" and text[-1] == "'":
+        inner = text[1:-1]
+        if "'" in inner.replace("''", ""):
+            raise _Unusual
+        return inner.replace("''", "'")
+    if len(text) > 1 and text[0] == '"' and text[-1] == '"':
+        return _unescaped(text[1:-1])
+    if (_PLAIN.match(text) and " #" not in text and ": " not in text and not text.endswith((" ", ":"))
+            and not text.startswith(("- ", "? "))):
+        return text
+    raise _Unusual
+
+
+_ESCAPE = re.compile(r'\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|[0abtnvfre "/\\N_LP])')
+_ESCAPED = {"0": "\x00", "a": "\x07", "b": "\x08", "t": "\t", "n": "\n", "v": "\x0b", "f": "\x0c", "r": "\r",
+            "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0", "L": "\u2028",
+            "P": "\u2029"}
+
+
+def _unescaped(inner: str) -> str:
+    """The text of a double-quoted scalar on one line (YAML's escapes)."""
+    def one(found: re.Match[str]) -> str:
+        code = found.group(1)
+        if len(code) == 1:
+            return _ESCAPED[code]
+        number = int(code[1:], 16)
+        if 0xD800 <= number <= 0xDFFF or number > 0x10FFFF:
+            raise _Unusual
+        return chr(number)
+
+    rest = _ESCAPE.sub("", inner)
+    if "\\" in rest or '"' in rest:
+        raise _Unusual
+    return _ESCAPE.sub(one, inner)
+
+
 def load_mapping(data: bytes | str, name: str) -> dict[str, Any]:
     """Parse one YAML document that must be a mapping; `name` is used in the error message.
     A document beyond the limits (check_limits) is refused before it is parsed."""
+    if len(data) <= _PLAIN_SIZE:  # what `dump` writes is read without the full parser (same result)
+        try:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+        except UnicodeDecodeError:
+            text = ""
+        fast = _fast_load(text) if text else None
+        if fast is not None:
+            return fast
+    return _full_load(data, name)
+
+
+def _full_load(data: bytes | str, name: str) -> dict[str, Any]:
+    """`load_mapping` through the full parser, whatever the document."""
     check_limits(data, name)
     try:
         loader = _loader_class()(data)
@@ -197,17 +372,129 @@ def load_mapping(data: bytes | str, name: str) -> dict[str, Any]:
     return doc
 
 
+# -- the fast writer ------------------------------------------------------------------------------
+# `_fast_dump` writes the common documents (text, whole numbers, true/false/null, lists and mappings
+# of them) byte for byte as the full emitter would, several times faster, and gives up (None) on
+# anything it is not sure of: the full emitter then writes it. A property test holds the two equal.
+
+_PLAIN_OUT = re.compile(r"[A-Za-z_][^\n]*\Z")
+_SAFE_TEXT = re.compile("[\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]*\\Z")  # what the emitter writes as is
+# Text the emitter certainly single-quotes: plain, it would read as a number, a time or a word.
+_QUOTED_OUT = re.compile(r"(?:[-+]?[0-9]+|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+                         r"(?:Z|[-+][0-9]{2}:[0-9]{2})?)?|true|True|TRUE|false|False|FALSE|null|Null|NULL|~)\Z")
+_INDICATORS = tuple("#,[]{}&*!|>'\"%@`")  # a plain scalar cannot start with one of these
+_RESERVED_OUT = frozenset({"true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL", "y", "Y",
+                           "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"})
+
+
+def _fast_text(value: str, indent: int) -> str:
+    """A string as the emitter writes it after `key: ` or `- ` (a block's lines indented by `indent`)."""
+    if "\n" in value:
+        if "\t" in value or not _SAFE_TEXT.match(value.replace("\n", "")) or value[0] in " \n":
+            raise _Unusual
+        body = value.rstrip("\n")
+        trailing = len(value) - len(body)
+        lines = body.split("\n")
+        if not body or any(line != line.rstrip(" \t") for line in lines) or any(
+                line and line[0] in " \t" and number == 0 for number, line in enumerate(lines)):
+            raise _Unusual
+        chomp = "-" if trailing == 0 else "" if trailing == 1 else "+"
+        pad = " " * indent
+        text = "|" + chomp + "\n" + "\n".join(pad + line if line else "" for line in lines)
+        return text + "\n" * (trailing - 1 if trailing > 1 else 0)
+    if not value or not _SAFE_TEXT.match(value) or "\t" in value:
+        raise _Unusual
+    if (_PLAIN_OUT.match(value) and value not in _RESERVED_OUT and " #" not in value and ": " not in value
+            and not value.endswith((" ", ":"))):
+        return value
+    if (_QUOTED_OUT.match(value) or value.startswith((" ", *_INDICATORS)) or value.endswith((" ", ":"))
+            or ": " in value or " #" in value):  # plain, it would read as another type, lose spaces, or not parse
+        return "'" + value.replace("'", "''") + "'"
+    raise _Unusual
+
+
+def _fast_scalar_out(value: Any, indent: int) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        return str(value)
+    if type(value) is str:
+        return _fast_text(value, indent)
+    raise _Unusual
+
+
+def _fast_dump_mapping(doc: dict[str, Any], indent: int, out: list[str], depth: int) -> None:
+    pad = " " * indent
+    for key, value in doc.items():
+        if type(key) is not str or not _PLAIN_OUT.match(key) or key in _RESERVED_OUT or not key.isascii() \
+                or not key.replace("_", "").replace("-", "").isalnum():
+            raise _Unusual
+        if isinstance(value, dict) and type(value) is dict:
+            if not value:
+                out.append(f"{pad}{key}: {{}}\n")
+            elif depth < _FAST_DEPTH:
+                out.append(f"{pad}{key}:\n")
+                _fast_dump_mapping(value, indent + 2, out, depth + 1)
+            else:
+                raise _Unusual
+        elif type(value) is list:
+            if not value:
+                out.append(f"{pad}{key}: []\n")
+            else:
+                out.append(f"{pad}{key}:\n")
+                _fast_dump_sequence(value, indent, out, depth + 1)
+        else:
+            out.append(f"{pad}{key}: {_fast_scalar_out(value, indent + 2)}\n")
+
+
+def _fast_dump_sequence(items: list[Any], indent: int, out: list[str], depth: int) -> None:
+    pad = " " * indent
+    for item in items:
+        if type(item) is dict and item and depth < _FAST_DEPTH:
+            nested: list[str] = []
+            _fast_dump_mapping(item, indent + 2, nested, depth + 1)
+            first = nested[0]
+            if first.startswith(" " * (indent + 2)) and not first.startswith(" " * (indent + 3)):
+                nested[0] = pad + "- " + first[indent + 2:]
+                out.extend(nested)
+                continue
+            raise _Unusual
+        if isinstance(item, (list, dict)):
+            raise _Unusual  # a list in a list, an empty mapping: the emitter's own forms
+        out.append(f"{pad}- {_fast_scalar_out(item, indent + 2)}\n")
+
+
+def _fast_dump(doc: dict[str, Any]) -> str | None:
+    """`dump`'s text for documents in the subset it is sure of; None for any other."""
+    out: list[str] = []
+    try:
+        _fast_dump_mapping(doc, 0, out, 1)
+    except _Unusual:
+        return None
+    return "".join(out) if out else None
+
+
 def dump(doc: dict[str, Any]) -> bytes:
     """Serialise a mapping deterministically: the same mapping always gives the same bytes.
     Raises YamlError for a document the reader would refuse (too deep, too many values, too large)."""
     _check_shape(doc)
-    out = io.StringIO()
-    _yaml().dump(doc, out)
-    data = out.getvalue().encode("utf-8")
+    fast = _fast_dump(doc) if type(doc) is dict else None
+    data = fast.encode("utf-8") if fast is not None else _full_dump(doc)
     if len(data) > MAX_BYTES:
         raise YamlError(f"the document would be {len(data):,} bytes: a ledger file may hold at most "
                         f"{MAX_BYTES // (1024 * 1024)} MiB")
     return data
+
+
+def _full_dump(doc: dict[str, Any]) -> bytes:
+    """`dump` through the full emitter, whatever the document."""
+    out = io.StringIO()
+    _yaml().dump(doc, out)
+    return out.getvalue().encode("utf-8")
 
 
 def _check_shape(doc: dict[str, Any]) -> None:

@@ -65,12 +65,20 @@ def retry_git_lock(action: Callable[[], T], lockfile: str, *, is_ours: Callable[
             time.sleep(0.01)
 
 
+PACK_FROM = 256  # objects from which one write goes into a pack of its own, not loose files
+
+
 def add_objects(store: Any, objects: list[Any]) -> None:
-    """Write loose objects; an object another process is writing at the same moment is waited for.
+    """Write the objects of one commit: a large write (an import) as one pack (written to a temporary
+    file and moved into place with its index, so a killed writer leaves no half pack), others as
+    loose objects, where an object another process is writing at the same moment is waited for.
 
     Only dulwich writes loose objects through `.lock` files (git uses temporary files), and we hold
     the ledger's writer lock, so an object lock file unchanged for a second was left by a killed writer.
     """
+    if len(objects) >= PACK_FROM:
+        store.add_objects([(obj, None) for obj in objects])
+        return
     for obj in objects:
         path = store._get_shafile_path(obj.id) + ".lock"
         retry_git_lock(functools.partial(store.add_object, obj), path,

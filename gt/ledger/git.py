@@ -1,8 +1,9 @@
-"""Every git subprocess: transport (fetch, push, clone) and work trees, never ledger reads or writes."""
+"""Every git subprocess: transport (fetch, push, clone) and work trees, and the one bulk read of a
+cold index (`cat_blobs`); other ledger reads and all writes go through dulwich."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
 
 from gt.errors import GtError
 
@@ -77,3 +78,44 @@ def unpushed(checkout: str | os.PathLike[str]) -> int:
     if not found.isdigit():
         raise GtError(f"cannot count the unpushed commits of {checkout}")
     return int(found)
+
+
+def cat_blobs(gitdir: str | os.PathLike[str], ids: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+    """(id, content) of each blob, in the order given, from one `git cat-file --batch`: thousands of
+    blobs unpacked by git on another core while the caller parses them. Stops (GtError) at an object
+    that is missing or not a blob."""
+    import subprocess
+    import threading
+
+    wanted = list(ids)
+    proc = subprocess.Popen(["git", f"--git-dir={os.fspath(gitdir)}", "cat-file", "--batch"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=clean_env(GIT_TERMINAL_PROMPT="0"))
+    assert proc.stdin is not None and proc.stdout is not None
+    stdin, stdout = proc.stdin, proc.stdout
+
+    def feed() -> None:
+        try:
+            for start in range(0, len(wanted), 1000):
+                stdin.write("".join(f"{i}\n" for i in wanted[start:start + 1000]).encode("ascii"))
+            stdin.close()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # the reader stopped early
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    try:
+        for blob_id in wanted:
+            header = stdout.readline().split()
+            if len(header) != 3 or header[1] != b"blob":
+                raise GtError(f"git cat-file: {blob_id} is not a blob here")
+            size = int(header[2])
+            data = stdout.read(size)
+            stdout.read(1)
+            if len(data) != size:
+                raise GtError(f"git cat-file: {blob_id} was cut short")
+            yield header[0].decode("ascii"), data
+    finally:
+        proc.kill()
+        stdout.close()
+        proc.wait()
+        writer.join(timeout=5)

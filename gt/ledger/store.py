@@ -429,6 +429,54 @@ class Ledger:
                     if fan_entry.mode == TREE_MODE:
                         fans[fan_entry.path.decode("utf-8", "replace")] = fan_entry.sha.decode()
                 collections[name] = fans
+        missing = [(c, f, t) for c, fans in collections.items() for f, t in fans.items() if not self.index.has_shard(t)]
+        if len(missing) >= BULK_FANS:
+            self._prebuild(missing, previous)
+        return self._index_fans(commit, root.id.decode(), config, config_error, collections, previous)
+
+    def _prebuild(self, missing: list[tuple[str, str, str]], previous: Manifest | None) -> None:
+        """Build many missing shards (a clone, a deleted cache) on both cores: a forked child builds
+        half of them while this process builds the rest, each reading its blobs through one git
+        process. The shards are files named by their trees, so nothing needs merging; whatever the
+        child did not finish is built afterwards like any missing shard."""
+        child = None
+        half = len(missing) // 2
+        import threading
+
+        if (os.cpu_count() or 1) > 1 and hasattr(os, "fork") and threading.active_count() == 1:  # forking
+            # a process with other threads could leave the child a lock that no thread will release
+            try:
+                child = os.fork()
+            except OSError:
+                child = None
+            if child == 0:  # the child: the second half, quietly, then gone without any clean-up
+                code = 1
+                try:
+                    devnull = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(devnull, 2)
+                    self._build_many(missing[half:], previous)
+                    code = 0
+                finally:
+                    os._exit(code)
+        self._build_many(missing[:half] if child else missing, previous)
+        if child:
+            os.waitpid(child, 0)
+
+    def _build_many(self, missing: list[tuple[str, str, str]], previous: Manifest | None) -> None:
+        source = self._bulk_source(missing, previous)
+        try:
+            for collection, fan, tree_id in missing:
+                if not self.index.has_shard(tree_id):
+                    old_fans = previous.collections.get(collection, {}) if previous else {}
+                    old = self.index.load_shard(old_fans[fan]) if fan in old_fans else None
+                    self._build_shard(collection, fan, tree_id, old, source)
+        finally:
+            if source is not None:
+                source.close()
+
+    def _index_fans(self, commit: str, tree: str, config: dict[str, Any], config_error: str | None,
+                    collections: dict[str, dict[str, str]], previous: Manifest | None) -> Manifest:
+        """The shards of every fan-out tree the index lacks, and the manifest with the counts."""
         sizes: dict[str, int] = {}
         for collection, fans in collections.items():
             old_fans = previous.collections.get(collection, {}) if previous else {}
@@ -443,7 +491,7 @@ class Ledger:
             if known is not None:  # fans that are gone
                 size -= sum(len(self._shard(collection, fan, tree)) for fan, tree in old_fans.items() if fan not in fans)
             sizes[collection] = size
-        return Manifest(commit, root.id.decode(), config, config_error, collections, sizes)
+        return Manifest(commit, tree, config, config_error, collections, sizes)
 
     def _shard(self, collection: str, fan: str, tree_id: str) -> Shard:
         shard = self.index.load_shard(tree_id)
@@ -451,25 +499,47 @@ class Ledger:
             shard = self._build_shard(collection, fan, tree_id, None)
         return shard
 
-    def _build_shard(self, collection: str, fan: str, tree_id: str, old: Shard | None) -> Shard:
+    def _documents(self, tree_id: str, old: Shard | None) -> Iterator[tuple[str, str, bool]]:
+        """(key, blob id, reusable from `old`) of a fan-out tree's documents, in the tree's order."""
+        for item in self._read(tree_id).iteritems():
+            name = item.path.decode("utf-8", "replace")
+            if not name.endswith(".yaml") or item.mode == TREE_MODE:
+                continue
+            key, blob_id = name[: -len(".yaml")], item.sha.decode()
+            yield key, blob_id, old is not None and old.blobs.get(key) == blob_id and key in old
+
+    def _bulk_source(self, missing: list[tuple[str, str, str]], previous: Manifest | None) -> "_BlobStream | None":
+        """Every blob these missing shards need, from one `git cat-file --batch` that unpacks them in
+        another process while this one parses. None when they need few (dulwich reads those)."""
+        plan: list[str] = []
+        for collection, fan, tree_id in missing:
+            old_fans = previous.collections.get(collection, {}) if previous else {}
+            old = self.index.load_shard(old_fans[fan]) if fan in old_fans else None
+            plan += [blob for _, blob, reusable in self._documents(tree_id, old) if not reusable]
+        if len(plan) < BULK_BLOBS:
+            return None
+        from gt.ledger import git
+
+        return _BlobStream(git.cat_blobs(self.repo.commondir, plan))
+
+    def _build_shard(self, collection: str, fan: str, tree_id: str, old: Shard | None,
+                     source: "_BlobStream | None" = None) -> Shard:
         from gt import progress
 
         progress.report(f"indexing the ledger: {collection}/{fan} …")
         entries: dict[str, Entry] = {}
         full: dict[str, Doc] = {}
-        for item in self._read(tree_id).iteritems():
-            name = item.path.decode("utf-8", "replace")
-            if not name.endswith(".yaml") or item.mode == TREE_MODE:
-                continue
-            key = name[: -len(".yaml")]
-            blob_id = item.sha.decode()
-            if old is not None and old.blobs.get(key) == blob_id and (kept := old.entry(key)) is not None:
+        for key, blob_id, reusable in self._documents(tree_id, old):
+            if reusable and old is not None and (kept := old.entry(key)) is not None:
                 entries[key] = kept
                 reused = old.raw(key)  # as stored: never decoded to be copied
                 if reused is not None:
                     full[key] = reused
                 continue
-            self._index_blob(entries, full, collection, fan, key, blob_id, self._read(blob_id).data)
+            data = source.take(blob_id) if source is not None else None
+            if data is None:
+                data = self._read(blob_id).data
+            self._index_blob(entries, full, collection, fan, key, blob_id, data)
         return self.index.save_shard(tree_id, entries, full)
 
     def _index_blob(
@@ -739,6 +809,37 @@ class Ledger:
             self._save_manifest(Manifest(commit, tree, config, config_error, collections, sizes), view.manifest)
         except OSError:
             pass  # the index is a cache: the next reader rebuilds what is missing
+
+
+BULK_FANS = 16  # missing shards from which their blobs are read through one git process
+BULK_BLOBS = 2000  # ... when they need at least this many
+
+
+class _BlobStream:
+    """Blobs arriving in the order `_build_shard` asks for them; out of step (it never should be),
+    it stops and dulwich reads the rest."""
+
+    def __init__(self, blobs: Iterator[tuple[str, bytes]]) -> None:
+        self.blobs: Iterator[tuple[str, bytes]] | None = blobs
+
+    def take(self, blob_id: str) -> bytes | None:
+        if self.blobs is None:
+            return None
+        from gt.errors import GtError
+
+        try:
+            found = next(self.blobs, None)
+        except (GtError, OSError, ValueError):  # git could not give it: dulwich reads the rest
+            found = None
+        if found is None or found[0] != blob_id:
+            self.close()
+            return None
+        return found[1]
+
+    def close(self) -> None:
+        blobs, self.blobs = self.blobs, None
+        if blobs is not None and hasattr(blobs, "close"):
+            blobs.close()
 
 
 def _hex(entry: tuple[int, ObjectID] | None) -> str | None:

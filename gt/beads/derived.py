@@ -394,6 +394,7 @@ def _connect(path: str) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")  # a cache: a power cut may lose the last update, never corrupt it
+    db.execute("PRAGMA journal_size_limit = 4194304")  # the write-ahead log shrinks back after a full rebuild
     db.executescript(SCHEMA)
     return db
 

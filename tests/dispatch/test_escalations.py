@@ -200,19 +200,18 @@ def test_repeats_about_no_bead_fold_by_description_and_source(town):
     assert len({first["id"], other_source["id"], other_text["id"]}) == 3
 
 
-def _recorder(tmp_path: Path, name: str, extra: str = "") -> tuple[Path, Path]:
-    """A script that writes its stdin to a file (the configured command of a town)."""
+def _town_with_command(tmp_path: Path, name: str, extra: str = "", settings: str = "") -> tuple[Path, Path]:
+    """A town whose escalation command is a script writing its stdin to a file (after `extra`, a line
+    of Python), with `settings` as more `escalation:` keys; the town and that file."""
     out = tmp_path / f"{name}.json"
     script = tmp_path / f"{name}.py"
     script.write_text(f"import sys, time\n{extra}\nopen(sys.argv[1], 'w').write(sys.stdin.read())\n")
-    return script, out
+    command = f"  command: [{json.dumps(sys.executable)}, {json.dumps(str(script))}, {json.dumps(str(out))}]\n"
+    return make_town(tmp_path, {}, settings="escalation:\n" + settings + command), out
 
 
 def test_routing_by_severity_and_the_configured_command(tmp_path):
-    script, out = _recorder(tmp_path, "notify")
-    settings = (f"escalation:\n  notify:\n    medium: [mayor, deacon]\n"
-                f"  command: [{json.dumps(sys.executable)}, {json.dumps(str(script))}, {json.dumps(str(out))}]\n")
-    town = make_town(tmp_path, {}, settings=settings)
+    town, out = _town_with_command(tmp_path, "notify", settings="  notify:\n    medium: [mayor, deacon]\n")
     medium = raise_(town, "Just so you know")
     assert medium["notified"] == ["mayor", "deacon"] and not out.exists()  # the command is for high and critical
     assert inbox(town, "overseer") == [] and len(inbox(town, "deacon")) == 1
@@ -227,10 +226,7 @@ def test_routing_by_severity_and_the_configured_command(tmp_path):
 
 
 def test_a_failing_or_slow_command_is_logged_not_raised(tmp_path):
-    script, out = _recorder(tmp_path, "slow", "time.sleep(30)")
-    settings = (f"escalation:\n  command_timeout: 1\n"
-                f"  command: [{json.dumps(sys.executable)}, {json.dumps(str(script))}, {json.dumps(str(out))}]\n")
-    town = make_town(tmp_path, {}, settings=settings)
+    town, out = _town_with_command(tmp_path, "slow", "time.sleep(30)", settings="  command_timeout: 1\n")
     started = time.monotonic()
     result = gt(town, "escalate", "Fire", "-s", "critical", "--json")
     assert time.monotonic() - started < 20 and "did not finish within 1 s" in result.stderr
@@ -247,10 +243,7 @@ def test_a_patrol_does_not_wait_for_the_command(tmp_path):
     from gt.dispatch import escalations
     from gt.ledger.store import Signature
 
-    script, out = _recorder(tmp_path, "later", "time.sleep(3)")
-    settings = (f"escalation:\n  command: [{json.dumps(sys.executable)}, {json.dumps(str(script))}, "
-                f"{json.dumps(str(out))}]\n")
-    town = make_town(tmp_path, {}, settings=settings)
+    town, out = _town_with_command(tmp_path, "later", "time.sleep(3)")
     started = time.monotonic()
     made = escalations.escalate(town, Signature("gizmo/witness"), "Polecat stuck", "high", "no output for 20 min")
     assert time.monotonic() - started < 2.5 and not out.exists()  # the notifier runs on its own

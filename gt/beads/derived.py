@@ -21,16 +21,17 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
-from gt.model.bead import BLOCKING, BOOKKEEPING_TYPES, PARENT, TOMBSTONE
+from gt.model.bead import BLOCKING, BOOKKEEPING_TYPES, PARENT, TOMBSTONE, parent_of
 
 if TYPE_CHECKING:
     import sqlite3
 
     from gt.ledger.store import View
 
-VERSION = 1  # the schema and the meaning of its columns; a file of another version is rebuilt
+VERSION = 2  # the schema and the meaning of its columns; a file of another version is rebuilt
 DONE = ("closed", TOMBSTONE)  # statuses of a bead that blocks nothing (gt.model.graph)
 ORDERING = (BLOCKING, PARENT)
+MAX_FLIPS = 3  # times one bead's flags may change while following a change (a parent cycle flips for ever)
 FULL_REBUILD_AT = 20_000  # changed beads from which computing it whole is cheaper than following them
 BUSY_SECONDS = 30.0
 
@@ -69,12 +70,21 @@ class Node:
 
     def summary(self) -> dict[str, Any]:
         """What gt.beads.queries.Filter reads of a bead, for the filters these columns can answer."""
-        return {"id": self.id, "priority": self.priority, "status": self.status, "type": self.type,
+        return {"id": self.id, "priority": self.priority, "status": self.status, "type": self.type or None,
                 "assignee": self.assignee}
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> "Node":
         return cls(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7], bool(row[8]))
+
+
+class _Cascade(Exception):
+    """Following a change did not settle: the tables are computed whole instead."""
+
+
+def _direct_external(summary: Mapping[str, Any], present: Mapping[str, Any]) -> bool:
+    """Whether the bead depends (blocks, parent-child) on a bead this ledger does not hold."""
+    return any(kind in ORDERING and target not in present for target, kind in _edges(summary))
 
 
 def _edges(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -110,9 +120,10 @@ class Derived:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         try:
             return cls._open(path, view)
-        except sqlite3.OperationalError:  # busy past the timeout, a read-only disk: not the file's fault
-            raise
-        except sqlite3.DatabaseError:  # a damaged file: the cache is rebuilt from the ledger
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", None) not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+                raise  # busy, read-only, anything else: not the file's fault (the caller reads summaries)
+            forget(path)  # a damaged file: made again from the ledger
             for suffix in ("", "-wal", "-shm", "-journal"):
                 try:
                     os.unlink(path + suffix)
@@ -122,16 +133,23 @@ class Derived:
 
     @classmethod
     def _open(cls, path: str, view: View) -> "Derived":
+        import sqlite3
+
         db = _OPEN.get(path)
         if db is None:
             db = _OPEN[path] = _connect(path)
         try:
             derived = cls(db, view)
-            derived._bring_up_to_date()
+            for _ in range(5):
+                derived._bring_up_to_date()
+                db.execute("BEGIN")  # a read transaction: every read of this object sees one commit
+                if derived._meta()[1] == view.commit:
+                    return derived
+                db.execute("COMMIT")  # another process moved it meanwhile (to its own view): again
+            raise sqlite3.OperationalError("the derived tables kept moving to other commits")
         except BaseException:
             forget(path)
             raise
-        return derived
 
     def _meta(self) -> tuple[int | None, str | None]:
         rows = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
@@ -139,6 +157,8 @@ class Derived:
         return (int(version) if version and version.isdigit() else None), rows.get("commit")
 
     def _bring_up_to_date(self) -> None:
+        if self.db.in_transaction:  # the read transaction of an earlier object on this connection
+            self.db.execute("COMMIT")
         target = self.view.commit
         version, commit = self._meta()
         if version == VERSION and commit == target:
@@ -151,7 +171,10 @@ class Derived:
             if changed is None or len(changed) >= FULL_REBUILD_AT:
                 self._rebuild()
             else:
-                self._follow(changed)
+                try:
+                    self._follow(changed)
+                except _Cascade:
+                    self._rebuild()
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?), ('commit', ?)",
                             (str(VERSION), target or ""))
 
@@ -177,7 +200,27 @@ class Derived:
         self.db.execute("DELETE FROM edge")
         self.db.execute("DELETE FROM tally")
         is_blocked = graph.blocked_checker(every)
-        nodes = [self._node(i, s, is_blocked(i), every) for i, s in summaries.items()]
+        external: dict[str, bool] = {}
+
+        def is_external(bead_id: str) -> bool:  # a foreign dependency of the bead or of a live ancestor
+            chain: list[str] = []
+            current: str | None = bead_id
+            found = False
+            while current is not None and current not in external and current not in chain and len(chain) < 10_000:
+                chain.append(current)
+                doc = every[current]
+                if _direct_external(doc, every):
+                    found = True
+                    break
+                parent = parent_of(doc)
+                current = parent if parent in every and every[parent].get("status") not in DONE else None
+            if not found and current is not None and current in external:
+                found = external[current]
+            for each in chain:
+                external[each] = found
+            return found
+
+        nodes = [self._node(i, s, is_blocked(i), is_external(i)) for i, s in summaries.items()]
         self.db.executemany("INSERT INTO node VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (n.row() for n in nodes))
         self.db.executemany("INSERT INTO edge VALUES (?, ?, ?)",
                             ((i, target, kind) for i, s in summaries.items() for target, kind in _edges(s)))
@@ -187,12 +230,12 @@ class Derived:
         self.db.executemany("INSERT INTO tally VALUES (?, ?, ?)", ((s, t, n) for (s, t), n in tally.items()))
 
     @staticmethod
-    def _node(bead_id: str, summary: Mapping[str, Any], blocked: bool, present: Mapping[str, Any]) -> Node:
-        external = any(kind in ORDERING and target not in present for target, kind in _edges(summary))
+    def _node(bead_id: str, summary: Mapping[str, Any], blocked: bool, external: bool) -> Node:
         defer = summary.get("_defer") if summary.get("defer_until") else None
+        assignee = summary.get("assignee")
         return Node(bead_id, _priority(summary), -float(summary.get("_created") or 0.0), str(summary.get("status")),
-                    str(summary.get("type") or "task"), summary.get("assignee") or None, blocked,
-                    float(defer) if isinstance(defer, (int, float)) else None, external)
+                    str(summary.get("type") or ""), assignee if isinstance(assignee, str) and assignee else None,
+                    blocked, float(defer) if isinstance(defer, (int, float)) else None, external)
 
     def _stored(self, bead_id: str) -> tuple[str, str, bool] | None:
         """(status, type, blocked) of a bead as the tables hold it now."""
@@ -221,7 +264,7 @@ class Derived:
                 self.db.execute("DELETE FROM node WHERE id = ?", (bead_id,))
                 self.db.execute("DELETE FROM edge WHERE source = ?", (bead_id,))
             if now is not None:
-                node = self._node(bead_id, now, False, _Present(self, summary))
+                node = self._node(bead_id, now, False, False)  # both flags are worked out below
                 self.db.execute("INSERT INTO node VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", node.row())
                 self.db.executemany("INSERT INTO edge VALUES (?, ?, ?)",
                                     ((bead_id, target, kind) for target, kind in _edges(now)))
@@ -231,25 +274,40 @@ class Derived:
             for source, in self.db.execute("SELECT source FROM edge WHERE target = ? AND type IN (?, ?)",
                                            (bead_id, BLOCKING, PARENT)).fetchall():
                 pending[source] = None
-        rounds = 0
-        limit = 4 * (len(pending) + 16) + 10_000  # a parent cycle (only an import makes one) must end
-        while pending and rounds < limit:
-            rounds += 1
+        present = _Present(self, summary)
+        flips: dict[str, int] = {}
+        while pending:
             bead_id = next(iter(pending))
             del pending[bead_id]
-            stored = self._stored(bead_id)
+            stored = self._flags(bead_id)
             current = summary(bead_id)
             if stored is None or current is None:
                 continue
-            blocked = self._blocked(current, stored[0])
-            external = any(kind in ORDERING and summary(target) is None and not self._has_tombstone(target)
-                           for target, kind in _edges(current))
-            self.db.execute("UPDATE node SET external = ? WHERE id = ?", (int(external), bead_id))
-            if blocked != stored[2]:
-                self.db.execute("UPDATE node SET blocked = ? WHERE id = ?", (int(blocked), bead_id))
+            status, was_blocked, was_external = stored
+            blocked = self._blocked(current, status)
+            external = _direct_external(current, present) or self._parent_external(current)
+            if (blocked, external) == (was_blocked, was_external):
+                continue
+            self.db.execute("UPDATE node SET blocked = ?, external = ? WHERE id = ?",
+                            (int(blocked), int(external), bead_id))
+            if (blocked, external) != (was_blocked, was_external):
+                flips[bead_id] = flips.get(bead_id, 0) + 1
+                if flips[bead_id] > MAX_FLIPS:  # only a parent cycle (an import can make one) keeps flipping
+                    raise _Cascade
                 for child, in self.db.execute("SELECT source FROM edge WHERE target = ? AND type = ?",
                                               (bead_id, PARENT)).fetchall():
                     pending[child] = None
+
+    def _flags(self, bead_id: str) -> tuple[str, bool, bool] | None:
+        """(status, blocked, external) of a bead as the tables hold it now."""
+        row = self.db.execute("SELECT status, blocked, external FROM node WHERE id = ?", (bead_id,)).fetchone()
+        return (row[0], bool(row[1]), bool(row[2])) if row else None
+
+    def _parent_external(self, summary: Mapping[str, Any]) -> bool:
+        """Whether the bead's live parent in this ledger waits for another ledger (so the bead does)."""
+        parent = parent_of(summary)
+        found = self._flags(parent) if parent else None
+        return found is not None and found[0] not in DONE and found[2]
 
     def _has_tombstone(self, bead_id: str) -> bool:
         from gt.beads.tracker import BEADS

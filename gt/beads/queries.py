@@ -323,15 +323,27 @@ def _ready_derived(view: View, flt: Filter, limit: int, others: Others) -> list[
     for node in derived.ordered(ready_at=time.time()):
         if not flt.matches(node.summary()):
             continue
-        if node.external:
-            entry = view.entry(BEADS, node.id)
-            summary = entry[1] if entry is not None else None
-            if summary is None or graph.blocked_checker(others(view, {node.id: summary}))(node.id):
+        if node.external:  # it, or an ancestor in this ledger, waits for a bead of another ledger
+            chain = _with_ancestors(view, node.id)
+            if node.id not in chain or graph.blocked_checker(others(view, chain))(node.id):
                 continue
         found.append(node.id)
         if len(found) >= limit:
             break
     return found
+
+
+def _with_ancestors(view: View, bead_id: str) -> dict[str, dict[str, Any]]:
+    """The summaries of a bead and of its parents up the chain, as far as this ledger holds them."""
+    chain: dict[str, dict[str, Any]] = {}
+    current: str | None = bead_id
+    while current is not None and current not in chain and len(chain) < 1000:
+        entry = view.entry(BEADS, current)
+        if entry is None or entry[1] is None:
+            break
+        chain[current] = entry[1]
+        current = parent_of(entry[1])
+    return chain
 
 
 def within_parent(view: View, flt: Filter, beads: dict[str, dict[str, Any]]) -> Filter:

@@ -458,9 +458,11 @@ class Ledger:
                     code = 0
                 finally:
                     os._exit(code)
-        self._build_many(missing[:half] if child else missing, previous)
-        if child:
-            os.waitpid(child, 0)
+        try:
+            self._build_many(missing[:half] if child else missing, previous)
+        finally:
+            if child:
+                os.waitpid(child, 0)
 
     def _build_many(self, missing: list[tuple[str, str, str]], previous: Manifest | None) -> None:
         source = self._bulk_source(missing, previous)

@@ -378,7 +378,7 @@ def _full_load(data: bytes | str, name: str) -> dict[str, Any]:
 # anything it is not sure of: the full emitter then writes it. A property test holds the two equal.
 
 _PLAIN_OUT = re.compile(r"[A-Za-z_][^\n]*\Z")
-_SAFE_TEXT = re.compile("[\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]*\\Z")  # what the emitter writes as is
+_SAFE_TEXT = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*\\Z")  # what the emitter writes as is
 # Text the emitter certainly single-quotes: plain, it would read as a number, a time or a word.
 _QUOTED_OUT = re.compile(r"(?:[-+]?[0-9]+|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
                          r"(?:Z|[-+][0-9]{2}:[0-9]{2})?)?|true|True|TRUE|false|False|FALSE|null|Null|NULL|~)\Z")

@@ -53,7 +53,7 @@ SCRIPT_BLOCK = re.compile(r"(```|~~~)gt-script[ \t]*\n(.*?)\1", re.S)
 HEAVY_FIELDS = ("description", "design", "acceptance_criteria", "notes", "comments", "metadata")
 
 
-SUMMARY_VERSION = "s6"  # bump when summarize() changes: cached summaries are keyed by it
+SUMMARY_VERSION = "s7"  # bump when summarize() changes: cached summaries are keyed by it
 
 
 SUMMARY_FIELDS = ("id", "title", "type", "status", "priority", "assignee", "labels", "dependencies",
@@ -280,6 +280,8 @@ def problems(doc: Any, key: str) -> list[str]:
         found.append(f"priority {doc.get('priority')!r} is not 0-4")
     if not isinstance(doc.get("type", ""), str):
         found.append("type must be a string")
+    if doc.get("assignee") is not None and not isinstance(doc["assignee"], str):
+        found.append("assignee must be a string")
     for name in ("labels", "dependencies", "comments"):
         if not isinstance(doc.get(name, []), list):
             found.append(f"{name} must be a list")

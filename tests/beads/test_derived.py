@@ -18,7 +18,7 @@ from gt.beads.tracker import BEADS, Tracker
 from gt.ledger.gitdir import discover
 from gt.ledger.store import Signature
 from gt.model import graph
-from gt.model.bead import BOOKKEEPING_TYPES, TOMBSTONE
+from gt.model.bead import TOMBSTONE, parent_of
 
 ME = Signature("tester", "tester@example.com")
 
@@ -28,16 +28,24 @@ def expected(tracker: Tracker) -> tuple[dict[str, Node], set[tuple[str, str, str
     view = tracker.view()
     every = view.summaries(BEADS)
     is_blocked = graph.blocked_checker(every)
+
+    def external(bead_id: str, seen: frozenset[str] = frozenset()) -> bool:  # a foreign dependency, or a live
+        s = every[bead_id]                                                     # parent's, up the chain
+        if any(d["type"] in ("blocks", "parent-child") and d["target"] not in every for d in s.get("dependencies") or ()):
+            return True
+        parent = parent_of(s)
+        return (parent in every and every[parent]["status"] not in ("closed", TOMBSTONE) and parent not in seen
+                and external(parent, seen | {bead_id}))
+
     nodes, edges = {}, set()
     for bead_id, s in every.items():
         if s["status"] == TOMBSTONE:
             continue
         deps = [(d["target"], d["type"]) for d in s.get("dependencies") or ()]
         edges |= {(bead_id, t, k) for t, k in deps}
-        nodes[bead_id] = Node(bead_id, s.get("priority", 2), -s["_created"], s["status"], s.get("type", "task"),
+        nodes[bead_id] = Node(bead_id, s.get("priority", 2), -s["_created"], s["status"], s.get("type") or "",
                               s.get("assignee") or None, is_blocked(bead_id),
-                              s.get("_defer") if s.get("defer_until") else None,
-                              any(k in ("blocks", "parent-child") and t not in every for t, k in deps))
+                              s.get("_defer") if s.get("defer_until") else None, external(bead_id))
     return nodes, edges
 
 
@@ -152,3 +160,59 @@ def test_a_killed_update_leaves_the_old_state_or_the_new(tmp_path):
         proc.kill()
         proc.wait(timeout=TIMEOUT)
     check(tracker)
+
+
+def test_a_parent_waiting_for_another_ledger_holds_back_its_children(tmp_path):
+    """A child is not ready while its parent waits for another ledger's bead: the fast path asks the
+    other ledger about the parent's dependency, as the full computation does."""
+    from gt.beads.queries import Filter, ready
+
+    repo = make_repo(tmp_path / "r")
+    tracker = Tracker(discover(str(repo)))
+    operations.init(tracker, ME, "gt")
+    parent = operations.create(tracker, ME, "epic", type="epic").result["id"]
+    child = operations.create(tracker, ME, "step", parent=parent).result["id"]
+    grandchild = operations.create(tracker, ME, "sub-step", parent=child).result["id"]
+    from conftest import hand_commit
+    from gt.ledger.store import document_path
+
+    text = git(repo, "show", f"beads:{document_path(BEADS, parent)}")
+    hand_commit(repo, document_path(BEADS, parent), text + "dependencies:\n- type: blocks\n  target: zz-foreign\n"
+                if "dependencies:" not in text else text)
+    foreign = {"id": "zz-foreign", "status": "open", "priority": 2, "type": "task", "_created": 0.0}
+
+    def others(view, beads):  # the town's other ledger holds zz-foreign, open
+        wanted = {d["target"] for s in beads.values() for d in s.get("dependencies") or ()}
+        return {**({"zz-foreign": foreign} if "zz-foreign" in wanted else {}), **beads}
+
+    view = tracker.view()
+    slow = ready(view, Filter(), None, others)  # every summary: the reference
+    fast = ready(view, Filter(), 100, others)  # the derived tables
+    assert fast == slow and parent not in fast and child not in fast and grandchild not in fast
+    assert {n.id for n in Derived.of(view).nodes().values() if n.external} == {parent, child, grandchild}
+
+
+def test_blocking_an_epic_with_thousands_of_descendants_is_followed_to_the_last_leaf(tmp_path):
+    """One write that blocks a bead with 40 sub-epics of 60 children each: every one of the 2,441
+    beads is blocked in the derived tables, as in the full computation, and unblocked again."""
+    from gt.beads.exchange import import_docs
+    from gt.model.bead import new_bead, now_iso
+
+    repo = make_repo(tmp_path / "r")
+    tracker = Tracker(discover(str(repo)))
+    operations.init(tracker, ME, "gt")
+    now = now_iso()
+    docs = [new_bead("gt-top", "top", actor="t", now=now, type="epic")]
+    for a in range(40):
+        docs.append(new_bead(f"gt-top.{a}", f"sub {a}", actor="t", now=now, type="epic",
+                             dependencies=[{"type": "parent-child", "target": "gt-top"}]))
+        docs += [new_bead(f"gt-top.{a}.{b}", f"leaf {a}.{b}", actor="t", now=now,
+                          dependencies=[{"type": "parent-child", "target": f"gt-top.{a}"}]) for b in range(60)]
+    import_docs(tracker, ME, docs, "test")
+    check(tracker)
+    operations.update(tracker, ME, ["gt-top"], fields={"status": "blocked"})
+    check(tracker)
+    assert len(Derived.of(tracker.view()).blocked()) == 2441
+    operations.update(tracker, ME, ["gt-top"], fields={"status": "open"})
+    check(tracker)
+    assert Derived.of(tracker.view()).blocked() == []

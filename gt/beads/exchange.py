@@ -120,6 +120,9 @@ def import_docs(tracker: Tracker, actor: Signature, docs: list[dict[str, Any]], 
     """Create or update beads by id in one commit; unchanged beads are not rewritten. `refused`
     (lines of the file that were not taken) is named in the commit."""
 
+    for number, doc in enumerate(docs):  # once, in place: a retried build must not hold a second copy
+        docs[number] = canonical(doc)
+
     def build(view: View) -> Edit:
         from gt import progress
 
@@ -127,7 +130,6 @@ def import_docs(tracker: Tracker, actor: Signature, docs: list[dict[str, Any]], 
         changed: dict[str, dict[str, Any] | None] = {}
         for number, doc in enumerate(docs, 1):
             progress.report(f"importing {number}/{len(docs)} beads …")
-            doc = canonical(doc)
             bead_id = doc["id"]
             if view.entry(BEADS, bead_id) is not None:
                 try:

@@ -140,8 +140,7 @@ class Shard:
         data = b"".join([MAGIC, struct.pack("<III", *(len(x) for x in sections)), *sections, *records])
         shard = cls(data)
         shard._summaries, shard._meta, shard._table = summaries, meta, table
-        shard._docs = {k: d for k, d in full.items() if isinstance(d, dict)}
-        return shard
+        return shard  # the documents are not kept decoded: an import of 100,000 would hold them all
 
     def to_bytes(self) -> bytes:
         return bytes(self._data)

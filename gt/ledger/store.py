@@ -29,7 +29,7 @@ else:
 
 from gt.errors import GtError, UsageError
 from gt.ledger.gitdir import RepoPaths, append_reflog, checked_out_in, read_ref
-from gt.ledger.index import Doc, Entry, IndexStore, Manifest, Shard
+from gt.ledger.index import Doc, Entry, IndexStore, Manifest, Shard, pack_doc
 from gt.ledger.yamlio import YamlError, dump, load_mapping
 
 CONFIG_FILE = "ledger.yaml"
@@ -558,7 +558,7 @@ class Ledger:
         except ValueError as exc:  # well-formed YAML that is not a valid document
             entries[key] = (blob_id, None, f"{self.branch}:{collection}/{fan}/{key}.yaml: {exc}")
             return
-        full[key] = doc
+        full[key] = pack_doc(doc)  # stored as it will be kept: the decoded document can go at once
         entries[key] = (blob_id, summary, None)
 
     # -- writing -------------------------------------------------------------------------------

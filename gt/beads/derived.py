@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from gt.ledger.store import View
 
-VERSION = 2  # the schema and the meaning of its columns; a file of another version is rebuilt
+VERSION = 3  # the schema and the meaning of its columns; a file of another version is rebuilt
 DONE = ("closed", TOMBSTONE)  # statuses of a bead that blocks nothing (gt.model.graph)
 ORDERING = (BLOCKING, PARENT)
 MAX_FLIPS = 3  # times one bead's flags may change while following a change (a parent cycle flips for ever)
@@ -41,13 +41,17 @@ CREATE TABLE IF NOT EXISTS node (
     id TEXT PRIMARY KEY, priority INTEGER NOT NULL, newest REAL NOT NULL, status TEXT NOT NULL,
     type TEXT NOT NULL, assignee TEXT, blocked INTEGER NOT NULL, defer REAL, external INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS node_order ON node (priority, newest, id) WHERE status <> 'closed';
 CREATE TABLE IF NOT EXISTS edge (source TEXT NOT NULL, target TEXT NOT NULL, type TEXT NOT NULL,
                                  PRIMARY KEY (source, target, type)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS edge_target ON edge (target, type);
 CREATE TABLE IF NOT EXISTS tally (status TEXT NOT NULL, type TEXT NOT NULL, n INTEGER NOT NULL,
                                   PRIMARY KEY (status, type)) WITHOUT ROWID;
 """
+
+
+SCHEMA_INDEXES = (  # made after the tables are filled when they are computed whole
+    "CREATE INDEX IF NOT EXISTS node_order ON node (priority, newest, id) WHERE status <> 'closed'",
+    "CREATE INDEX IF NOT EXISTS edge_target ON edge (target, type)",
+)
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,15 @@ class Node:
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> "Node":
         return cls(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7], bool(row[8]))
+
+
+def _row(bead_id: str, summary: Mapping[str, Any], blocked: bool, external: bool) -> tuple[Any, ...]:
+    """A bead's row of the `node` table."""
+    defer = summary.get("_defer") if summary.get("defer_until") else None
+    assignee = summary.get("assignee")
+    return (bead_id, _priority(summary), -float(summary.get("_created") or 0.0), str(summary.get("status")),
+            str(summary.get("type") or ""), assignee if isinstance(assignee, str) and assignee else None,
+            int(blocked), float(defer) if isinstance(defer, (int, float)) else None, int(external))
 
 
 class _Cascade(Exception):
@@ -196,9 +209,12 @@ class Derived:
 
         every = self.view.summaries(BEADS)  # tombstones too: a dependency on one is not on another ledger
         summaries = {i: s for i, s in every.items() if s.get("status") != TOMBSTONE}
+        edges = {i: _edges(s) for i, s in summaries.items()}
         self.db.execute("DELETE FROM node")
         self.db.execute("DELETE FROM edge")
         self.db.execute("DELETE FROM tally")
+        self.db.execute("DROP INDEX IF EXISTS node_order")  # made again after the rows: faster than kept up
+        self.db.execute("DROP INDEX IF EXISTS edge_target")
         is_blocked = graph.blocked_checker(every)
         external: dict[str, bool] = {}
 
@@ -209,7 +225,8 @@ class Derived:
             while current is not None and current not in external and current not in chain and len(chain) < 10_000:
                 chain.append(current)
                 doc = every[current]
-                if _direct_external(doc, every):
+                if any(kind in ORDERING and target not in every
+                       for target, kind in (edges.get(current) or _edges(doc))):
                     found = True
                     break
                 parent = parent_of(doc)
@@ -220,22 +237,20 @@ class Derived:
                 external[each] = found
             return found
 
-        nodes = [self._node(i, s, is_blocked(i), is_external(i)) for i, s in summaries.items()]
-        self.db.executemany("INSERT INTO node VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (n.row() for n in nodes))
+        rows = [_row(i, s, is_blocked(i), is_external(i)) for i, s in summaries.items()]
+        self.db.executemany("INSERT INTO node VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         self.db.executemany("INSERT INTO edge VALUES (?, ?, ?)",
-                            ((i, target, kind) for i, s in summaries.items() for target, kind in _edges(s)))
+                            ((i, target, kind) for i, pairs in edges.items() for target, kind in pairs))
+        for statement in SCHEMA_INDEXES:
+            self.db.execute(statement)
         tally: dict[tuple[str, str], int] = {}
-        for node in nodes:
-            tally[(node.status, node.type)] = tally.get((node.status, node.type), 0) + 1
+        for row in rows:
+            tally[(row[3], row[4])] = tally.get((row[3], row[4]), 0) + 1
         self.db.executemany("INSERT INTO tally VALUES (?, ?, ?)", ((s, t, n) for (s, t), n in tally.items()))
 
     @staticmethod
     def _node(bead_id: str, summary: Mapping[str, Any], blocked: bool, external: bool) -> Node:
-        defer = summary.get("_defer") if summary.get("defer_until") else None
-        assignee = summary.get("assignee")
-        return Node(bead_id, _priority(summary), -float(summary.get("_created") or 0.0), str(summary.get("status")),
-                    str(summary.get("type") or ""), assignee if isinstance(assignee, str) and assignee else None,
-                    blocked, float(defer) if isinstance(defer, (int, float)) else None, external)
+        return Node.from_row(_row(bead_id, summary, blocked, external))
 
     def _stored(self, bead_id: str) -> tuple[str, str, bool] | None:
         """(status, type, blocked) of a bead as the tables hold it now."""
@@ -453,7 +468,7 @@ def _connect(path: str) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")  # a cache: a power cut may lose the last update, never corrupt it
     db.execute("PRAGMA journal_size_limit = 4194304")  # the write-ahead log shrinks back after a full rebuild
-    db.executescript(SCHEMA)
+    db.executescript(SCHEMA + ";\n".join(SCHEMA_INDEXES) + ";\n")
     return db
 
 

@@ -39,7 +39,8 @@ TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40) | st.sa
      "2025-11-25T14:56:49.13027-08:00", "2025-11-25", "2025-1-5", "2025-11-25 14:56:49", "2025-11-25T14:56:49",
      "2025-11-25t14:56:49z", "2fa login", "1.5", "+12", "-", "a: ", " lead", "trail ", "it's 'quoted'", "''", "~x",
      "x~", "a\n b", "a  \nb", "a\n\n\nb\n\n", "é ü", "<<", "=", "a,b", "[x", "{x", "x]", "#x", "x #y", "x#y",
-     "Fix\u2028crash", "a\u2029", "x\n\u2028y", "\x85x", "a\x85"])
+     "Fix\u2028crash", "a\u2029", "x\n\u2028y", "\x85x", "a\x85", "1 Seed f559af82 maintainers", "12 a: b",
+     "3 #x", "4 ", "5 x:", "2026 plans", "2026-01-01 10:00:00", "1 ", "0 x", "07 x", "1 2", "1  x", "1 -x"])
 LEAVES = TEXT | st.integers() | st.booleans() | st.none() | st.floats(allow_nan=False)
 DOCS = st.dictionaries(KEYS | TEXT, st.recursive(LEAVES, lambda inner: st.lists(inner, max_size=4)
                                                  | st.dictionaries(KEYS | TEXT, inner, max_size=4), max_leaves=12),

@@ -263,6 +263,51 @@ def _this_command() -> str:
     return command if len(command) <= 200 else command[:199] + "…"
 
 
+class _Flock:
+    """An exclusive `flock` on a file, waited for by trying every POLL_SECONDS (as the filelock package
+    does, without its imports on every write); the kernel drops it when the process dies."""
+
+    POLL_SECONDS = 0.05
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd: int | None = None
+
+    def acquire(self, timeout: float) -> bool:
+        """Take the lock within `timeout` seconds; False when it stayed taken."""
+        import fcntl
+
+        deadline = time.monotonic() + timeout
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(self.POLL_SECONDS)
+                continue
+            except BaseException:
+                os.close(fd)
+                raise
+            if os.fstat(fd).st_nlink == 0:  # the file was removed meanwhile: a lock on it guards nothing
+                os.close(fd)
+                continue
+            self.fd = fd
+            return True
+
+    def release(self) -> None:
+        import fcntl
+
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+
 class WriterLock:
     """The ledger's writer lock (see Ledger.lock): while held, `<lock>.holder` says who holds it."""
 
@@ -272,27 +317,21 @@ class WriterLock:
         self._lock: Any = None
 
     def __enter__(self) -> "WriterLock":
-        from filelock import FileLock, Timeout
-
         if self.timeout is None:
             self.timeout = lock_timeout()
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        lock = FileLock(self.path, timeout=self.timeout)
+        lock = _Flock(self.path)
         started = time.monotonic()
-        try:
-            lock.acquire(timeout=min(self.timeout, QUIET_WAIT_SECONDS))
-        except Timeout:
+        if not lock.acquire(min(self.timeout, QUIET_WAIT_SECONDS)):
             if self.timeout <= QUIET_WAIT_SECONDS:
-                raise GtError(self._timeout_message(time.monotonic() - started), code="locked") from None
+                raise GtError(self._timeout_message(time.monotonic() - started), code="locked")
             from gt import progress  # longer than a write takes: say whom we wait for, then wait on
 
             holder = read_holder(self.path)
             progress.report(f"waiting for the ledger lock, held by {holder.describe() if holder else 'another writer'} …",
                             every=0)
-            try:
-                lock.acquire(timeout=max(0.0, self.timeout - (time.monotonic() - started)))
-            except Timeout:
-                raise GtError(self._timeout_message(time.monotonic() - started), code="locked") from None
+            if not lock.acquire(max(0.0, self.timeout - (time.monotonic() - started))):
+                raise GtError(self._timeout_message(time.monotonic() - started), code="locked")
         self._lock = lock
         try:
             self._write_holder()
@@ -567,8 +606,8 @@ class Ledger:
         """The writers' lock: an flock the kernel releases when its process dies, waited for at most
         `BD_LOCK_TIMEOUT` seconds (default 30) before failing with a message naming its holder.
 
-        filelock's default 50 ms poll measured best under 50 contending writers: shorter polls,
-        backoff and kernel-side waiting all lowered throughput (see docs/performance.md).
+        A 50 ms poll (filelock's default, kept by `_Flock`) measured best under 50 contending writers:
+        shorter polls, backoff and kernel-side waiting all lowered throughput (see docs/performance.md).
         """
         return WriterLock(os.path.join(self.repo.private, "ledger.lock"))
 

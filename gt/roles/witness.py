@@ -198,8 +198,21 @@ def _restart(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[st
     if tripped:
         attempts.escalate(town, me, bead, tripped[0], f"{who} restarted: {reason}")
         return {"action": "breaker", "agent": who, "bead": bead, "reason": reason}
+    _clear_stale_index_lock(_home(town, who))
     runtimes.start(town, who, _home(town, who), agent, settings, model)
     return {"action": "restart", "agent": who, "bead": bead, "reason": reason}
+
+
+def _clear_stale_index_lock(home: Path) -> None:
+    """A session killed inside `git add` or `git commit` leaves its worktree's `index.lock` behind, and
+    every git command there would fail after the restart. The session is gone (that is why it is
+    restarted), so the lock is its leftover: removed."""
+    found = git.run("-C", str(home), "rev-parse", "--git-path", "index.lock", check=False).stdout.strip()
+    if found:
+        try:
+            (Path(found) if os.path.isabs(found) else home / found).unlink()
+        except FileNotFoundError:
+            pass
 
 
 def _release(me: Signature, tracker: Tracker, who: str, bead: str, subject: str) -> None:

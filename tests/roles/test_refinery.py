@@ -152,9 +152,13 @@ def test_the_witness_restarts_a_killed_agent_then_escalates(town):
 
     os.killpg(pid, signal.SIGKILL)
     wait_for(lambda: not alive(pid), what="the kill")
+    home = town / "gizmo" / "polecats" / "toast"
+    lock = Path(git(home, "rev-parse", "--absolute-git-dir").strip()) / "index.lock"
+    lock.write_text("")  # as a session killed inside `git add` leaves it
     [decision] = json.loads(gt(town, "witness", "patrol", "gizmo", "--json").stdout)
     assert decision == {"action": "restart", "agent": "gizmo/polecats/toast", "bead": work,
                         "reason": "its session died"}
+    assert not lock.exists()  # the restarted session can use git in its worktree
     [session] = json.loads(gt(town, "agents", "--json").stdout)
     assert session["pid"] != pid and session["state"] == "running"
     assert Bd(town).show(work)["witness_restarts"] == 1

@@ -42,7 +42,7 @@ def lines(pairs: list[tuple[Any, str]]) -> str:
 def detail(doc: Mapping[str, Any], beads: Mapping[str, Mapping[str, Any]] | None = None,
            dependents: list[str] | None = None) -> str:
     """The full bead as `bd show` prints it."""
-    beads = beads or {}
+    beads = {} if beads is None else beads  # not `or`: a Lookup's length would read every summary
     out = [f"{doc['id']}: {doc.get('title')}",
            f"Status: {doc.get('status')}   Priority: P{doc.get('priority')}   Type: {doc.get('type')}"]
     if doc.get("assignee"):

@@ -1,3 +1,5 @@
+from typing import Any, Mapping
+
 import click
 
 from gt.cli.common import Out, command
@@ -25,10 +27,9 @@ def show(out: Out, ids: tuple[str, ...], more_ids: tuple[str, ...], short: bool,
     view = tracker.view()
     wanted = [Tracker.resolve(view, q) for q in queries]
     if children:
-        from gt.model.graph import children as children_of
+        from gt.beads.operations import children as children_of
 
-        beads = Tracker.summaries(view)
-        wanted = [c for i in wanted for c in children_of(beads, i)]
+        wanted = [c for i in wanted for c in children_of(view, i)]
     docs = [Tracker.get(view, i) for i in wanted]
     if short:  # one line per bead, with --json too, as the original
         from gt.cli import format
@@ -41,8 +42,18 @@ def show(out: Out, ids: tuple[str, ...], more_ids: tuple[str, ...], short: bool,
 
         out.emit([details_json(view, strip_stamps(d)) for d in docs])
         return
+    from gt.beads.derived import derived_of
+    from gt.beads.tracker import Lookup
     from gt.cli import format
+    from gt.model.bead import BLOCKING
     from gt.model.graph import dependents
 
-    beads = Tracker.summaries(view)
-    out.emit(None, "\n\n".join(format.detail(d, beads, dependents(beads, d["id"])) for d in docs))
+    derived = derived_of(view)  # the reverse index: only the linked beads are read
+    beads: Mapping[str, Mapping[str, Any]] = Lookup(view) if derived is not None else Tracker.summaries(view)
+
+    def blocked_by(bead_id: str) -> list[str]:
+        if derived is None:
+            return dependents(beads, bead_id)
+        return [source for source, _ in derived.dependents(bead_id, (BLOCKING,))]
+
+    out.emit(None, "\n\n".join(format.detail(d, beads, blocked_by(d["id"])) for d in docs))

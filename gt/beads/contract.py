@@ -107,18 +107,12 @@ def details_json(view: View, doc: Doc) -> dict[str, Any]:
     parent = parent_of(doc)
     if parent:
         out["parent"] = parent
-    from gt.beads.derived import derived_of
+    from gt.beads.derived import dependents_of
     from gt.beads.tracker import Lookup
 
     forward = [(d.get("target"), d.get("type")) for d in doc.get("dependencies") or () if isinstance(d, dict)]
-    derived = derived_of(view)
-    if derived is not None:  # the reverse index: no summary but the linked beads' is read
-        beads: Mapping[str, Doc] = Lookup(view)
-        backward = [(other, kind) for other, kind in derived.dependents(bead_id) if other != bead_id]
-    else:
-        beads = view.summaries(BEADS)
-        backward = [(other, d.get("type")) for other, o in beads.items() if other != bead_id and not is_deleted(o)
-                    for d in o.get("dependencies") or () if d.get("target") == bead_id]
+    beads = Lookup(view)  # only the linked beads are read
+    backward = [(other, kind) for other, kind in dependents_of(view, bead_id) if other != bead_id]
     wanted = {i for i, _ in forward + backward if isinstance(i, str) and i in beads}
     linked = {d["id"]: issue_json(strip_stamps(d)) for d in view.docs(BEADS, sorted(wanted))}
     # Dependencies on beads this ledger does not hold are left out, as the original's join does.

@@ -68,10 +68,6 @@ class Node:
     defer: float | None
     external: bool
 
-    def row(self) -> tuple[Any, ...]:
-        return (self.id, self.priority, self.newest, self.status, self.type, self.assignee, int(self.blocked),
-                self.defer, int(self.external))
-
     def summary(self) -> dict[str, Any]:
         """What gt.beads.queries.Filter reads of a bead, for the filters these columns can answer."""
         return {"id": self.id, "priority": self.priority, "status": self.status, "type": self.type or None,
@@ -95,9 +91,9 @@ class _Cascade(Exception):
     """Following a change did not settle: the tables are computed whole instead."""
 
 
-def _direct_external(summary: Mapping[str, Any], present: Mapping[str, Any]) -> bool:
-    """Whether the bead depends (blocks, parent-child) on a bead this ledger does not hold."""
-    return any(kind in ORDERING and target not in present for target, kind in _edges(summary))
+def _direct_external(edges: Iterable[tuple[str, str]], present: Mapping[str, Any]) -> bool:
+    """Whether these (target, type) edges of a bead order it after a bead this ledger does not hold."""
+    return any(kind in ORDERING and target not in present for target, kind in edges)
 
 
 def _edges(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -225,8 +221,7 @@ class Derived:
             while current is not None and current not in external and current not in chain and len(chain) < 10_000:
                 chain.append(current)
                 doc = every[current]
-                if any(kind in ORDERING and target not in every
-                       for target, kind in (edges.get(current) or _edges(doc))):
+                if _direct_external(edges[current], every):
                     found = True
                     break
                 parent = parent_of(doc)
@@ -248,14 +243,10 @@ class Derived:
             tally[(row[3], row[4])] = tally.get((row[3], row[4]), 0) + 1
         self.db.executemany("INSERT INTO tally VALUES (?, ?, ?)", ((s, t, n) for (s, t), n in tally.items()))
 
-    @staticmethod
-    def _node(bead_id: str, summary: Mapping[str, Any], blocked: bool, external: bool) -> Node:
-        return Node.from_row(_row(bead_id, summary, blocked, external))
-
-    def _stored(self, bead_id: str) -> tuple[str, str, bool] | None:
-        """(status, type, blocked) of a bead as the tables hold it now."""
-        row = self.db.execute("SELECT status, type, blocked FROM node WHERE id = ?", (bead_id,)).fetchone()
-        return (row[0], row[1], bool(row[2])) if row else None
+    def _stored(self, bead_id: str) -> tuple[str, str, bool, bool] | None:
+        """(status, type, blocked, external) of a bead as the tables hold it now."""
+        row = self.db.execute("SELECT status, type, blocked, external FROM node WHERE id = ?", (bead_id,)).fetchone()
+        return (row[0], row[1], bool(row[2]), bool(row[3])) if row else None
 
     def _follow(self, changed: list[str]) -> None:
         """Redo the changed beads, then every bead whose blocking they change, until nothing moves."""
@@ -279,11 +270,11 @@ class Derived:
                 self.db.execute("DELETE FROM node WHERE id = ?", (bead_id,))
                 self.db.execute("DELETE FROM edge WHERE source = ?", (bead_id,))
             if now is not None:
-                node = self._node(bead_id, now, False, False)  # both flags are worked out below
-                self.db.execute("INSERT INTO node VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", node.row())
+                row = _row(bead_id, now, False, False)  # both flags are worked out below
+                self.db.execute("INSERT INTO node VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
                 self.db.executemany("INSERT INTO edge VALUES (?, ?, ?)",
                                     ((bead_id, target, kind) for target, kind in _edges(now)))
-                self._count(node.status, node.type, 1)
+                self._count(row[3], row[4], 1)
                 pending[bead_id] = None
             # whoever depends on it may change: it appeared, went, or changed its status
             for source, in self.db.execute("SELECT source FROM edge WHERE target = ? AND type IN (?, ?)",
@@ -294,35 +285,29 @@ class Derived:
         while pending:
             bead_id = next(iter(pending))
             del pending[bead_id]
-            stored = self._flags(bead_id)
+            stored = self._stored(bead_id)
             current = summary(bead_id)
             if stored is None or current is None:
                 continue
-            status, was_blocked, was_external = stored
+            status, _, was_blocked, was_external = stored
             blocked = self._blocked(current, status)
-            external = _direct_external(current, present) or self._parent_external(current)
+            external = _direct_external(_edges(current), present) or self._parent_external(current)
             if (blocked, external) == (was_blocked, was_external):
                 continue
             self.db.execute("UPDATE node SET blocked = ?, external = ? WHERE id = ?",
                             (int(blocked), int(external), bead_id))
-            if (blocked, external) != (was_blocked, was_external):
-                flips[bead_id] = flips.get(bead_id, 0) + 1
-                if flips[bead_id] > MAX_FLIPS:  # only a parent cycle (an import can make one) keeps flipping
-                    raise _Cascade
-                for child, in self.db.execute("SELECT source FROM edge WHERE target = ? AND type = ?",
-                                              (bead_id, PARENT)).fetchall():
-                    pending[child] = None
-
-    def _flags(self, bead_id: str) -> tuple[str, bool, bool] | None:
-        """(status, blocked, external) of a bead as the tables hold it now."""
-        row = self.db.execute("SELECT status, blocked, external FROM node WHERE id = ?", (bead_id,)).fetchone()
-        return (row[0], bool(row[1]), bool(row[2])) if row else None
+            flips[bead_id] = flips.get(bead_id, 0) + 1
+            if flips[bead_id] > MAX_FLIPS:  # only a parent cycle (an import can make one) keeps flipping
+                raise _Cascade
+            for child, in self.db.execute("SELECT source FROM edge WHERE target = ? AND type = ?",
+                                          (bead_id, PARENT)).fetchall():
+                pending[child] = None
 
     def _parent_external(self, summary: Mapping[str, Any]) -> bool:
         """Whether the bead's live parent in this ledger waits for another ledger (so the bead does)."""
         parent = parent_of(summary)
-        found = self._flags(parent) if parent else None
-        return found is not None and found[0] not in DONE and found[2]
+        found = self._stored(parent) if parent else None
+        return found is not None and found[0] not in DONE and found[3]
 
     def _has_tombstone(self, bead_id: str) -> bool:
         from gt.beads.tracker import BEADS
@@ -373,17 +358,13 @@ class Derived:
         for row in self.db.execute(sql, args):
             yield Node.from_row(row)
 
-    def count(self, hidden_types: Iterable[str] = (), include_closed: bool = True) -> int:
-        """Beads that are not tombstones, without `hidden_types` (and closed ones unless asked)."""
+    def count(self, hidden_types: Iterable[str] = ()) -> int:
+        """Beads that are not tombstones (closed ones too), without `hidden_types`."""
         hidden = tuple(hidden_types)
         sql = "SELECT COALESCE(SUM(n), 0) FROM tally"
-        where, args = [], list(hidden)
         if hidden:
-            where.append(f"type NOT IN ({', '.join('?' * len(hidden))})")
-        if not include_closed:
-            where.append("status <> 'closed'")
-        row = self.db.execute(sql + (" WHERE " + " AND ".join(where) if where else ""), args).fetchone()
-        return int(row[0])
+            sql += f" WHERE type NOT IN ({', '.join('?' * len(hidden))})"
+        return int(self.db.execute(sql, hidden).fetchone()[0])
 
     def tally(self) -> dict[tuple[str, str], int]:
         return {(s, t): n for s, t, n in self.db.execute("SELECT status, type, n FROM tally WHERE n > 0")}
@@ -431,8 +412,22 @@ def derived_of(view: View) -> Derived | None:
         return None
 
 
+def dependents_of(view: View, bead_id: str, types: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """(source, type) of the live beads that depend on `bead_id` (through one of `types`; None: any),
+    by source then type: from the reverse index, else (no derived tables) from every summary."""
+    derived = derived_of(view)
+    if derived is not None:
+        return derived.dependents(bead_id, types)
+    from gt.beads.tracker import BEADS
+    from gt.model.bead import is_deleted
+
+    wanted = set(types) if types is not None else None
+    return sorted({(source, kind) for source, summary in view.summaries(BEADS).items() if not is_deleted(summary)
+                   for target, kind in _edges(summary) if target == bead_id and (wanted is None or kind in wanted)})
+
+
 class _Present(Mapping[str, Any]):
-    """`target in present` for `Derived._node`: whether this ledger holds the bead (a tombstone counts)."""
+    """`target in present` for `_direct_external`: whether this ledger holds the bead (a tombstone counts)."""
 
     def __init__(self, derived: Derived, summary: Any) -> None:
         self.derived, self.summary = derived, summary
@@ -456,7 +451,7 @@ _OPEN: dict[str, "sqlite3.Connection"] = {}  # one connection per file and proce
 def forget(path: str | None = None) -> None:
     """Close this process's connection to `path` (default: all of them)."""
     for key in [path] if path is not None else list(_OPEN):
-        db = _OPEN.pop(key, None) if key is not None else None
+        db = _OPEN.pop(key, None)
         if db is not None:
             db.close()
 

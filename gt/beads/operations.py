@@ -126,12 +126,7 @@ def create(
 def fresh_id(view: View, prefix: str, parent: str | None) -> str:
     """A new id no bead of the ledger has (deleted ones included), sized for the ledger's bead count
     (from the index manifest) or, for a child, its parent's children (from the derived tables)."""
-    siblings = 0
-    if parent:
-        from gt.beads.derived import derived_of
-
-        derived = derived_of(view)
-        siblings = len(derived.dependents(parent, (PARENT,))) if derived is not None else 0
+    siblings = len(children(view, parent)) if parent else 0
     while True:
         entropy = os.urandom(16)
         candidate = child_id(parent, siblings, entropy) if parent else new_id(prefix, view.size(BEADS), entropy)
@@ -235,13 +230,10 @@ def _names(beads: dict[str, Any]) -> str:
 
 
 def children(view: View, bead_id: str) -> list[str]:
-    """The beads whose parent is `bead_id`, from the derived tables' reverse index (else every summary)."""
-    from gt.beads.derived import derived_of
+    """The beads whose parent is `bead_id`, by id (from the reverse index when there is one)."""
+    from gt.beads.derived import dependents_of
 
-    derived = derived_of(view)
-    if derived is None:
-        return graph.children(Tracker.summaries(view), bead_id)
-    return [source for source, _ in derived.dependents(bead_id, (PARENT,))]
+    return [source for source, _ in dependents_of(view, bead_id, (PARENT,))]
 
 
 def _check_reason(reason: str | None) -> str | None:

@@ -1,5 +1,3 @@
-from typing import Any, Mapping
-
 import click
 
 from gt.cli.common import Out, command
@@ -42,18 +40,11 @@ def show(out: Out, ids: tuple[str, ...], more_ids: tuple[str, ...], short: bool,
 
         out.emit([details_json(view, strip_stamps(d)) for d in docs])
         return
-    from gt.beads.derived import derived_of
+    from gt.beads.derived import dependents_of
     from gt.beads.tracker import Lookup
     from gt.cli import format
     from gt.model.bead import BLOCKING
-    from gt.model.graph import dependents
 
-    derived = derived_of(view)  # the reverse index: only the linked beads are read
-    beads: Mapping[str, Mapping[str, Any]] = Lookup(view) if derived is not None else Tracker.summaries(view)
-
-    def blocked_by(bead_id: str) -> list[str]:
-        if derived is None:
-            return dependents(beads, bead_id)
-        return [source for source, _ in derived.dependents(bead_id, (BLOCKING,))]
-
-    out.emit(None, "\n\n".join(format.detail(d, beads, blocked_by(d["id"])) for d in docs))
+    beads = Lookup(view)  # only the linked beads are read
+    out.emit(None, "\n\n".join(format.detail(d, beads, [s for s, _ in dependents_of(view, d["id"], (BLOCKING,))])
+                                for d in docs))

@@ -199,16 +199,16 @@ def full(view: View, ids: list[str]) -> list[dict[str, Any]]:
 def list_beads(view: View, flt: Filter, include_closed: bool = False, limit: int | None = 50, sort: str = "",
                reverse: bool = False) -> list[str]:
     closed_hidden = not (include_closed or flt.include_closed or flt.statuses is not None)
+    infra = frozenset() if flt.include_infra or flt.type is not None else infra_types(view)
     if limit and sort in ("", "priority") and not reverse and flt.derivable() and (
             closed_hidden or (flt.statuses is not None and "closed" not in flt.statuses)):
-        found = _list_derived(view, flt, limit)
+        found = _list_derived(view, flt, infra, limit)
         if found is not None:
             return found
     beads = view.summaries(BEADS)
     if flt.parent is not None:  # resolved in this ledger, without changing the caller's filter
         flt = replace(flt, parent=Tracker.resolve(view, flt.parent))
-    hidden = ("tombstone",) if include_closed or flt.include_closed or flt.statuses is not None else ("tombstone", "closed")
-    infra = frozenset() if flt.include_infra or flt.type is not None else infra_types(view)
+    hidden = ("tombstone", "closed") if closed_hidden else ("tombstone",)
     ids = [i for i, doc in beads.items()
            if doc.get("status") not in hidden and doc.get("type") not in infra and flt.matches(doc)]
     if flt.needs_text:
@@ -229,15 +229,14 @@ def count_beads(view: View, flt: Filter) -> int:
     return len(list_beads(view, flt, True, None))
 
 
-def _list_derived(view: View, flt: Filter, limit: int) -> list[str] | None:
-    """`list_beads` of the first `limit` live beads in the default order, read from the derived
-    tables (None: they cannot be had, read every summary instead)."""
+def _list_derived(view: View, flt: Filter, infra: frozenset[str], limit: int) -> list[str] | None:
+    """`list_beads` of the first `limit` live beads in the default order, without the `infra` types,
+    read from the derived tables (None: they cannot be had, read every summary instead)."""
     from gt.beads.derived import derived_of
 
     derived = derived_of(view)
     if derived is None:
         return None
-    infra = frozenset() if flt.include_infra or flt.type is not None else infra_types(view)
     found: list[str] = []
     for node in derived.ordered(statuses=flt.statuses, hidden_types=infra):
         if flt.matches(node.summary()):

@@ -204,7 +204,7 @@ def compact(tracker: Tracker, actor: Signature, prune_days: float | None = 30) -
         tracker.write(actor, build)
     packed = pack(tracker.ledger, full=True)
     view = tracker.ledger.view()
-    keep = {tree for fans in (view.manifest.collections.values() if view.manifest else ()) for tree in fans.values()}
+    keep = view.manifest.trees() if view.manifest else set()
     dropped = tracker.ledger.index.prune(keep)
     return {"pruned_tombstones": len(pruned), "packed_objects": packed["packed"],
             "packs_merged": packed["consolidated"], "cache_files_dropped": dropped}

@@ -159,6 +159,10 @@ class Manifest:
     collections: dict[str, dict[str, str]]  # collection -> fan -> tree id
     sizes: dict[str, int]  # collection -> documents (readable or not): a count without reading a shard
 
+    def trees(self) -> set[str]:
+        """The tree id of every fan-out directory it names: the shards it reads."""
+        return {tree for fans in self.collections.values() for tree in fans.values()}
+
     def to_bytes(self) -> bytes:
         return marshal.dumps((self.commit, self.tree, self.config, self.config_error, self.collections, self.sizes))
 
@@ -251,7 +255,7 @@ class IndexStore:
         rebuilds a shard it misses, so this never changes what anyone reads."""
         if not replaced:
             return 0
-        used = {tree for manifest in self.manifests() for fans in manifest.collections.values() for tree in fans.values()}
+        used = {tree for manifest in self.manifests() for tree in manifest.trees()}
         removed = 0
         for tree_id in replaced - used:
             self._shards.pop(tree_id, None)

@@ -435,10 +435,8 @@ class Ledger:
         without it every write would leave its old shard behind)."""
         self.index.save_manifest(self.ref, manifest)
         if previous is not None:
-            new = {t for fans in manifest.collections.values() for t in fans.values()}
-            old = {t for fans in previous.collections.values() for t in fans.values()}
             try:
-                self.index.drop_replaced(old - new)
+                self.index.drop_replaced(previous.trees() - manifest.trees())
             except OSError:
                 pass  # the index is a cache: a shard left behind costs disk, never a wrong read
 
@@ -478,10 +476,10 @@ class Ledger:
         half of them while this process builds the rest, each reading its blobs through one git
         process. The shards are files named by their trees, so nothing needs merging; whatever the
         child did not finish is built afterwards like any missing shard."""
-        child = None
-        half = len(missing) // 2
         import threading
 
+        child = None
+        half = len(missing) // 2
         if (os.cpu_count() or 1) > 1 and hasattr(os, "fork") and threading.active_count() == 1:  # forking
             # a process with other threads could leave the child a lock that no thread will release
             try:
@@ -508,9 +506,7 @@ class Ledger:
         try:
             for collection, fan, tree_id in missing:
                 if not self.index.has_shard(tree_id):
-                    old_fans = previous.collections.get(collection, {}) if previous else {}
-                    old = self.index.load_shard(old_fans[fan]) if fan in old_fans else None
-                    self._build_shard(collection, fan, tree_id, old, source)
+                    self._build_shard(collection, fan, tree_id, self._previous_shard(previous, collection, fan), source)
         finally:
             if source is not None:
                 source.close()
@@ -549,13 +545,17 @@ class Ledger:
             key, blob_id = name[: -len(".yaml")], item.sha.decode()
             yield key, blob_id, old is not None and old.blobs.get(key) == blob_id and key in old
 
+    def _previous_shard(self, previous: Manifest | None, collection: str, fan: str) -> Shard | None:
+        """The indexed shard of a fan-out directory in `previous`, to reuse its unchanged records."""
+        tree = previous.collections.get(collection, {}).get(fan) if previous else None
+        return self.index.load_shard(tree) if tree else None
+
     def _bulk_source(self, missing: list[tuple[str, str, str]], previous: Manifest | None) -> "_BlobStream | None":
         """Every blob these missing shards need, from one `git cat-file --batch` that unpacks them in
         another process while this one parses. None when they need few (dulwich reads those)."""
         plan: list[str] = []
         for collection, fan, tree_id in missing:
-            old_fans = previous.collections.get(collection, {}) if previous else {}
-            old = self.index.load_shard(old_fans[fan]) if fan in old_fans else None
+            old = self._previous_shard(previous, collection, fan)
             plan += [blob for _, blob, reusable in self._documents(tree_id, old) if not reusable]
         if len(plan) < BULK_BLOBS:
             return None

@@ -199,7 +199,6 @@ def _first_line(exc: Exception) -> str:
 # reads it, so any valid YAML still loads, with the same result (a property test compares the two).
 
 _KEY = _Lazy("_KEY", r"([A-Za-z_][A-Za-z0-9_-]*):(?: (.*))?\Z")
-_ITEM = _Lazy("_ITEM", r"- (.*)\Z")
 _INT = _Lazy("_INT", r"-?(?:0|[1-9][0-9]{0,17})\Z")
 _PLAIN = _Lazy("_PLAIN", r"[A-Za-z_/(][^\n]*\Z")  # a plain scalar that starts as only text can (more checks below)
 # Characters the fast reader leaves to the parser: tabs and line breaks other than \n, control and

@@ -16,7 +16,7 @@ from gt.ledger.store import Signature, View
 from gt.model.bead import canonical, is_closed, now_iso, reset_attempts, set_status
 from gt.town.identity import Identity, parse
 from gt.town.rundir import key as record_key
-from gt.beads.tracker import Edit, Tracker
+from gt.beads.tracker import Edit, Lookup, Tracker
 from gt.town.context import routed, Town
 
 AGENTS = "agents"
@@ -105,7 +105,7 @@ def _check_free(view: View, identity: str, bead_id: str, force: bool) -> str | N
 
 def _release_here(edit: Edit, view: View, bead_id: str, note: str | None = None) -> None:
     """Release `bead_id` in the same commit when it lives in this ledger (others: `release` after)."""
-    released = _release(Tracker.get(view, bead_id), note) if bead_id in Tracker.summaries(view) else None
+    released = _release(Tracker.get(view, bead_id), note) if bead_id in Lookup(view) else None
     if released is not None:
         edit.beads[bead_id] = released
 

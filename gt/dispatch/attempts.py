@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from gt.beads.tracker import Edit, Tracker
+from gt.beads.tracker import Edit, Lookup, Tracker
 from gt.ledger.store import Signature, View
 from gt.model.bead import ATTEMPTS, BREAKER_AT, RETRY_AFTER, canonical, now_iso, set_status
 from gt.town.settings import Retry
@@ -87,7 +87,7 @@ def count_elsewhere(ctx: Town, actor: Signature, bead: str, retry: Retry, reason
 
     def build(view: View) -> Edit:
         counted.clear()
-        if bead not in Tracker.summaries(view):
+        if bead not in Lookup(view):  # one shard read, not every summary
             return Edit("attempt", "no change")
         doc = Tracker.get(view, bead)
         if doc.get("status") in ("closed", "blocked"):  # landed, or out of the loop already (a crash before the release)

@@ -26,7 +26,7 @@ from gt.town.settings import MergeQueue
 from gt.dispatch import agents, attempts
 from gt.beads.queries import merge_requests
 from gt.model.merge_request import MERGE_REQUEST
-from gt.beads.tracker import Edit, Tracker
+from gt.beads.tracker import Edit, Lookup, Tracker
 from gt.town.context import Town
 
 MAX_RACES = 5  # the default branch moved under us this many times: give up until the next pass
@@ -308,7 +308,7 @@ def _merged(ctx: Town, rig: str, doc: dict[str, Any], attempt: dict[str, Any], c
                     [("Merge-Request", doc["id"]), ("Merged-Commit", commit), ("Base", attempt["base"]),
                      ("Worker", str(worker)), ("Attempts", str(len(current["mr"]["attempts"])))]
                     + agents.facts({"model": mr.get("model"), "agent": mr.get("agent")}, source))
-        if source_here and source in Tracker.summaries(view):  # a source deleted meanwhile: the merge stands
+        if source_here and source in Lookup(view):  # a source deleted meanwhile: the merge stands
             bead = Tracker.get(view, source)
             set_status(bead, "closed", now_iso(), reason)
             bead["updated_at"] = now_iso()

@@ -27,7 +27,7 @@ from gt.town import layout, rundir, settings as town_settings
 from gt.town.identity import parse
 from gt.town.settings import Settings
 from gt.dispatch import agents, attempts
-from gt.beads.tracker import Edit, Tracker
+from gt.beads.tracker import Edit, Lookup, Tracker
 from gt.town.context import routed, Town
 
 
@@ -170,7 +170,7 @@ def _restart(town: Path, me: Signature, tracker: Tracker, who: str, rec: dict[st
         fields: dict[str, Any] = {"state": "working"}
         if counted:
             fields["restarts"] = {**(current.get("restarts") or {}), bead: int((current.get("restarts") or {}).get(bead, 0)) + 1}
-            if bead in Tracker.summaries(view):  # counted on the work, for track records and the retry breaker
+            if bead in Lookup(view):  # counted on the work, for track records and the retry breaker
                 doc = Tracker.get(view, bead)
                 doc["witness_restarts"] = int(doc.get("witness_restarts", 0)) + 1
                 attempt = attempts.record(doc, settings.retry, f"restarted: {reason}", now_iso())
@@ -294,7 +294,7 @@ def _recover(town: Path, me: Signature, tracker: Tracker, who: str | None, bead:
 
     def build(view: View) -> Edit:
         edit = Edit("recover", f"recover {bead} from {who}: {reason}", trailers=[("Source", bead), ("Worker", str(who))])
-        if bead in Tracker.summaries(view):
+        if bead in Lookup(view):
             doc = Tracker.get(view, bead)
             if doc.get("status") in ("hooked", "in_progress") and doc.get("assignee") == who:
                 set_status(doc, "open", now_iso())

@@ -34,13 +34,14 @@ def open_refs(repo: RepoPaths) -> DiskRefsContainer:
     return DiskRefsContainer(repo.commondir)
 
 
-def retry_git_lock(action: Callable[[], T], lockfile: str, *, is_ours: Callable[[], bool]) -> T:
+def retry_git_lock(action: Callable[[], T], lockfile: str | None, *, is_ours: Callable[[str], bool]) -> T:
     """Run `action`; when a git `.lock` file is in the way, wait for it, and clear it when it is ours.
 
     dulwich raises FileLocked while another process writes the same file. A lock left by a killed
-    writer of ours never goes away by itself: `is_ours()` (asked while we hold the ledger's writer
-    lock) says when the lock file can only be such a leftover. Anything else is waited for, then
-    reported: it may belong to a git command still running.
+    writer of ours never goes away by itself: `is_ours(lockfile)` (asked while we hold the ledger's
+    writer lock) says when the lock file can only be such a leftover. Anything else is waited for,
+    then reported: it may belong to a git command still running. With `lockfile` None, the lock is
+    the one dulwich names (a pack's index, whose name comes from the pack's contents).
     """
     from dulwich.file import FileLocked
 
@@ -48,8 +49,9 @@ def retry_git_lock(action: Callable[[], T], lockfile: str, *, is_ours: Callable[
     while True:
         try:
             return action()
-        except FileLocked:
-            if is_ours():
+        except FileLocked as exc:
+            lockfile = lockfile or os.fsdecode(exc.lockfilename)
+            if is_ours(lockfile):
                 try:
                     os.unlink(lockfile)
                 except FileNotFoundError:
@@ -76,13 +78,13 @@ def add_objects(store: Any, objects: list[Any]) -> None:
     Only dulwich writes loose objects through `.lock` files (git uses temporary files), and we hold
     the ledger's writer lock, so an object lock file unchanged for a second was left by a killed writer.
     """
-    if len(objects) >= PACK_FROM:
-        store.add_objects([(obj, None) for obj in objects])
+    stale = functools.partial(_older_than, seconds=STALE_LOCK_SECONDS)
+    if len(objects) >= PACK_FROM:  # a killed import leaves the lock of the same pack's index behind
+        retry_git_lock(functools.partial(store.add_objects, [(obj, None) for obj in objects]), None, is_ours=stale)
         return
     for obj in objects:
-        path = store._get_shafile_path(obj.id) + ".lock"
-        retry_git_lock(functools.partial(store.add_object, obj), path,
-                       is_ours=functools.partial(_older_than, path, STALE_LOCK_SECONDS))
+        retry_git_lock(functools.partial(store.add_object, obj), store._get_shafile_path(obj.id) + ".lock",
+                       is_ours=stale)
 
 
 def _older_than(path: str, seconds: float) -> bool:
@@ -112,6 +114,6 @@ def set_ref_if_equals(refs: DiskRefsContainer, name: str, old: str | None, new: 
         f.write(f"{os.getpid()} {name}\n")
     try:
         return retry_git_lock(lambda: refs.set_if_equals(ref, expected, ObjectID(new.encode())), lockfile,
-                              is_ours=lambda: leftover)
+                              is_ours=lambda _: leftover)
     finally:
         os.unlink(marker)

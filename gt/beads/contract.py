@@ -15,13 +15,18 @@ out, as the original's `omitempty` does.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from gt.ledger.store import View
 from gt.model.bead import BLOCKING, PARENT, is_deleted, parent_of
 from gt.model.merge import strip_stamps
 from gt.beads.tracker import BEADS
+
+if TYPE_CHECKING:
+    from gt.beads.derived import BlockedRow
+    from gt.model.graph import Blocked
 
 Doc = Mapping[str, Any]
 LEFT_OUT = frozenset({"type", "dependencies", "comments", "stamps"})
@@ -77,6 +82,45 @@ def row_json(doc: Doc, dependents: Mapping[str, int]) -> dict[str, Any]:
     if parent:
         out["parent"] = parent
     return out
+
+
+BETWEEN_PARTS = ', "dependent_count": %d, '  # what joins a row's two `row_parts`
+
+
+def row_parts(doc: Doc) -> tuple[str, str]:
+    """A row's JSON text around its `dependent_count` (the one field that depends on other beads):
+    the text before it, without the closing brace, and the text after it, from the next key on."""
+    row = row_json(doc, {})  # issue_json leaves the stamps out
+    keys = list(row)
+    at = keys.index("dependent_count")
+    before = json.dumps({k: row[k] for k in keys[:at]}, ensure_ascii=False)
+    after = json.dumps({k: row[k] for k in keys[at + 1:]}, ensure_ascii=False)
+    return before[:-1], after[1:]
+
+
+def blocked_row_text(pre: str, post: str, dependents: int, blockers: tuple[str, ...], via: str | None,
+                     by_status: bool) -> str:
+    """A row of `bd blocked --json` (`blocked_json` with `blocked_via_parent` and `blocked_status`)
+    made from `row_parts`: the same text json.dumps gives for the row built whole."""
+    from json.encoder import encode_basestring as quoted  # json.dumps(text, ensure_ascii=False)
+
+    # as the original: a bead held back by its blocked parent is blocked by that parent
+    shown = blockers or ((via,) if via else ())
+    return (f'{pre}{BETWEEN_PARTS % dependents}{post[:-1]}, "blocked_by_count": {len(shown)}, '
+            f'"blocked_by": [{", ".join(map(quoted, shown))}], '
+            f'"blocked_via_parent": {"null" if via is None else quoted(via)}, '
+            f'"blocked_status": {"true" if by_status else "false"}}}')
+
+
+def blocked_listing_json(listing: list[tuple[BlockedRow, Blocked] | str]) -> list[str]:
+    """The rows of `bd blocked --json` of a listing from gt.beads.queries.blocked_listing, each as
+    compact JSON text."""
+    return [item if isinstance(item, str) else _composed(*item) for item in listing]
+
+
+def _composed(row: BlockedRow, why: Blocked) -> str:
+    pre, post = row.parts
+    return blocked_row_text(pre, post, row.dependents, why.blockers, why.via_parent, why.by_status)
 
 
 def rows_json(view: View, ids: list[str]) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field, fields, replace
 from fnmatch import fnmatchcase
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from gt.errors import GtError, UsageError
 from gt.ledger.store import View
@@ -13,6 +13,9 @@ from gt.model import graph
 from gt.model.bead import BOOKKEEPING_TYPES, INFRA_TYPES, is_closed, parent_of
 from gt.model.merge import strip_stamps
 from gt.beads.tracker import BEADS, Tracker
+
+if TYPE_CHECKING:
+    from gt.beads.derived import BlockedRow
 
 DERIVABLE = frozenset({"statuses", "priority", "type", "assignee", "unassigned", "priority_min", "priority_max",
                        "exclude_types", "include_closed", "include_infra"})  # Filter fields a derived node answers
@@ -362,11 +365,55 @@ def within_parent(view: View, flt: Filter, beads: dict[str, dict[str, Any]]) -> 
 
 
 def blocked(view: View, others: Others = own_only, flt: Filter | None = None) -> list[tuple[str, graph.Blocked]]:
+    """Beads that are blocked, with why, by priority (the original's `bd blocked`)."""
+    if flt is None or flt == Filter():
+        listing = blocked_listing(view, others)
+        if listing is not None:
+            return [(item[0].id, item[1]) for item in listing if not isinstance(item, str)]
     own = Tracker.summaries(view)
     beads = others(view, own)
     flt = within_parent(view, flt or Filter(), own)
     found = graph.blocked_map(beads)
     return [(i, found[i]) for i in _sorted(beads, found, "priority") if i in own and flt.matches(beads[i])]
+
+
+def blocked_listing(view: View, others: Others = own_only,
+                    texts: bool = False) -> list[tuple[BlockedRow, graph.Blocked] | str] | None:
+    """`blocked` with every bead's row, from the derived tables (None: there are none); a bead that
+    waits for another ledger's bead is worked out against that ledger. With `texts`, a bead that
+    waits for no other ledger is given as the text of its `bd blocked --json` row alone."""
+    from gt.beads.derived import derived_of
+
+    derived = derived_of(view)
+    rows = derived.blocked_rows(texts) if derived is not None else None
+    if rows is None:
+        return None
+    out: list[tuple[BlockedRow, graph.Blocked] | str] = []
+    for row in rows:
+        if type(row) is str:
+            out.append(row)
+        elif row.external:
+            why = _blocked_across(view, others, row.id)
+            if why is not None:
+                out.append((row, why))
+        elif row.blocked:
+            out.append((row, graph.Blocked(row.blockers, row.via, row.status == "blocked")))
+    return out
+
+
+def _blocked_across(view: View, others: Others, bead_id: str) -> graph.Blocked | None:
+    """Why a bead that waits for another ledger (itself or through its parents) is blocked, if it is:
+    `graph.blocked_map` over its chain of parents, what they depend on here and `others`."""
+    chain = _with_ancestors(view, bead_id)
+    beads = dict(chain)
+    for doc in chain.values():
+        for dep in doc.get("dependencies") or ():
+            target = dep.get("target") if isinstance(dep, dict) else None
+            if isinstance(target, str) and target not in beads and dep.get("type") in graph.ORDERING:
+                entry = view.entry(BEADS, target)
+                if entry is not None and entry[1] is not None:
+                    beads[target] = entry[1]
+    return graph.blocked_map(others(view, beads)).get(bead_id) if bead_id in chain else None
 
 
 def search(view: View, text: str, include_closed: bool = True) -> list[str]:

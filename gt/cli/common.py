@@ -95,6 +95,17 @@ class Out:
             if line is not None:
                 click.echo(line)
 
+    def emit_json_rows(self, rows: list[str]) -> None:
+        """A JSON list whose items are already encoded compactly (a large listing made from stored
+        parts): written as they are for programs, indented for people."""
+        if sys.stdout.isatty():
+            click.echo(json.dumps(json.loads(f"[{', '.join(rows)}]"), ensure_ascii=False, indent=2))
+            return
+        write = sys.stdout.write  # no escape codes to strip: JSON text escapes control characters
+        write("[")
+        write(", ".join(rows))
+        write("]\n")
+
     def identity(self) -> Identity:
         """Who is calling (see `gt whoami`)."""
         from gt.town.identity import detect

@@ -7,7 +7,7 @@ that does not exist (a partial import) or was deleted does not block.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from gt.model.bead import BLOCKING, BOOKKEEPING_TYPES, PARENT, TOMBSTONE, is_deleted, parent_of, parse_time
 
@@ -55,8 +55,7 @@ def blocked_checker(beads: Beads) -> Callable[[str], bool]:
     return is_blocked
 
 
-@dataclass(frozen=True)
-class Blocked:
+class Blocked(NamedTuple):  # a tuple: `bd blocked` makes one per blocked bead
     """Why a bead is blocked: its open blockers, a blocked ancestor, or its own `blocked` status."""
 
     blockers: tuple[str, ...] = ()

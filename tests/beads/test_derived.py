@@ -3,6 +3,7 @@ plain-git moves of the ledger (a rewind, a hand-made commit), and a damaged cach
 they serve as ready and blocked is what gt.model.graph computes from every summary."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import TIMEOUT, git, make_repo
-from gt.beads import operations
+from gt.beads import contract, operations, queries
 from gt.beads import derived
 from gt.beads.derived import Derived, Node
 from gt.beads.tracker import BEADS, Tracker
@@ -19,6 +20,7 @@ from gt.ledger.gitdir import discover
 from gt.ledger.store import Signature
 from gt.model import graph
 from gt.model.bead import TOMBSTONE, parent_of
+from gt.model.merge import strip_stamps
 
 ME = Signature("tester", "tester@example.com")
 
@@ -66,6 +68,34 @@ def check(tracker: Tracker) -> None:
     assert [n.id for n in derived.ordered(ready_at=now)] == order
     blocked = graph.blocked_map(every)
     assert derived.blocked() == sorted(blocked, key=lambda i: (every[i].get("priority", 2), -every[i]["_created"], i))
+    check_blocked_rows(view)
+
+
+def reference_blocked_json(view) -> list[dict]:
+    """`bd blocked --json` built whole from every summary and document, as it was before the blockrows."""
+    every = view.summaries(BEADS)
+    found = graph.blocked_map(every)
+    order = sorted(found, key=lambda i: (every[i].get("priority", 2), -every[i]["_created"], i))
+    counts = contract.blocking_dependents(every)
+    docs = {d["id"]: d for d in view.docs(BEADS, order)}
+    out = []
+    for i in order:
+        why = found[i]
+        row = contract.row_json(strip_stamps(docs[i]), counts)
+        out.append({**contract.blocked_json(row, why.blockers or ((why.via_parent,) if why.via_parent else ())),
+                    "blocked_via_parent": why.via_parent, "blocked_status": why.by_status})
+    return out
+
+
+def check_blocked_rows(view) -> None:
+    """The blockrows give what the whole computation gives: the same reasons, and the very same text."""
+    reference = reference_blocked_json(view)
+    listing = queries.blocked_listing(view, texts=True)
+    assert listing is not None
+    text = "[" + ", ".join(contract.blocked_listing_json(listing)) + "]"
+    assert text == json.dumps(reference, ensure_ascii=False)
+    every = view.summaries(BEADS)
+    assert queries.blocked(view) == [(i, graph.blocked_map(every)[i]) for i in (r["id"] for r in reference)]
 
 
 OPS = st.lists(st.tuples(st.sampled_from(["create", "create", "child", "block", "unblock", "close", "reopen",
@@ -216,3 +246,45 @@ def test_blocking_an_epic_with_thousands_of_descendants_is_followed_to_the_last_
     operations.update(tracker, ME, ["gt-top"], fields={"status": "open"})
     check(tracker)
     assert Derived.of(tracker.view()).blocked() == []
+
+
+def test_blocked_rows_follow_every_field_they_print(tmp_path):
+    """Each field of a `bd blocked` row that depends on other beads follows them, though the bead
+    itself neither changes nor stops being blocked: its open blockers, its blocked parent, its
+    dependent count; and a bead's own edit shows at once."""
+    repo = make_repo(tmp_path)
+    tracker = Tracker(discover(str(repo)))
+    operations.init(tracker, ME, "gt")
+
+    def new(title: str, **fields) -> str:
+        return operations.create(tracker, ME, title, **fields).result["id"]
+
+    def row(bead_id: str) -> dict:
+        listing = queries.blocked_listing(tracker.view(), texts=True)
+        rows = [json.loads(text) for text in contract.blocked_listing_json(listing)]
+        check_blocked_rows(tracker.view())
+        return next(r for r in rows if r["id"] == bead_id)
+
+    x, y, parent_blocker = new("x"), new("y"), new("parent blocker")
+    parent = new("parent")
+    child = new("child", parent=parent)
+    operations.dep_add(tracker, ME, child, x)
+    operations.dep_add(tracker, ME, child, y)
+    assert row(child)["blocked_by"] == [x, y]  # the rows are made here, and followed from now on
+    operations.close(tracker, ME, [x], force=True)
+    assert row(child)["blocked_by"] == [y]
+    operations.dep_add(tracker, ME, parent, parent_blocker)
+    assert row(child)["blocked_via_parent"] == parent
+    operations.close(tracker, ME, [parent_blocker], force=True)
+    assert row(child)["blocked_via_parent"] is None
+    assert row(child)["dependent_count"] == 0
+    dependent = new("dependent")
+    operations.dep_add(tracker, ME, dependent, child)
+    assert row(child)["dependent_count"] == 1
+    operations.delete(tracker, ME, [dependent], force=True)
+    assert row(child)["dependent_count"] == 0
+    operations.update(tracker, ME, [child], fields={"title": "child, renamed ✓"})
+    assert row(child)["title"] == "child, renamed ✓"
+    operations.close(tracker, ME, [y], force=True)
+    assert child not in {r["id"] for r in map(json.loads, contract.blocked_listing_json(
+        queries.blocked_listing(tracker.view(), texts=True)))}

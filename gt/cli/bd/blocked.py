@@ -3,6 +3,9 @@ import click
 from gt.cli.common import Out, command
 
 
+KEPT: list[object] = []
+
+
 @command("blocked")
 @click.option("--parent", metavar="ID", help="Only descendants of ID.")
 def blocked(out: Out, parent: str | None) -> None:
@@ -15,6 +18,15 @@ def blocked(out: Out, parent: str | None) -> None:
     from gt.beads.tracker import Tracker
 
     view = Tracker.open().view()
+    if out.json and parent is None:
+        from gt.beads.contract import blocked_listing_json
+        from gt.beads.queries import blocked_listing
+
+        listing = blocked_listing(view, with_other_ledgers, texts=True)
+        if listing is not None:
+            out.emit_json_rows(blocked_listing_json(listing))
+            KEPT.append(listing)  # freed by the process's exit, not one row at a time (15,000 at 100k)
+            return
     rows = blocked(view, with_other_ledgers, Filter(parent=parent))
     beads = Tracker.summaries(view)
     if out.json:

@@ -37,6 +37,7 @@ ORDERING = (BLOCKING, PARENT)
 MAX_FLIPS = 3  # times one bead's flags may change while following a change (a parent cycle flips for ever)
 FULL_REBUILD_AT = 20_000  # changed beads from which computing it whole is cheaper than following them
 BUSY_SECONDS = 30.0
+KEPT_LOG_BYTES = 1 << 20  # a write-ahead log larger than this after an update is truncated
 ROW_GROUPS = 256  # blockrow groups: a change recompresses one group of about 1/256 of the rows
 
 SCHEMA = """
@@ -162,9 +163,10 @@ def _priority(summary: Mapping[str, Any]) -> int:
 class Derived:
     """The derived tables of one ledger, brought to one view's commit (see the module docstring)."""
 
-    def __init__(self, db: sqlite3.Connection, view: View) -> None:
+    def __init__(self, db: sqlite3.Connection, view: View, path: str) -> None:
         self.db = db
         self.view = view
+        self.path = path
 
     # -- opening and updating ----------------------------------------------------------------------
 
@@ -197,7 +199,7 @@ class Derived:
         if db is None:
             db = _OPEN[path] = _connect(path)
         try:
-            derived = cls(db, view)
+            derived = cls(db, view, path)
             for _ in range(5):
                 derived._bring_up_to_date()
                 db.execute("BEGIN")  # a read transaction: every read of this object sees one commit
@@ -239,6 +241,25 @@ class Derived:
                     self._rebuild()
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?), ('commit', ?)",
                             (str(VERSION), target or ""))
+        self._shrink_log()
+
+    def _shrink_log(self) -> None:
+        """After a large update, give back the write-ahead log's space at once (it would stay until
+        the next write); a reader still in the log leaves it for later, without waiting."""
+        import sqlite3
+
+        try:
+            if os.path.getsize(self.path + "-wal") <= KEPT_LOG_BYTES:
+                return
+        except OSError:
+            return
+        self.db.execute("PRAGMA busy_timeout = 0")
+        try:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.OperationalError:
+            pass
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
 
     def _changed_since(self, commit: str) -> list[str] | None:
         """Bead ids that differ between `commit` and the view's; None when `commit` cannot be read."""
@@ -494,6 +515,7 @@ class Derived:
                     self.db.execute("DELETE FROM blockrow")
                     self._update_rows([i for i, in self.db.execute(f"SELECT id FROM node n WHERE {ROW_MEMBER}")])
                     self.db.execute("INSERT OR REPLACE INTO meta VALUES ('rows', '1')")
+            self._shrink_log()
         finally:
             self.db.execute("BEGIN")
         return self._meta()[1] == self.view.commit and self._flag("rows") == "1"
@@ -662,7 +684,7 @@ def _connect(path: str) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")  # a cache: a power cut may lose the last update, never corrupt it
-    db.execute("PRAGMA journal_size_limit = 4194304")  # the write-ahead log shrinks back after a full rebuild
+    db.execute(f"PRAGMA journal_size_limit = {KEPT_LOG_BYTES}")  # the log shrinks back on the next write
     db.executescript(SCHEMA + ";\n".join(SCHEMA_INDEXES) + ";\n")
     return db
 

@@ -2,39 +2,71 @@
 
 Layout under `<common git dir>/gt/index/<version>/`:
 - `shards/<tree id>`: one per fan-out directory tree (`beads/3f`), content-addressed and immutable:
-  the summaries of its documents, their blob ids and parse errors, a table of records, and the full
-  documents, each compressed on its own; each part is decoded only when asked for.
+  the summaries of its documents, their blob ids and parse errors, where each full document lies,
+  and the full documents compressed in blocks of up to 32 neighbours (per-document compression
+  left the index larger than the pack); each part is decoded only when asked for.
 - `heads/<ref>`: the manifest of the ref's last indexed commit: its tree, the ledger config and the
   tree id of every fan-out directory.
 
-A shard is a pure function of its tree id, so it can never be stale; a manifest is used only when
+A shard's contents are a pure function of its tree id (how its blocks fall depends on the writes
+that made it), so it can never be stale; a manifest is used only when
 its commit is the ref's current commit. Deleting the whole folder costs nothing but speed.
 """
 from __future__ import annotations
 
+import array
 import marshal
 import os
 import struct
+import sys
 import zlib
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
-INDEX_VERSION = "v5"  # v5: sections decoded on demand, each full document compressed on its own
+INDEX_VERSION = "v6"  # v6: every section compressed; full documents compressed in blocks of neighbours
 
 Entry = tuple[str, "dict[str, Any] | None", "str | None"]  # (blob id, summary, error)
-Doc: TypeAlias = "dict[str, Any] | bytes"  # a full document, or its record as stored (compressed marshal)
-MAGIC = b"GTS5"
+MAGIC = b"GTS6"
+BLOCK_DOCS = 32  # full documents compressed together: about the pack's ratio, and one read stays cheap
+BLOCK_BYTES = 16384  # nor more than this many bytes of them before compression
+
+
+class Kept(NamedTuple):
+    """A full document left where it is in a shard's block, to be copied into the next shard
+    without being decoded (see Shard.build)."""
+
+    shard: "Shard"
+    block: int
+
+
+Doc: TypeAlias = "dict[str, Any] | bytes | Kept"  # a full document, its marshal bytes, or one to copy
+NO_BLOCK = -1  # the block of a document that has no full document (it cannot be read)
 
 
 def pack_doc(doc: dict[str, Any]) -> bytes:
-    """A full document as a shard stores it: marshal, compressed (the index stays near the pack's size)."""
-    return zlib.compress(marshal.dumps(doc), 1)
+    """A full document as a shard's block holds it (its marshal bytes): an import keeps these
+    instead of the decoded documents, which take several times the memory."""
+    return marshal.dumps(doc)
+
+
+def _ints(data: bytes) -> array.array[int]:
+    numbers = array.array("i")
+    numbers.frombytes(data)
+    return numbers
 
 
 class Shard:
     """One fan-out directory's documents, as the bytes of its file. Each part is decoded only when
-    asked for: list-style reads need the summaries alone, `show` one full document, and a write
-    copies the stored records of the documents it does not change without decoding them."""
+    asked for: list-style reads need the summaries alone, `show` the directory and one block of
+    full documents, and a write copies the blocks whose documents it does not change without
+    decoding them.
+
+    The file: MAGIC, the compressed sizes of three sections, the sections, then the blocks. Each
+    section is a compressed marshal: the summaries; the directory (the byte order, the keys, and
+    as machine ints each key's block, offset and length in the decompressed block, and each
+    block's offset and length in the file); the blob ids (20 bytes each, in the keys' order) and
+    the parse errors. Each block is the compressed marshal bytes of up to BLOCK_DOCS documents."""
 
     def __init__(self, data: bytes) -> None:
         if data[:4] != MAGIC:
@@ -46,17 +78,21 @@ class Shard:
         for size in sizes:
             self._spans.append((start, start + size))
             start += size
-        self._records_at = start
+        self._blocks_at = start
         if start > len(data):
             raise ValueError("a shard cut short")
         self._summaries: dict[str, dict[str, Any]] | None = None
-        self._meta: tuple[dict[str, str], dict[str, str]] | None = None
-        self._table: dict[str, tuple[int, int]] | None = None
+        self._directory: tuple[tuple[str, ...], dict[str, int], array.array[int], array.array[int]] | None = None
+        self._meta: tuple[bytes, dict[str, str]] | None = None
+        self._plain: tuple[int, bytes] = (-1, b"")  # the last block decompressed (reads go block by block)
         self._docs: dict[str, dict[str, Any]] = {}
 
     def _section(self, number: int) -> Any:
         begin, end = self._spans[number]
-        return marshal.loads(self._data[begin:end])
+        try:
+            return marshal.loads(zlib.decompress(self._data[begin:end]))
+        except zlib.error as exc:  # a damaged file reads as one that marshal cannot decode
+            raise ValueError(f"a damaged shard: {exc}") from None
 
     @property
     def summaries(self) -> dict[str, dict[str, Any]]:
@@ -64,82 +100,173 @@ class Shard:
             self._summaries = self._section(0)
         return self._summaries
 
+    def _dir(self) -> tuple[tuple[str, ...], dict[str, int], array.array[int], array.array[int]]:
+        """(keys, key -> position, [block, offset, length] per position, [offset, length] per block)."""
+        if self._directory is None:
+            order, keys, places, blocks = self._section(1)
+            if order != sys.byteorder:
+                raise ValueError("a shard written on a machine of the other byte order")
+            self._directory = (keys, {k: i for i, k in enumerate(keys)}, _ints(places), _ints(blocks))
+        return self._directory
+
+    def _unpacked_meta(self) -> tuple[bytes, dict[str, str]]:
+        if self._meta is None:
+            self._meta = self._section(2)
+        return self._meta
+
     @property
     def blobs(self) -> dict[str, str]:
-        return self._unpacked_meta()[0]
+        ids = self._unpacked_meta()[0]
+        return {key: ids[20 * i:20 * i + 20].hex() for i, key in enumerate(self._dir()[0])}
 
     @property
     def errors(self) -> dict[str, str]:
         return self._unpacked_meta()[1]
 
-    def _unpacked_meta(self) -> tuple[dict[str, str], dict[str, str]]:
-        if self._meta is None:
-            self._meta = self._section(1)
-        return self._meta
+    def _block_of(self, key: str) -> int:
+        keys, at, places, _ = self._dir()
+        i = at.get(key)
+        return NO_BLOCK if i is None else places[3 * i]
 
-    def _records(self) -> dict[str, tuple[int, int]]:
-        if self._table is None:
-            self._table = self._section(2)
-        return self._table
+    def _block(self, number: int) -> bytes:
+        if self._plain[0] != number:
+            blocks = self._dir()[3]
+            begin, length = blocks[2 * number], blocks[2 * number + 1]
+            at = self._blocks_at + begin
+            self._plain = (number, zlib.decompress(self._data[at:at + length]))
+        return self._plain[1]
 
-    def raw(self, key: str) -> bytes | None:
-        """The stored record of one full document (see pack_doc), None when absent or unreadable."""
-        span = self._records().get(key)
-        if span is None:
+    def _record(self, key: str) -> bytes | None:
+        """The marshal bytes of one full document, None when absent or unreadable."""
+        _, at, places, _ = self._dir()
+        i = at.get(key)
+        if i is None or places[3 * i] == NO_BLOCK:
             return None
-        begin = self._records_at + span[0]
-        return bytes(self._data[begin:begin + span[1]])
+        try:
+            block = self._block(places[3 * i])
+        except (zlib.error, IndexError):
+            return None
+        return block[places[3 * i + 1]:places[3 * i + 1] + places[3 * i + 2]]
+
+    def raw(self, key: str) -> Kept | None:
+        """One full document to copy into the next shard as it is (None when absent)."""
+        block = self._block_of(key)
+        return Kept(self, block) if block != NO_BLOCK else None
 
     def doc(self, key: str) -> dict[str, Any] | None:
         """One full document (None when absent or unreadable), decoded on first use."""
         found = self._docs.get(key)
         if found is None:
-            record = self.raw(key)
+            record = self._record(key)
             if record is None:
                 return None
-            found = self._docs[key] = marshal.loads(zlib.decompress(record))
+            try:
+                found = self._docs[key] = marshal.loads(record)
+            except (ValueError, EOFError, TypeError):
+                return None
         return found
 
     @property
     def full(self) -> dict[str, dict[str, Any]]:
         """Every readable full document, by key."""
-        return {key: doc for key in self._records() if (doc := self.doc(key)) is not None}
+        return {key: doc for key in self._dir()[0] if (doc := self.doc(key)) is not None}
 
     def __contains__(self, key: str) -> bool:
-        return key in self.summaries or key in self.errors
+        return key in self._dir()[1]
 
     def entry(self, key: str) -> Entry | None:
-        if key not in self:
+        i = self._dir()[1].get(key)
+        if i is None:
             return None
-        return (self.blobs[key], self.summaries.get(key), self.errors.get(key))
+        ids, errors = self._unpacked_meta()
+        return (ids[20 * i:20 * i + 20].hex(), self.summaries.get(key), errors.get(key))
 
     def __len__(self) -> int:
-        return len(self.blobs)
+        return len(self._dir()[0])
 
     def entries(self) -> dict[str, Entry]:
-        return {k: (blob, self.summaries.get(k), self.errors.get(k)) for k, blob in self.blobs.items()}
+        summaries, errors = self.summaries, self.errors
+        return {k: (blob, summaries.get(k), errors.get(k)) for k, blob in self.blobs.items()}
 
     def records(self) -> dict[str, Doc]:
-        """Every readable full document as its stored record (to build the next shard from)."""
-        return {key: record for key in self._records() if (record := self.raw(key)) is not None}
+        """Every full document, to be copied as it is into the next shard (see `raw`)."""
+        keys, _, places, _ = self._dir()
+        return {key: Kept(self, places[3 * i]) for i, key in enumerate(keys) if places[3 * i] != NO_BLOCK}
 
     @classmethod
     def build(cls, entries: dict[str, Entry], full: dict[str, Doc]) -> "Shard":
-        """A shard of these entries and full documents (each a document, or a record from `raw`)."""
-        summaries = {k: e[1] for k, e in entries.items() if e[1] is not None}
-        meta = ({k: e[0] for k, e in entries.items()}, {k: e[2] for k, e in entries.items() if e[2] is not None})
-        table: dict[str, tuple[int, int]] = {}
-        records = []
-        at = 0
+        """A shard of these entries and full documents (each a document, its pack_doc bytes, or one
+        Kept from the shard before). A block of the shard before whose documents are all kept is
+        copied as it is; the rest are packed into new blocks."""
+        kept: dict[tuple[int, int], list[str]] = {}
+        sources: dict[int, Shard] = {}
+        loose: dict[str, bytes] = {}
         for key, doc in full.items():
-            record = doc if isinstance(doc, bytes) else pack_doc(doc)
-            table[key] = (at, len(record))
-            records.append(record)
-            at += len(record)
-        sections = [marshal.dumps(summaries), marshal.dumps(meta), marshal.dumps(table)]
-        data = b"".join([MAGIC, struct.pack("<III", *(len(x) for x in sections)), *sections, *records])
+            if isinstance(doc, Kept):
+                sources[id(doc.shard)] = doc.shard
+                kept.setdefault((id(doc.shard), doc.block), []).append(key)
+            else:
+                loose[key] = doc if isinstance(doc, bytes) else pack_doc(doc)
+        where: dict[str, tuple[int, int, int]] = {}
+        spans: list[int] = []
+        blocks: list[bytes] = []
+        at = 0
+
+        def add_block(compressed: bytes, places: dict[str, tuple[int, int]]) -> None:
+            nonlocal at
+            for key, (offset, length) in places.items():
+                where[key] = (len(spans) // 2, offset, length)
+            spans.extend((at, len(compressed)))
+            blocks.append(compressed)
+            at += len(compressed)
+
+        sizes = {source: Counter(shard._dir()[2][0::3]) for source, shard in sources.items()}
+        for (source, number), keys in kept.items():
+            shard = sources[source]
+            # every document of the block stays: copied as stored (a small block is packed again with
+            # the new documents, so that writes one at a time do not leave blocks of one)
+            if sizes[source][number] == len(keys) and (len(keys) >= BLOCK_DOCS // 2 or not loose):
+                _, position, places, old_blocks = shard._dir()
+                begin, length = old_blocks[2 * number], old_blocks[2 * number + 1]
+                add_block(bytes(shard._data[shard._blocks_at + begin:shard._blocks_at + begin + length]),
+                          {k: (places[3 * position[k] + 1], places[3 * position[k] + 2]) for k in keys})
+                continue
+            for key in keys:  # some went or changed: the others are packed again with the new ones
+                record = shard._record(key)
+                if record is not None:
+                    loose[key] = record
+        batch: list[tuple[str, bytes]] = []
+        size = 0
+
+        def flush() -> None:
+            nonlocal size
+            places, offset = {}, 0
+            for key, record in batch:
+                places[key] = (offset, len(record))
+                offset += len(record)
+            add_block(zlib.compress(b"".join(record for _, record in batch), 6), places)
+            batch.clear()
+            size = 0
+
+        for key, record in sorted(loose.items()):  # neighbours by id: the pack's order, and its ratio
+            if batch and (len(batch) >= BLOCK_DOCS or size + len(record) > BLOCK_BYTES):
+                flush()
+            batch.append((key, record))
+            size += len(record)
+        if batch:
+            flush()
+        order = tuple(entries)
+        places = array.array("i", [n for key in order for n in where.get(key, (NO_BLOCK, 0, 0))])
+        summaries = {k: e[1] for k, e in entries.items() if e[1] is not None}
+        errors = {k: e[2] for k, e in entries.items() if e[2] is not None}
+        ids = b"".join(bytes.fromhex(entries[k][0]) for k in order)
+        sections = [zlib.compress(marshal.dumps(summaries), 6),
+                    zlib.compress(marshal.dumps((sys.byteorder, order, places.tobytes(),
+                                                 array.array("i", spans).tobytes())), 6),
+                    zlib.compress(marshal.dumps((ids, errors)), 6)]
+        data = b"".join([MAGIC, struct.pack("<III", *(len(x) for x in sections)), *sections, *blocks])
         shard = cls(data)
-        shard._summaries, shard._meta, shard._table = summaries, meta, table
+        shard._summaries = summaries
         return shard  # the documents are not kept decoded: an import of 100,000 would hold them all
 
     def to_bytes(self) -> bytes:

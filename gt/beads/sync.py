@@ -2,22 +2,30 @@
 
 Transport uses the git binary (fast, and it runs the remote's hooks); the merge is ours and reads
 only the two states (see gt/model/merge.py), so any replicas that sync in any order converge.
+
+`up_to_date` answers the commonest sync, the one with nothing to exchange, from the remote's
+advertised ledger ref and our own alone. It is imported by `bd sync` before anything else (Click,
+the ledger store, dulwich: tens of milliseconds), so this module imports those only where a sync
+has something to merge.
 """
 from __future__ import annotations
 
-import random
-import subprocess
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from gt.errors import GtError
 from gt.ledger import git
-from gt.ledger.store import CONFIG_FILE, Change, Ledger, Signature, View, require_writable
-from gt.ledger.yamlio import YamlError
-from gt.model import merge
-from gt.model.bead import TOMBSTONE
-from gt.beads.tracker import BEADS, LEDGER_FORMAT, Tracker
+from gt.ledger.gitdir import RepoPaths, read_ref
+
+if TYPE_CHECKING:
+    import subprocess
+
+    from gt.beads.tracker import Tracker
+    from gt.ledger.store import Change, Ledger, Signature, View
+
+# gt.ledger.store.READONLY (not imported here: see `up_to_date`; a test keeps the two equal)
+READONLY = "BD_READONLY"
 
 MAX_ROUNDS = 10  # fetch-merge-push rounds before giving up (see docs/sync.md)
 BACKOFF_SECONDS = 0.05  # before round n+1: a random pause of up to BACKOFF_SECONDS * 2**n ...
@@ -51,13 +59,18 @@ class SyncReport:
 
 def remote_ref(tracker: Tracker, remote: str) -> str:
     """Where a remote's ledger is fetched to; a remote given as a path or URL gets a name from its hash."""
+    return tracking_ref(remote, tracker.ledger.branch)
+
+
+def tracking_ref(remote: str, branch: str) -> str:
+    """`remote_ref` of a remote and a ledger branch."""
     import re
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", remote):
         from hashlib import sha1
 
         remote = "url-" + sha1(remote.encode()).hexdigest()[:12]
-    return f"refs/remotes/{remote}/{tracker.ledger.branch}"
+    return f"refs/remotes/{remote}/{branch}"
 
 
 def _git(tracker: Tracker, *args: str) -> subprocess.CompletedProcess[str]:
@@ -72,11 +85,47 @@ def fetch(tracker: Tracker, remote: str) -> str | None:
         message = result.stderr.strip()
         if "couldn't find remote ref" in message or "could not find remote ref" in message.lower():
             return None
-        fatal = [line for line in message.splitlines() if line.startswith("fatal:")]
-        raise GtError(f"fetch from {remote} failed: {fatal[0] if fatal else git.last_line(message)}", code="fetch")
-    from gt.ledger.gitdir import read_ref
-
+        raise _fetch_failed(remote, message)
     return read_ref(tracker.repo.commondir, remote_ref(tracker, remote))
+
+
+def _fetch_failed(remote: str, message: str) -> GtError:
+    fatal = [line for line in message.splitlines() if line.startswith("fatal:")]
+    return GtError(f"fetch from {remote} failed: {fatal[0] if fatal else git.last_line(message)}", code="fetch")
+
+
+def up_to_date(repo: RepoPaths, branch: str, remote: str) -> SyncReport | None:
+    """The report of a sync with nothing to exchange, or None when there may be something to do.
+
+    Nothing to exchange: the remote advertises our own ledger commit (`git ls-remote`: one
+    connection, no objects, no ref locks, no FETCH_HEAD, no auto-maintenance). Then a fetch would
+    bring nothing, there is nothing to merge (nothing remote to validate: the commit is ours
+    already) and nothing to push; only the remote-tracking ref is brought up to date, as the fetch
+    would have. Anything else (the remote has no ledger or another commit; we have no branch, or
+    a ref being written right now) is None: the caller runs `sync`, which fetches, merges and
+    pushes as always. A remote that cannot be reached raises GtError, as `fetch` does.
+
+    Read-only mode is refused as `sync` refuses it. Like `sync`, this takes no lock: a local write
+    landing after the ledger refs were read is the next sync's to push.
+    """
+    import os
+
+    if os.environ.get(READONLY, "") not in ("", "0"):
+        from gt.ledger.store import require_writable
+
+        require_writable("bd sync")
+    ref = f"refs/heads/{branch}"
+    result = git.run(f"--git-dir={repo.commondir}", "ls-remote", remote, ref, check=False)
+    if result.returncode != 0:
+        raise _fetch_failed(remote, result.stderr.strip())
+    advertised = [line.split("\t") for line in result.stdout.splitlines()]
+    theirs = next((fields[0] for fields in advertised if len(fields) == 2 and fields[1] == ref), None)
+    if theirs is None or len(theirs) != 40 or theirs != read_ref(repo.commondir, ref):
+        return None
+    tracking = tracking_ref(remote, branch)
+    if read_ref(repo.commondir, tracking) != theirs:
+        git.run(f"--git-dir={repo.commondir}", "update-ref", tracking, theirs, check=False)
+    return SyncReport(remote, fetched=theirs, rounds=1)
 
 
 def push(tracker: Tracker, remote: str, commit: str) -> str | None:
@@ -111,11 +160,19 @@ def _moved_answer(result: subprocess.CompletedProcess[str]) -> str:
 
 def backoff(round_number: int) -> float:
     """The pause before the next round: full jitter, so racing clones stop meeting at the hub."""
+    import random
+
     return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2 ** round_number))
 
 
-def sync(tracker: Tracker, actor: Signature, remote: str | None = None, push_changes: bool = True) -> SyncReport:
-    """Fetch, merge and push until the remote has our ledger (bounded retries)."""
+def sync(tracker: Tracker, actor: Signature | Callable[[], Signature], remote: str | None = None,
+         push_changes: bool = True) -> SyncReport:
+    """Fetch, merge and push until the remote has our ledger (bounded retries).
+
+    `actor` may be a function giving the signature: it is called only when a merge commit is written.
+    """
+    from gt.ledger.store import require_writable
+
     require_writable("bd sync")
     remote = remote or tracker.settings.remote
     report = SyncReport(remote)
@@ -148,7 +205,8 @@ def sync(tracker: Tracker, actor: Signature, remote: str | None = None, push_cha
                   f"(last answer: {report.retries[-1]}); nothing is lost: run `bd sync` again", code="sync")
 
 
-def merge_into_local(tracker: Tracker, actor: Signature, theirs: str, report: SyncReport) -> None:
+def merge_into_local(tracker: Tracker, actor: Signature | Callable[[], Signature], theirs: str,
+                     report: SyncReport) -> None:
     """Bring `theirs` into the local branch: fast-forward when possible, else a merge commit."""
     ledger = tracker.ledger
     ours = ledger.local_head()
@@ -159,22 +217,28 @@ def merge_into_local(tracker: Tracker, actor: Signature, theirs: str, report: Sy
             report.action = "fast-forward"
             return
 
+    signature = actor() if callable(actor) else actor
+
     def build(view: View) -> Change | None:
         local = view.commit
         if local is None or local == theirs or ledger.is_ancestor(theirs, local):
             return None
-        change = merged_change(tracker, view, theirs, actor, report)
+        change = merged_change(tracker, view, theirs, signature, report)
         return change
 
-    commit = ledger.transact(build, actor)
+    commit = ledger.transact(build, signature)
     if commit is not None:
         report.action = "merged"
     elif (local := ledger.local_head()) is not None and not ledger.is_ancestor(theirs, local):
-        merge_into_local(tracker, actor, theirs, report)  # the branch moved to a fast-forwardable state
+        merge_into_local(tracker, signature, theirs, report)  # the branch moved to a fast-forwardable state
 
 
 def merged_change(tracker: Tracker, view: View, theirs: str, actor: Signature, report: SyncReport) -> Change:
     """The writes that turn our tree into the join of ours and theirs, as a merge commit."""
+    from gt.beads.tracker import BEADS, LEDGER_FORMAT
+    from gt.ledger.store import CONFIG_FILE, Change
+    from gt.model import merge
+
     ledger = tracker.ledger
     ours = view.commit
     branch = ledger.branch
@@ -229,6 +293,9 @@ def _put_bead(change: Change, view: View, key: str, doc: dict[str, Any]) -> None
     One id can receive several contributions in one merge: a colliding bead moved to its new id
     while the other side already holds its own copy there. The join keeps every one of them.
     """
+    from gt.beads.tracker import BEADS
+    from gt.model import merge
+
     for earlier in (change.writes.get((BEADS, key)), view.doc(BEADS, key)):
         if earlier is not None and merge.same_bead(earlier, doc):
             doc = merge.merge(earlier, doc)
@@ -242,6 +309,9 @@ def _rewrite_references(tracker: Tracker, view: View, theirs: str, change: Chang
     A reference that only the loser's side has was made there, so it meant the loser; one both
     sides have predates the collision's merge and stays with the id's winner.
     """
+    from gt.beads.tracker import BEADS, Tracker
+    from gt.model.bead import TOMBSTONE
+
     their_view = tracker.ledger.view(theirs)
     candidates = set(Tracker.summaries(view)) | set(Tracker.summaries(their_view))
     for bead_id in sorted(candidates):
@@ -270,11 +340,15 @@ def _rewrite_references(tracker: Tracker, view: View, theirs: str, change: Chang
 
 
 def _has_dep(doc: dict[str, Any], dep: dict[str, Any]) -> bool:
+    from gt.model import merge
+
     key = merge.element_key("dependencies", dep)
     return any(merge.element_key("dependencies", d) == key for d in doc.get("dependencies") or ())
 
 
 def _load(ledger: Ledger, blob: str | None, name: str) -> dict[str, Any] | None:
+    from gt.ledger.yamlio import YamlError
+
     if blob is None:
         return None
     try:
@@ -294,6 +368,8 @@ def _pick(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] 
 
 def _merge_config(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any]:
     """Two ledgers' settings: the newer format, the union of extra types, one prefix for both."""
+    from gt.beads.tracker import LEDGER_FORMAT
+
     a, b = a or {}, b or {}
     config = {**b, **a}
     config["format"] = max(int(a.get("format", 1)), int(b.get("format", 1)), LEDGER_FORMAT)

@@ -15,6 +15,7 @@ its commit is the ref's current commit. Deleting the whole folder costs nothing 
 from __future__ import annotations
 
 import array
+import bisect
 import marshal
 import os
 import struct
@@ -27,7 +28,7 @@ from typing import Any, NamedTuple, TypeAlias
 INDEX_VERSION = "v6"  # v6: every section compressed; full documents compressed in blocks of neighbours
 
 Entry = tuple[str, "dict[str, Any] | None", "str | None"]  # (blob id, summary, error)
-MAGIC = b"GTS6"
+MAGIC = b"GTS7"  # the layout below (GTS6 was a first try at v6)
 BLOCK_DOCS = 32  # full documents compressed together: about the pack's ratio, and one read stays cheap
 BLOCK_BYTES = 16384  # nor more than this many bytes of them before compression
 
@@ -41,6 +42,7 @@ class Kept(NamedTuple):
 
 
 Doc: TypeAlias = "dict[str, Any] | bytes | Kept"  # a full document, its marshal bytes, or one to copy
+DIRECTORY = 1  # the section of the keys and where their documents lie
 NO_BLOCK = -1  # the block of a document that has no full document (it cannot be read)
 
 
@@ -48,6 +50,28 @@ def pack_doc(doc: dict[str, Any]) -> bytes:
     """A full document as a shard's block holds it (its marshal bytes): an import keeps these
     instead of the decoded documents, which take several times the memory."""
     return marshal.dumps(doc)
+
+
+class _Positions:
+    """key -> position in a shard's sorted keys, by bisection (no dict to build for one lookup)."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        self.keys = keys
+
+    def get(self, key: str) -> int | None:
+        i = bisect.bisect_left(self.keys, key)
+        return i if i < len(self.keys) and self.keys[i] == key else None
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def __getitem__(self, key: str) -> int:
+        i = self.get(key)
+        if i is None:
+            raise KeyError(key)
+        return i
 
 
 def _ints(data: bytes) -> array.array[int]:
@@ -62,11 +86,12 @@ class Shard:
     full documents, and a write copies the blocks whose documents it does not change without
     decoding them.
 
-    The file: MAGIC, the compressed sizes of three sections, the sections, then the blocks. Each
-    section is a compressed marshal: the summaries; the directory (the byte order, the keys, and
-    as machine ints each key's block, offset and length in the decompressed block, and each
-    block's offset and length in the file); the blob ids (20 bytes each, in the keys' order) and
-    the parse errors. Each block is the compressed marshal bytes of up to BLOCK_DOCS documents."""
+    The file: MAGIC, the sizes of three sections, the sections, then the blocks. Each section is a
+    marshal: the summaries (in the keys' order, None for a document that cannot be read); the
+    directory, not compressed (the byte order, the sorted keys, and as machine ints each key's
+    block, offset and length in the decompressed block, and each block's offset and length in the
+    file); the blob ids (20 bytes each, in the keys' order) and the parse errors. The first and the
+    last are compressed. Each block is the compressed marshal bytes of up to BLOCK_DOCS documents."""
 
     def __init__(self, data: bytes) -> None:
         if data[:4] != MAGIC:
@@ -82,31 +107,31 @@ class Shard:
         if start > len(data):
             raise ValueError("a shard cut short")
         self._summaries: dict[str, dict[str, Any]] | None = None
-        self._directory: tuple[tuple[str, ...], dict[str, int], array.array[int], array.array[int]] | None = None
+        self._directory: tuple[tuple[str, ...], _Positions, array.array[int], array.array[int]] | None = None
         self._meta: tuple[bytes, dict[str, str]] | None = None
         self._plain: tuple[int, bytes] = (-1, b"")  # the last block decompressed (reads go block by block)
         self._docs: dict[str, dict[str, Any]] = {}
 
     def _section(self, number: int) -> Any:
         begin, end = self._spans[number]
-        try:
-            return marshal.loads(zlib.decompress(self._data[begin:end]))
+        try:  # the directory is read by every lookup: kept uncompressed, it costs a quarter
+            return marshal.loads(self._data[begin:end] if number == DIRECTORY else zlib.decompress(self._data[begin:end]))
         except zlib.error as exc:  # a damaged file reads as one that marshal cannot decode
             raise ValueError(f"a damaged shard: {exc}") from None
 
     @property
     def summaries(self) -> dict[str, dict[str, Any]]:
         if self._summaries is None:
-            self._summaries = self._section(0)
+            self._summaries = {k: s for k, s in zip(self._dir()[0], self._section(0)) if s is not None}
         return self._summaries
 
-    def _dir(self) -> tuple[tuple[str, ...], dict[str, int], array.array[int], array.array[int]]:
-        """(keys, key -> position, [block, offset, length] per position, [offset, length] per block)."""
+    def _dir(self) -> tuple[tuple[str, ...], _Positions, array.array[int], array.array[int]]:
+        """(keys in order, key -> position, [block, offset, length] per position, [offset, length] per block)."""
         if self._directory is None:
-            order, keys, places, blocks = self._section(1)
+            order, keys, places, blocks = self._section(DIRECTORY)
             if order != sys.byteorder:
                 raise ValueError("a shard written on a machine of the other byte order")
-            self._directory = (keys, {k: i for i, k in enumerate(keys)}, _ints(places), _ints(blocks))
+            self._directory = (keys, _Positions(keys), _ints(places), _ints(blocks))
         return self._directory
 
     def _unpacked_meta(self) -> tuple[bytes, dict[str, str]]:
@@ -255,14 +280,13 @@ class Shard:
             size += len(record)
         if batch:
             flush()
-        order = tuple(entries)
+        order = tuple(sorted(entries))
         places = array.array("i", [n for key in order for n in where.get(key, (NO_BLOCK, 0, 0))])
         summaries = {k: e[1] for k, e in entries.items() if e[1] is not None}
         errors = {k: e[2] for k, e in entries.items() if e[2] is not None}
         ids = b"".join(bytes.fromhex(entries[k][0]) for k in order)
-        sections = [zlib.compress(marshal.dumps(summaries), 6),
-                    zlib.compress(marshal.dumps((sys.byteorder, order, places.tobytes(),
-                                                 array.array("i", spans).tobytes())), 6),
+        sections = [zlib.compress(marshal.dumps([summaries.get(k) for k in order]), 6),
+                    marshal.dumps((sys.byteorder, order, places.tobytes(), array.array("i", spans).tobytes())),
                     zlib.compress(marshal.dumps((ids, errors)), 6)]
         data = b"".join([MAGIC, struct.pack("<III", *(len(x) for x in sections)), *sections, *blocks])
         shard = cls(data)

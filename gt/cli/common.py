@@ -5,7 +5,6 @@ import functools
 import importlib
 import json
 import sys
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 import click
@@ -79,12 +78,12 @@ class LazyGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-@dataclass
-class Out:
+class Out:  # a plain class, as cobra.RootFlags
     """How the command was asked to report: as JSON or as text, and who is acting."""
 
-    json: bool
-    actor: str | None
+    def __init__(self, json: bool, actor: str | None) -> None:
+        self.json = json
+        self.actor = actor
 
     def emit(self, data: Any, text: Callable[[], str | None] | str | None = None) -> None:
         if self.json:  # indented for people; compact (and much faster to encode) for programs

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gt.errors import GtError, UsageError
 
 ZERO = "0" * 40
 
 
-@dataclass(frozen=True)
-class RepoPaths:
+class RepoPaths(NamedTuple):  # a NamedTuple: every command makes one, and defining it costs less
     """Where a repository lives: its work tree (None when bare), its git dir and the common dir worktrees share."""
 
     worktree: str | None

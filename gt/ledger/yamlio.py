@@ -200,7 +200,9 @@ def _first_line(exc: Exception) -> str:
 
 _KEY = _Lazy("_KEY", r"([A-Za-z_][A-Za-z0-9_-]*):(?: (.*))?\Z")
 _INT = _Lazy("_INT", r"-?(?:0|[1-9][0-9]{0,17})\Z")
-_PLAIN = _Lazy("_PLAIN", r"[A-Za-z_/(][^\n]*\Z")  # a plain scalar that starts as only text can (more checks below)
+# a plain scalar that starts as only text can, or with a number and a space (a stamp: `2 mayor`, text
+# to every resolver, none of which allows a space there); more checks below
+_PLAIN = _Lazy("_PLAIN", r"(?:[A-Za-z_/(]|[0-9]+ )[^\n]*\Z")
 # Characters the fast reader leaves to the parser: tabs and line breaks other than \n, control and
 # non-printable characters, byte order marks, surrogates.
 _UNUSUAL_CHARS = _Lazy("_UNUSUAL_CHARS", "[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")

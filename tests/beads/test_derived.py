@@ -167,6 +167,63 @@ def test_derived_tables_equal_a_full_recomputation(tmp_path_factory, ops):
     check(tracker)
 
 
+SYNC_OPS = st.lists(st.tuples(st.sampled_from(["ann", "ann", "bob", "bob", "bob sync", "ann sync", "kill"]),
+                              st.integers(0, 1000), st.integers(0, 1000)), min_size=1, max_size=12)
+
+
+def _random_write(tracker: Tracker, a: int, b: int) -> None:
+    """One of the writes that change what the tables hold: a bead, a blocker, a close, a parent."""
+    live = list(Tracker.summaries(tracker.view()))
+    pick = live[a % len(live)] if live else None
+    other = live[b % len(live)] if live else None
+    try:
+        if pick is None or a % 4 == 0:
+            operations.create(tracker, ME, f"bead {a}", priority=a % 5, parent=other if b % 3 == 0 else None)
+        elif a % 4 == 1 and other and other != pick:
+            operations.dep_add(tracker, ME, pick, other)
+        elif a % 4 == 2:
+            operations.close(tracker, ME, [pick], force=True)
+        else:
+            operations.update(tracker, ME, [pick], fields={"status": ("blocked", "open")[b % 2], "priority": b % 5})
+    except Exception as exc:  # refusals (a cycle, a closed bead) change nothing
+        if type(exc).__name__ not in ("GtError", "UsageError"):
+            raise
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(SYNC_OPS)
+def test_derived_tables_follow_syncs_and_killed_writers(tmp_path_factory, ops):
+    """Two clones write, sync through a hub (merges of both sides' commits), and a writer process is
+    killed at random moments: each clone's tables always equal a full recomputation."""
+    from conftest import BIN, clone_of, guarded_hub
+    from gt.beads.sync import sync
+
+    tmp = tmp_path_factory.mktemp("synced")
+    hub = guarded_hub(tmp)
+    ann, bob = clone_of(hub, tmp / "ann", "ann"), clone_of(hub, tmp / "bob", "bob")
+    ann("init", "--prefix", "gt")
+    ann("sync")
+    bob("sync")
+    trackers = {"ann": Tracker(discover(str(tmp / "ann"))), "bob": Tracker(discover(str(tmp / "bob")))}
+    for who in trackers.values():
+        check(who)  # the tables exist from here on, and follow what comes
+    for op, a, b in ops:
+        if op in trackers:
+            _random_write(trackers[op], a, b)
+        elif op.endswith(" sync"):
+            sync(trackers[op.split()[0]], ME)
+        else:  # a bd process writing to ann's ledger or bringing her tables up to date, killed anywhere
+            args = ["create", f"killed {a}", "-p", str(b % 5)] if b % 2 else ["blocked", "--json"]
+            proc = subprocess.Popen([str(BIN / "bd"), *args], cwd=tmp / "ann",
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep((a % 25) / 100)
+            proc.kill()
+            proc.wait(timeout=TIMEOUT)
+            derived.forget()  # as the next process would find the file
+        check(trackers["ann"])
+    check(trackers["bob"])
+
+
 def test_a_killed_update_leaves_the_old_state_or_the_new(tmp_path):
     """kill -9 of processes bringing the tables up to date over a large change: the next reader
     sees exactly the right tables."""

@@ -593,6 +593,17 @@ class Derived:
     def tally(self) -> dict[tuple[str, str], int]:
         return {(s, t): n for s, t, n in self.db.execute("SELECT status, type, n FROM tally WHERE n > 0")}
 
+    def ids(self, types: Iterable[str] | None = None, statuses: Iterable[str] | None = None) -> list[str]:
+        """The beads (tombstones aside) of these types and statuses (None: any), by id."""
+        where, args = [], []
+        for column, wanted in (("type", types), ("status", statuses)):
+            if wanted is not None:
+                values = list(wanted)
+                where.append(f"{column} IN ({', '.join('?' * len(values))})")
+                args += values
+        sql = "SELECT id FROM node" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id"
+        return [i for i, in self.db.execute(sql, args)]
+
     def blocking_dependents(self, ids: Iterable[str]) -> dict[str, int]:
         """How many beads each of `ids` blocks through a `blocks` dependency (dependent_count)."""
         wanted = list(dict.fromkeys(ids))

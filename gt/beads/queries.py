@@ -471,9 +471,9 @@ def stats(view: View) -> dict[str, Any]:
 
 def merge_requests(view: View, source: str | None = None) -> list[dict[str, Any]]:
     """The ledger's merge requests (for one source bead), oldest first."""
-    from gt.model.merge_request import fields, is_merge_request
+    from gt.model.merge_request import MERGE_REQUEST, fields
 
-    docs = full(view, [i for i, d in Tracker.summaries(view).items() if is_merge_request(d)])
+    docs = full(view, list(Tracker.select(view, types=[MERGE_REQUEST])))
     if source:
         docs = [d for d in docs if fields(d).get("source") == source]
     return sorted(docs, key=lambda d: str(d.get("created_at", "")))

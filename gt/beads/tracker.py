@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from gt.errors import GtError
 from gt.ledger.gitdir import RepoPaths, discover
@@ -119,6 +119,27 @@ class Tracker:
     def summaries(view: View, include_deleted: bool = False) -> dict[str, dict[str, Any]]:
         beads = view.summaries(BEADS)
         return beads if include_deleted else {k: v for k, v in beads.items() if not is_deleted(v)}
+
+    @staticmethod
+    def select(view: View, types: Iterable[str] | None = None,
+               statuses: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+        """The live beads of these types and statuses (None: any) with their summaries, by id: found
+        through the derived tables' columns when there are some, so that finding a town's few
+        convoys or queued beads does not read a ledger of 100,000 beads whole."""
+        from gt.beads.derived import derived_of
+
+        types = None if types is None else set(types)
+        statuses = None if statuses is None else set(statuses)
+        derived = derived_of(view)
+        if derived is None:
+            return {i: s for i, s in sorted(Tracker.summaries(view).items())
+                    if (types is None or s.get("type") in types) and (statuses is None or s.get("status") in statuses)}
+        found = {}
+        for bead_id in derived.ids(types, statuses):
+            entry = view.entry(BEADS, bead_id)
+            if entry is not None and entry[1] is not None:
+                found[bead_id] = entry[1]
+        return found
 
     @staticmethod
     def resolve(view: View, query: str) -> str:

@@ -130,12 +130,11 @@ def reconcile(town: Path, actor: Signature) -> list[str]:
 
     stopped: list[tuple[str, int, float]] = []  # (bead, attempts, when the breaker stopped it)
     for view in Context.at(town).views():
-        for bead, summary in Tracker.summaries(view).items():
-            if summary.get("status") == "blocked":
-                doc = Tracker.get(view, bead)
-                when = parse_time(doc.get(BREAKER_AT))
-                if when is not None and count(doc):
-                    stopped.append((bead, count(doc), when))
+        for bead in Tracker.select(view, statuses=["blocked"]):
+            doc = Tracker.get(view, bead)
+            when = parse_time(doc.get(BREAKER_AT))
+            if when is not None and count(doc):
+                stopped.append((bead, count(doc), when))
     if not stopped:
         return []
     latest: dict[str, float] = {}  # related bead -> the latest escalation about it

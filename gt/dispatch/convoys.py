@@ -14,7 +14,7 @@ from gt.model import graph
 from gt.model.bead import BOOKKEEPING_TYPES, QUEUED, canonical, check_title, is_closed, new_bead, now_iso, parse_time, set_status
 from gt.town import layout
 from gt.beads.queries import full
-from gt.beads.tracker import Edit, Tracker
+from gt.beads.tracker import Edit, Lookup, Tracker
 from gt.town.context import routed, Town
 
 CONVOY = "convoy"
@@ -27,7 +27,7 @@ def tracked(doc: dict[str, Any]) -> list[str]:
 
 
 def _convoys(view: View) -> dict[str, dict[str, Any]]:
-    return {i: d for i, d in Tracker.summaries(view).items() if d.get("type") == CONVOY}
+    return Tracker.select(view, types=[CONVOY])
 
 
 def _lookup(ids: Iterable[str]) -> dict[str, dict[str, Any] | None]:
@@ -38,9 +38,10 @@ def _lookup(ids: Iterable[str]) -> dict[str, dict[str, Any] | None]:
         tracker = routed([bead_id])
         by_ledger.setdefault(tracker.repo.commondir, (tracker, []))[1].append(bead_id)
     for tracker, wanted in by_ledger.values():
-        beads = Tracker.summaries(tracker.view())
+        beads = Lookup(tracker.view())  # one shard per bead, not the whole ledger
         for bead_id in wanted:
-            found[bead_id] = beads.get(bead_id)
+            summary = beads.get(bead_id)
+            found[bead_id] = dict(summary) if summary is not None else None
     return found
 
 

@@ -113,8 +113,7 @@ def _severity_of(esc: dict[str, Any]) -> str:
 
 
 def _ids(view: View, open_only: bool = False) -> list[str]:
-    return [i for i, d in Tracker.summaries(view).items()
-            if d.get("type") == ESCALATION and not (open_only and is_closed(d))]
+    return [i for i, d in Tracker.select(view, types=[ESCALATION]).items() if not (open_only and is_closed(d))]
 
 
 def _docs(view: View, open_only: bool = False) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-from gt.beads.tracker import Edit, Tracker
+from gt.beads.tracker import Edit, Lookup, Tracker
 from gt.errors import GtError
 from gt.ledger.store import Signature, View
 from gt.model.bead import canonical, now_iso, set_status
@@ -31,7 +31,7 @@ def close_beads(tracker: Tracker, actor: Signature, queries: list[str], reason: 
 def start_on_first_commit(identity: str, bead: str) -> None:
     """A `hooked` bead becomes `in_progress` with its agent's first commit (one ledger commit, once)."""
     tracker = routed([bead])
-    if (tracker.view().summaries("beads").get(bead) or {}).get("status") != "hooked":
+    if (Lookup(tracker.view()).get(bead) or {}).get("status") != "hooked":
         return  # already started: nothing is written
 
     def build(view: View) -> Edit:

@@ -116,9 +116,9 @@ def inbox(town: Path, reader: str, include_archived: bool = False, unread_only: 
     """Messages to `reader`, oldest first, each with `read` for that reader."""
     view = Town.at(town).tracker().view()
     found = []
-    for doc in Tracker.summaries(view).values():
+    for doc in Tracker.select(view, types=[MESSAGE]).values():
         mail = doc.get("mail") or {}
-        if doc.get("type") != MESSAGE or reader not in (mail.get("to") or ()):
+        if reader not in (mail.get("to") or ()):
             continue
         labels = doc.get("labels") or ()
         if f"archived:{reader}" in labels and not include_archived:

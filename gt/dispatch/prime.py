@@ -104,7 +104,7 @@ def prime(town: Path, who: Identity, drain: bool = True) -> dict[str, Any]:
 
 def current_mail(town: Path, messages: list[dict[str, Any]], hooked: str | None) -> list[dict[str, Any]]:
     """`messages` without the stale ones: those about a bead that is closed, other than `hooked`."""
-    from gt.beads.tracker import Tracker
+    from gt.beads.tracker import Lookup
     from gt.dispatch.mail import concerns
     from gt.town.context import Town
 
@@ -116,7 +116,7 @@ def current_mail(town: Path, messages: list[dict[str, Any]], hooked: str | None)
         if bead and bead != hooked:
             if bead not in statuses:
                 tracker = ctx.tracker_for(bead)
-                found = Tracker.summaries(tracker.view()).get(bead) if tracker and tracker.ledger.exists() else None
+                found = Lookup(tracker.view()).get(bead) if tracker and tracker.ledger.exists() else None
                 statuses[bead] = (found or {}).get("status")
             if statuses[bead] == "closed":
                 continue

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gt.beads.tracker import Edit, Tracker
+from gt.beads.tracker import Edit, Lookup, Tracker
 from gt.errors import GtError
 from gt.ledger.store import Signature, View
 from gt.model.bead import QUEUED, canonical, is_closed, now_iso, parse_time, reset_attempts, set_status
@@ -61,8 +61,7 @@ def _order(item: dict[str, Any]) -> tuple[int, float, float, str]:
 
 
 def _queued_in(view: View, here: str | None) -> list[dict[str, Any]]:
-    return [entry(Tracker.get(view, bead_id), here) for bead_id, summary in Tracker.summaries(view).items()
-            if summary.get("status") == QUEUED]
+    return [entry(Tracker.get(view, bead_id), here) for bead_id in Tracker.select(view, statuses=[QUEUED])]
 
 
 def entries(town: Path, rig: str | None = None) -> list[dict[str, Any]]:
@@ -82,7 +81,7 @@ def still_queued(town: Path, ids: list[str]) -> list[str]:
     out = []
     for bead_id in ids:
         try:
-            status = Tracker.summaries(_tracker(town, bead_id).view()).get(bead_id, {}).get("status")
+            status = (Lookup(_tracker(town, bead_id).view()).get(bead_id) or {}).get("status")
         except GtError:
             continue
         if status == QUEUED:

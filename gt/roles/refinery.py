@@ -63,7 +63,7 @@ def _queue(ctx: Town, rig: str) -> list[dict[str, Any]]:
     town = ctx.root
     view = ctx.rig_tracker(rig).view()
     now = time.time()
-    beads = view.summaries("beads")
+    beads = Lookup(view)  # one shard per source asked about
 
     def backing_off(doc: dict[str, Any]) -> bool:  # the retry breaker's wait before the next attempt
         source = str((doc.get("mr") or {}).get("source") or "")

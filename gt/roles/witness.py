@@ -321,9 +321,9 @@ def _orphans(town: Path, rig: str, me: Signature, tracker: Tracker, polecats: di
     view = tracker.view()
     found = []
     prefix = f"{rig}/polecats/"
-    for bead_id, doc in Tracker.summaries(view).items():
+    for bead_id, doc in Tracker.select(view, statuses=("hooked", "in_progress")).items():
         holder = doc.get("assignee") or ""
-        if doc.get("status") not in ("hooked", "in_progress") or not holder.startswith(prefix):
+        if not holder.startswith(prefix):
             continue
         if (layout.rig_dir(town, rig) / "polecats" / holder[len(prefix):]).exists():
             continue  # the polecat exists: its record was handled above

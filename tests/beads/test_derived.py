@@ -69,6 +69,11 @@ def check(tracker: Tracker) -> None:
     blocked = graph.blocked_map(every)
     assert derived.blocked() == sorted(blocked, key=lambda i: (every[i].get("priority", 2), -every[i]["_created"], i))
     check_blocked_rows(view)
+    live = Tracker.summaries(view)
+    for types, statuses in ((["bug", "epic"], None), (None, ["blocked", "closed"]), (["task"], ["open"])):
+        assert Tracker.select(view, types, statuses) == {
+            i: s for i, s in sorted(live.items())
+            if (types is None or s.get("type") in types) and (statuses is None or s["status"] in statuses)}
 
 
 def reference_blocked_json(view) -> list[dict]:

@@ -179,6 +179,9 @@ def _check_cache(tracker: Tracker, fix: bool) -> list[Finding]:
         return []
     finding = Finding("cache", ledger.index.root, f"index disagrees with git for {', '.join(problems[:5])}", "rebuild the index")
     if fix:
+        from gt.beads.derived import forget
+
+        forget()  # the derived tables go with the shards: close this process's connections to them first
         shutil.rmtree(ledger.index.root, ignore_errors=True)
         ledger.index._shards.clear()
         ledger.view()

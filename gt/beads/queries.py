@@ -220,6 +220,19 @@ def list_beads(view: View, flt: Filter, include_closed: bool = False, limit: int
     return ids[:limit] if limit else ids
 
 
+def list_ready(view: View, flt: Filter, include_closed: bool = False, limit: int | None = 50, sort: str = "",
+               reverse: bool = False, others: Others | None = None) -> list[str]:
+    """`bd list --ready`: the beads `ready` finds that pass list's filters, its hidden infrastructure
+    types too; in the default order, `ready`'s own walk of the derived tables to the limit."""
+    others = others or own_only
+    if flt.derivable() and limit and sort in ("", "priority") and not reverse:
+        hidden = () if flt.include_infra or flt.type is not None else tuple(infra_types(view))
+        return ready(view, replace(flt, exclude_types=flt.exclude_types + hidden), limit, others)
+    within = frozenset(ready(view, Filter(), None, others))
+    return list_beads(view, replace(flt, within=within if flt.within is None else flt.within & within),
+                      include_closed, limit, sort, reverse)
+
+
 def count_beads(view: View, flt: Filter) -> int:
     """How many beads `bd count` counts (closed ones too, infrastructure types unless asked): from the
     derived tables' tallies when no filter is set, else by listing them."""

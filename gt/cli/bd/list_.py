@@ -23,20 +23,22 @@ def list_(out: Out, all_rigs: bool, include_closed: bool, ready_only: bool, limi
 
     Example: bd list -s open,in_progress -l backend --sort updated
     """
-    from gt.beads.queries import across, list_beads, rows_across
+    from gt.beads.queries import across, list_beads, list_ready, rows_across
+    from gt.ledger.store import View
     from gt.beads.tracker import Tracker
     from gt.cli.filters import build
     from gt.town.context import all_views
 
     flt = build(params, LIST_FILTERS)
     views = all_views() if all_rigs else [Tracker.open().view()]
-    if ready_only:  # what `bd ready` would list: open, unblocked, not deferred
-        from gt.beads.queries import Filter, ready
-        from gt.town.context import with_other_ledgers
+    def pick(view: View) -> list[str]:
+        if ready_only:  # what `bd ready` would list: open, unblocked, not deferred
+            from gt.town.context import with_other_ledgers
 
-        flt.within = frozenset(i for view in views for i in ready(view, Filter(), None, with_other_ledgers))
-    pairs = across(views, lambda view: list_beads(view, flt, include_closed, limit or None, sort, reverse),
-                   limit or None, sort, reverse)
+            return list_ready(view, flt, include_closed, limit or None, sort, reverse, with_other_ledgers)
+        return list_beads(view, flt, include_closed, limit or None, sort, reverse)
+
+    pairs = across(views, pick, limit or None, sort, reverse)
     if out.json:
         out.emit(rows_across(pairs))
         return

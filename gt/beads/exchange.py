@@ -3,16 +3,18 @@ takes every good line and reports each refused one."""
 from __future__ import annotations
 
 import json
+import marshal
 from dataclasses import dataclass, field
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Iterable, Iterator, Mapping
 
 from gt.errors import GtError
-from gt.ledger.store import Signature, View, check_doc_key
+from gt.ledger.index import pack_doc
+from gt.ledger.store import Bulk, Change, Directory, Signature, View, check_doc_key, require_writable
 from gt.ledger.yamlio import YamlError
 from gt.model.bead import canonical, problems
 from gt.model.ids import check_id, is_id
 from gt.model.jsonl import MAX_LINE, from_record, load_line, to_record
-from gt.model.merge import strip_stamps
+from gt.model.merge import stamp_edit, strip_stamps
 from gt.beads.tracker import BEADS, Edit, Tracker
 
 
@@ -72,18 +74,25 @@ class Refusal:
 
 @dataclass
 class Records:
-    """What an import file holds: the documents to import (a later line for the same id wins, as in
-    the original) and the lines refused."""
+    """What an import file holds: the beads to import, by id in the order they first appear (a later
+    line for the same id wins, as in the original), each kept as the marshal bytes of its canonical
+    document (`pack_doc`: 100,000 decoded documents would take several times the memory), and the
+    lines refused."""
 
-    docs: list[dict[str, Any]] = field(default_factory=list)
+    beads: dict[str, bytes] = field(default_factory=dict)
     refused: list[Refusal] = field(default_factory=list)
+
+    @property
+    def docs(self) -> list[dict[str, Any]]:
+        """The documents to import, decoded (canonical: as they would be written)."""
+        return [marshal.loads(data) for data in self.beads.values()]
 
 
 def read_records(lines: Iterable[bytes], source: str, strict: bool = False) -> Records:
     """Parse JSON Lines (UTF-8) into bead documents. A bad line is refused with its number and the
     reason, and the others are kept; with `strict`, the first bad line refuses the whole file
     (GtError, code bad_input)."""
-    docs: dict[str, dict[str, Any]] = {}
+    beads: dict[str, bytes] = {}
     refused: list[Refusal] = []
     for number, raw in enumerate(lines, 1):
         if not raw.strip():
@@ -111,42 +120,70 @@ def read_records(lines: Iterable[bytes], source: str, strict: bool = False) -> R
                 raise GtError(refusal.text(source), code="bad_input") from None
             refused.append(refusal)
             continue
-        docs[doc["id"]] = doc  # a later line for the same id wins, as in the original
-    return Records(list(docs.values()), refused)
+        beads[doc["id"]] = pack_doc(canonical(doc))  # a later line for the same id wins, as in the original
+    return Records(beads, refused)
 
 
-def import_docs(tracker: Tracker, actor: Signature, docs: list[dict[str, Any]], source: str,
-                refused: int = 0) -> Edit:
-    """Create or update beads by id in one commit; unchanged beads are not rewritten. `refused`
-    (lines of the file that were not taken) is named in the commit."""
+def import_docs(tracker: Tracker, actor: Signature, docs: Mapping[str, bytes] | Iterable[dict[str, Any]],
+                source: str, refused: int = 0) -> Edit:
+    """Create or update beads by id in one commit; unchanged beads are not rewritten. `docs` are bead
+    documents, or Records.beads (by id, each its pack_doc bytes); a later one for the same id wins.
+    `refused` (lines of the file that were not taken) is named in the commit.
 
-    for number, doc in enumerate(docs):  # once, in place: a retried build must not hold a second copy
-        docs[number] = canonical(doc)
+    The documents are compared, stamped, written and indexed one fan-out directory at a time (a
+    Bulk change), so an import holds one directory's worth of decoded documents at once. The Edit
+    returned has the result and the commit, and no documents."""
+    from gt import progress
 
-    def build(view: View) -> Edit:
-        from gt import progress
+    if isinstance(docs, Mapping):
+        beads: Mapping[str, bytes] = docs
+    else:
+        beads = {}
+        for doc in docs:
+            beads[doc["id"]] = pack_doc(canonical(doc))
+    require_writable()
+    tracker.require()
+    outcome: dict[str, Edit] = {}
 
-        created, updated, unchanged = [], [], []
-        changed: dict[str, dict[str, Any] | None] = {}
-        for number, doc in enumerate(docs, 1):
-            progress.report(f"importing {number}/{len(docs)} beads …")
-            bead_id = doc["id"]
-            if view.entry(BEADS, bead_id) is not None:
-                try:
-                    same = strip_stamps(view.doc(BEADS, bead_id) or {}) == doc
-                except YamlError:
-                    same = False  # an unreadable file is replaced by the imported bead
-                if same:
-                    unchanged.append(bead_id)
-                    continue
-                updated.append(bead_id)
-            else:
-                created.append(bead_id)
-            changed[bead_id] = doc
-        result = {"created": len(created), "updated": len(updated), "unchanged": len(unchanged), "source": source}
-        subject = f"import {len(created)} new, {len(updated)} updated beads from {source}"
-        trailers = [("Refused-Lines", str(refused))] if refused else []
-        return Edit("import", subject, changed, trailers, result=result)
+    def transaction(view: View) -> Change:
+        found = Tracker.writable_format(view)
+        counts = {"created": 0, "updated": 0, "unchanged": 0}
+        changed: set[str] = set()
+        seen = 0
 
-    edit = tracker.write(actor, build)
+        def documents(fan: str, keys: list[str], before: Directory) -> Iterator[tuple[str, dict[str, Any]]]:
+            nonlocal seen
+            for bead_id in keys:
+                seen += 1
+                progress.report(f"importing {seen}/{len(beads)} beads …")
+                doc = marshal.loads(beads[bead_id])
+                old = None
+                if before.entry(bead_id) is not None:
+                    try:
+                        old = before.doc(bead_id)
+                        same = strip_stamps(old or {}) == doc
+                    except YamlError:
+                        old, same = None, False  # an unreadable file is replaced by the imported bead
+                    if same:
+                        counts["unchanged"] += 1
+                        continue
+                    counts["updated"] += 1
+                else:
+                    counts["created"] += 1
+                changed.add(bead_id)
+                yield bead_id, stamp_edit(old, doc, actor.name)
+
+        def finish(change: Change) -> None:
+            subject = f"import {counts['created']} new, {counts['updated']} updated beads from {source}"
+            trailers = [("Refused-Lines", str(refused))] if refused else []
+            change.subject = subject
+            change.trailers = Tracker.trailers((i for i in beads if i in changed), "import", actor, trailers)
+            outcome["edit"] = Edit("import", subject, {}, trailers, result={**counts, "source": source})
+
+        return Change("import", config=Tracker.migrated(view, found, None), bulk=Bulk(BEADS, beads, documents, finish))
+
+    commit = tracker.ledger.transact(transaction, actor)
+    edit = outcome["edit"]
+    edit.commit = commit
     return edit
+

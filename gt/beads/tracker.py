@@ -157,6 +157,32 @@ class Tracker:
 
     # -- writes --------------------------------------------------------------------------------
 
+    @staticmethod
+    def writable_format(view: View) -> int:
+        """The ledger's format, refusing a branch that is not a ledger or one newer than this bd."""
+        check_is_ledger(view)
+        found = view.config.get("format", LEDGER_FORMAT)
+        if not isinstance(found, int) or found > LEDGER_FORMAT:
+            raise GtError(
+                f"the ledger has format {found!r}, newer than this bd understands ({LEDGER_FORMAT}): upgrade bd",
+                code="format",
+            )
+        return found
+
+    @staticmethod
+    def migrated(view: View, found: int, config: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The config a write commits: the ledger's migrated on its first write in an older format
+        (whose documents are valid as they are)."""
+        if found < LEDGER_FORMAT:
+            return {**(config if config is not None else view.config), "format": LEDGER_FORMAT}
+        return config
+
+    @staticmethod
+    def trailers(bead_ids: Iterable[str], op: str, actor: Signature,
+                 extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """A bead commit's trailers: each bead it writes, the operation, who acted, then `extra`."""
+        return [("Bead-Id", bead_id) for bead_id in bead_ids] + [("Op", op), ("Actor", actor.name)] + extra
+
     def write(self, actor: Signature, build: Callable[[View], Edit]) -> Edit:
         """Run `build` on the current ledger and commit what it returns as one attributed commit.
 
@@ -167,22 +193,12 @@ class Tracker:
         outcome: dict[str, Edit] = {}
 
         def transaction(view: View) -> Change | None:
-            check_is_ledger(view)
-            found = view.config.get("format", LEDGER_FORMAT)
-            if not isinstance(found, int) or found > LEDGER_FORMAT:
-                raise GtError(
-                    f"the ledger has format {found!r}, newer than this bd understands ({LEDGER_FORMAT}): upgrade bd",
-                    code="format",
-                )
+            found = Tracker.writable_format(view)
             edit = outcome["edit"] = build(view)
             if not edit.beads and edit.config is None and not edit.records:
                 return None
-            trailers = [("Bead-Id", bead_id) for bead_id in edit.beads]
-            trailers += [("Op", edit.op), ("Actor", actor.name)] + edit.trailers
-            config = edit.config
-            if found < LEDGER_FORMAT:  # migrate on first write: older documents are valid as they are
-                config = {**(config if config is not None else view.config), "format": LEDGER_FORMAT}
-            change = Change(edit.subject, trailers, config=config)
+            change = Change(edit.subject, Tracker.trailers(edit.beads, edit.op, actor, edit.trailers),
+                            config=Tracker.migrated(view, found, edit.config))
             for bead_id, doc in edit.beads.items():
                 change.put(BEADS, bead_id, None if doc is None else stamped(view, bead_id, doc, actor.name))
             for (collection, key), doc in edit.records.items():

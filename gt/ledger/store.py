@@ -11,11 +11,13 @@ Every move of the branch rewrites the change signal `.beads/last-change` (see si
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import time
+import zlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, cast
 
 if TYPE_CHECKING:  # the same function (the builtin module has no stubs)
     from hashlib import sha1
@@ -91,8 +93,7 @@ def default_email(name: str) -> str:
     return f"{local}@{host or 'localhost'}"
 
 
-@dataclass(frozen=True)
-class Signature:
+class Signature(NamedTuple):
     """Who a commit is attributed to (with no email, `default_email` of the name: never `<>`)."""
 
     name: str
@@ -111,6 +112,7 @@ class Change:
     writes: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
     config: dict[str, Any] | None = None
     merge_parents: list[str] = field(default_factory=list)  # further parents: a merge commit
+    bulk: "Bulk | None" = None  # many documents of one collection, made one fan-out directory at a time
 
     def put(self, collection: str, key: str, doc: dict[str, Any] | None) -> None:
         self.writes[(collection, check_doc_key(key))] = doc
@@ -121,6 +123,46 @@ class Change:
             subject = subject[:199] + "…"
         lines = [f"{k}: {' '.join(str(v).split())}" for k, v in self.trailers]
         return (subject + "\n\n" + "\n".join(lines) + "\n").encode("utf-8")
+
+
+@dataclass
+class Bulk:
+    """Documents of one collection written by one change (an import of 100,000), made and written one
+    fan-out directory at a time: only one directory's documents, YAML texts and index records are in
+    memory at once. Its blobs go into one pack as they are made; the trees, the commit and the ref
+    move come at the end, as for any change.
+
+    `documents(fan, keys, before)` yields (key, document or None to delete) for keys among `keys`
+    (those of this fan-out directory, sorted); a key it does not yield is left as it is. `before` reads the directory's documents as the change finds them. `finish(change)` runs
+    once every directory is written, before the commit message is made: it may set the subject and
+    trailers from what was written. A change whose Bulk writes nothing, and that has no other writes,
+    writes nothing at all (its config included). The change's other writes must not be to `collection`."""
+
+    collection: str
+    keys: Iterable[str]
+    documents: Callable[[str, list[str], "Directory"], Iterable[tuple[str, dict[str, Any] | None]]]
+    finish: Callable[[Change], None] | None = None
+
+
+class Directory:
+    """One fan-out directory's documents as a Bulk change finds them (see View.entry and View.doc).
+    Read through a shard of its own, dropped with the directory: what it decodes does not stay in memory."""
+
+    def __init__(self, shard: Shard | None) -> None:
+        self._shard = shard
+
+    def entry(self, key: str) -> Entry | None:
+        return self._shard.entry(key) if self._shard is not None else None
+
+    def doc(self, key: str) -> dict[str, Any] | None:
+        """The full document, None when absent; raises YamlError when the file is unreadable."""
+        shard = self._shard
+        if shard is None or key not in shard:
+            return None
+        error = shard.errors.get(key)
+        if error is not None:
+            raise YamlError(error)
+        return shard.doc(key)
 
 
 class View:
@@ -216,8 +258,7 @@ def lock_timeout() -> float:
     return value
 
 
-@dataclass(frozen=True)
-class LockHolder:
+class LockHolder(NamedTuple):
     """Who holds (or last held) a writer lock, as its holder recorded it."""
 
     pid: int
@@ -388,6 +429,7 @@ class Ledger:
         self.ref = f"refs/heads/{branch}"
         self.fallback_refs = fallback_refs
         self.summarize = summarize or (lambda collection, key, doc: doc)
+        self.summary_version = summary_version
         self.index = IndexStore(repo.private, summary_version)
         self._store: Any = None
 
@@ -629,7 +671,10 @@ class Ledger:
                 change = build(view)
                 if change is None:
                     return None
-                commit, shards = self._commit_objects(view, change, author)
+                written = self._commit_objects(view, change, author)
+                if written is None:  # a Bulk change that turned out to write nothing
+                    return None
+                commit, shards = written
                 if set_ref_if_equals(refs, self.ref, head, commit, self.repo.private):
                     append_reflog(self.repo.commondir, self.ref, head, commit, author.git_identity(),
                                   " ".join(change.subject.split())[:200])
@@ -652,70 +697,123 @@ class Ledger:
 
     def _commit_objects(
         self, view: View, change: Change, author: Signature
-    ) -> tuple[str, dict[tuple[str, str], tuple[str, dict[str, Entry], dict[str, Doc]]]]:
-        """Write blobs, trees and the commit for `change` on top of `view`; nothing touches the ref."""
-        from dulwich.objects import Blob, Commit, ObjectID
+    ) -> tuple[str, dict[tuple[str, str], _Written]] | None:
+        """Write blobs, trees and the commit for `change` on top of `view`; nothing touches the ref.
+        Returns the commit and what each rewritten fan-out directory holds now (for the index); None
+        when the change has a Bulk that wrote nothing and no other writes (nothing is written)."""
+        from dulwich.objects import Commit, ObjectID
 
-        from gt.ledger.objects import add_objects
+        sink = _ObjectSink(self.object_store)
+        try:
+            root_entries = self._tree_entries(view.manifest.tree.encode()) if view.manifest else {}
+            by_collection: dict[str, dict[str, dict[str, dict[str, Any] | None]]] = {}
+            for (collection, key), doc in change.writes.items():
+                by_collection.setdefault(collection, {}).setdefault(fan_of(key), {})[key] = doc
+            bulk = change.bulk
+            if bulk is not None and bulk.collection in by_collection:
+                raise ValueError(f"a change with a Bulk of {bulk.collection} has other writes to it")
+            shards: dict[tuple[str, str], _Written] = {}
+            for collection in sorted(set(by_collection) | ({bulk.collection} if bulk is not None else set())):
+                ckey = collection.encode()
+                centries = self._tree_entries(root_entries[ckey][1]) if ckey in root_entries else {}
+                for fan, docs in sorted(by_collection.get(collection, {}).items()):
+                    old = view._shard(collection, fan)
+                    self._write_fan(collection, fan, centries, old, iter(docs.items()), sink, shards)
+                if bulk is not None and collection == bulk.collection:
+                    self._write_bulk(bulk, centries, sink, shards)
+                if not centries:
+                    root_entries.pop(ckey, None)
+                else:
+                    root_entries[ckey] = (TREE_MODE, sink.add_object(_make_tree(centries)))
+            if bulk is not None:
+                if bulk.finish is not None:
+                    bulk.finish(change)
+                if not shards and not change.writes:
+                    sink.abort()
+                    return None
+            if change.config is not None:
+                root_entries[CONFIG_FILE.encode()] = (FILE_MODE, sink.add(_BLOB, dump(change.config)))
+            root = _make_tree(root_entries)
+            sink.add_object(root)
 
-        new_objects: list[Any] = []
-        root_entries = self._tree_entries(view.manifest.tree.encode()) if view.manifest else {}
-        by_collection: dict[str, dict[str, dict[str, dict[str, Any] | None]]] = {}
-        for (collection, key), doc in change.writes.items():
-            by_collection.setdefault(collection, {}).setdefault(fan_of(key), {})[key] = doc
-        shards: dict[tuple[str, str], tuple[str, dict[str, Entry], dict[str, Doc]]] = {}
-        for collection, fans in sorted(by_collection.items()):
-            ckey = collection.encode()
-            centries = self._tree_entries(root_entries[ckey][1]) if ckey in root_entries else {}
-            for fan, docs in sorted(fans.items()):
-                fkey = fan.encode()
-                fentries = self._tree_entries(centries[fkey][1]) if fkey in centries else {}
-                old_shard = view._shard(collection, fan)
-                entries = old_shard.entries() if old_shard else {}
-                full = old_shard.records() if old_shard else {}  # the others' records, copied as stored
-                for key, doc in docs.items():
-                    name = f"{key}.yaml".encode()
-                    if doc is None:
-                        fentries.pop(name, None)
-                        entries.pop(key, None)
-                        full.pop(key, None)
-                        continue
-                    data = dump(doc)
-                    blob = Blob.from_string(data)
-                    new_objects.append(blob)
-                    fentries[name] = (FILE_MODE, blob.id)
-                    self._index_blob(entries, full, collection, fan, key, blob.id.decode(), data)
-                if not fentries:
-                    centries.pop(fkey, None)
-                    continue
-                ftree = _make_tree(fentries)
-                new_objects.append(ftree)
-                centries[fkey] = (TREE_MODE, ftree.id)
-                shards[(collection, fan)] = (ftree.id.decode(), entries, full)
-            if not centries:
-                root_entries.pop(ckey, None)
-            else:
-                ctree = _make_tree(centries)
-                new_objects.append(ctree)
-                root_entries[ckey] = (TREE_MODE, ctree.id)
-        if change.config is not None:
-            blob = Blob.from_string(dump(change.config))
-            new_objects.append(blob)
-            root_entries[CONFIG_FILE.encode()] = (FILE_MODE, blob.id)
-        root = _make_tree(root_entries)
-        new_objects.append(root)
-
-        commit = Commit()
-        commit.tree = root.id
-        commit.parents = [ObjectID(p.encode()) for p in ([view.commit] if view.commit else []) + change.merge_parents]
-        commit.author = commit.committer = author.git_identity()
-        commit.author_time = commit.commit_time = int(time.time())
-        offset = time.localtime().tm_gmtoff
-        commit.author_timezone = commit.commit_timezone = offset
-        commit.message = change.message()
-        new_objects.append(commit)
-        add_objects(self.object_store, new_objects)
+            commit = Commit()
+            commit.tree = root.id
+            commit.parents = [ObjectID(p.encode()) for p in ([view.commit] if view.commit else []) + change.merge_parents]
+            commit.author = commit.committer = author.git_identity()
+            commit.author_time = commit.commit_time = int(time.time())
+            offset = time.localtime().tm_gmtoff
+            commit.author_timezone = commit.commit_timezone = offset
+            commit.message = change.message()
+            sink.add_object(commit)
+            sink.finish()
+        except BaseException:
+            sink.abort()
+            raise
         return commit.id.decode(), shards
+
+    def _write_fan(self, collection: str, fan: str, centries: dict[bytes, tuple[int, ObjectID]], old: Shard | None,
+                   docs: Iterator[tuple[str, dict[str, Any] | None]], sink: "_ObjectSink",
+                   shards: dict[tuple[str, str], _Written], save: IndexStore | None = None) -> None:
+        """Write the documents `docs` yields into one fan-out directory (a blob each, then the
+        directory's tree into `centries`) and note its index records in `shards`; nothing when it
+        yields none. With `save`, the directory's shard is saved there at once instead (a Bulk)."""
+        first = next(docs, None)
+        if first is None:
+            return
+        fkey = fan.encode()
+        fentries = self._tree_entries(centries[fkey][1]) if fkey in centries else {}
+        entries = old.entries() if old else {}
+        full = old.records() if old else {}  # the others' records, copied as stored
+        for key, doc in itertools.chain((first,), docs):
+            name = f"{key}.yaml".encode()
+            if doc is None:
+                fentries.pop(name, None)
+                entries.pop(key, None)
+                full.pop(key, None)
+                continue
+            data = dump(doc)
+            blob_id = sink.add(_BLOB, data)
+            fentries[name] = (FILE_MODE, blob_id)
+            self._index_blob(entries, full, collection, fan, key, blob_id.decode(), data)
+        before = len(old) if old is not None else 0
+        if not fentries:
+            centries.pop(fkey, None)
+            shards[(collection, fan)] = _Written(None, before, 0, None)
+            return
+        tree_id = sink.add_object(_make_tree(fentries))
+        centries[fkey] = (TREE_MODE, tree_id)
+        if save is None:
+            shards[(collection, fan)] = _Written(tree_id.decode(), before, len(entries), (entries, full))
+            return
+        try:
+            if not save.has_shard(tree_id.decode()):
+                save.save_shard(tree_id.decode(), entries, full)
+        except OSError:
+            pass  # the index is a cache: the next reader builds what is missing
+        shards[(collection, fan)] = _Written(tree_id.decode(), before, len(entries), None)
+
+    def _write_bulk(self, bulk: Bulk, centries: dict[bytes, tuple[int, ObjectID]], sink: "_ObjectSink",
+                    shards: dict[tuple[str, str], _Written]) -> None:
+        """Write a Bulk one fan-out directory at a time: its documents, blobs, tree and shard are
+        made, written and dropped before the next directory's (the shard saved in the index at once:
+        a file named by its tree, which is right whether or not the commit lands). Each directory's
+        keys go in sorted order, the order of the shard's blocks: each block is decompressed once."""
+        by_fan: dict[str, list[str]] = {}
+        for key in bulk.keys:
+            by_fan.setdefault(fan_of(check_doc_key(key)), []).append(key)
+        with _collecting_garbage():  # documents the full YAML parser reads back leave cycles behind
+            for fan, keys in sorted(by_fan.items()):
+                # a store of its own for the directory: the shards it reads and writes (with whatever
+                # they decode) go with it, instead of staying in the ledger's cache for the whole import
+                scratch = IndexStore(self.repo.private, self.summary_version)
+                fkey = fan.encode()
+                old = None
+                if fkey in centries and centries[fkey][0] == TREE_MODE:
+                    tree_id = centries[fkey][1].decode()
+                    old = scratch.load_shard(tree_id) or self._shard(bulk.collection, fan, tree_id)
+                keys.sort()
+                documents = _own_fan(fan, set(keys), bulk.documents(fan, keys, Directory(old)))
+                self._write_fan(bulk.collection, fan, centries, old, documents, sink, shards, scratch)
 
     # -- history and merging --------------------------------------------------------------------
 
@@ -824,24 +922,20 @@ class Ledger:
         return {e.path: (e.mode, e.sha) for e in self._read(tree_id.decode()).iteritems()}
 
     def _index_written(self, commit: str, view: View, change: Change,
-                       shards: dict[tuple[str, str], tuple[str, dict[str, Entry], dict[str, Doc]]]) -> None:
+                       shards: dict[tuple[str, str], _Written]) -> None:
         """Record what we just wrote in the index, so the next reader starts warm."""
         try:
             collections = {c: dict(f) for c, f in (view.manifest.collections.items() if view.manifest else ())}
             sizes = dict(view.manifest.sizes) if view.manifest else {}
-            for collection, fan in dict.fromkeys((collection, fan_of(key)) for collection, key in change.writes):
+            for (collection, fan), written in shards.items():
                 fans = collections.setdefault(collection, {})
-                before = view._shard(collection, fan)
-                after = 0
-                if (collection, fan) in shards:
-                    tree_id, entries, full = shards[(collection, fan)]
-                    if not self.index.has_shard(tree_id):
-                        self.index.save_shard(tree_id, entries, full)
-                    fans[fan] = tree_id
-                    after = len(entries)
-                else:
+                if written.tree is None:
                     fans.pop(fan, None)
-                sizes[collection] = sizes.get(collection, 0) + after - (len(before) if before is not None else 0)
+                else:
+                    if written.pending is not None and not self.index.has_shard(written.tree):
+                        self.index.save_shard(written.tree, *written.pending)
+                    fans[fan] = written.tree
+                sizes[collection] = sizes.get(collection, 0) + written.after - written.before
             collections = {c: f for c, f in collections.items() if f}
             config = change.config if change.config is not None else view.config
             config_error = None if change.config is not None else (view.manifest.config_error if view.manifest else None)
@@ -850,6 +944,227 @@ class Ledger:
             self._save_manifest(Manifest(commit, tree, config, config_error, collections, sizes), view.manifest)
         except OSError:
             pass  # the index is a cache: the next reader rebuilds what is missing
+
+
+class _Written(NamedTuple):
+    """A fan-out directory a change rewrote: its new tree (None: the directory is gone), how many
+    documents it held before and holds now, and its index records when its shard is still to be
+    saved (once the commit has landed)."""
+
+    tree: str | None
+    before: int
+    after: int
+    pending: tuple[dict[str, Entry], dict[str, Doc]] | None
+
+
+def _own_fan(fan: str, keys: set[str],
+             docs: Iterable[tuple[str, dict[str, Any] | None]]) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    """A Bulk's documents for one fan-out directory, refusing any key it was not given for it."""
+    for key, doc in docs:
+        if key not in keys:
+            raise ValueError(f"a Bulk gave {key!r}, not one of its keys in the fan-out directory {fan}")
+        yield key, doc
+
+
+_BLOB = 3  # git's object type numbers
+_TYPE_NAMES = {1: b"commit", 2: b"tree", 3: b"blob", 4: b"tag"}
+
+
+class _ObjectSink:
+    """The objects of one commit, written as they are made. The first PACK_FROM are held; from then
+    on every object goes into one pack, written to a temporary file (`tmp_pack_gt-*`) and moved into
+    place with its index by `finish`; fewer are written as loose objects. A writer killed before
+    `finish` leaves no pack, only a temporary file (which the next pack written, or `git gc`,
+    removes), and the ref moves only after it: all or nothing."""
+
+    def __init__(self, store: Any) -> None:
+        from gt.ledger.objects import PACK_FROM
+
+        self.store = store
+        self.pack_from = PACK_FROM
+        self.held: list[tuple[int, bytes, bytes]] = []  # (type, raw data, hex id) until there are PACK_FROM
+        self.pack: _PackWriter | None = None
+
+    def add(self, type_num: int, data: bytes) -> ObjectID:
+        """Write one object (its raw data, as git hashes it); returns its hex id."""
+        digest = sha1(b"%s %d\x00" % (_TYPE_NAMES[type_num], len(data)))
+        digest.update(data)
+        hex_id = digest.hexdigest().encode("ascii")
+        if self.pack is not None:
+            self.pack.add(type_num, data, digest.digest())
+        else:
+            self.held.append((type_num, data, hex_id))
+            if len(self.held) >= self.pack_from:
+                self.pack = _PackWriter(self.store)
+                for held_type, held_data, held_id in self.held:
+                    self.pack.add(held_type, held_data, bytes.fromhex(held_id.decode("ascii")))
+                self.held = []
+        return cast("ObjectID", hex_id)
+
+    def add_object(self, obj: Any) -> ObjectID:
+        """Write a dulwich object (a tree, a commit); returns its id."""
+        return self.add(obj.type_num, obj.as_raw_string())
+
+    def finish(self) -> None:
+        """Make every object written visible: the pack moved in with its index, or the loose objects."""
+        if self.pack is not None:
+            pack, self.pack = self.pack, None
+            pack.finish()
+            return
+        from dulwich.objects import ObjectID, ShaFile
+
+        from gt.ledger.objects import add_objects
+
+        held, self.held = self.held, []
+        add_objects(self.store, [ShaFile.from_raw_string(t, data, ObjectID(hex_id)) for t, data, hex_id in held])
+
+    def abort(self) -> None:
+        """Drop what was written: nothing becomes visible."""
+        pack, self.pack = self.pack, None
+        self.held = []
+        if pack is not None:
+            pack.abort()
+
+
+_TEMPORARY = ("tmp_pack_gt-", "tmp_idx_gt-")  # a pack and its index being written (git's prefixes: gc removes them)
+
+
+class _PackWriter:
+    """One pack written object by object (zlib-compressed, no deltas: `git gc` makes those later),
+    then its index (version 2), both under temporary names until `finish` renames them: the pack
+    first, then its index, which is what makes git and dulwich see the pack. Named as dulwich names
+    packs (the SHA-1 of its sorted object ids), so writing the same objects again finds them there."""
+
+    def __init__(self, store: Any) -> None:
+        import array
+        import tempfile
+
+        self.store = store
+        self.dir = store.pack_dir
+        os.makedirs(self.dir, exist_ok=True)
+        for name in os.listdir(self.dir):  # only a holder of the writer lock (as we are) makes these:
+            if name.startswith(_TEMPORARY):  # any found was left by a writer killed before `finish`
+                try:
+                    os.unlink(os.path.join(self.dir, name))
+                except FileNotFoundError:
+                    pass
+        fd, self.path = tempfile.mkstemp(dir=self.dir, prefix=_TEMPORARY[0])
+        self.file = os.fdopen(fd, "w+b")
+        self.file.write(b"PACK" + (2).to_bytes(4, "big") + (0).to_bytes(4, "big"))  # the count comes at the end
+        self.at = 12
+        self.names: list[bytes] = []  # binary object ids, in the order written
+        self.seen: set[bytes] = set()
+        self.offsets = array.array("Q")
+        self.crcs = array.array("I")
+        self.fsync = bool(getattr(store, "fsync_object_files", False))  # core.fsyncObjectFiles
+
+    def add(self, type_num: int, data: bytes, name: bytes) -> None:
+        if name in self.seen:  # the same object twice (two equal documents): once is enough
+            return
+        size = len(data)
+        header = bytearray()
+        byte = (type_num << 4) | (size & 0x0F)
+        size >>= 4
+        while size:
+            header.append(byte | 0x80)
+            byte = size & 0x7F
+            size >>= 7
+        header.append(byte)
+        body = zlib.compress(data)
+        self.file.write(header)
+        self.file.write(body)
+        self.seen.add(name)
+        self.names.append(name)
+        self.offsets.append(self.at)
+        self.crcs.append(zlib.crc32(body, zlib.crc32(header)))
+        self.at += len(header) + len(body)
+
+    def finish(self) -> None:
+        """Complete the pack (its object count and checksum), write its index, and move both in."""
+        import tempfile
+
+        index_path = None
+        try:
+            pack_sha = self._complete()
+            order = sorted(range(len(self.names)), key=self.names.__getitem__)
+            names = b"".join(self.names[i] for i in order)
+            base = os.path.join(self.dir, "pack-" + sha1(names).hexdigest())
+            if os.path.exists(base + ".pack") and os.path.exists(base + ".idx"):
+                self.abort()  # these very objects are in a pack already
+                return
+            fd, index_path = tempfile.mkstemp(dir=self.dir, prefix=_TEMPORARY[1])
+            with os.fdopen(fd, "wb") as f:
+                f.write(self._index(order, names, pack_sha))
+                if self.fsync:
+                    f.flush()
+                    os.fsync(f.fileno())
+            from dulwich.file import adjust_shared_perm
+            from dulwich.object_store import PACK_MODE
+
+            for path in (self.path, index_path):
+                os.chmod(path, PACK_MODE)
+                adjust_shared_perm(path, getattr(self.store, "shared_perm", None))
+            os.replace(self.path, base + ".pack")  # invisible until its index is there too
+            os.replace(index_path, base + ".idx")
+        except BaseException:
+            self.abort()
+            if index_path is not None:
+                try:
+                    os.unlink(index_path)
+                except FileNotFoundError:
+                    pass
+            raise
+
+    def _complete(self) -> bytes:
+        """Write the object count into the header and the checksum after the objects; the checksum."""
+        self.file.seek(8)
+        self.file.write(len(self.names).to_bytes(4, "big"))
+        self.file.flush()
+        self.file.seek(0)
+        checksum = sha1()
+        while chunk := self.file.read(1 << 20):
+            checksum.update(chunk)
+        self.file.seek(0, os.SEEK_END)
+        self.file.write(checksum.digest())
+        self.file.flush()
+        if self.fsync:
+            os.fsync(self.file.fileno())
+        self.file.close()
+        return checksum.digest()
+
+    def _index(self, order: list[int], names: bytes, pack_sha: bytes) -> bytes:
+        """The pack's index, version 2: the objects' ids sorted, their CRC-32s and offsets."""
+        import struct
+
+        count = len(order)
+        fanout = [0] * 256
+        for name in self.names:
+            fanout[name[0]] += 1
+        for i in range(1, 256):
+            fanout[i] += fanout[i - 1]
+        small: list[int] = []
+        large: list[int] = []  # offsets past 2 GiB
+        for i in order:
+            offset = self.offsets[i]
+            if offset < 0x80000000:
+                small.append(offset)
+            else:
+                small.append(0x80000000 | len(large))
+                large.append(offset)
+        index = b"".join([b"\xfftOc", struct.pack(">I", 2), struct.pack(">256I", *fanout), names,
+                          struct.pack(f">{count}I", *(self.crcs[i] for i in order)),
+                          struct.pack(f">{count}I", *small), struct.pack(f">{len(large)}Q", *large), pack_sha])
+        return index + sha1(index).digest()
+
+    def abort(self) -> None:
+        """Drop the pack: its temporary file goes."""
+        try:
+            self.file.close()
+        finally:
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
 
 
 BULK_FANS = 16  # missing shards from which their blobs are read through one git process

@@ -35,7 +35,7 @@ def import_(out: Out, path: str, strict: bool) -> None:
     except OSError as exc:
         raise UsageError(f"cannot read {source}: {exc.strerror}") from None
     refused = records.refused
-    if refused and not records.docs:  # every line refused: nothing to write
+    if refused and not records.beads:  # every line refused: nothing to write
         if out.json:
             out.emit({"created": 0, "updated": 0, "unchanged": 0, "source": source,
                       "refused": [r.as_json() for r in refused]})
@@ -48,8 +48,8 @@ def import_(out: Out, path: str, strict: bool) -> None:
     if not out.json:
         for refusal in refused:
             click.echo(refusal.text(source), err=True)
-    edit = import_docs(tracker, out.signature(tracker.repo), records.docs, source, len(refused))
+    edit = import_docs(tracker, out.signature(tracker.repo), records.beads, source, len(refused))
     r = {**edit.result, "refused": [refusal.as_json() for refusal in refused]}
     out.emit(r, f"Imported {source}: {r['created']} created, {r['updated']} updated, {r['unchanged']} unchanged")
     if refused and not out.json:
-        click.echo(f"Imported {len(records.docs)}, refused {len(refused)} (see above)", err=True)
+        click.echo(f"Imported {len(records.beads)}, refused {len(refused)} (see above)", err=True)

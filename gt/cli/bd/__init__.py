@@ -1,12 +1,15 @@
-"""`bd`: the beads data commands. Each subcommand lives in its own module, imported on use."""
+"""`bd`: the beads data commands. Each subcommand lives in its own module, imported on use; the root
+group that runs them is gt.cli.bd.root. This module imports no more than `sys`, so that `main` can
+answer a no-op `bd sync` before Click is even imported (see gt.cli.bd.quick)."""
 from __future__ import annotations
 
-import os
+import sys
 
-import click
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms); mypy reads it as True
+if TYPE_CHECKING:
+    from typing import Any
 
-from gt.cli.cobra import CobraGroup
-from gt.cli.common import main_entry
+    from gt.cli.bd.root import bd as bd
 
 COMMANDS = {
     name: f"gt.cli.bd.{module}:{module}"
@@ -34,35 +37,22 @@ SECTIONS = {
 }
 
 
-def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value and not ctx.resilient_parsing:
-        from gt.cli.bd.version import text
+def main() -> None:
+    """The `bd` console script. A `bd sync` with nothing to exchange is answered before Click (and
+    most of gt) is imported, by gt.cli.bd.quick; every other command line runs through Click."""
+    if sys.argv[1:2] == ["sync"]:
+        from gt.cli.bd.quick import sync_if_up_to_date
 
-        click.echo(text())
-        ctx.exit()
+        sync_if_up_to_date(sys.argv[2:])  # exits when it answered
+    from gt.cli.bd.root import main as run
 
-
-@click.group(cls=CobraGroup, lazy=COMMANDS, sections=SECTIONS, aliases=ALIASES, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-C", "--directory", "directory", metavar="PATH", help="Run as if started in PATH.")
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
-              help="Print the version (as `bd version`).")
-def bd(directory: str | None) -> None:
-    """Beads: work items stored as YAML on a git ledger branch; every change is a commit.
-
-    Root flags of the original bd (--json, --actor NAME, --readonly, -C PATH) go anywhere on the line;
-    its database and daemon flags are accepted and ignored (see `bd info`). $BEADS_DIR names the
-    .beads directory to work in.
-    """
-    if directory is None and os.environ.get("BEADS_DIR"):  # the original's variable: <workspace>/.beads
-        beads_dir = os.path.abspath(os.environ["BEADS_DIR"])
-        directory = os.path.dirname(beads_dir) if os.path.basename(beads_dir) == ".beads" else beads_dir
-        if not os.path.isdir(directory):
-            raise click.UsageError(f"BEADS_DIR={os.environ['BEADS_DIR']}: no such directory {directory}")
-    if directory:
-        try:
-            os.chdir(directory)
-        except OSError as exc:
-            raise click.UsageError(f"cannot change to {directory}: {exc.strerror}") from None
+    run()
 
 
-main = main_entry(bd)
+def __getattr__(name: str) -> Any:
+    """`bd`, the root group (gt.cli.bd.root), imported on first use."""
+    if name == "bd":
+        from gt.cli.bd.root import bd
+
+        return bd
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

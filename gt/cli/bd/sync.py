@@ -14,19 +14,13 @@ def sync(out: Out, remote: str | None, no_push: bool, show_status: bool) -> None
     """
     from gt.beads import sync
     from gt.beads.tracker import Tracker
+    from gt.cli.bd.quick import describe
 
     tracker = Tracker.open()
     if show_status:
         result = sync.status(tracker, remote)
         out.emit(result, f"{result['remote']}: {result['ahead']} ahead, {result['behind']} behind")
         return
-    report = sync.sync(tracker, out.signature(tracker.repo), remote, push_changes=not no_push)
-
-    def text() -> str:
-        lines = [f"{report.remote}: {report.action}" + (f" ({len(report.merged_beads)} beads merged)" if report.merged_beads else "")
-                 + ("; pushed" if report.pushed else "")
-                 + (f" (the remote moved meanwhile: {report.rounds} rounds)" if report.retries else "")]
-        lines += [f"id collision: {old} renamed to {new}" for old, new in report.renamed.items()]
-        return "\n".join(lines)
-
-    out.emit(report.as_dict(), text)
+    # who signs a merge commit is asked only when one is written (a sync that merges nothing needs no one)
+    report = sync.sync(tracker, lambda: out.signature(tracker.repo), remote, push_changes=not no_push)
+    out.emit(report.as_dict(), lambda: describe(report))

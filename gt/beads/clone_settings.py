@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import asdict, dataclass
 
 from gt.ledger.gitdir import RepoPaths
 
@@ -19,10 +18,23 @@ METADATA_NAME = "metadata.json"
 _PLAIN_LINE = re.compile(r"([a-z_]+):\s*([A-Za-z0-9_./:@-]*)\s*")
 
 
-@dataclass
-class LocalSettings:
-    branch: str = "beads"
-    remote: str = "origin"
+class LocalSettings:  # a plain class: every bd process loads it, and a dataclass costs ~0.4 ms to define
+    """This clone's own settings: the ledger branch and the remote it syncs with."""
+
+    FIELDS = ("branch", "remote")
+
+    def __init__(self, branch: str = "beads", remote: str = "origin") -> None:
+        self.branch = branch
+        self.remote = remote
+
+    def as_dict(self) -> dict[str, str]:
+        return {"branch": self.branch, "remote": self.remote}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LocalSettings) and self.as_dict() == other.as_dict()
+
+    def __repr__(self) -> str:
+        return f"LocalSettings(branch={self.branch!r}, remote={self.remote!r})"
 
 
 def parse_flat(text: str, path: str) -> dict[str, str]:
@@ -54,7 +66,7 @@ def load(repo: RepoPaths) -> LocalSettings:
                 values = parse_flat(f.read(), path)
         except FileNotFoundError:
             continue
-        known = {k: v for k, v in values.items() if k in LocalSettings.__dataclass_fields__ and v}
+        known = {k: v for k, v in values.items() if k in LocalSettings.FIELDS and v}
         return LocalSettings(**known)
     return LocalSettings()
 
@@ -78,6 +90,6 @@ def save(repo: RepoPaths, settings: LocalSettings) -> str:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:
             f.write("# bd local settings (the ledger's own config lives on the ledger branch)\n")
-            for key, value in asdict(settings).items():
+            for key, value in settings.as_dict().items():
                 f.write(f"{key}: {value}\n")
     return paths[0]

@@ -34,14 +34,13 @@ def open_refs(repo: RepoPaths) -> DiskRefsContainer:
     return DiskRefsContainer(repo.commondir)
 
 
-def retry_git_lock(action: Callable[[], T], lockfile: str | None, *, is_ours: Callable[[str], bool]) -> T:
+def retry_git_lock(action: Callable[[], T], lockfile: str, *, is_ours: Callable[[str], bool]) -> T:
     """Run `action`; when a git `.lock` file is in the way, wait for it, and clear it when it is ours.
 
     dulwich raises FileLocked while another process writes the same file. A lock left by a killed
     writer of ours never goes away by itself: `is_ours(lockfile)` (asked while we hold the ledger's
     writer lock) says when the lock file can only be such a leftover. Anything else is waited for,
-    then reported: it may belong to a git command still running. With `lockfile` None, the lock is
-    the one dulwich names (a pack's index, whose name comes from the pack's contents).
+    then reported: it may belong to a git command still running.
     """
     from dulwich.file import FileLocked
 
@@ -49,8 +48,7 @@ def retry_git_lock(action: Callable[[], T], lockfile: str | None, *, is_ours: Ca
     while True:
         try:
             return action()
-        except FileLocked as exc:
-            lockfile = lockfile or os.fsdecode(exc.lockfilename)
+        except FileLocked:
             if is_ours(lockfile):
                 try:
                     os.unlink(lockfile)
@@ -67,21 +65,17 @@ def retry_git_lock(action: Callable[[], T], lockfile: str | None, *, is_ours: Ca
             time.sleep(0.01)
 
 
-PACK_FROM = 256  # objects from which one write goes into a pack of its own, not loose files
+PACK_FROM = 256  # objects from which one write goes into a pack of its own (gt.ledger.store), not loose files
 
 
 def add_objects(store: Any, objects: list[Any]) -> None:
-    """Write the objects of one commit: a large write (an import) as one pack (written to a temporary
-    file and moved into place with its index, so a killed writer leaves no half pack), others as
-    loose objects, where an object another process is writing at the same moment is waited for.
+    """Write the objects of a small commit as loose objects, where an object another process is
+    writing at the same moment is waited for (a large one is a pack: gt.ledger.store._ObjectSink).
 
     Only dulwich writes loose objects through `.lock` files (git uses temporary files), and we hold
     the ledger's writer lock, so an object lock file unchanged for a second was left by a killed writer.
     """
     stale = functools.partial(_older_than, seconds=STALE_LOCK_SECONDS)
-    if len(objects) >= PACK_FROM:  # a killed import leaves the lock of the same pack's index behind
-        retry_git_lock(functools.partial(store.add_objects, [(obj, None) for obj in objects]), None, is_ours=stale)
-        return
     for obj in objects:
         retry_git_lock(functools.partial(store.add_object, obj), store._get_shafile_path(obj.id) + ".lock",
                        is_ours=stale)

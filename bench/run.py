@@ -353,7 +353,7 @@ def import_beads(repo: str, workdir: str, n: int, name: str) -> tuple[list[dict[
     records, jsonl, generate_s = write_jsonl(workdir, n, name)
     t = time.perf_counter()
     with open(jsonl, "rb") as f:
-        docs = read_records(f, jsonl, strict=True).docs
+        docs = read_records(f, jsonl, strict=True).beads  # by id, each kept compact (marshal bytes)
     parse_s = time.perf_counter() - t
     t = time.perf_counter()
     tracker = Tracker(discover(repo))

@@ -292,52 +292,61 @@ def write_jsonl(workdir: str, n: int, name: str) -> tuple[list[dict[str, Any]], 
     return records, jsonl, time.perf_counter() - t
 
 
+# Runs argv[2:] as its child and writes that child's os.wait4 rusage to argv[1] as JSON. A process
+# exec'ed by a fork (or posix_spawn) of a large parent starts with that parent's peak resident size
+# as its own (Linux keeps the replaced memory's high-water mark at exec): measured straight from the
+# benchmark, which holds the generated records, every child "peaked" at the benchmark's ~250 MB. The
+# child of this small launcher starts from the launcher's ~10 MB.
+_LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    json.dump({"max_rss_kib": usage.ru_maxrss, "user_s": usage.ru_utime, "sys_s": usage.ru_stime}, f)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def measure_process(cmd: list[str], cwd: str, env: dict[str, str], timeout: float,
                     out_path: str) -> dict[str, Any]:
     """Wall time and peak resident memory of one whole child process, its stdout kept in `out_path`.
 
     The peak is the child's own `ru_maxrss` as os.wait4 returns it for that one pid (on Linux the
-    largest of the process and of the children it waited for, such as git; in KiB). The benchmark's
-    RUSAGE_CHILDREN before and after is recorded as a cross-check: it only moves when this child is
-    the largest the benchmark has waited for so far. A child past `timeout` is killed (SIGKILL)."""
-    import resource
+    largest of the process and of the children it waited for, such as git), taken by a small
+    launcher process (see _LAUNCHER: a child of the benchmark itself would inherit its peak). A
+    child past `timeout` is killed (SIGKILL), with its launcher."""
     import signal
-    import threading
 
-    before_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    killed = []
-
-    with open(out_path, "w", encoding="utf-8") as out, tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+    with open(out_path, "w", encoding="utf-8") as out, tempfile.TemporaryFile("w+", encoding="utf-8") as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".json", encoding="utf-8") as usage_file:
         t = time.perf_counter()
-        child = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, text=True)
-
-        def kill() -> None:  # os.kill, not Popen.kill: Popen would poll (reap) the child under os.wait4
-            killed.append(True)
-            try:
-                os.kill(child.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-        timer = threading.Timer(timeout, kill)
-        timer.start()
+        child = subprocess.Popen([PY, "-c", _LAUNCHER, usage_file.name, *cmd], cwd=cwd, env=env,
+                                 stdin=subprocess.DEVNULL, stdout=out, stderr=err, text=True, start_new_session=True)
         try:
-            _, status, usage = os.wait4(child.pid, 0)
-        finally:
-            timer.cancel()
+            child.wait(timeout=timeout)
+            killed = False
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            killed = True
         wall_s = time.perf_counter() - t
-        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
         err.seek(0)
         stderr = err.read()
-    after_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        text = usage_file.read()
+    usage = json.loads(text) if text else {}
     return {
         "wall_s": round(wall_s, 2),
-        "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
-        "user_s": round(usage.ru_utime, 2),
-        "sys_s": round(usage.ru_stime, 2),
+        "max_rss_mb": round(usage["max_rss_kib"] / 1024, 1) if usage else None,
+        "user_s": round(usage["user_s"], 2) if usage else None,
+        "sys_s": round(usage["sys_s"], 2) if usage else None,
         "exit": child.returncode,
-        "timed_out": bool(killed),
-        "rusage_children_max_rss_mb": {"before": round(before_kib / 1024, 1), "after": round(after_kib / 1024, 1)},
-        "peak_memory_method": "os.wait4 rusage of this one child (ru_maxrss)",
+        "timed_out": killed,
+        "peak_memory_method": "os.wait4 rusage of the one child, taken by a small launcher process",
         "stderr_tail": stderr.strip()[-2000:],
     }
 

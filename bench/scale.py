@@ -10,8 +10,8 @@ For each size N, in <work dir>/scale/ (sizes from the hidden --scale-sizes, defa
 1. **Import** (bench.run.build_ledger with via_process): `git init`, `bd init --prefix gt`, then one
    whole `bd import beads-N.jsonl --json` process into that fresh repository (the JSON Lines of
    bench.run.make_records). Its wall time, and its peak memory: the `ru_maxrss` that os.wait4 returns
-   for that one child (the largest of bd and the git processes it waited for), with the benchmark's
-   RUSAGE_CHILDREN before and after as a cross-check (bench.run.measure_process). The ledger it builds
+   for that one child (the largest of bd and the git processes it waited for), taken by a small
+   launcher so that the benchmark's own size does not count (bench.run.measure_process). The ledger it builds
    is the one measured next; one `bd list` warms it.
 2. **Index and pack** after the import and that first read: `.git/gt/index` on disk (every file), the
    packs the import left (sum of .git/objects/pack/*.pack, and loose objects), and the pack after
@@ -577,8 +577,7 @@ def scale_bench(workdir: str, env: dict[str, str], sizes: list[int], runs: int, 
     largest = results.get(str(sizes[-1]), {})
     proc = largest.get("ledger", {}).get("bd_import_process", {})
     scale["explain"] = {
-        "import": [f"bd import peak memory: {proc.get('peak_memory_method', 'os.wait4 rusage')}; RUSAGE_CHILDREN "
-                   f"before/after {proc.get('rusage_children_max_rss_mb')} MB"] if proc else [],
+        "import": [f"bd import peak memory: {proc.get('peak_memory_method', 'os.wait4 rusage')}"] if proc else [],
         "index": [f"index bound: {largest['index']['pack_method']}"] if "index" in largest else [],
         "writes": [f"index over writes: {largest['writes']['writes']} {largest['writes']['how']} on the "
                    f"{sizes[-1]:,}-bead ledger, {largest['writes']['total_s']} s"] if "writes" in largest else [],

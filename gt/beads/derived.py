@@ -176,8 +176,7 @@ class Derived:
         """The derived tables at `view`'s commit (updated or built as needed)."""
         import sqlite3
 
-        ledger = view.ledger
-        path = os.path.join(ledger.index.root, "derived", ledger.ref.replace("/", "%") + ".sqlite")
+        path = _path(view)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         try:
             return cls._open(path, view)
@@ -221,7 +220,9 @@ class Derived:
         version = rows.get("version")
         return (int(version) if version and version.isdigit() else None), rows.get("commit")
 
-    def _bring_up_to_date(self) -> None:
+    def _bring_up_to_date(self, written: tuple[str, list[str]] | None = None) -> None:
+        """Move the tables to the view's commit. `written`: (the commit it was made on, the beads it
+        changed) for a commit this process just wrote, which then needs no tree diff."""
         if self.db.in_transaction:  # the read transaction of an earlier object on this connection
             self.db.execute("COMMIT")
         target = self.view.commit
@@ -232,7 +233,10 @@ class Derived:
             version, commit = self._meta()  # again, inside the write lock: another process may have done it
             if version == VERSION and commit == target:
                 return
-            changed = self._changed_since(commit) if version == VERSION and commit else None
+            if written is not None and version == VERSION and commit == written[0]:
+                changed: list[str] | None = written[1]
+            else:
+                changed = self._changed_since(commit) if version == VERSION and commit else None
             if changed is None or len(changed) >= FULL_REBUILD_AT:
                 self._rebuild()
             else:
@@ -645,6 +649,31 @@ def derived_of(view: View) -> Derived | None:
         return Derived.of(view)
     except (sqlite3.Error, OSError):
         return None
+
+
+def follow_write(view: View, parent: str | None, commit: str, changed: Iterable[str]) -> None:
+    """After this process wrote `commit` on `parent`, changing these beads: bring the derived tables
+    along, if they are at `parent` (and `view` is still at `commit`), so that the next read finds
+    them current (a write knows what it changed: no tree diff, and no import of the git library for
+    one). Tables elsewhere, or none, are left to the next reader; nothing here can fail the write."""
+    import sqlite3
+
+    path = _path(view)
+    if view.commit != commit or parent is None or not os.path.exists(path):
+        return
+    try:
+        db = _OPEN.get(path)
+        if db is None:
+            db = _OPEN[path] = _connect(path)
+        Derived(db, view, path)._bring_up_to_date((parent, list(dict.fromkeys(changed))))
+    except (sqlite3.Error, OSError):
+        forget(path)
+
+
+def _path(view: View) -> str:
+    """The derived tables' file of the view's ledger."""
+    ledger = view.ledger
+    return os.path.join(ledger.index.root, "derived", ledger.ref.replace("/", "%") + ".sqlite")
 
 
 def dependents_of(view: View, bead_id: str, types: Iterable[str] | None = None) -> list[tuple[str, str]]:

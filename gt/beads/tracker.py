@@ -191,9 +191,11 @@ class Tracker:
         require_writable()
         self.require()
         outcome: dict[str, Edit] = {}
+        parent: dict[str, str | None] = {}
 
         def transaction(view: View) -> Change | None:
             found = Tracker.writable_format(view)
+            parent["commit"] = view.commit
             edit = outcome["edit"] = build(view)
             if not edit.beads and edit.config is None and not edit.records:
                 return None
@@ -208,4 +210,8 @@ class Tracker:
         commit = self.ledger.transact(transaction, actor)
         edit = outcome["edit"]
         edit.commit = commit
+        if commit is not None and edit.beads:  # the derived tables follow the write at once
+            from gt.beads.derived import follow_write
+
+            follow_write(self.view(), parent["commit"], commit, edit.beads)
         return edit

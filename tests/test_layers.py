@@ -12,11 +12,12 @@ import pytest
 GT = Path(__file__).resolve().parents[1] / "gt"
 
 # Each layer may import itself and the layers listed; "*" is everything but the cli.
-BASE = {"errors", "progress"}
+BASE = {"errors", "progress", "patterns"}
 MAY_IMPORT: dict[str, set[str]] = {
     "": set(),  # gt/__init__.py: the version, nothing else
     "errors": set(),
     "progress": set(),
+    "patterns": set(),
     "ledger": BASE,
     "model": BASE | {"ledger"},
     "beads": BASE | {"ledger", "model"},

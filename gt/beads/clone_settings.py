@@ -7,15 +7,15 @@ The file is a flat `key: value` mapping, read without a YAML library on the read
 from __future__ import annotations
 
 import os
-import re
 
+from gt.patterns import lazy
 from gt.ledger.gitdir import RepoPaths
 
 CONFIG_NAME = "config.yaml"
 # Beside it, for tools of the original beads that look for a workspace (the beads MCP server): what
 # the ledger is stored in. Never read by bd; config.yaml is what counts.
 METADATA_NAME = "metadata.json"
-_PLAIN_LINE = re.compile(r"([a-z_]+):\s*([A-Za-z0-9_./:@-]*)\s*")
+_PLAIN_LINE = lazy(__name__, "_PLAIN_LINE", r"([a-z_]+):\s*([A-Za-z0-9_./:@-]*)\s*")
 
 
 class LocalSettings:  # a plain class: every bd process loads it, and a dataclass costs ~0.4 ms to define

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from gt.errors import GtError
@@ -18,19 +17,22 @@ LEDGER_FORMAT = 2  # 2: beads carry Lamport stamps (see gt/model/merge.py); 1 is
 BEADS = "beads"  # the ledger collection holding one document per bead
 
 
-@dataclass
-class Edit:
+class Edit:  # a plain class: every bd process imports it, and a dataclass costs ~0.4 ms to define
     """What one bead command writes: bead documents by id (None removes the file), the commit subject
     and extra trailers."""
 
-    op: str
-    subject: str
-    beads: dict[str, dict[str, Any] | None] = field(default_factory=dict)
-    trailers: list[tuple[str, str]] = field(default_factory=list)
-    config: dict[str, Any] | None = None
-    records: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)  # other collections
-    result: Any = None  # what the command reports back (not written)
-    commit: str | None = None  # the ledger commit, once written
+    def __init__(self, op: str, subject: str, beads: dict[str, dict[str, Any] | None] | None = None,
+                 trailers: list[tuple[str, str]] | None = None, config: dict[str, Any] | None = None,
+                 records: dict[tuple[str, str], dict[str, Any] | None] | None = None, result: Any = None,
+                 commit: str | None = None) -> None:
+        self.op = op
+        self.subject = subject
+        self.beads = beads if beads is not None else {}
+        self.trailers = trailers if trailers is not None else []
+        self.config = config
+        self.records = records if records is not None else {}  # other collections
+        self.result = result  # what the command reports back (not written)
+        self.commit = commit  # the ledger commit, once written
 
 
 def check_is_ledger(view: View) -> None:

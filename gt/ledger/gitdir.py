@@ -5,6 +5,7 @@ import os
 import re
 from typing import NamedTuple
 
+from gt.patterns import lazy
 from gt.errors import GtError, UsageError
 
 ZERO = "0" * 40
@@ -97,7 +98,7 @@ def find_repository(start: str | None = None, follow_redirect: bool = True) -> R
         path = parent
 
 
-_BAD_BRANCH = re.compile(r"(^[-/.])|(/[./])|(\.\.)|(//)|(@\{)|([\x00-\x20~^:?*\[\\\x7f])|([./]$)|(\.lock$)|(\.lock/)")
+_BAD_BRANCH = lazy(__name__, "_BAD_BRANCH", r"(^[-/.])|(/[./])|(\.\.)|(//)|(@\{)|([\x00-\x20~^:?*\[\\\x7f])|([./]$)|(\.lock$)|(\.lock/)")
 
 
 def check_branch_name(name: str) -> str:

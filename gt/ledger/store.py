@@ -16,7 +16,6 @@ import os
 import re
 import time
 import zlib
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, cast
 
 if TYPE_CHECKING:  # the same function (the builtin module has no stubs)
@@ -29,15 +28,16 @@ else:
     except ImportError:  # pragma: no cover
         from hashlib import sha1
 
+from gt.patterns import lazy
 from gt.errors import GtError, UsageError
 from gt.ledger.gitdir import RepoPaths, append_reflog, checked_out_in, read_ref
 from gt.ledger.index import Doc, Entry, IndexStore, Manifest, Shard, pack_doc
 from gt.ledger.yamlio import YamlError, dump, load_mapping
 
 CONFIG_FILE = "ledger.yaml"
-KEY_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")  # a plain name (rig, crew, agent): also safe as a directory name
+KEY_RE = lazy(__name__, "KEY_RE", r"[a-z0-9][a-z0-9._-]*")  # a plain name (rig, crew, agent): also safe as a directory name
 MAX_KEY_LENGTH = 200
-DOC_KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a document's key, its file name without `.yaml`
+DOC_KEY_RE = lazy(__name__, "DOC_KEY_RE", r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a document's key, its file name without `.yaml`
 MAX_DOC_KEY_LENGTH = 250  # `<key>.yaml` fits a file name (255 bytes)
 MAX_CAS_RETRIES = 50
 FILE_MODE = 0o100644
@@ -103,16 +103,19 @@ class Signature(NamedTuple):
         return f"{self.name} <{self.email or default_email(self.name)}>".encode("utf-8")
 
 
-@dataclass
-class Change:
+class Change:  # a plain class: every bd process imports it, and a dataclass costs ~0.4 ms to define
     """What one transaction writes: documents (None deletes), optionally a new config, and the message."""
 
-    subject: str
-    trailers: list[tuple[str, str]] = field(default_factory=list)
-    writes: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
-    config: dict[str, Any] | None = None
-    merge_parents: list[str] = field(default_factory=list)  # further parents: a merge commit
-    bulk: "Bulk | None" = None  # many documents of one collection, made one fan-out directory at a time
+    def __init__(self, subject: str, trailers: list[tuple[str, str]] | None = None,
+                 writes: dict[tuple[str, str], dict[str, Any] | None] | None = None,
+                 config: dict[str, Any] | None = None, merge_parents: list[str] | None = None,
+                 bulk: "Bulk | None" = None) -> None:
+        self.subject = subject
+        self.trailers = trailers if trailers is not None else []
+        self.writes = writes if writes is not None else {}
+        self.config = config
+        self.merge_parents = merge_parents if merge_parents is not None else []  # further parents: a merge commit
+        self.bulk = bulk  # many documents of one collection, made one fan-out directory at a time
 
     def put(self, collection: str, key: str, doc: dict[str, Any] | None) -> None:
         self.writes[(collection, check_doc_key(key))] = doc
@@ -125,23 +128,26 @@ class Change:
         return (subject + "\n\n" + "\n".join(lines) + "\n").encode("utf-8")
 
 
-@dataclass
-class Bulk:
+class Bulk:  # a plain class, as Change
     """Documents of one collection written by one change (an import of 100,000), made and written one
     fan-out directory at a time: only one directory's documents, YAML texts and index records are in
     memory at once. Its blobs go into one pack as they are made; the trees, the commit and the ref
     move come at the end, as for any change.
 
     `documents(fan, keys, before)` yields (key, document or None to delete) for keys among `keys`
-    (those of this fan-out directory, sorted); a key it does not yield is left as it is. `before` reads the directory's documents as the change finds them. `finish(change)` runs
-    once every directory is written, before the commit message is made: it may set the subject and
-    trailers from what was written. A change whose Bulk writes nothing, and that has no other writes,
-    writes nothing at all (its config included). The change's other writes must not be to `collection`."""
+    (those of this fan-out directory, sorted); a key it does not yield is left as it is. `before`
+    reads the directory's documents as the change finds them. `finish(change)` runs once every
+    directory is written, before the commit message is made: it may set the subject and trailers
+    from what was written. A change whose Bulk writes nothing, and that has no other writes, writes
+    nothing at all (its config included). The change's other writes must not be to `collection`."""
 
-    collection: str
-    keys: Iterable[str]
-    documents: Callable[[str, list[str], "Directory"], Iterable[tuple[str, dict[str, Any] | None]]]
-    finish: Callable[[Change], None] | None = None
+    def __init__(self, collection: str, keys: Iterable[str],
+                 documents: Callable[[str, list[str], "Directory"], Iterable[tuple[str, dict[str, Any] | None]]],
+                 finish: Callable[[Change], None] | None = None) -> None:
+        self.collection = collection
+        self.keys = keys
+        self.documents = documents
+        self.finish = finish
 
 
 class Directory:

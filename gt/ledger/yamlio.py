@@ -18,31 +18,19 @@ from functools import cache
 from typing import Any
 
 from gt.errors import GtError
+from gt.patterns import lazy
 
 MAX_BYTES = 32 * 1024 * 1024  # one ledger file: a 10 MB description fits even as short lines (indented by 2)
 MAX_DEPTH = 100  # mappings and sequences nested in one document (a bead needs 6)
 MAX_NODES = 100_000  # values (scalars, mappings, sequences) in one document
 
-class _Lazy:
-    """A regular expression compiled on its first use, which then takes its place in the module: most
-    commands read only the index and never parse YAML, and compiling these costs milliseconds."""
-
-    def __init__(self, name: str, pattern: str | bytes, flags: int = 0) -> None:
-        self.name, self.pattern, self.flags = name, pattern, flags
-
-    def __getattr__(self, attribute: str) -> Any:
-        compiled = re.compile(self.pattern, self.flags)
-        globals()[self.name] = compiled
-        return getattr(compiled, attribute)
-
-
 # Where an anchor (&name) or alias (*name) can start: the start of a line, after white space or a
 # flow indicator, or after a byte order mark. A superset: a match only means "look closer".
-_MAYBE_ANCHOR = _Lazy("_MAYBE_ANCHOR", rb"(?:^|[\s\[{,:]|\xef\xbb\xbf)[&*]", re.M)
+_MAYBE_ANCHOR = lazy(__name__, "_MAYBE_ANCHOR", rb"(?:^|[\s\[{,:]|\xef\xbb\xbf)[&*]", re.M)
 # A line indented (with block indicators `- `, `? `, `: `) deeper than _PLAIN_INDENT columns.
 _PLAIN_INDENT = 23
-_DEEP_INDENT = _Lazy("_DEEP_INDENT", rb"[ \t?:-]{%d}" % (_PLAIN_INDENT + 1))
-_DEEP_INDENT_LATER = _Lazy("_DEEP_INDENT_LATER", rb"\n[ \t?:-]{%d}" % (_PLAIN_INDENT + 1))
+_DEEP_INDENT = lazy(__name__, "_DEEP_INDENT", rb"[ \t?:-]{%d}" % (_PLAIN_INDENT + 1))
+_DEEP_INDENT_LATER = lazy(__name__, "_DEEP_INDENT_LATER", rb"\n[ \t?:-]{%d}" % (_PLAIN_INDENT + 1))
 _PLAIN_SIZE = 64 * 1024  # larger documents are always walked: the scan is for the many small ones
 # Every byte but those a value can start after (line breaks, indicators, flow openers): deleted, the
 # rest is counted in one pass.
@@ -198,14 +186,14 @@ def _first_line(exc: Exception) -> str:
 # times faster than the full parser, and gives up (None) on anything else: the full parser then
 # reads it, so any valid YAML still loads, with the same result (a property test compares the two).
 
-_KEY = _Lazy("_KEY", r"([A-Za-z_][A-Za-z0-9_-]*):(?: (.*))?\Z")
-_INT = _Lazy("_INT", r"-?(?:0|[1-9][0-9]{0,17})\Z")
+_KEY = lazy(__name__, "_KEY", r"([A-Za-z_][A-Za-z0-9_-]*):(?: (.*))?\Z")
+_INT = lazy(__name__, "_INT", r"-?(?:0|[1-9][0-9]{0,17})\Z")
 # a plain scalar that starts as only text can, or with a number and a space (a stamp: `2 mayor`, text
 # to every resolver, none of which allows a space there); more checks below
-_PLAIN = _Lazy("_PLAIN", r"(?:[A-Za-z_/(]|[0-9]+ )[^\n]*\Z")
+_PLAIN = lazy(__name__, "_PLAIN", r"(?:[A-Za-z_/(]|[0-9]+ )[^\n]*\Z")
 # Characters the fast reader leaves to the parser: tabs and line breaks other than \n, control and
 # non-printable characters, byte order marks, surrogates.
-_UNUSUAL_CHARS = _Lazy("_UNUSUAL_CHARS", "[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+_UNUSUAL_CHARS = lazy(__name__, "_UNUSUAL_CHARS", "[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 _WORDS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False,
           "null": None, "Null": None, "NULL": None}
 _FAST_DEPTH = 8
@@ -333,7 +321,7 @@ def _fast_scalar(text: str) -> Any:
     raise _Unusual
 
 
-_ESCAPE = _Lazy("_ESCAPE", r'\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|[0abtnvfre "/\\N_LP])')
+_ESCAPE = lazy(__name__, "_ESCAPE", r'\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|[0abtnvfre "/\\N_LP])')
 _ESCAPED = {"0": "\x00", "a": "\x07", "b": "\x08", "t": "\t", "n": "\n", "v": "\x0b", "f": "\x0c", "r": "\r",
             "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0", "L": "\u2028",
             "P": "\u2029"}
@@ -391,10 +379,10 @@ def _full_load(data: bytes | str, name: str) -> dict[str, Any]:
 # of them) byte for byte as the full emitter would, several times faster, and gives up (None) on
 # anything it is not sure of: the full emitter then writes it. A property test holds the two equal.
 
-_PLAIN_OUT = _Lazy("_PLAIN_OUT", r"(?:[A-Za-z_]|[0-9]+ )[^\n]*\Z")  # a letter, or a number and a space (a stamp)
-_SAFE_TEXT = _Lazy("_SAFE_TEXT", "[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*\\Z")  # what the emitter writes as is
+_PLAIN_OUT = lazy(__name__, "_PLAIN_OUT", r"(?:[A-Za-z_]|[0-9]+ )[^\n]*\Z")  # a letter, or a number and a space (a stamp)
+_SAFE_TEXT = lazy(__name__, "_SAFE_TEXT", "[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*\\Z")  # what the emitter writes as is
 # Text the emitter certainly single-quotes: plain, it would read as a number, a time or a word.
-_QUOTED_OUT = _Lazy("_QUOTED_OUT", r"(?:[-+]?[0-9]+|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+_QUOTED_OUT = lazy(__name__, "_QUOTED_OUT", r"(?:[-+]?[0-9]+|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}"
                    r"(?:\.[0-9]+)?(?:Z|[-+][0-9]{2}:[0-9]{2})?)?|true|True|TRUE|false|False|FALSE|null|Null|NULL|~)\Z")
 _INDICATORS = tuple("#,[]{}&*!|>'\"%@`")  # a plain scalar cannot start with one of these
 _RESERVED_OUT = frozenset({"true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL", "y", "Y",

@@ -5,6 +5,7 @@ import re
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from gt.patterns import lazy
 from gt.errors import GtError, UsageError
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ FIELD_ORDER = (
 TEXT_FIELDS = ("description", "design", "acceptance_criteria", "notes")
 # A `gt-script` block in a description (what the scripted agent and the stand-in model play): fenced
 # with backticks or tildes; group 2 is its YAML.
-SCRIPT_BLOCK = re.compile(r"(```|~~~)gt-script[ \t]*\n(.*?)\1", re.S)
+SCRIPT_BLOCK = lazy(__name__, "SCRIPT_BLOCK", r"(```|~~~)gt-script[ \t]*\n(.*?)\1", re.S)
 # Fields left out of the read index's summaries: long texts, read only by `show`, `search`, `export`.
 HEAVY_FIELDS = ("description", "design", "acceptance_criteria", "notes", "comments", "metadata")
 
@@ -99,7 +100,7 @@ def parse_time(value: Any) -> float | None:
     return moment.timestamp()
 
 
-RELATIVE_TIME = re.compile(r"^([+-]?)([0-9]{1,4})([hdw])$")  # the original's +6h, +2d, +1w (up to 9999)
+RELATIVE_TIME = lazy(__name__, "RELATIVE_TIME", r"^([+-]?)([0-9]{1,4})([hdw])$")  # the original's +6h, +2d, +1w (up to 9999)
 TIME_UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
 
 

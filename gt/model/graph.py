@@ -6,7 +6,6 @@ that does not exist (a partial import) or was deleted does not block.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from gt.model.bead import BLOCKING, BOOKKEEPING_TYPES, PARENT, TOMBSTONE, is_deleted, parent_of, parse_time
@@ -219,14 +218,16 @@ def cycles(beads: Beads, types: Iterable[str] = (BLOCKING, PARENT)) -> list[list
 MAX_TREE_DEPTH = 300  # deeper trees are not useful to read, and their JSON nests too deeply to encode
 
 
-@dataclass
-class TreeNode:
-    id: str
-    dep_type: str | None
-    children: list["TreeNode"]
-    repeated: bool = False  # met again on its own path: a cycle, not expanded again
-    truncated: bool = False  # it has dependencies, below the depth asked for
-    shown_above: bool = False  # expanded earlier in the tree (a shared dependency): not expanded again
+class TreeNode:  # a plain class: a dataclass costs every importing process ~0.4 ms to define
+    """One bead of a dependency tree (see dep_tree)."""
+
+    def __init__(self, id: str, dep_type: str | None, children: list["TreeNode"]) -> None:
+        self.id = id
+        self.dep_type = dep_type
+        self.children = children
+        self.repeated = False  # met again on its own path: a cycle, not expanded again
+        self.truncated = False  # it has dependencies, below the depth asked for
+        self.shown_above = False  # expanded earlier in the tree (a shared dependency): not expanded again
 
 
 def dep_tree(beads: Beads, root: str, max_depth: int = 50) -> TreeNode:

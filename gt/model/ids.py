@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from gt.patterns import lazy
 from gt.errors import GtError, UsageError
 
 if TYPE_CHECKING:
@@ -22,13 +23,13 @@ MIN_LENGTH = 6
 MIN_CHILD_LENGTH = 4
 COLLISION_BOUND = 1e-4
 ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
-PREFIX_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+PREFIX_RE = lazy(__name__, "PREFIX_RE", r"[a-z0-9][a-z0-9_-]{0,31}")
 # An id as the original bd accepts it (anything with a '-' after its prefix), cut down to what is safe
 # as a file name in the ledger tree and as a git path component: ASCII letters of either case, digits,
 # '_', '-' and '.'; a letter or digit first, a letter, digit or '_' last; no '..'; at most MAX_ID_LENGTH
 # characters (the original allows 255: `<id>.yaml` must fit a file name). Case is kept: `gt-x` and
 # `GT-x` are two ids.
-ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*-[A-Za-z0-9._-]*[A-Za-z0-9_]")
+ID_RE = lazy(__name__, "ID_RE", r"[A-Za-z0-9][A-Za-z0-9._-]*-[A-Za-z0-9._-]*[A-Za-z0-9_]")
 MAX_ID_LENGTH = 250
 
 

@@ -118,7 +118,7 @@ def _take(flags: RootFlags, name: str, value: str | None) -> None:
     if name in ("--json", "--format"):
         flags.json = True
     elif name == "--actor":
-        from gt.cli.common import is_utf8, shown_bytes
+        from gt.cli.text import is_utf8, shown_bytes
 
         if value is not None and not is_utf8(value):
             raise click.UsageError(f"--actor is not valid UTF-8 text: {shown_bytes(value)}")

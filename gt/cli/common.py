@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
+from gt.cli.text import is_utf8, shown_bytes
 from gt.errors import GtError, UsageError
 
 if TYPE_CHECKING:
@@ -194,23 +195,6 @@ def check_utf8(params: dict[str, Any]) -> None:
         else:
             label = param.human_readable_name if param is not None else name
         raise UsageError(f"{label} is not valid UTF-8 text: {shown_bytes(bad)} (check the encoding of your terminal or script)")
-
-
-def shown_bytes(text: str) -> str:
-    """Text that may hold undecodable bytes, as the bytes it came from (the first 60)."""
-    try:
-        raw = text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        raw = text.encode("utf-8", "backslashreplace")
-    return repr(raw[:60]) + (" …" if len(raw) > 60 else "")
-
-
-def is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def read_text(value: str | None, path: str | None, what: str) -> str | None:

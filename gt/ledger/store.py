@@ -162,13 +162,17 @@ class Directory:
 
     def doc(self, key: str) -> dict[str, Any] | None:
         """The full document, None when absent; raises YamlError when the file is unreadable."""
-        shard = self._shard
-        if shard is None or key not in shard:
-            return None
-        error = shard.errors.get(key)
-        if error is not None:
-            raise YamlError(error)
-        return shard.doc(key)
+        return _shard_doc(self._shard, key)
+
+
+def _shard_doc(shard: Shard | None, key: str) -> dict[str, Any] | None:
+    """A shard's full document, None when absent; raises YamlError when the file is unreadable."""
+    if shard is None or key not in shard:
+        return None
+    error = shard.errors.get(key)
+    if error is not None:
+        raise YamlError(error)
+    return shard.doc(key)
 
 
 class View:
@@ -224,13 +228,7 @@ class View:
 
     def doc(self, collection: str, key: str) -> dict[str, Any] | None:
         """The full document, None when absent; raises YamlError when the file is unreadable."""
-        shard = self._shard(collection, fan_of(key))
-        if shard is None or key not in shard:
-            return None
-        error = shard.errors.get(key)
-        if error is not None:
-            raise YamlError(error)
-        return shard.doc(key)
+        return _shard_doc(self._shard(collection, fan_of(key)), key)
 
     def docs(self, collection: str, keys: Iterable[str] | None = None) -> Iterator[dict[str, Any]]:
         """Full documents for `keys` (default: all readable ones), skipping absent and unreadable ones."""

@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import sys
 
+from gt.cli.text import is_utf8
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy reads it as True)
 if TYPE_CHECKING:
     from typing import NoReturn
@@ -61,20 +63,12 @@ def parse(args: list[str]) -> tuple[bool, str | None] | None:
     return as_json, remote
 
 
-def _is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def sync_if_up_to_date(args: list[str]) -> None:
     """Answer `bd sync ARGS` and end the process when there is nothing to exchange; else return."""
     parsed = parse(args)
     if parsed is None or os.environ.get("BEADS_DIR"):
         return
-    if not all(_is_utf8(text) for text in (*args, *os.environ.values())):
+    if not all(is_utf8(text) for text in (*args, *os.environ.values())):
         return  # the command names the culprit
     as_json, remote = parsed
     import gc

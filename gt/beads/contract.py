@@ -152,13 +152,13 @@ def details_json(view: View, doc: Doc) -> dict[str, Any]:
     if parent:
         out["parent"] = parent
     from gt.beads.derived import dependents_of
-    from gt.beads.tracker import Lookup
 
     forward = [(d.get("target"), d.get("type")) for d in doc.get("dependencies") or () if isinstance(d, dict)]
-    beads = Lookup(view)  # only the linked beads are read
     backward = [(other, kind) for other, kind in dependents_of(view, bead_id) if other != bead_id]
-    wanted = {i for i, _ in forward + backward if isinstance(i, str) and i in beads}
-    linked = {d["id"]: issue_json(strip_stamps(d)) for d in view.docs(BEADS, sorted(wanted))}
+    # only the linked beads' documents are read (one block each), not their shards' summaries
+    beads = {d["id"]: d for d in view.docs(BEADS, sorted({i for i, _ in forward + backward if isinstance(i, str)}))
+             if not is_deleted(d)}
+    linked = {i: issue_json(strip_stamps(d)) for i, d in beads.items()}
     # Dependencies on beads this ledger does not hold are left out, as the original's join does.
     dependencies = [{**linked[i], "dependency_type": t} for i, t in forward if i in linked]
     dependents = [{**linked[i], "dependency_type": t} for i, t in sorted(backward, key=lambda p: str(p[0])) if i in linked]

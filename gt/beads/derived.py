@@ -676,6 +676,45 @@ def _path(view: View) -> str:
     return os.path.join(ledger.index.root, "derived", ledger.ref.replace("/", "%") + ".sqlite")
 
 
+class Links(Mapping[str, Mapping[str, Any]]):
+    """The live beads as the checks that follow edges read them (a cycle search, a close's blockers
+    and children): each bead's status and dependencies, from the derived tables, so that following
+    an edge costs one indexed lookup instead of decoding the shard of summaries it lands in.
+    Iterating it lists every bead."""
+
+    def __init__(self, derived: Derived) -> None:
+        self.derived = derived
+        self._found: dict[str, Mapping[str, Any]] = {}
+
+    def __getitem__(self, bead_id: str) -> Mapping[str, Any]:
+        found = self._found.get(bead_id)
+        if found is None:
+            db = self.derived.db
+            row = db.execute("SELECT status FROM node WHERE id = ?", (bead_id,)).fetchone()
+            if row is None:
+                raise KeyError(bead_id)
+            deps = [{"type": t, "target": target} for target, t in
+                    db.execute("SELECT target, type FROM edge WHERE source = ?", (bead_id,))]
+            found = self._found[bead_id] = {"id": bead_id, "status": row[0], "dependencies": deps}
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([i for i, in self.derived.db.execute("SELECT id FROM node")])
+
+    def __len__(self) -> int:
+        return int(self.derived.db.execute("SELECT COUNT(*) FROM node").fetchone()[0])
+
+
+def links_of(view: View) -> Mapping[str, Mapping[str, Any]]:
+    """`Links` of the view's ledger, or (no derived tables) a Lookup of its summaries."""
+    derived = derived_of(view)
+    if derived is not None:
+        return Links(derived)
+    from gt.beads.tracker import Lookup
+
+    return Lookup(view)
+
+
 def dependents_of(view: View, bead_id: str, types: Iterable[str] | None = None) -> list[tuple[str, str]]:
     """(source, type) of the live beads that depend on `bead_id` (through one of `types`; None: any),
     by source then type: from the reverse index, else (no derived tables) from every summary."""

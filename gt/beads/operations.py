@@ -245,7 +245,9 @@ def close(tracker: Tracker, actor: Signature, queries: list[str], reason: str | 
     reason = _check_reason(reason)
 
     def build(view: View) -> Edit:
-        beads = Lookup(view)
+        from gt.beads.derived import links_of
+
+        beads = links_of(view)  # statuses and dependencies of the children and blockers looked at
         ids = list(dict.fromkeys(Tracker.resolve(view, q) for q in queries))
         closing = set(ids)
         now = now_iso()
@@ -341,7 +343,10 @@ def dep_add(tracker: Tracker, actor: Signature, source: str, target: str, dep_ty
         b = Tracker.resolve(other, target)
         doc = Tracker.get(view, a)
         Tracker.get(other, b)  # the target must exist and be live
-        known = Lookup(view) if other is view else Lookup(view, other)  # the path search reads what it visits
+        from gt.beads.derived import links_of
+
+        # the path search reads what it visits: in one ledger, its edges from the derived tables
+        known = links_of(view) if other is view else Lookup(view, other)
         cycle = graph.cycle_if_added(known, a, b, dep_type)
         if cycle:
             raise GtError(f"refused: {dep_type} dependency would make a cycle: {' -> '.join(cycle)}", code="cycle")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field, fields, replace
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -24,44 +23,74 @@ READY_SORTS = ("priority", "hybrid", "oldest")
 HYBRID_WINDOW = 48 * 3600  # `ready --sort hybrid`: beads younger than this come first, by priority
 
 
-@dataclass
-class Filter:
+FILTER_DEFAULTS: dict[str, Any] = {  # every field of a Filter, in order, with its default (unset: any)
+    "statuses": None, "priority": None, "type": None, "assignee": None, "labels": (), "parent": None,
+    "labels_any": (), "exclude_labels": (), "label_pattern": None, "title": None, "ids": frozenset(),
+    "unassigned": False, "no_labels": False, "no_parent": False, "priority_min": None, "priority_max": None,
+    "exclude_types": (), "within": None, "created": (None, None), "updated": (None, None), "closed": (None, None),
+    "due": (None, None), "deferred_only": False, "overdue_at": None, "contains": (), "empty_description": False,
+    "include_closed": False, "include_infra": False,
+}
+
+
+class Filter:  # a plain class: as a dataclass, its 28 fields cost every read command ~2 ms to define
     """The filters of `list`, `ready` and `count` (the original's flags); None or empty means 'any'.
 
     `matches` reads a summary; the text filters (`contains`, `empty_description`) need the full
     document and are applied by `matches_text`."""
 
-    statuses: tuple[str, ...] | None = None
-    priority: int | None = None
-    type: str | None = None
-    assignee: str | None = None
-    labels: tuple[str, ...] = ()
-    parent: str | None = None
-    labels_any: tuple[str, ...] = ()
-    exclude_labels: tuple[str, ...] = ()
-    label_pattern: str | None = None
-    title: str | None = None
-    ids: frozenset[str] = frozenset()
-    unassigned: bool = False
-    no_labels: bool = False
-    no_parent: bool = False
-    priority_min: int | None = None
-    priority_max: int | None = None
-    exclude_types: tuple[str, ...] = ()
-    within: frozenset[str] | None = None  # only these ids (e.g. the descendants of --parent)
-    created: tuple[float | None, float | None] = (None, None)  # (after, before) as epoch seconds
-    updated: tuple[float | None, float | None] = (None, None)
-    closed: tuple[float | None, float | None] = (None, None)
-    due: tuple[float | None, float | None] = (None, None)
-    deferred_only: bool = False
-    overdue_at: float | None = None
-    contains: tuple[tuple[str, str], ...] = ()  # (field, lower-case text)
-    empty_description: bool = False
-    include_closed: bool = False
-    include_infra: bool = False  # the ledger's infrastructure types too (see infra_types)
+    statuses: tuple[str, ...] | None
+    priority: int | None
+    type: str | None
+    assignee: str | None
+    labels: tuple[str, ...]
+    parent: str | None
+    labels_any: tuple[str, ...]
+    exclude_labels: tuple[str, ...]
+    label_pattern: str | None
+    title: str | None
+    ids: frozenset[str]
+    unassigned: bool
+    no_labels: bool
+    no_parent: bool
+    priority_min: int | None
+    priority_max: int | None
+    exclude_types: tuple[str, ...]
+    within: frozenset[str] | None  # only these ids (e.g. the descendants of --parent)
+    created: tuple[float | None, float | None]  # (after, before) as epoch seconds
+    updated: tuple[float | None, float | None]
+    closed: tuple[float | None, float | None]
+    due: tuple[float | None, float | None]
+    deferred_only: bool
+    overdue_at: float | None
+    contains: tuple[tuple[str, str], ...]  # (field, lower-case text)
+    empty_description: bool
+    include_closed: bool
+    include_infra: bool  # the ledger's infrastructure types too (see infra_types)
 
-    _checks: list[Callable[[dict[str, Any]], bool]] | None = field(default=None, init=False, repr=False,
-                                                                     compare=False)
+    def __init__(self, **values: Any) -> None:
+        unknown = values.keys() - FILTER_DEFAULTS.keys()
+        if unknown:
+            raise TypeError(f"Filter has no field {sorted(unknown)[0]!r}")
+        for name, default in FILTER_DEFAULTS.items():
+            setattr(self, name, values.get(name, default))
+        self._checks: list[Callable[[dict[str, Any]], bool]] | None = None
+
+    def values(self) -> dict[str, Any]:
+        """Every field's value, by name."""
+        return {name: getattr(self, name) for name in FILTER_DEFAULTS}
+
+    def replace(self, **changes: Any) -> "Filter":
+        """A copy with these fields changed."""
+        return Filter(**{**self.values(), **changes})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Filter) and self.values() == other.values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it was
+
+    def __repr__(self) -> str:
+        return "Filter(" + ", ".join(f"{k}={v!r}" for k, v in self.values().items() if v != FILTER_DEFAULTS[k]) + ")"
 
     def matches(self, doc: dict[str, Any]) -> bool:
         """Whether the summary passes every filter that is set (built once: a read tests every bead)."""
@@ -125,8 +154,8 @@ class Filter:
     def derivable(self) -> bool:
         """Whether every filter set reads only what the derived tables hold per bead (status,
         priority, type, assignee), so a read can walk them in order instead of every summary."""
-        return all(getattr(self, f.name) == f.default for f in fields(self)
-                   if f.init and f.name not in DERIVABLE)
+        return all(getattr(self, name) == default for name, default in FILTER_DEFAULTS.items()
+                   if name not in DERIVABLE)
 
     @property
     def needs_text(self) -> bool:
@@ -210,7 +239,7 @@ def list_beads(view: View, flt: Filter, include_closed: bool = False, limit: int
             return found
     beads = view.summaries(BEADS)
     if flt.parent is not None:  # resolved in this ledger, without changing the caller's filter
-        flt = replace(flt, parent=Tracker.resolve(view, flt.parent))
+        flt = flt.replace(parent=Tracker.resolve(view, flt.parent))
     hidden = ("tombstone", "closed") if closed_hidden else ("tombstone",)
     ids = [i for i, doc in beads.items()
            if doc.get("status") not in hidden and doc.get("type") not in infra and flt.matches(doc)]
@@ -227,9 +256,9 @@ def list_ready(view: View, flt: Filter, include_closed: bool = False, limit: int
     others = others or own_only
     if flt.derivable() and limit and sort in ("", "priority") and not reverse:
         hidden = () if flt.include_infra or flt.type is not None else tuple(infra_types(view))
-        return ready(view, replace(flt, exclude_types=flt.exclude_types + hidden), limit, others)
+        return ready(view, flt.replace(exclude_types=flt.exclude_types + hidden), limit, others)
     within = frozenset(ready(view, Filter(), None, others))
-    return list_beads(view, replace(flt, within=within if flt.within is None else flt.within & within),
+    return list_beads(view, flt.replace(within=within if flt.within is None else flt.within & within),
                       include_closed, limit, sort, reverse)
 
 
@@ -374,7 +403,7 @@ def within_parent(view: View, flt: Filter, beads: dict[str, dict[str, Any]]) -> 
             if child not in found:
                 found.add(child)
                 stack.append(child)
-    return replace(flt, parent=None, within=frozenset(found) if flt.within is None else flt.within & found)
+    return flt.replace(parent=None, within=frozenset(found) if flt.within is None else flt.within & found)
 
 
 def blocked(view: View, others: Others = own_only, flt: Filter | None = None) -> list[tuple[str, graph.Blocked]]:

@@ -485,6 +485,7 @@ class Derived:
         dependents = dict(self._among(
             f"SELECT target, COUNT(*) FROM edge WHERE type = '{BLOCKING}' AND target IN {IN_JSON} GROUP BY target",
             list(parts)))
+        before = {grp: dict(rows) for grp, rows in groups.items()}  # a group that ends the same is not written
         for grp, each in touched.items():
             rows = groups.setdefault(grp, {})
             for bead_id in each:
@@ -500,7 +501,7 @@ class Derived:
             # the parts are kept as where they lie in the text (half the bytes to decompress)
             cut = (len(pre), len(pre) + len(BETWEEN_PARTS % count) + len(post) - 1)
             groups.setdefault(_group(bead_id), {})[bead_id] = (parent, targets, blockers, via, count, *cut, text)
-        self._save_groups(groups)
+        self._save_groups({grp: rows for grp, rows in groups.items() if rows != before.get(grp, {})})
 
     def _among(self, sql: str, ids: Iterable[str]) -> list[Any]:
         """The rows of `sql`, whose one parameter (IN_JSON) is this list of ids."""

@@ -482,9 +482,7 @@ class Derived:
         parents = {p for each in parts.values() if (p := each[0]) is not None}
         blocked_parents = {i for i, in self._among(
             f"SELECT id FROM node WHERE blocked = 1 AND status <> 'closed' AND id IN {IN_JSON}", parents)}
-        dependents = dict(self._among(
-            f"SELECT target, COUNT(*) FROM edge WHERE type = '{BLOCKING}' AND target IN {IN_JSON} GROUP BY target",
-            list(parts)))
+        dependents = self.blocking_dependents(parts)
         before = {grp: dict(rows) for grp, rows in groups.items()}  # a group that ends the same is not written
         for grp, each in touched.items():
             rows = groups.setdefault(grp, {})
@@ -611,14 +609,9 @@ class Derived:
 
     def blocking_dependents(self, ids: Iterable[str]) -> dict[str, int]:
         """How many beads each of `ids` blocks through a `blocks` dependency (dependent_count)."""
-        wanted = list(dict.fromkeys(ids))
-        out: dict[str, int] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            sql = (f"SELECT target, COUNT(*) FROM edge WHERE type = ? AND target IN ({', '.join('?' * len(chunk))}) "
-                   "GROUP BY target")
-            out.update(self.db.execute(sql, [BLOCKING, *chunk]).fetchall())
-        return out
+        return dict(self._among(
+            f"SELECT target, COUNT(*) FROM edge WHERE type = '{BLOCKING}' AND target IN {IN_JSON} GROUP BY target",
+            dict.fromkeys(ids)))
 
     def dependents(self, bead_id: str, types: Iterable[str] | None = None) -> list[tuple[str, str]]:
         """(source, type) of the beads that depend on `bead_id`, by source id."""

@@ -28,8 +28,9 @@ compat: $(VENV)/.installed
 # Programs the tests drive for real, from Debian's packages when they are missing and apt-get can
 # (as root, or with sudo -n): sshd (`bd sync` over ssh://), npm (fetches the real Claude Code and
 # Codex binaries, cached in ~/.cache/gt-tests), tmux (interactive sessions), unshare (the runtimes
-# as an unprivileged user). Without them those tests are skipped, or fail under CI=true.
-SYSTEM_PACKAGES := sshd:openssh-server npm:npm tmux:tmux unshare:util-linux
+# as an unprivileged user), chromium and chromedriver (`gt dashboard` seen in a headless browser).
+# Without them those tests are skipped, or fail under CI=true.
+SYSTEM_PACKAGES := sshd:openssh-server npm:npm tmux:tmux unshare:util-linux chromium:chromium chromedriver:chromium-driver
 
 system-packages:
 	@missing=; for pair in $(SYSTEM_PACKAGES); do \

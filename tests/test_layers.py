@@ -27,6 +27,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "githooks": {"*"},
     "records": {"*"},
     "agents": {"*"},
+    "web": {"*"},
     "cli": {"*", "cli"},
 }
 # What the town may import of the git hooks must itself stay at the town's level.

@@ -93,7 +93,7 @@ def resolve(town: Path, name: str, rig: str | None = None) -> tuple[str, str]:
     return owners[0], wanted
 
 
-def _attempts(town: Path, rec: dict[str, Any]) -> int:
+def attempts_on_hook(town: Path, rec: dict[str, Any]) -> int:
     """The retry breaker's count on the bead on its hook (gt.dispatch.attempts): its rejections and
     restarts together; 0 when it has none or the bead cannot be read here."""
     from gt.dispatch.attempts import count
@@ -106,7 +106,7 @@ def _attempts(town: Path, rec: dict[str, Any]) -> int:
     return count(doc) if doc else 0
 
 
-def _last_activity(town: Path, identity: str, rec: dict[str, Any], session: dict[str, Any]) -> str | None:
+def last_activity(town: Path, identity: str, rec: dict[str, Any], session: dict[str, Any]) -> str | None:
     """The latest sign of life, as ISO 8601 UTC: its record's last change, its session's start or
     output, or a post-commit hook's mark; None when there is none."""
     from gt.model.bead import parse_time
@@ -168,8 +168,8 @@ def entry(town: Path, rig: str, name: str, rec: dict[str, Any]) -> dict[str, Any
     session = rundir.session(town, who) or {}
     home = _home(town, rig, name)
     return {"name": name, "rig": rig, "identity": who, "state": rec.get("state") or "idle",
-            "hook": rec.get("hook") or None, "attempts": _attempts(town, rec), "alive": rundir.alive(session.get("pid")),
-            "last_activity": _last_activity(town, who, rec, session),
+            "hook": rec.get("hook") or None, "attempts": attempts_on_hook(town, rec), "alive": rundir.alive(session.get("pid")),
+            "last_activity": last_activity(town, who, rec, session),
             "worktree": str(home) if home.exists() else None, "branch": _branch(town, rig, name, rec)}
 
 

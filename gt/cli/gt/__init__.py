@@ -13,7 +13,7 @@ COMMANDS: dict[str, str] = {
                      "refinery": "refinery", "witness": "witness", "up": "up", "down": "down",
                      "status": "status", "deacon": "deacon", "boot": "boot", "dog": "dog", "mayor": "mayor",
                      "hooks": "hooks", "hook-impl": "hook_impl", "runtime-hook": "runtime_hook", "feed": "feed", "polecat": "polecat",
-                     "costs": "costs"}.items()
+                     "costs": "costs", "dashboard": "dashboard"}.items()
 }
 
 
@@ -23,7 +23,7 @@ SECTIONS = {
     "Communication": ("mail", "escalate", "nudge", "feed"),
     "Services": ("up", "down", "status", "deacon", "boot", "dog", "refinery", "witness"),
     "Workspace": ("install", "rig", "remote", "sync", "hooks"),
-    "Diagnostics": ("doctor", "costs", "demo"),
+    "Diagnostics": ("dashboard", "doctor", "costs", "demo"),
 }
 
 

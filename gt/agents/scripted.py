@@ -16,6 +16,10 @@ description, is YAML:
     escalate: "why"                    # gt done --status ESCALATED -m why
     defer: "why"                       # gt done --status DEFERRED -m why
     ```
+
+A molecule on the hook (gt.beads.molecules) is walked step by step: `bd mol current` names the
+step, its own description's block is done as above (a step's commit is `<step>: <title>`), and
+the step is closed; the root's block, if any, comes last, then `gt done`.
 """
 from __future__ import annotations
 
@@ -55,15 +59,11 @@ def run(*command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def main() -> int:
-    hook = json.loads(run("gt", "hook", "--json").stdout)
-    bead = hook.get("bead")
-    if not bead:
-        say("nothing on my hook")
-        return 0
-    attempt = int(hook.get("attempt") or 1)
-    plan = plan_for(script_of(bead.get("description", "")), attempt)
-    say(f"working on {bead['id']} (attempt {attempt}): {bead['title']}")
+MAX_STEPS = 200  # a molecule has at most this many steps (gt.beads.formulas.MAX_STEPS)
+
+
+def special(plan: dict[str, Any]) -> int | None:
+    """The exit code of a plan that does not work (fail, stall, escalate, defer); None for one that does."""
     if plan.get("fail"):
         say(f"failing as asked: {plan['fail']}")
         return 1
@@ -75,12 +75,11 @@ def main() -> int:
         return run("gt", "done", "--status", "ESCALATED", "-m", str(plan["escalate"]), check=False).returncode
     if plan.get("defer"):
         return run("gt", "done", "--status", "DEFERRED", "-m", str(plan["defer"]), check=False).returncode
-    target = os.environ.get("GT_TARGET_BRANCH")
-    if attempt > 1 and target:  # sent back: bring the branch up to date, keeping our side of any conflict
-        if run("git", "rebase", "--quiet", "-X", "theirs", target, check=False).returncode != 0:
-            run("git", "rebase", "--abort", check=False)
-            say(f"cannot rebase onto {target}")
-            return 1
+    return None
+
+
+def perform(plan: dict[str, Any], bead: dict[str, Any]) -> int:
+    """Write the plan's files, run its command and commit: 0, or 1 when the command failed."""
     for path, content in (plan.get("files") or {}).items():
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:
@@ -96,6 +95,53 @@ def main() -> int:
     run("git", "add", "-A")
     if run("git", "diff", "--cached", "--quiet", check=False).returncode != 0:
         run("git", "commit", "--quiet", "-m", str(plan.get("commit") or f"{bead['id']}: {bead['title']}"))
+    return 0
+
+
+def walk(attempt: int) -> int | None:
+    """A molecule on the hook: each current step's own `gt-script` block done, then the step closed,
+    until none is left (`bd mol current`). None when every step is closed; else the exit code."""
+    for _ in range(MAX_STEPS + 1):
+        step = json.loads(run("bd", "mol", "current", "--json").stdout).get("step")
+        if not step:
+            return None
+        shown = json.loads(run("bd", "show", step["id"], "--json").stdout)
+        doc = shown[0] if isinstance(shown, list) else shown
+        plan = plan_for(script_of(doc.get("description", "")), attempt)
+        say(f"step {step['id']}: {step['title']}")
+        code = special(plan)
+        if code is None:
+            code = perform(plan, doc) or None
+        if code is not None:
+            return code
+        run("bd", "close", step["id"], "-r", "done by the scripted agent")
+    return None
+
+
+def main() -> int:
+    hook = json.loads(run("gt", "hook", "--json").stdout)
+    bead = hook.get("bead")
+    if not bead:
+        say("nothing on my hook")
+        return 0
+    attempt = int(hook.get("attempt") or 1)
+    plan = plan_for(script_of(bead.get("description", "")), attempt)
+    say(f"working on {bead['id']} (attempt {attempt}): {bead['title']}")
+    code = special(plan)
+    if code is not None:
+        return code
+    target = os.environ.get("GT_TARGET_BRANCH")
+    if attempt > 1 and target:  # sent back: bring the branch up to date, keeping our side of any conflict
+        if run("git", "rebase", "--quiet", "-X", "theirs", target, check=False).returncode != 0:
+            run("git", "rebase", "--abort", check=False)
+            say(f"cannot rebase onto {target}")
+            return 1
+    if (bead.get("metadata") or {}).get("molecule"):  # a molecule: its steps first, one block each
+        code = walk(attempt)
+        if code is not None:
+            return code
+    if perform(plan, bead):
+        return 1
     done = run("gt", "done", check=False)
     print(done.stdout, end="")
     if done.returncode != 0:

@@ -64,6 +64,9 @@ def done(town: Path, actor: Signature, who: Identity, status: str = "COMPLETED",
         agents.unsling(town, actor, who.name, op="defer")
         return {"status": status, "bead": bead_id}
 
+    from gt.dispatch.molecules import check_done
+
+    check_done(town, who.name)  # a molecule is done when every step is closed
     rig = who.rig
     if not rig or rig not in registry(town):
         raise GtError(f"{who.name} is not in a rig: `gt done` submits a rig branch", code="refused")

@@ -92,7 +92,8 @@ def prime(town: Path, who: Identity, drain: bool = True) -> dict[str, Any]:
             "convoy": {"id": convoy["id"], "title": convoy["title"],
                        "progress": f"{convoy['completed']}/{convoy['total']}"} if convoy else None,
             "handoff": handoffs, "nudges": nudges, "unread_mail": len(others),
-            "attempt": agents.attempt(town, who.name, bead["id"]) if bead else None}
+            "attempt": agents.attempt(town, who.name, bead["id"]) if bead else None,
+            "molecule": _molecule(town, bead)}
     data["text"] = render(data, who, [(m["id"], str((m.get("mail") or {}).get("from")), m.get("title", ""))
                                       for m in others])
     left = LEFT_OUT.search(str(data["text"]))
@@ -100,6 +101,19 @@ def prime(town: Path, who: Identity, drain: bool = True) -> dict[str, Any]:
         for nudge in nudges[:int(left.group(1))]:
             rundir.nudge(town, who.name, str(nudge.get("message")), str(nudge.get("from")))
     return data
+
+
+def _molecule(town: Path, bead: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The molecule whose root is on the hook: its progress, current and next steps (None: a plain bead)."""
+    from gt.beads.molecules import root_info
+
+    if not bead or root_info(bead) is None:
+        return None
+    from gt.beads.molecules import molecule
+    from gt.dispatch.molecules import summary
+    from gt.town.context import routed
+
+    return summary(molecule(routed([bead["id"]]).view(), str(bead["id"])))
 
 
 def current_mail(town: Path, messages: list[dict[str, Any]], hooked: str | None) -> list[dict[str, Any]]:
@@ -310,6 +324,10 @@ def _render(data: dict[str, Any], who: Identity, mail: list[tuple[str, str, str]
     if (data.get("attempt") or 1) > 1:
         out.append(f"Attempt {data['attempt']}: sent back {data['attempt'] - 1}x (your mail says why); "
                    "first rebase onto $GT_TARGET_BRANCH.")
+    if data.get("molecule"):
+        from gt.dispatch.molecules import prime_lines
+
+        out += [_line(line, LINE_TOKENS + 10) if line else line for line in prime_lines(data["molecule"])]
     for key, title in FIELDS:
         if key in fields:
             out += ["", f"### {title}", fields[key]]

@@ -246,3 +246,45 @@ def _title(ids: list[str]) -> str:
     if len(ids) == 1:
         return str(Tracker.get(routed(ids).view(), ids[0])["title"])  # a string: the model checks titles
     return f"Sling: {len(ids)} beads ({', '.join(ids[:3])}{', …' if len(ids) > 3 else ''})"
+
+
+@dataclass
+class PouredSling:
+    """`gt sling --formula`: the molecule poured, and the sling of its root."""
+
+    molecule: str
+    formula: str
+    steps: list[str]
+    report: SlingReport
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.report.as_dict(), "molecule": self.molecule, "formula": self.formula, "steps": self.steps}
+
+
+def sling_formula(town: Path, actor: Signature, name: str, values: dict[str, str], target: str | None,
+                  workers: Workers, **options: Any) -> PouredSling:
+    """Pour formula `name` in the target's rig and sling the molecule's root (one agent walks every
+    step; a convoy tracks the root). The formula, its values and the target are checked before
+    anything is written; a sling that fails after the pour burns the molecule it poured."""
+    from gt.beads.formulas import load
+    from gt.beads.molecules import burn, pour
+    from gt.dispatch.molecules import places
+    from gt.town.rigs import registry
+
+    if not target:
+        raise UsageError("where to? give a rig (a polecat there walks the molecule) or an agent")
+    rigs = registry(town)
+    rig = target if target in rigs else parse(target).rig
+    if not rig or rig not in rigs:
+        raise GtError(f"no rig or rig agent named {target!r}: a molecule is poured in a rig's ledger", code="not_found")
+    formula = load(name, places(str(town), rig=rig))
+    formula.bind(values)  # refuse missing or unknown variables before the agent runtime is checked
+    tracker = Town.at(town).rig_tracker(rig)
+    edit = pour(tracker, actor, formula, values)
+    root = str(edit.result["id"])
+    try:
+        report = sling(town, actor, [root], target, workers, **options)
+    except BaseException:
+        burn(tracker, actor, root)
+        raise
+    return PouredSling(root, formula.name, [i for i in edit.beads if i != root], report)

@@ -211,3 +211,15 @@ def parse_when(value: str | None) -> float | None:
     if found is None:
         raise UsageError(f"invalid date {value!r}: use YYYY-MM-DD or an ISO 8601 timestamp")
     return found
+
+
+def molecules(sources: list[Source]) -> list[Any]:
+    """Every molecule of these ledgers (gt.beads.molecules.Molecule: its root and steps), newest first."""
+    from gt.beads.molecules import molecules as of_ledger
+
+    found = []
+    for source in sources:
+        view = source.tracker.view()
+        if view.commit is not None:
+            found += of_ledger(view)
+    return found

@@ -184,3 +184,47 @@ def stats(sources: list[Source], group_by: str | None = None, actor: str | None 
                     "tokens_per_landed_bead": round((g["tokens_in"] + g["tokens_out"]) / done, 1)
                     if tokens_known and done else None}
     return {"group_by": group_by, "actor": actor, "groups": out}
+
+
+NO_MODEL = NONE["model"]
+
+
+def molecule_stats(molecules: list[Any], since: float | None = None, until: float | None = None) -> dict[str, Any]:
+    """Per formula, then per model (as slung): molecules poured and completed, steps and steps closed,
+    and per step of the formula the time it took, median and 90th percentile, over every run. A
+    step's time runs from when it could start (the molecule poured or slung, or the last step it needs
+    closed, whichever is latest) to its close."""
+    from gt.model.bead import parse_time
+
+    groups: dict[str, dict[str, Any]] = {}
+    for mol in molecules:
+        created = parse_time(mol.root.get("created_at")) or 0.0
+        if (since is not None and created < since) or (until is not None and created > until):
+            continue
+        dispatch = mol.root.get("dispatch") if isinstance(mol.root.get("dispatch"), dict) else {}
+        model = str(dispatch.get("model") or NO_MODEL)
+        start = max(created, parse_time(dispatch.get("at")) or 0.0)
+        formula = groups.setdefault(mol.formula or "(unnamed)", {"molecules": 0, "completed": 0, "steps": 0,
+                                                                   "closed_steps": 0, "by_model": {}})
+        per_model = formula["by_model"].setdefault(model, {"molecules": 0, "completed": 0, "_steps": {}})
+        closed_at = {s.id: parse_time(s.closed_at) for s in mol.steps if s.status == "closed"}
+        for target in (formula, per_model):
+            target["molecules"] += 1
+            target["completed"] += mol.complete
+        formula["steps"] += len(mol.steps)
+        formula["closed_steps"] += len(closed_at)
+        for step in mol.steps:
+            times = per_model["_steps"].setdefault(step.step, [])
+            end = closed_at.get(step.id)
+            if end is None:
+                continue
+            began = max([start, *[closed_at.get(n) or 0.0 for n in step.needs]])
+            times.append(max(0.0, end - began))
+    for formula in groups.values():
+        for per_model in formula["by_model"].values():
+            per_model["steps"] = {
+                step: {"closed": len(times),
+                       "seconds_median": round(statistics.median(times), 1) if times else None,
+                       "seconds_p90": _pct(times, 0.9)}
+                for step, times in per_model.pop("_steps").items()}
+    return {"group_by": "formula", "groups": dict(sorted(groups.items()))}

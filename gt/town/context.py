@@ -176,7 +176,14 @@ class Town:
 
 def routed(bead_ids: list[str] | tuple[str, ...] = (), prefix: str | None = None, rig: str | None = None) -> Tracker:
     """The tracker that owns these beads: inside a town, a bead's prefix names its ledger (`bd close
-    gp-xyz` from anywhere writes to the gp rig); elsewhere, the current repository's."""
+    gp-xyz` from anywhere writes to the gp rig); elsewhere, the current repository's. Wisps'
+    ids (`gp-wisp-…`) name the wisp ledger beside the ledger of their prefix (gt.beads.molecules)."""
+    if bead_ids and not prefix and not rig and all("-wisp-" in i for i in bead_ids):  # gt.beads.molecules.is_wisp_id
+        from gt.beads.molecules import WISP_INFIX, wisp_tracker
+
+        shared = routed([i.split(f"{WISP_INFIX}-", 1)[0] + "-" for i in bead_ids])
+        wisps = wisp_tracker(shared)
+        return wisps if wisps.ledger.exists() else shared
     town = Town.find()
     if town is None:
         if prefix or rig:

@@ -95,6 +95,10 @@ def test_the_installed_wheel_runs_the_town_quick_start_the_guard_and_the_demo(tm
     maker = run([python, "-P", "-c", "import importlib.resources as r; "
                  "print(r.files('gt._fixtures').joinpath('make_sample.py'))"], tmp_path, env).stdout.strip()
     assert maker.startswith(str(bin_dir.parent)), maker  # the installed copy, not the source tree's
+    formulas = {f"gt/beads/builtin_formulas/{n}.formula.toml" for n in ("quick-check", "feature-workflow")}
+    assert formulas <= set(names)
+    shown = json.loads(run([str(bin_dir / "bd"), "formula", "show", "feature-workflow", "--json"], tmp_path, env).stdout)
+    assert shown["origin"] == "built-in" and len(shown["steps"]) == 5  # read from the installed package
 
     # The demo and the town quick start run side by side (each takes tens of seconds). Their output
     # goes to files: processes a town starts could hold a pipe open long after a failure.

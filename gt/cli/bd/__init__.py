@@ -22,6 +22,7 @@ COMMANDS = {
         "config": "config", "sync": "sync", "hooks": "hooks", "note": "note", "quickstart": "quickstart",
         "version": "version", "info": "info", "migrate": "migrate", "repair-deps": "repair_deps",
         "epic": "epic", "prime": "prime", "defer": "defer", "undefer": "undefer",
+        "formula": "formula", "mol": "mol",
     }.items()
 }
 ALIASES = {"status": "stats", "new": "create", "view": "show"}  # the original's other names
@@ -29,6 +30,7 @@ ALIASES = {"status": "stats", "new": "create", "view": "show"}  # the original's
 
 SECTIONS = {
     "Work": ("create", "update", "close", "reopen", "delete", "defer", "undefer", "dep", "label", "comment", "note", "epic"),
+    "Molecules": ("formula", "mol"),
     "Views": ("show", "list", "ready", "blocked", "search", "count", "comments", "history"),
     "Track records": ("stats", "audit"),
     "Workspace": ("init", "config", "sync", "export", "import", "hooks"),

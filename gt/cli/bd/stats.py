@@ -7,14 +7,16 @@ from gt.cli.common import Out, command
 
 @command("stats", acting=("--identity",))
 @click.option("--actors", "actor_glob", metavar="PATTERN", help="Only work by identities matching this glob.")
-@click.option("--group-by", type=click.Choice(["actor", "model", "agent", "rig", "type", "label"]),
-              help="Track records per group, computed from history (across the town's ledgers).")
+@click.option("--group-by", type=click.Choice(["actor", "model", "agent", "rig", "type", "label", "formula"]),
+              help="Track records per group, computed from history (across the town's ledgers); formula: "
+                   "molecules and steps per formula and model, with the time each step took.")
 @click.option("--since", metavar="DATE", help="Only what happened from DATE on.")
 @click.option("--until", metavar="DATE", help="Only what happened up to DATE.")
 def stats(out: Out, actor_glob: str | None, group_by: str | None, since: str | None, until: str | None) -> None:
     """Counts by status, type and priority; with --group-by or --actors, track records from history.
 
     Example: bd stats --actors 'gizmo/polecats/*' --group-by model
+    Example: bd stats --group-by formula
     """
     import os
 
@@ -23,6 +25,9 @@ def stats(out: Out, actor_glob: str | None, group_by: str | None, since: str | N
 
         raise UsageError("--actor names who acts, as in the original bd; for the track records of matching "
                          "identities use --actors PATTERN")
+    if group_by == "formula":
+        _formulas(out, actor_glob, since, until)
+        return
     if group_by or actor_glob or since or until:
         _records(out, actor_glob, group_by, since, until)
         return
@@ -94,5 +99,33 @@ def _records(out: Out, actor_glob: str | None, group_by: str | None, since: str 
 
             lines.append(COST_NOTE)
         return "\n".join(lines) if result["groups"] else "Nothing in history matches"
+
+    out.emit(result, text)
+
+
+def _formulas(out: Out, actor_glob: str | None, since: str | None, until: str | None) -> None:
+    """`--group-by formula`: the molecules' records (gt.records.stats.molecule_stats)."""
+    from gt.errors import UsageError
+    from gt.records import sources, stats
+
+    if actor_glob:
+        raise UsageError("--group-by formula groups by formula and model: --actors does not apply")
+    ledgers = sources.sources()
+    after, before = sources.parse_when(since), sources.parse_when(until)
+    result = sources.cached(ledgers, "formula-stats", [after, before],
+                            lambda: stats.molecule_stats(sources.molecules(ledgers), after, before))
+
+    def text() -> str:
+        lines = []
+        for name, g in result["groups"].items():
+            lines.append(f"{name}: {g['completed']}/{g['molecules']} molecules complete, "
+                         f"{g['closed_steps']}/{g['steps']} steps closed")
+            for model, m in g["by_model"].items():
+                lines.append(f"  {model}: {m['completed']}/{m['molecules']} complete")
+                for step, s in m["steps"].items():
+                    t50 = "-" if s["seconds_median"] is None else s["seconds_median"]
+                    t90 = "-" if s["seconds_p90"] is None else s["seconds_p90"]
+                    lines.append(f"    {step:20} closed {s['closed']:>4}  t50 {t50:>8} s  t90 {t90:>8} s")
+        return "\n".join(lines) if lines else "No molecules"
 
     out.emit(result, text)

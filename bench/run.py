@@ -1294,6 +1294,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--big", action="store_true",
                         help="the default sections, then the scale section (it builds its own 1k, 10k and 100k "
                              "ledgers; --sizes is unchanged)")
+    parser.add_argument("--dashboard", action="store_true",
+                        help="run the dashboard section alone: gt dashboard on a town of --dashboard-beads beads and "
+                             "50 polecats, its main page over HTTP and in headless Chromium, and the live feed's latency")
+    parser.add_argument("--dashboard-beads", type=int, default=10000, help="beads in the dashboard's town (default: 10000)")
+    parser.add_argument("--dashboard-agents", type=int, default=50, help="polecats in the dashboard's town (default: 50)")
     parser.add_argument("--scale-sizes", default="1000,10000,100000", help=argparse.SUPPRESS)
     parser.add_argument("--scale-writes", type=int, default=1000,
                         help="scale: bd update --append-notes processes on the largest ledger, for the index size "
@@ -1321,7 +1326,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="keep the caller's bytecode settings (by default .pyc files are cached in the work dir)")
     args = parser.parse_args(argv)
 
-    default_sections = not (args.scale and not args.big)
+    default_sections = not (args.scale and not args.big) and not args.dashboard
     with_scale = args.scale or args.big
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     conc_size = args.concurrency_size or (10000 if 10000 in sizes else max(sizes))
@@ -1362,7 +1367,17 @@ def main(argv: list[str] | None = None) -> None:
     history: dict[str, Any] | None = None
     town: dict[str, Any] | None = None
     scale: dict[str, Any] | None = None
+    dashboard: dict[str, Any] | None = None
     try:
+        if args.dashboard:
+            from bench import dashboard as dashboard_mod
+
+            try:
+                dashboard = dashboard_mod.dashboard_bench(workdir, env, args.dashboard_beads, args.dashboard_agents,
+                                                          args.runs)
+            except Exception as exc:
+                log(f"dashboard: FAILED: {type(exc).__name__}: {exc}")
+                dashboard = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
         for n in sizes if default_sections else []:
             log(f"{n} beads: building the ledger (one import through gt.beads.exchange)")
             ledger = build_ledger(workdir, n, env)
@@ -1462,6 +1477,12 @@ def main(argv: list[str] | None = None) -> None:
     if default_sections:
         checks += evaluate(results, concurrency, ratios, sync) + evaluate_town(town) + evaluate_history(history)
     checks += scale_mod.evaluate_scale(scale)  # also writes each row's targets into scale["rows"]
+    if dashboard is not None:
+        from bench import dashboard as dashboard_mod
+
+        report["dashboard"] = dashboard
+        checks += ([check("dashboard: ran", 0, 0, "<=") | {"pass": False}] if "error" in dashboard
+                   else dashboard_mod.evaluate(dashboard))
     report["scale"] = scale
     report["checks"] = checks
     report["all_pass"] = all(c["pass"] for c in report["checks"] if c["pass"] is not None)

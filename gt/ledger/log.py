@@ -61,6 +61,9 @@ def _entry(sha: str, raw: bytes) -> tuple[Any, ...]:
     return (sha, tuple(parents), when, author, message.split("\n", 1)[0], parse_trailers(message))
 
 
+_MEMO: dict[str, dict[str, Any]] = {}  # the cache files read or written by this process (a long-lived one reads each once)
+
+
 def _cache_path(ledger: Any) -> str:
     return os.path.join(ledger.repo.private, "log", ledger.branch.replace("/", "%") + ".marshal")
 
@@ -87,8 +90,9 @@ def entries(ledger: Any) -> list[Entry]:
     if head is None:
         return []
     path = _cache_path(ledger)
-    cached = _load(path)
+    cached = _MEMO.get(path) or _load(path)
     if cached is not None and cached["head"] == head:
+        _MEMO[path] = cached
         return list(map(Entry._make, cached["rows"]))
     known = {row[0]: row for row in cached["rows"]} if cached else {}
     old_head = cached["head"] if cached else None
@@ -114,7 +118,8 @@ def entries(ledger: Any) -> list[Entry]:
     # Causal order: the known rows are all ancestors of the old head, so none of them comes after a
     # new one; the new ones go after them, parents first (by author time among those that are free).
     rows = (list(cached["rows"]) if cached else []) + _causal(new)
-    _save(path, {"version": CACHE_VERSION, "head": head, "rows": rows})
+    _MEMO[path] = data = {"version": CACHE_VERSION, "head": head, "rows": rows}
+    _save(path, data)
     return list(map(Entry._make, rows))
 
 
@@ -146,6 +151,7 @@ def _causal(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 
 def _rebuild(ledger: Any, path: str, head: str) -> list[Entry]:
+    _MEMO.pop(path, None)
     try:
         os.unlink(path)
     except FileNotFoundError:

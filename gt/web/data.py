@@ -86,16 +86,20 @@ class Board:
         return list(self.get("agents", (), self._agents))
 
     def _agents(self) -> list[dict[str, Any]]:
+        from gt.dispatch.agents import records
         from gt.roles import polecat_admin
         from gt.town import rundir, rigs
+        from gt.town.context import Town
         from gt.town.identity import parse
 
-        status = self.status()
+        ctx = Town.at(self.town)
+        present = sorted(rigs.here(self.town))
         found: dict[str, dict[str, Any]] = {}
-        for row in status["agents"]:
-            found[row["identity"]] = {"identity": row["identity"], "state": row.get("state") or "idle",
-                                      "hook": row.get("hook"), "model": row.get("model")}
-        for name in sorted(rigs.here(self.town)):
+        for tracker in [ctx.tracker()] + [ctx.rig_tracker(name) for name in present]:
+            for rec in records(tracker.view()).values():
+                found[rec["identity"]] = {"identity": rec["identity"], "state": rec.get("state") or "idle",
+                                          "hook": rec.get("hook"), "model": rec.get("model")}
+        for name in present:
             for role in ("witness", "refinery"):
                 found.setdefault(f"{name}/{role}", {"identity": f"{name}/{role}", "state": None, "hook": None})
         for who in ("mayor", "deacon"):
@@ -126,10 +130,11 @@ class Board:
 
         def compute() -> list[dict[str, Any]]:
             out = []
-            for rig in self.status()["rigs"]:
-                pending = refinery.queue(self.town, rig["name"])
-                rows = [_request(doc) for doc in pending]
-                out.append({"rig": rig["name"], "pending": rows, "recent": self._recent_attempts(rig["name"])})
+            from gt.town import rigs
+
+            for rig in sorted(rigs.here(self.town)):
+                rows = [_request(doc) for doc in refinery.queue(self.town, rig)]
+                out.append({"rig": rig, "pending": rows, "recent": self._recent_attempts(rig)})
             return out
 
         return list(self.get("queues", (), compute))

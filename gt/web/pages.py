@@ -106,8 +106,8 @@ def feed_item(row: dict[str, Any]) -> str:
 
 def bars(title: str, rows: list[tuple[str, float | None, str]], scale: float, unit: str = "") -> str:
     """A horizontal bar chart in SVG: one labelled bar per row, `scale` the full width's value."""
-    height, label_w, bar_w = 26, 190, 330
-    parts = [f"<svg class=chart role=img aria-label='{e(title)}' viewBox='0 0 {label_w + bar_w + 90} "
+    height, label_w, bar_w = 26, 190, 300
+    parts = [f"<svg class=chart role=img aria-label='{e(title)}' viewBox='0 0 {label_w + bar_w + 170} "
              f"{24 + height * max(1, len(rows))}' xmlns='http://www.w3.org/2000/svg'><title>{e(title)}</title>"
              f"<text x='0' y='14' class=ct>{e(title)}</text>"]
     for i, (name, value, text) in enumerate(rows):
@@ -125,7 +125,7 @@ def records_view(records: dict[str, Any]) -> str:
     groups = records["groups"]
     if not groups:
         return "<p class=empty>No finished work in this window.</p>"
-    names = sorted(groups)
+    names = [n for n in sorted(groups) if groups[n]["success_rate"] is not None] or sorted(groups)  # charts: who finished work
     rate = [(n, groups[n]["success_rate"], _pct(groups[n]["success_rate"])) for n in names]
     medians = [groups[n]["completion_seconds_median"] for n in names]
     p90s = [groups[n]["completion_seconds_p90"] for n in names]
@@ -137,7 +137,7 @@ def records_view(records: dict[str, Any]) -> str:
         f"<tr><td>{e(n)}</td><td>{g['completed']}</td><td>{_pct(g['success_rate'])}</td>"
         f"<td>{_secs(g['completion_seconds_median'])}</td><td>{_secs(g['completion_seconds_p90'])}</td>"
         f"<td>{e(g['revisions_mean'])}</td><td>{_pct(g['first_pass_rate'])}</td>"
-        f"<td>{_tokens(g)}</td><td>{e(_cost(g))}</td></tr>" for n, g in ((n, groups[n]) for n in names))
+        f"<td>{_tokens(g)}</td><td>{e(_cost(g))}</td></tr>" for n, g in sorted(groups.items()))
     return ("<div class=charts>" + bars("success rate", rate, 1.0) + bars("time to land (median)", land, top)
             + bars("first-pass rate", first, 1.0) + "</div>"
             "<table class=records><thead><tr><th>" + e(records.get("group_by") or "") + "</th><th>landed</th>"

@@ -1,11 +1,11 @@
 """A bead's history, read from the ledger's commits: who changed which fields, and when."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from gt.ledger.store import document_path
 from gt.ledger.yamlio import YamlError, load_mapping
+from gt.model.bead import iso_utc
 from gt.beads.tracker import BEADS, Tracker
 
 IGNORED_FIELDS = {"updated_at", "stamps"}
@@ -70,7 +70,7 @@ def history(tracker: Tracker, bead_id: str) -> list[dict[str, Any]]:
         before = _doc_at(tracker, store[commit.parents[0]].tree, path) if commit.parents else None
         events.append({
             "commit": sha.decode(),
-            "time": datetime.fromtimestamp(commit.author_time, timezone.utc).isoformat().replace("+00:00", "Z"),
+            "time": iso_utc(commit.author_time, "auto"),
             "author": commit.author.decode("utf-8", "replace").split(" <")[0],
             "op": (trailers.get("Op") or [""])[0],
             "subject": message.splitlines()[0] if message else "",

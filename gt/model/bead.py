@@ -104,6 +104,14 @@ RELATIVE_TIME = lazy(__name__, "RELATIVE_TIME", r"^([+-]?)([0-9]{1,4})([hdw])$")
 TIME_UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
 
 
+def iso_utc(epoch: float, timespec: str = "seconds") -> str:
+    """A moment as UTC ISO 8601 (`…Z`); `?` for a commit time no calendar holds (a hostile commit's)."""
+    try:
+        return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec=timespec).replace("+00:00", "Z")
+    except (ValueError, OverflowError, OSError):
+        return "?"
+
+
 def normalize_time(value: str, what: str, now: datetime | None = None) -> str:
     """A date or timestamp from the user, as given; `+6h`, `+2d`, `+1w` (`-` for the past), `today`
     and `tomorrow` become a UTC timestamp from now. Anything else unparseable is refused."""

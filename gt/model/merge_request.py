@@ -59,3 +59,17 @@ def fields(doc: dict[str, Any]) -> MergeRequestFields:
 def new_fields(**values: Any) -> MergeRequestFields:
     """A merge request's `mr` field from `gt done`'s facts, leaving out the unknown ones."""
     return cast(MergeRequestFields, {k: v for k, v in values.items() if v is not None})
+
+
+def attempts(doc: dict[str, Any]) -> list[Attempt]:
+    """The attempts recorded, leaving out entries that are not mappings (a hand-edited or pushed
+    ledger may hold anything: the guard refuses them on a guarded hub, a plain remote does not)."""
+    found = fields(doc).get("attempts")
+    return [a for a in found if isinstance(a, dict)] if isinstance(found, list) else []
+
+
+def text(doc: dict[str, Any], name: str) -> str | None:
+    """One text field of the `mr` mapping; None when absent or not text."""
+    value = fields(doc).get(name)
+    return value if isinstance(value, str) else None
+

@@ -148,9 +148,9 @@ def all_beads(sources: list[Source]) -> dict[str, dict[str, Any]]:
 
 
 def iso(epoch: float) -> str:
-    from datetime import datetime, timezone
+    from gt.model.bead import iso_utc
 
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return iso_utc(epoch)
 
 
 def commits(sources: list[Source]) -> set[str]:

@@ -25,7 +25,7 @@ from gt.town import layout
 from gt.town.settings import MergeQueue
 from gt.dispatch import agents, attempts
 from gt.beads.queries import merge_requests
-from gt.model.merge_request import MERGE_REQUEST
+from gt.model.merge_request import MERGE_REQUEST, attempts as mr_attempts, text as mr_text
 from gt.beads.tracker import Edit, Lookup, Tracker
 from gt.town.context import Town
 
@@ -66,23 +66,25 @@ def _queue(ctx: Town, rig: str) -> list[dict[str, Any]]:
     beads = Lookup(view)  # one shard per source asked about
 
     def backing_off(doc: dict[str, Any]) -> bool:  # the retry breaker's wait before the next attempt
-        source = str((doc.get("mr") or {}).get("source") or "")
+        source = mr_text(doc, "source") or ""
         return source in beads and attempts.waiting(Tracker.get(view, source), now,
                                                     ctx.settings(rig).retry.backoff_max_seconds)
 
     open_mrs = [d for d in merge_requests(view) if d.get("status") == "open" and not backing_off(d)]
     convoy_age: dict[str, float] = {}
-    ids = {(d.get("mr") or {}).get("convoy") for d in open_mrs} - {None}
+    ids = {mr_text(d, "convoy") for d in open_mrs} - {None}
     if ids:
         for c in convoys.status(town, include_closed=True):
             if c["id"] in ids:
                 convoy_age[c["id"]] = parse_time(c["created_at"]) or 0.0
 
-    def score(doc: dict[str, Any]) -> tuple[int, float, float, str]:
-        mr = doc.get("mr") or {}
-        retries = len([a for a in mr.get("attempts") or () if a.get("result") != "merged"])
-        return (int(doc.get("priority", 2)) + retries, parse_time(mr.get("submitted_at") or doc.get("created_at")) or 0.0,
-                convoy_age.get(mr.get("convoy") or "", float("inf")), doc["id"])
+    def score(doc: dict[str, Any]) -> tuple[int, float, float, str]:  # every field read as ledger data: any type
+        retries = len([a for a in mr_attempts(doc) if a.get("result") != "merged"])
+        priority = doc.get("priority")
+        submitted = mr_text(doc, "submitted_at") or doc.get("created_at")
+        return ((priority if type(priority) is int else 2) + retries,
+                (parse_time(submitted) if isinstance(submitted, str) else None) or 0.0,
+                convoy_age.get(mr_text(doc, "convoy") or "", float("inf")), str(doc["id"]))
 
     return sorted(open_mrs, key=score)
 

@@ -15,6 +15,7 @@ from typing import Any, Callable
 from gt.errors import GtError
 
 FEED_LINES = 40  # the main page's feed
+MAX_MEMO = 256  # results kept for one state of the town
 WINDOWS = {"24h": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0, "all": None}  # track records' time windows
 ROLE_ORDER = {"mayor": 0, "deacon": 1, "dog": 2, "witness": 3, "refinery": 4, "crew": 5, "polecat": 6}
 
@@ -38,16 +39,21 @@ class Board:
         return self._sources
 
     def state(self) -> tuple[Any, ...]:
-        """What a result depends on: every ledger's head, the rigs registered, and the session files."""
+        """What a result depends on: every ledger's head, the rigs registered, the session files and
+        whether their processes live, the sessions' ends and activity marks, and the minute (ages,
+        time windows)."""
         from gt.records.sources import heads
+        from gt.town import rundir
 
         with self._lock:
             rigs = _stat(self.town / "rigs.yaml"), _stat(self.town / "settings")
             if self._key is not None and self._key[1] != rigs:
                 self._sources = None
             ledgers = tuple(sorted(heads(self.sources()).items(), key=lambda kv: kv[0]))
-            sessions = _folder_stamp(self.town / ".runtime" / "agents")
-            return ledgers, rigs, sessions
+            runtime = self.town / rundir.RUNTIME
+            sessions = tuple(_folder_stamp(runtime / kind) for kind in ("agents", "exits", "activity"))
+            alive = tuple(rundir.alive(s.get("pid")) for s in rundir.sessions(self.town)) if sessions[0] else ()
+            return ledgers, rigs, sessions, alive, int(time.time() // 60)
 
     def get(self, name: str, args: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """`compute()` for the current state: remembered until a ledger or session changes."""
@@ -59,6 +65,8 @@ class Board:
             found = self._memo.get((name, args))
             if found is None:
                 found = compute()
+                if len(self._memo) >= MAX_MEMO:  # many different filters asked: keep memory bounded
+                    self._memo.clear()
                 self._memo[(name, args)] = found
             return found
 
@@ -98,7 +106,8 @@ class Board:
         for tracker in [ctx.tracker()] + [ctx.rig_tracker(name) for name in present]:
             for rec in records(tracker.view()).values():
                 found[rec["identity"]] = {"identity": rec["identity"], "state": rec.get("state") or "idle",
-                                          "hook": rec.get("hook"), "model": rec.get("model")}
+                                          "hook": rec.get("hook"), "model": rec.get("model"),
+                                          "updated_at": rec.get("updated_at")}
         for name in present:
             for role in ("witness", "refinery"):
                 found.setdefault(f"{name}/{role}", {"identity": f"{name}/{role}", "state": None, "hook": None})
@@ -117,7 +126,7 @@ class Board:
                        ended=None if alive or not session else rundir.exit_summary(session))
             if row["state"] is None:
                 row["state"] = "running" if alive else ("exited" if session else "idle")
-            rec = {"hook": row.get("hook"), "updated_at": None}
+            rec = {"hook": row.get("hook"), "updated_at": row.pop("updated_at", None)}  # as gt polecat list reads it
             row["attempts"] = polecat_admin.attempts_on_hook(self.town, rec) if row.get("hook") else 0
             row["last_activity"] = polecat_admin.last_activity(self.town, who, rec, session)
             rows.append(row)
@@ -152,15 +161,15 @@ class Board:
             for attempt in request["attempts"]:
                 attempts.append({**attempt, "request": request["id"], "branch": request["branch"],
                                  "worker": request["worker"]})
-        attempts.sort(key=lambda a: a.get("at") or "", reverse=True)
+        attempts.sort(key=lambda a: str(a.get("at") or ""), reverse=True)  # ledger data: any type
         return attempts[:limit]
 
     def escalations(self, include_all: bool = False) -> list[dict[str, Any]]:
         from gt.dispatch import escalations
 
-        order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-        return sorted(self.get("escalations", (include_all,), lambda: escalations.list_(self.town, include_all)),
-                      key=lambda e: (order.get(str(e.get("severity")), 9), str(e.get("created_at") or "")))
+        order = {"critical": 0, "high": 1, "medium": 2, "low": 3}  # the open ones by severity; then the rest as listed
+        found = list(self.get("escalations", (include_all,), lambda: escalations.list_(self.town, include_all)))
+        return sorted(found, key=lambda e: (e.get("status") == "closed", order.get(str(e.get("severity")), 9)))
 
     def feed(self, rig: str | None = None, actor: str | None = None, limit: int = FEED_LINES) -> list[dict[str, Any]]:
         from gt.records.feed import feed_lines
@@ -238,14 +247,25 @@ def _request(doc: dict[str, Any]) -> dict[str, Any]:
     for a in mr.get("attempts") or []:
         if not isinstance(a, dict):
             continue
-        gates = [{"name": g.get("gate"), "passed": bool(g.get("passed")), "seconds": g.get("seconds"),
-                  "detail": g.get("detail")} for g in a.get("gates") or [] if isinstance(g, dict)]
+        found_gates = a.get("gates")
+        gates = [{"name": g.get("gate"), "passed": g.get("passed") is True, "seconds": _seconds(g.get("seconds")),
+                  "detail": g.get("detail")} for g in (found_gates if isinstance(found_gates, list) else [])
+                 if isinstance(g, dict)]
         rows.append({"at": a.get("at"), "result": a.get("result") or "pending", "detail": a.get("detail"),
-                     "gates": gates, "seconds": round(sum(float(g["seconds"] or 0) for g in gates), 3)})
+                     "gates": gates, "seconds": round(sum(g["seconds"] or 0.0 for g in gates), 3)})
     return {"id": doc.get("id"), "title": doc.get("title"), "status": doc.get("status"),
             "priority": doc.get("priority"), "branch": mr.get("branch"), "worker": mr.get("worker"),
             "source": mr.get("source"), "model": mr.get("model"), "submitted_at": mr.get("submitted_at"),
             "attempts": rows}
+
+
+def _seconds(value: Any) -> float | None:
+    """A duration from the ledger: a finite, non-negative number, else unknown."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        return None
+    return float(value)
 
 
 def _by_rig(beads: list[dict[str, Any]]) -> list[dict[str, Any]]:

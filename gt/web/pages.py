@@ -30,10 +30,12 @@ def bead_link(bead_id: Any) -> str:
     return f'<a class="bead" href="/bead/{quote(bead_id, safe="")}">{e(bead_id)}</a>'
 
 
-def layout(title: str, path: str, body: str, token: str | None, town: str) -> str:
-    """The page around `body`: navigation, the live mark, and the action token when the viewer has it."""
+def layout(title: str, path: str, body: str, token: str | None, town: str, generation: int = 0) -> str:
+    """The page around `body`: navigation, the live mark, the state it was made at (its live updates
+    start there), and the action token when the viewer has it."""
     nav = "".join(f'<a href="{href}"{" class=here" if href == path else ""}>{e(name)}</a>' for href, name in NAV)
-    meta = f'<meta name="gt-token" content="{e(token)}">' if token else ""
+    meta = f'<meta name="gt-generation" content="{int(generation)}">'
+    meta += f'<meta name="gt-token" content="{e(token)}">' if token else ""
     return ("<!doctype html><html lang=en><head><meta charset=utf-8>"
             f"<meta name=viewport content='width=device-width,initial-scale=1'>{meta}"
             f"<title>{e(title)} · Gas Town</title><link rel=stylesheet href='/static/style.css'>"
@@ -98,7 +100,10 @@ def feed_list(rows: list[dict[str, Any]]) -> str:
 
 
 def feed_item(row: dict[str, Any]) -> str:
-    clock = time.strftime("%H:%M:%S", time.localtime(float(row["time"])))
+    try:
+        clock = time.strftime("%H:%M:%S", time.localtime(float(row["time"])))
+    except (ValueError, OverflowError, OSError):  # a commit time no calendar holds
+        clock = "??:??:??"
     return (f"<li class='k-{e(row['kind'])}' data-ledger='{e(row['ledger'])}' data-author='{e(row['author'])}'>"
             f"<time datetime='{e(row['at'])}'>{clock}</time> <span class=mark>{MARKS.get(row['kind'], '·')}</span> "
             f"<span class=ledger>{e(row['ledger'])}</span> <span class=line>{e(row['line'])}</span></li>")

@@ -23,9 +23,11 @@ from gt.ledger.store import Signature
 from gt.web import pages
 from gt.web.data import Board
 
-COOKIE = "gt_dashboard"
+COOKIE = "gt_dashboard_{port}"  # one per port: cookies do not tell ports apart, and each server has its own token
 MAX_BODY = 16 * 1024  # an action's JSON body
 MAX_FIELD = 2000  # any one value in it
+MAX_QUERY = 200  # a filter in a page's query (an actor glob, a window)
+BATCH_ROWS = 200  # feed rows one batch sends (a sync of thousands of commits: the newest; the pages show the rest)
 POLL = 0.25  # seconds between looks at the ledgers' heads
 KEEPALIVE = 15.0  # seconds between comments on an idle event stream
 BACKLOG = 64  # feed batches kept for streams that fall behind
@@ -51,27 +53,35 @@ class Watcher:
         threading.Thread(target=self._run, name="gt-dashboard-watch", daemon=True).start()
 
     def _run(self) -> None:
+        said = ""
         while not self.stopping.wait(POLL):
             try:
                 self.look()
-            except Exception as exc:  # a ledger mid-write or gone: look again next time
-                _log(f"watch: {type(exc).__name__}: {exc}")
+            except Exception as exc:  # a ledger mid-write, gone, or holding what cannot be shown
+                line = f"watch: {type(exc).__name__}: {str(exc)[:200]}"
+                if line != said:  # once per kind of trouble, not four times a second
+                    _log(line)
+                said = line
 
     def look(self) -> None:
-        """One look: when anything changed, the new commits' feed rows go out as the next batch."""
+        """One look: when anything changed, the new commits' feed rows go out as the next batch (a
+        `change` goes out even when reading them failed: the pages read the town themselves)."""
         from gt.records.feed import feed_lines
 
         state = self.board.state()
         if state == self._state:
             return
-        rows = feed_lines(self.board.sources(), shown=self._shown)
-        self._shown |= {row["commit"] for row in rows}
         self._state = state
-        with self.changed:
-            self.generation += 1
-            self.batches.append((self.generation, rows))
-            del self.batches[:-BACKLOG]
-            self.changed.notify_all()
+        rows: list[dict[str, Any]] = []
+        try:
+            rows = feed_lines(self.board.sources(), shown=self._shown)
+            self._shown |= {row["commit"] for row in rows}
+        finally:
+            with self.changed:
+                self.generation += 1
+                self.batches.append((self.generation, rows[-BATCH_ROWS:]))
+                del self.batches[:-BACKLOG]
+                self.changed.notify_all()
 
     def since(self, generation: int, timeout: float) -> tuple[int, list[dict[str, Any]]]:
         """The feed rows of every batch after `generation` (waiting up to `timeout` for one), and the newest generation."""
@@ -87,6 +97,10 @@ class DashboardServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, town: Path, host: str, port: int, token: str, actor: Signature) -> None:
+        if ":" in host:  # an IPv6 address
+            import socket
+
+            self.address_family = socket.AF_INET6
         super().__init__((host, port), Handler)
         self.town = town
         self.token = token
@@ -95,8 +109,19 @@ class DashboardServer(ThreadingHTTPServer):
         self.watcher = Watcher(self.board)
         self.bind_host = host
         port_here = self.server_address[1]
-        names = {host, *LOOPBACK} if host in LOOPBACK or host in ("0.0.0.0", "::") else {host}
-        self.hosts = {f"{name}:{port_here}" for name in names} | {f"[{name}]:{port_here}" for name in names if ":" in name}
+        self.cookie = COOKIE.format(port=port_here)
+        names = {host, *LOOPBACK} if host in LOOPBACK else {host}
+        self.hosts = {f"[{name}]:{port_here}" if ":" in name else f"{name}:{port_here}" for name in names}
+        # bound to every address, a request may name any of them: the token guards it (reads included)
+        self.any_host = host in ("0.0.0.0", "::")
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line on stderr for whatever a request's thread did not catch, never a traceback."""
+        import sys
+
+        kind, exc = sys.exc_info()[:2]
+        if kind is not None and not issubclass(kind, (BrokenPipeError, ConnectionResetError)):
+            _log(f"request from {client_address[0]}: {kind.__name__}: {str(exc)[:200]}")
 
     @property
     def open_reads(self) -> bool:
@@ -132,23 +157,34 @@ class Handler(BaseHTTPRequestHandler):
     # -- guards ---------------------------------------------------------------------------------
 
     def _host_ok(self) -> bool:
-        return (self.headers.get("Host") or "") in self.server.hosts
+        return self.server.any_host or (self.headers.get("Host") or "") in self.server.hosts
 
-    def _token_given(self) -> str | None:
-        """The token this request carries: its header, its cookie, or its query (which then sets the cookie)."""
+    def _same_origin(self) -> str | None:
+        """This request's origin, when it names this server (the Host header it was sent to)."""
+        host = self.headers.get("Host") or ""
+        return f"http://{host}" if self._host_ok() and host else None
+
+    def _tokens_given(self) -> list[str]:
+        """Every token this request carries: its query's (the printed address, which then sets the
+        cookie), its header's and its cookie's (a stale cookie of an earlier run must not hide a good query)."""
+        found = parse_qs(urlsplit(self.path).query).get("token", [])[:1]
         header = self.headers.get("X-GT-Token")
         if header:
-            return header
+            found.append(header)
         for part in (self.headers.get("Cookie") or "").split(";"):
             name, _, value = part.strip().partition("=")
-            if name == COOKIE:
-                return value
-        token = parse_qs(urlsplit(self.path).query).get("token")
-        return token[0] if token else None
+            if name == self.server.cookie:
+                found.append(value)
+        return found
 
     def _authorized(self) -> bool:
-        given = self._token_given()
-        return given is not None and hmac.compare_digest(given.encode(), self.server.token.encode())
+        return any(hmac.compare_digest(given.encode(), self.server.token.encode()) for given in self._tokens_given())
+
+    def _cross_site_read(self) -> bool:
+        """A read another site's page makes in the background (not a person following a link): refused,
+        so no page elsewhere can keep this server busy or open streams."""
+        return (self.headers.get("Sec-Fetch-Site") or "same-origin") == "cross-site" \
+            and self.headers.get("Sec-Fetch-Mode") != "navigate"
 
     # -- replies --------------------------------------------------------------------------------
 
@@ -187,12 +223,19 @@ class Handler(BaseHTTPRequestHandler):
         if not self._host_ok():
             self._error(HTTPStatus.MISDIRECTED_REQUEST, "unknown Host header", "host")
             return
+        if self._cross_site_read():
+            self._error(HTTPStatus.FORBIDDEN, "refused: a cross-site request", "refused")
+            return
         authorized = self._authorized()
         if not authorized and not self.server.open_reads:
             self._error(HTTPStatus.UNAUTHORIZED, "this dashboard needs its token: open the URL it printed", "token")
             return
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items() if v}
+        for name, value in query.items():
+            if name != "token" and len(value) > MAX_QUERY:
+                self._error(HTTPStatus.BAD_REQUEST, f"invalid {name}: at most {MAX_QUERY} characters", "usage")
+                return
         if "token" in query and authorized:  # into a cookie, and out of the address bar and history
             from urllib.parse import urlencode
 
@@ -200,7 +243,7 @@ class Handler(BaseHTTPRequestHandler):
                               if k != "token" for v in values])
             self._send(HTTPStatus.SEE_OTHER, b"", "text/plain", {
                 "Location": parts.path + (f"?{rest}" if rest else ""),
-                "Set-Cookie": f"{COOKIE}={self.server.token}; HttpOnly; SameSite=Strict; Path=/"})
+                "Set-Cookie": f"{self.server.cookie}={self.server.token}; HttpOnly; SameSite=Strict; Path=/"})
             return
         try:
             self._route(parts.path, query, authorized)
@@ -224,6 +267,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK, (files("gt.web") / "static" / name).read_bytes(), STATIC[name])
             return
         if path == "/events":
+            if self.command == "HEAD":
+                self._send(HTTPStatus.OK, b"", "text/event-stream; charset=utf-8")
+                return
             self._stream(query)
             return
         if path.startswith("/api/"):
@@ -249,7 +295,8 @@ class Handler(BaseHTTPRequestHandler):
             title, render = views[path]
         else:
             raise GtError(f"no page {path!r}", code="not_found")
-        page = pages.layout(title, path, render(), token, str(self.server.town))
+        generation = self.server.watcher.generation  # before reading: a change during it is sent again
+        page = pages.layout(title, path, render(), token, str(self.server.town), generation)
         self._send(HTTPStatus.OK, page.encode("utf-8"), "text/html; charset=utf-8")
 
     def _api(self, name: str, query: dict[str, str]) -> Any:
@@ -281,6 +328,9 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         watcher = self.server.watcher
         generation = watcher.generation
+        asked = self.headers.get("Last-Event-ID") or query.get("since") or ""
+        if asked.isdigit() and len(asked) < 12 and int(asked) <= generation:  # a later one: an earlier run's
+            generation = int(asked)
         self.wfile.write(b"retry: 1000\n: connected\n\n")
         self.wfile.flush()
         while not watcher.stopping.is_set():
@@ -293,7 +343,7 @@ class Handler(BaseHTTPRequestHandler):
                 data = json.dumps({"html": pages.feed_item(row), "commit": row["commit"]}, ensure_ascii=False)
                 self.wfile.write(f"event: feed\ndata: {data}\n\n".encode())
             if newest != generation:
-                self.wfile.write(f"event: change\ndata: {newest}\n\n".encode())
+                self.wfile.write(f"id: {newest}\nevent: change\ndata: {newest}\n\n".encode())
             generation = newest
             self.wfile.flush()
 
@@ -303,6 +353,7 @@ class Handler(BaseHTTPRequestHandler):
         if not self._host_ok():
             self._error(HTTPStatus.MISDIRECTED_REQUEST, "unknown Host header", "host")
             return
+        self.close_connection = True  # an unread body must never be taken for the next request
         refused = self._refusal()
         if refused:
             self._error(HTTPStatus.FORBIDDEN, refused, "refused")
@@ -318,8 +369,8 @@ class Handler(BaseHTTPRequestHandler):
             body = json.loads(self.rfile.read(length))
             if not isinstance(body, dict):
                 raise ValueError("not an object")
-        except ValueError as exc:
-            self._error(HTTPStatus.BAD_REQUEST, f"the body is not a JSON object: {exc}", "usage")
+        except (ValueError, RecursionError) as exc:
+            self._error(HTTPStatus.BAD_REQUEST, f"the body is not a JSON object: {str(exc)[:200]}", "usage")
             return
         name = urlsplit(self.path).path.removeprefix("/api/")
         try:
@@ -338,7 +389,7 @@ class Handler(BaseHTTPRequestHandler):
         """Why this action request is refused (None: it is not): a missing or wrong token, a foreign
         origin, a cross-site fetch, or a body that is not JSON (a plain form from elsewhere)."""
         origin = self.headers.get("Origin")
-        if origin is not None and urlsplit(origin).netloc not in self.server.hosts:
+        if origin is not None and origin != self._same_origin():
             return f"refused: the request comes from another origin ({origin[:100]})"
         if (self.headers.get("Sec-Fetch-Site") or "same-origin") not in ("same-origin", "none"):
             return "refused: a cross-site request"

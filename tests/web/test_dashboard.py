@@ -6,8 +6,10 @@ import http.client
 import http.server
 import json
 import queue
+import re
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -252,6 +254,14 @@ def test_hostile_requests_get_one_line_and_change_nothing(town: Path, dashboard:
         assert b"Traceback" not in body
     token = {"X-GT-Token": dashboard.token, "Content-Type": "application/json"}
     assert dashboard.request("POST", "/api/ack", b"{" * 20000, token)[0] == 400  # too large
+    status, _, body = dashboard.request("POST", "/api/ack", b"[" * 15000, token)  # nested past the parser's depth
+    assert status == 400 and len(json.loads(body)["error"].splitlines()) == 1
+    assert dashboard.request("HEAD", "/events")[0] == 200  # answered, not streamed forever
+    assert dashboard.request("GET", "/feed?actor=" + "x" * 300)[0] == 400
+    cross = dashboard.request("GET", "/api/feed", headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"})
+    assert cross[0] == 403  # another site's page reading in the background
+    followed = dashboard.request("GET", "/", headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"})
+    assert followed[0] == 200  # a person following a link from elsewhere
     assert dashboard.request("POST", "/api/ack", b"[1, 2]", token)[0] == 400
     assert dashboard.request("POST", "/api/ack", b'{"id": 3}', token)[0] == 400
     assert dashboard.request("POST", "/api/rm-rf", b'{"id": "x"}', token)[0] == 404
@@ -259,6 +269,36 @@ def test_hostile_requests_get_one_line_and_change_nothing(town: Path, dashboard:
                                         token)
     assert status in (400, 404) and len(json.loads(body)["error"].splitlines()) == 1
     assert gt(town, "feed", "-n", "0", "--json").stdout == before
+
+
+def test_what_lands_before_the_stream_opens_still_comes(town: Path, dashboard: Dashboard) -> None:
+    page = dashboard.request("GET", "/")[2].decode()
+    made = re.search(r'<meta name="gt-generation" content="(\d+)">', page)
+    assert made
+    Bd(town).proc("create", "Landed while the page loaded", "--rig", "gizmo", timeout=60)
+    time.sleep(1.0)  # the watcher has seen it; a stream opened now from the current state would miss it
+    host, port = dashboard.netloc.rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=15)
+    try:
+        conn.request("GET", f"/events?since={made.group(1)}", headers={"Host": dashboard.netloc})
+        reply = conn.getresponse()
+        deadline, seen = time.time() + 15, ""
+        while "Landed while the page loaded" not in seen and time.time() < deadline:
+            seen += reply.fp.readline().decode()
+        assert "Landed while the page loaded" in seen
+    finally:
+        conn.close()
+
+
+def test_bound_to_every_address_any_name_with_the_token(town: Path) -> None:
+    running = Dashboard(town, "--bind", "0.0.0.0")
+    try:
+        port = running.netloc.rsplit(":", 1)[1]
+        elsewhere = {"Host": f"192.0.2.7:{port}"}  # how another machine names this one
+        assert running.request("GET", "/", headers=elsewhere)[0] == 401
+        assert running.request("GET", f"/?token={running.token}", headers=elsewhere)[0] == 303
+    finally:
+        running.stop()
 
 
 def test_away_from_loopback_even_reading_needs_the_token(town: Path) -> None:
@@ -269,14 +309,21 @@ def test_away_from_loopback_even_reading_needs_the_token(town: Path) -> None:
         status, headers, _ = running.request("GET", f"/?token={running.token}")
         assert status == 303 and "HttpOnly" in headers["Set-Cookie"] and running.token not in headers["Location"]
         cookie = headers["Set-Cookie"].split(";")[0]
+        assert cookie.startswith(f"gt_dashboard_{running.netloc.rsplit(':', 1)[1]}=")  # one per port
         assert running.request("GET", "/", headers={"Cookie": cookie})[0] == 200
+        stale = cookie.split("=")[0] + "=an-earlier-run's-token"  # the printed address still works after a restart
+        assert running.request("GET", f"/?token={running.token}", headers={"Cookie": stale})[0] == 303
+        assert running.request("GET", "/", headers={"Cookie": stale})[0] == 401
     finally:
         running.stop()
 
 
-def test_the_dashboard_stays_out_of_the_other_commands(town: Path) -> None:
-    probe = ("import sys; from gt.cli.gt import main; sys.argv = ['gt', 'status']\n"
+@pytest.mark.parametrize("command", [("gt", "status"), ("gt", "feed"), ("bd", "list"), ("bd", "ready")])
+def test_the_dashboard_stays_out_of_the_other_commands(town: Path, command: tuple[str, str]) -> None:
+    program, sub = command
+    probe = (f"import sys; from gt.cli.{program} import main; sys.argv = ['{program}', '{sub}']\n"
              "try:\n    main()\nexcept SystemExit:\n    pass\n"
              "assert not [m for m in sys.modules if m.startswith(('gt.web', 'http.server'))], 'imported'")
-    done = subprocess.run([str(BIN / "python"), "-c", probe], cwd=town, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([str(BIN / "python"), "-c", probe], cwd=town,
+                          capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

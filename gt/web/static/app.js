@@ -39,7 +39,11 @@
 
   function stream() {
     const filtered = document.querySelector("[data-filter]");
-    const source = new EventSource("/events" + (filtered ? "?" + filtered.dataset.filter : ""));
+    // from the town's state this page was made at: what lands before the stream opens comes too
+    // (and after a dropped connection, the browser asks from the last event it had)
+    const made = document.querySelector('meta[name="gt-generation"]');
+    const since = "since=" + encodeURIComponent(made ? made.content : "");
+    const source = new EventSource("/events?" + since + (filtered ? "&" + filtered.dataset.filter : ""));
     source.onopen = () => { live.classList.add("on"); live.classList.remove("off"); };
     source.onerror = () => { live.classList.add("off"); live.classList.remove("on"); };
     source.addEventListener("feed", (event) => {

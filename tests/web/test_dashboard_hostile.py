@@ -101,7 +101,7 @@ def test_hostile_ledger_data_is_shown_as_text_and_breaks_no_page(hostile_town: P
         running.stop()
 
 
-def test_the_browser_runs_none_of_it_and_the_feed_goes_on(hostile_town: Path, browser: Any) -> None:
+def test_the_browser_runs_none_of_it_and_the_feed_goes_on(hostile_town: Path, browser: Any) -> None:  # noqa: F811
     running = Dashboard(hostile_town)
     try:
         browser.get(f"{running.url}/?token={running.token}")

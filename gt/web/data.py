@@ -185,12 +185,17 @@ class Board:
 
         if window not in WINDOWS:
             raise GtError(f"unknown window {window!r}: give one of {', '.join(WINDOWS)}", code="usage")
-        if group_by not in ("model", "actor"):
-            raise GtError(f"unknown grouping {group_by!r}: give model or actor", code="usage")
+        if group_by not in ("model", "actor", "formula"):
+            raise GtError(f"unknown grouping {group_by!r}: give model, actor or formula", code="usage")
         span = WINDOWS[window]
         since = None if span is None else time.time() - span
 
         def compute() -> dict[str, Any]:
+            if group_by == "formula":  # molecules: per formula and model, each step's time (bd stats --group-by formula)
+                from gt.records.sources import molecules
+
+                return dict(cached(self.sources(), "formula-stats", [since, None],
+                                   lambda: stats.molecule_stats(molecules(self.sources()), since, None)))
             if since is None:  # the whole history: the same result `bd stats` keeps on disk
                 return dict(cached(self.sources(), "stats", [group_by, None, None, None],
                                    lambda: stats.stats(self.sources(), group_by)))

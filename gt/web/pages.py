@@ -236,12 +236,35 @@ def feed_page(board: Board, rig: str | None, actor: str | None) -> str:
             f"<h2>Feed</h2>{form}{feed_list(board.feed(rig, actor, 200))}</section>")
 
 
+GROUPINGS = {"model": "model", "actor": "agent", "formula": "formula"}  # ?by= and what the page calls it
+
+
 def records_page(board: Board, group_by: str, window: str) -> str:
-    other = "actor" if group_by == "model" else "model"
-    switch = f"<a href='/records?{urlencode({'by': other, 'window': window})}'>by {'agent' if other == 'actor' else other}</a>"
-    return section("records", f"Track records by {'agent' if group_by == 'actor' else 'model'}",
+    switch = " ".join(f"<a href='/records?{urlencode({'by': key, 'window': window})}'"
+                      f"{' class=here' if key == group_by else ''}>by {name}</a>" for key, name in GROUPINGS.items())
+    found = board.records(group_by, window)
+    return section("records", f"Track records by {GROUPINGS.get(group_by, group_by)}",
                    window_picker("/records", window, {"by": group_by}) + f"<p class=picker>{switch}</p>"
-                   + records_view(board.records(group_by, window)))
+                   + (formulas_view(found) if group_by == "formula" else records_view(found)))
+
+
+def formulas_view(records: dict[str, Any]) -> str:
+    """Molecules per formula, then per model: how many finished, and each step's time across runs."""
+    if not records["groups"]:
+        return "<p class=empty>No molecules poured in this window.</p>"
+    out = []
+    for name, g in records["groups"].items():
+        rows = []
+        for model, m in g["by_model"].items():
+            steps = list(m["steps"].items())
+            top = max([s["seconds_p90"] or s["seconds_median"] or 0 for _, s in steps] or [1.0]) or 1.0
+            rows.append(f"<h4>{e(model)}: {m['completed']}/{m['molecules']} complete</h4>" + bars(
+                f"{name}: time per step ({model})",
+                [(step, s["seconds_median"], f"{_secs(s['seconds_median'])} / p90 {_secs(s['seconds_p90'])} "
+                  f"({s['closed']} runs)") for step, s in steps], float(top)))
+        out.append(f"<h3>{e(name)} <small>{g['completed']}/{g['molecules']} molecules complete · "
+                   f"{g['closed_steps']}/{g['steps']} steps closed</small></h3>" + "".join(rows))
+    return "".join(out)
 
 
 def bead_page(board: Board, bead_id: str) -> str:

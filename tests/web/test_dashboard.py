@@ -165,6 +165,13 @@ def test_the_other_views(town: Path, dashboard: Dashboard, browser: Any) -> None
     assert "gizmo/polecats/nux" in text_of(browser, "#records")
     browser.get(f"{dashboard.url}/escalations")
     assert "Disk almost full on the build box" in text_of(browser, "#escalations")
+    root = Bd(town)("mol", "pour", "quick-check", "--var", "target=the widget", "--rig", "widget").stdout.strip()
+    for step in Bd(town).json("mol", "show", root)["steps"]:
+        Bd(town)("close", step["id"])
+    browser.get(f"{dashboard.url}/records?by=formula&window=all")
+    formulas = text_of(browser, "#records")
+    assert "quick-check" in formulas and "1/1 molecules complete" in formulas and "4/4 steps closed" in formulas
+    assert {"lint", "report"} <= {t.text for t in browser.find_elements("css selector", "#records svg text")}
     status = json.loads(dashboard.request("GET", "/api/convoys?landed=1")[2])
     bead_id = next(b["id"] for c in status if c["title"] == "Greeting feature" for b in c["beads"] if b["rig"] == "gizmo")
     browser.get(f"{dashboard.url}/bead/{bead_id}")

@@ -174,13 +174,18 @@ def _text(value: Any, where: str, what: str, limit: int = MAX_TEXT) -> str:
     return value
 
 
-def _formula(doc: dict[str, Any], path: str, origin: str, expected: str | None) -> Formula:
-    for key in UNSUPPORTED_TOP:
-        if key in doc:
-            raise FormulaError(f"{path}: `{key}` is a feature of the original's formulas not supported here")
-    unknown = sorted(set(doc) - set(KNOWN_TOP) - set(UNSUPPORTED_TOP))
+def _check_keys(table: dict[str, Any], where: str, known: Iterable[str], unsupported: Iterable[str]) -> None:
+    """Refuse a key of the original's formulas this project does not have, then any other unknown key."""
+    for key in unsupported:
+        if key in table:
+            raise FormulaError(f"{where}: `{key}` is a feature of the original's formulas not supported here")
+    unknown = sorted(set(table) - set(known) - set(unsupported))
     if unknown:
-        raise FormulaError(f"{path}: unknown key {unknown[0]!r}")
+        raise FormulaError(f"{where}: unknown key {unknown[0]!r}")
+
+
+def _formula(doc: dict[str, Any], path: str, origin: str, expected: str | None) -> Formula:
+    _check_keys(doc, path, KNOWN_TOP, UNSUPPORTED_TOP)
     name = doc.get("formula", expected)
     if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         raise FormulaError(f"{path}: `formula` must be a name of letters, digits, '_' or '-' (at most 64)")
@@ -245,12 +250,7 @@ def _steps(items: Any, path: str) -> tuple[Step, ...]:
         if step_id in seen:
             raise FormulaError(f"{where}: duplicate step id")
         seen.add(step_id)
-        for key in UNSUPPORTED_STEP:
-            if key in item:
-                raise FormulaError(f"{where}: `{key}` is a feature of the original's formulas not supported here")
-        unknown = sorted(set(item) - set(KNOWN_STEP) - set(UNSUPPORTED_STEP))
-        if unknown:
-            raise FormulaError(f"{where}: unknown key {unknown[0]!r}")
+        _check_keys(item, where, KNOWN_STEP, UNSUPPORTED_STEP)
         title = _text(item.get("title"), where, "`title`", 500).strip()
         if not title:
             raise FormulaError(f"{where}: `title` is missing")

@@ -259,7 +259,7 @@ def formulas_view(records: dict[str, Any]) -> str:
             steps = list(m["steps"].items())
             top = max([s["seconds_p90"] or s["seconds_median"] or 0 for _, s in steps] or [1.0]) or 1.0
             rows.append(f"<h4>{e(model)}: {m['completed']}/{m['molecules']} complete</h4>" + bars(
-                f"{name}: time per step ({model})",
+                "time per step (median / p90)",
                 [(step, s["seconds_median"], f"{_secs(s['seconds_median'])} / p90 {_secs(s['seconds_p90'])} "
                   f"({s['closed']} runs)") for step, s in steps], float(top)))
         out.append(f"<h3>{e(name)} <small>{g['completed']}/{g['molecules']} molecules complete · "

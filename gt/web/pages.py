@@ -319,7 +319,8 @@ def _tokens(g: dict[str, Any]) -> str:
 def _cost(g: dict[str, Any]) -> str:
     from gt.records.stats import cost_text
 
-    return cost_text(g)
+    text = cost_text(g)
+    return "–" if text == "-" else text  # the pages' one dash for nothing recorded
 
 
 def _gates(gates: Iterable[dict[str, Any]]) -> str:

@@ -119,10 +119,19 @@ def wait_until(driver: Any, check: Any, what: str, timeout: float = 20) -> Any:
     return WebDriverWait(driver, timeout, poll_frequency=0.1).until(check, f"timed out waiting for {what}")
 
 
-def text_of(driver: Any, css: str) -> str:
-    from selenium.webdriver.common.by import By
+# Read and click through one script call each: a live refresh (a commit, or the minute ticking) may
+# swap a section between finding an element and using it.
 
-    return str(driver.find_element(By.CSS_SELECTOR, css).text)
+def text_of(driver: Any, css: str) -> str:
+    return str(driver.execute_script("const n = document.querySelector(arguments[0]); return n ? n.innerText : ''", css))
+
+
+def texts_of(driver: Any, css: str) -> list[str]:
+    return list(driver.execute_script("return [...document.querySelectorAll(arguments[0])].map(n => n.textContent)", css))
+
+
+def click(driver: Any, css: str) -> None:
+    assert driver.execute_script("const n = document.querySelector(arguments[0]); if (n) n.click(); return !!n", css), css
 
 
 def test_main_page_shows_convoys_agents_feed_and_track_records(town: Path, dashboard: Dashboard, browser: Any,
@@ -131,12 +140,12 @@ def test_main_page_shows_convoys_agents_feed_and_track_records(town: Path, dashb
     assert "token=" not in browser.current_url
     convoys = text_of(browser, "#convoys")
     assert "Polish the greeting" in convoys and "0/1" in convoys
-    agents = {row.get_attribute("data-identity"): row.text for row in
-              browser.find_elements("css selector", "#agents tr.agent")}
+    agents = dict(browser.execute_script(
+        "return [...document.querySelectorAll('#agents tr.agent')].map(r => [r.dataset.identity, r.innerText])"))
     hooked = [who for who, text in agents.items() if who.startswith("gizmo/polecats/") and "gz-" in text]
     assert len(hooked) == 1, agents
     assert {"mayor", "gizmo/witness", "gizmo/refinery", "widget/polecats/slit"} <= agents.keys()
-    chart = " ".join(t.text for t in browser.find_elements("css selector", "#records svg text"))
+    chart = " ".join(texts_of(browser, "#records svg text"))
     assert "model-a" in chart and "model-b" in chart and "100%" in chart
     feed = text_of(browser, "#feed")
     assert "hooked by" in feed and "closed by gizmo/refinery" in feed
@@ -171,7 +180,7 @@ def test_the_other_views(town: Path, dashboard: Dashboard, browser: Any) -> None
     browser.get(f"{dashboard.url}/records?by=formula&window=all")
     formulas = text_of(browser, "#records")
     assert "quick-check" in formulas and "1/1 molecules complete" in formulas and "4/4 steps closed" in formulas
-    assert {"lint", "report"} <= {t.text for t in browser.find_elements("css selector", "#records svg text")}
+    assert {"lint", "report"} <= set(texts_of(browser, "#records svg text"))
     status = json.loads(dashboard.request("GET", "/api/convoys?landed=1")[2])
     bead_id = next(b["id"] for c in status if c["title"] == "Greeting feature" for b in c["beads"] if b["rig"] == "gizmo")
     browser.get(f"{dashboard.url}/bead/{bead_id}")
@@ -179,18 +188,18 @@ def test_the_other_views(town: Path, dashboard: Dashboard, browser: Any) -> None
     assert bead_id in page and "History" in page and "git --git-dir=" in page and " log -p beads -- beads/" in page
     assert "closed by gizmo/refinery" in page or "merged" in page
     browser.get(f"{dashboard.url}/agents")
-    button = browser.find_element("css selector", "tr.agent[data-identity='widget/polecats/slit'] button.peek")
-    button.click()
-    wait_until(browser, lambda d: d.find_element("css selector", "tr.agent[data-identity='widget/polecats/slit'] + tr")
-               .is_displayed() and d.find_element("css selector", "tr.agent[data-identity='widget/polecats/slit'] + tr pre")
-               .text.strip() != "", "the session's last lines")
+    click(browser, "tr.agent[data-identity='widget/polecats/slit'] button.peek")
+    shown = ("const r = document.querySelector(\"tr.agent[data-identity='widget/polecats/slit'] + tr\");"
+             "return !!r && !r.hidden && r.querySelector('pre').textContent.trim() !== ''")
+    wait_until(browser, lambda d: d.execute_script(shown), "the session's last lines")
 
 
 def test_ack_from_the_page_with_the_token(town: Path, dashboard: Dashboard, browser: Any) -> None:
     browser.get(f"{dashboard.url}/?token={dashboard.token}")
     browser.get(f"{dashboard.url}/escalations")
-    browser.find_element("css selector", "#escalations button[data-action=ack]").click()
-    wait_until(browser, lambda d: not d.find_elements("css selector", "#escalations button[data-action=ack]"),
+    click(browser, "#escalations button[data-action=ack]")
+    wait_until(browser, lambda d: not d.execute_script("return document.querySelectorAll("
+                                                       "'#escalations button[data-action=ack]').length"),
                "the escalation to show as acked")
     listed = json.loads(gt(town, "escalate", "list", "--all", "--json").stdout)
     assert [e["status"] for e in listed if e["title"] == "Disk almost full on the build box"] == ["acked"]
@@ -233,8 +242,9 @@ def test_actions_are_refused_without_the_token_or_from_another_origin(town: Path
     browser.delete_all_cookies()
     browser.get(f"{dashboard.url}/escalations")
     assert not browser.find_elements("css selector", "meta[name=gt-token]")
-    buttons = browser.find_elements("css selector", "#escalations button[data-action=ack]")
-    assert buttons and all(not b.is_enabled() for b in buttons)
+    enabled = browser.execute_script(
+        "return [...document.querySelectorAll('#escalations button[data-action=ack]')].map(b => !b.disabled)")
+    assert enabled and not any(enabled)
     status, said = dashboard.act("ack", {"id": target}, **{"X-GT-Token": dashboard.token})  # a tool holding it
     assert status == 200 and said["result"]["status"] == "acked"
 

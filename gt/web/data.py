@@ -136,11 +136,10 @@ class Board:
     def queues(self) -> list[dict[str, Any]]:
         """Each rig's open merge requests in the refinery's order, and its last attempts."""
         from gt.roles import refinery
+        from gt.town import rigs
 
         def compute() -> list[dict[str, Any]]:
             out = []
-            from gt.town import rigs
-
             for rig in sorted(rigs.here(self.town)):
                 rows = [_request(doc) for doc in refinery.queue(self.town, rig)]
                 out.append({"rig": rig, "pending": rows, "recent": self._recent_attempts(rig)})
@@ -246,12 +245,11 @@ def _bead(town: Path, query: str) -> dict[str, Any]:
 
 def _request(doc: dict[str, Any]) -> dict[str, Any]:
     """A merge request as the queue view shows it: who, which branch, and every attempt's gates."""
-    found = doc.get("mr")
-    mr: dict[str, Any] = found if isinstance(found, dict) else {}
+    from gt.model.merge_request import attempts, fields
+
+    mr = fields(doc)
     rows = []
-    for a in mr.get("attempts") or []:
-        if not isinstance(a, dict):
-            continue
+    for a in attempts(doc):
         found_gates = a.get("gates")
         gates = [{"name": g.get("gate"), "passed": g.get("passed") is True, "seconds": _seconds(g.get("seconds")),
                   "detail": g.get("detail")} for g in (found_gates if isinstance(found_gates, list) else [])

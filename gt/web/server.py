@@ -83,6 +83,12 @@ class Watcher:
                 del self.batches[:-BACKLOG]
                 self.changed.notify_all()
 
+    def stop(self) -> None:
+        """Stop looking, and wake every stream so it ends."""
+        self.stopping.set()
+        with self.changed:
+            self.changed.notify_all()
+
     def since(self, generation: int, timeout: float) -> tuple[int, list[dict[str, Any]]]:
         """The feed rows of every batch after `generation` (waiting up to `timeout` for one), and the newest generation."""
         with self.changed:
@@ -138,11 +144,9 @@ class DashboardServer(ThreadingHTTPServer):
         self.board.convoys(), self.board.agents(), self.board.feed(), self.board.records("model", "all")
         self.watcher.start()
 
-    def stop(self) -> None:
-        self.watcher.stopping.set()
-        with self.watcher.changed:
-            self.watcher.changed.notify_all()
-        self.shutdown()
+    def is_token(self, given: str) -> bool:
+        """`given` is this server's token (compared in constant time)."""
+        return hmac.compare_digest(given.encode(), self.token.encode())
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -178,7 +182,7 @@ class Handler(BaseHTTPRequestHandler):
         return found
 
     def _authorized(self) -> bool:
-        return any(hmac.compare_digest(given.encode(), self.server.token.encode()) for given in self._tokens_given())
+        return any(self.server.is_token(given) for given in self._tokens_given())
 
     def _cross_site_read(self) -> bool:
         """A read another site's page makes in the background (not a person following a link): refused,
@@ -214,6 +218,16 @@ class Handler(BaseHTTPRequestHandler):
             page = pages.layout("Error", "", pages.error_page(message), None, str(self.server.town))
             self._send(status, page.encode(), "text/html; charset=utf-8")
 
+    def _failed(self, exc: Exception) -> None:
+        """The reply to a request that raised: a GtError's own message (404 for what is not there, else
+        400); anything else 500, logged as one line."""
+        if isinstance(exc, GtError):
+            status = HTTPStatus.NOT_FOUND if exc.code == "not_found" else HTTPStatus.BAD_REQUEST
+            self._error(status, " ".join(str(exc).split("\n")) or "error", exc.code or "error")
+            return
+        _log(f"{self.path}: {type(exc).__name__}: {exc}")
+        self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"{type(exc).__name__}: {exc}".splitlines()[0], "internal")
+
     # -- reading --------------------------------------------------------------------------------
 
     def do_HEAD(self) -> None:
@@ -247,14 +261,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         try:
             self._route(parts.path, query, authorized)
-        except GtError as exc:
-            status = HTTPStatus.NOT_FOUND if exc.code == "not_found" else HTTPStatus.BAD_REQUEST
-            self._error(status, str(exc).splitlines()[0] if str(exc) else "error", exc.code or "error")
         except (BrokenPipeError, ConnectionResetError):
             pass
         except Exception as exc:
-            _log(f"{self.path}: {type(exc).__name__}: {exc}")
-            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"{type(exc).__name__}: {exc}".splitlines()[0], "internal")
+            self._failed(exc)
 
     def _route(self, path: str, query: dict[str, str], authorized: bool) -> None:
         board = self.server.board
@@ -375,13 +385,8 @@ class Handler(BaseHTTPRequestHandler):
         name = urlsplit(self.path).path.removeprefix("/api/")
         try:
             result = act(self.server, name, body)
-        except GtError as exc:
-            status = HTTPStatus.NOT_FOUND if exc.code == "not_found" else HTTPStatus.BAD_REQUEST
-            self._error(status, str(exc).replace("\n", " "), exc.code or "error")
-            return
         except Exception as exc:
-            _log(f"{self.path}: {type(exc).__name__}: {exc}")
-            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"{type(exc).__name__}: {exc}".splitlines()[0], "internal")
+            self._failed(exc)
             return
         self._json(HTTPStatus.OK, {"ok": True, "result": result})
 
@@ -394,7 +399,7 @@ class Handler(BaseHTTPRequestHandler):
         if (self.headers.get("Sec-Fetch-Site") or "same-origin") not in ("same-origin", "none"):
             return "refused: a cross-site request"
         given = self.headers.get("X-GT-Token") or ""
-        if not given or not hmac.compare_digest(given.encode(), self.server.token.encode()):
+        if not given or not self.server.is_token(given):
             return "refused: actions need the dashboard's token (the X-GT-Token header)"
         if (self.headers.get("Content-Type") or "").split(";")[0].strip() != "application/json":
             return "refused: send the action as application/json"
@@ -458,5 +463,5 @@ def serve(town: Path, host: str, port: int, actor: Signature, token: str | None 
     except KeyboardInterrupt:
         pass
     finally:
-        server.watcher.stopping.set()
+        server.watcher.stop()
         server.server_close()
